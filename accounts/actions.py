@@ -1,0 +1,46 @@
+"""State changes of accounts: inviting a person to set their password."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+
+
+def invitation_url(*, user: User, site_url: str) -> str:
+    """A one-use link (Django's password-reset token: void once the password is set)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:accept_invitation", kwargs={"uidb64": uid, "token": token}, urlconf=settings.ROOT_URLCONF)
+    return site_url.rstrip("/") + path
+
+
+def invite_user(*, email: str, role: Role | str, site_url: str, town_name: str) -> User:
+    """Create (or reuse) the account in the current town and e-mail it an invitation after commit."""
+    user, _created = User.objects.get_or_create(
+        email=email.lower(), defaults={"role": role, "is_active": True}
+    )
+    if _created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    link = invitation_url(user=user, site_url=site_url)
+    context = {"town_name": town_name, "link": link, "role": Role(role).label, "site_url": site_url}
+    subject = _("Votre accès à la place de marché de %(town)s") % {"town": town_name}
+    text_body = render_to_string("accounts/email/invitation.txt", context)
+    html_body = render_to_string("accounts/email/invitation.html", context)
+
+    def send() -> None:
+        message = EmailMultiAlternatives(subject, text_body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        message.attach_alternative(html_body, "text/html")
+        message.send()
+
+    transaction.on_commit(send)
+    return user

@@ -1,0 +1,79 @@
+"""People who log in. Each town has its own users (its own schema); operator staff live in public."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("Équipe opérateur")
+    TOWN_ADMIN = "town_admin", _("Administrateur de la ville")
+    TOWN_AGENT = "town_agent", _("Agent de la ville")
+    MERCHANT_STAFF = "merchant_staff", _("Commerçant")
+    COURIER = "courier", _("Livreur")
+    RESIDENT = "resident", _("Habitant")
+
+
+TOWN_STAFF_ROLES = frozenset({Role.TOWN_ADMIN, Role.TOWN_AGENT})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", Role.OPERATOR)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_town_staff(self) -> bool:
+        return self.role in TOWN_STAFF_ROLES
+
+    @property
+    def is_town_admin(self) -> bool:
+        return self.role == Role.TOWN_ADMIN
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR and self.is_staff

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+from accounts.forms import SetPasswordForm
+
+
+class AcceptInvitationView(auth_views.PasswordResetConfirmView):
+    """The invitation link: the invited person chooses a password, then logs in."""
+
+    template_name = "accounts/accept_invitation.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("account_login")
+    post_reset_login = False
+    reset_url_token = "definir-mot-de-passe"  # noqa: S105 - a URL segment, not a password
+
+

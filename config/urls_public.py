@@ -1,0 +1,26 @@
+"""URLs of the operator site, on the root domain (public schema)."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from config.health import healthz
+from tenants import views as tenant_views
+from tenants.api import TownViewSet
+
+router = DefaultRouter()
+router.register("towns", TownViewSet, basename="town")
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("internal/tls-ask", tenant_views.tls_ask, name="tls_ask"),
+    path("console/", include("tenants.urls_console")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("compte/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+]

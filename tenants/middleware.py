@@ -1,0 +1,68 @@
+"""Routes each request to its town by host name: root domain → operator site, town hosts → town site."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import set_urlconf
+from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
+from django_tenants.utils import remove_www
+
+from tenants.hosts import find_town_for_host, is_platform_root
+from tenants.models import Town, TownStatus
+
+# Paths a suspended town still answers (load balancers probe them).
+ALWAYS_REACHABLE_PATHS = ("/healthz",)
+
+
+def public_town() -> Town:
+    """An unsaved Town standing for the public schema (operator site on the root domain)."""
+    return Town(schema_name="public", name=settings.PLATFORM_NAME, slug=None, status=TownStatus.READY)
+
+
+class TownMiddleware(MiddlewareMixin):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        connection.set_schema_to_public()
+        try:
+            hostname = request.get_host().split(":")[0].lower().rstrip(".")
+        except DisallowedHost:
+            return self._page(request, "tenants/unknown_host.html", status=400)
+
+        if is_platform_root(hostname):
+            request.tenant = public_town()
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return None
+
+        town = find_town_for_host(remove_www(hostname))
+        if town is None:
+            return self._page(request, "tenants/unknown_host.html", status=404, hostname=hostname)
+        town.domain_url = hostname
+        request.tenant = town
+        if town.status == TownStatus.SUSPENDED and request.path not in ALWAYS_REACHABLE_PATHS:
+            response = self._page(request, "tenants/suspended.html", status=503, town=town)
+            response["Retry-After"] = "86400"
+            return response
+        connection.set_tenant(town)
+        request.urlconf = settings.ROOT_URLCONF
+        set_urlconf(request.urlconf)
+        return None
+
+    @staticmethod
+    def _page(request: HttpRequest, template: str, *, status: int, **context: object) -> HttpResponse:
+        request.tenant = public_town()
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            response = render(request, template, {"operator_url": operator_url(request), **context}, status=status)
+        return response
+
+
+def operator_url(request: HttpRequest) -> str:
+    scheme = "https" if request.is_secure() else "http"
+    port = request.get_port()
+    suffix = f":{port}" if port not in ("80", "443", None) else ""
+    return f"{scheme}://{settings.PLATFORM_DOMAIN}{suffix}/"

@@ -1,0 +1,118 @@
+"""Towns (the tenants) and their host names. Both live in the public schema."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+DEFAULT_PRIMARY_COLOUR = "#0055a4"
+DEFAULT_SECONDARY_COLOUR = "#8a1538"
+
+
+class TownKind(models.TextChoices):
+    COMMUNE = "commune", _("Commune")
+    INTERCOMMUNALITE = "intercommunalite", _("Intercommunalité")
+
+
+class TownStatus(models.TextChoices):
+    # Template and spares are schema holders, never reachable by a host name.
+    TEMPLATE = "template", _("Modèle")
+    SPARE = "spare", _("Réserve")
+    READY = "ready", _("En ligne")
+    SUSPENDED = "suspended", _("Suspendue")
+
+
+def branding_upload_path(instance: Town, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()[:5] if "." in filename else "bin"
+    return f"branding/{instance.slug or 'town'}/{secrets.token_hex(8)}.{extension}"
+
+
+class TownQuerySet(models.QuerySet["Town"]):
+    def live(self) -> TownQuerySet:
+        return self.filter(status=TownStatus.READY)
+
+    def towns(self) -> TownQuerySet:
+        """Real towns (live or suspended), never the template or the spares."""
+        return self.filter(status__in=(TownStatus.READY, TownStatus.SUSPENDED))
+
+
+class Town(TenantMixin):
+    # Schemas are created by provisioning (clone or rename), never by save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    slug = models.SlugField(_("identifiant"), max_length=40, unique=True, null=True, blank=True)
+    name = models.CharField(_("nom"), max_length=120, blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=TownKind.choices, default=TownKind.COMMUNE)
+    insee_codes = ArrayField(
+        models.CharField(max_length=5), verbose_name=_("codes INSEE des communes"), default=list, blank=True
+    )
+    time_zone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris")
+    status = models.CharField(_("état"), max_length=20, choices=TownStatus.choices, default=TownStatus.READY)
+    migration_priority = models.PositiveSmallIntegerField(default=100)
+
+    logo = models.ImageField(_("logo"), upload_to=branding_upload_path, blank=True)
+    hero_image = models.ImageField(_("image d'accueil"), upload_to=branding_upload_path, blank=True)
+    primary_color = models.CharField(_("couleur principale"), max_length=7, default=DEFAULT_PRIMARY_COLOUR)
+    secondary_color = models.CharField(_("couleur secondaire"), max_length=7, default=DEFAULT_SECONDARY_COLOUR)
+    tagline = models.CharField(_("accroche"), max_length=200, blank=True)
+
+    # Publisher and legal details, used by the town's legal pages.
+    publisher_name = models.CharField(_("éditeur du site"), max_length=200, blank=True)
+    publisher_address = models.CharField(_("adresse de l'éditeur"), max_length=300, blank=True)
+    publisher_phone = models.CharField(_("téléphone de l'éditeur"), max_length=30, blank=True)
+    publisher_email = models.EmailField(_("e-mail de l'éditeur"), blank=True)
+    publisher_siret = models.CharField(_("SIRET de l'éditeur"), max_length=14, blank=True)
+    publication_director = models.CharField(_("directeur de la publication"), max_length=200, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TownQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ville")
+        verbose_name_plural = _("villes")
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=("template", "spare")) | models.Q(slug__isnull=False),
+                name="town_has_slug_unless_template_or_spare",
+            ),
+            models.UniqueConstraint(
+                fields=("status",), condition=models.Q(status="template"), name="town_single_template"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.schema_name
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == TownStatus.READY
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == TownStatus.SUSPENDED
+
+    @property
+    def primary_host(self) -> str:
+        from django.conf import settings
+
+        return f"{self.slug}.{settings.PLATFORM_DOMAIN}"
+
+
+class Domain(DomainMixin):
+    """A host name of a town: its platform subdomain (verified at creation) or a custom domain."""
+
+    is_verified = models.BooleanField(_("vérifié"), default=False)
+    verification_token = models.CharField(max_length=64, default="", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("domaine")
+        verbose_name_plural = _("domaines")

@@ -1,0 +1,34 @@
+"""Reads of towns for operator staff, and the check that only they may make them."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+
+from accounts.models import User
+from tenants.models import Domain, Town, TownQuerySet
+
+
+def ensure_operator(user: User) -> None:
+    if not (user.is_authenticated and user.is_active and getattr(user, "is_operator", False)):
+        raise PermissionDenied
+
+
+def list_towns_for_operator(user: User) -> TownQuerySet:
+    """All real towns (never the template or spares), with their domains in one extra query."""
+    ensure_operator(user)
+    return Town.objects.towns().prefetch_related(Prefetch("domains", queryset=Domain.objects.order_by("-is_primary")))
+
+
+def get_town_for_operator(user: User, slug: str) -> Town:
+    ensure_operator(user)
+    town = Town.objects.towns().filter(slug=slug).first()
+    if town is None:
+        raise Http404(slug)
+    return town
+
+
+def list_live_towns() -> TownQuerySet:
+    """What the operator site's home shows to everyone."""
+    return Town.objects.live().prefetch_related("domains")

@@ -1,0 +1,40 @@
+"""Celery tasks of the platform, and the base class every per-town task uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import connection
+from tenant_schemas_celery.task import TenantTask
+
+
+class TownTaskOutsideTown(RuntimeError):
+    """A per-town task was started in the public schema: it would read or write the wrong tables."""
+
+
+class TownTask(TenantTask):
+    """Base for tasks that work on one town's data: refuses to run anywhere but in a town schema."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if connection.schema_name == "public" or connection.schema_name.startswith("_"):
+            raise TownTaskOutsideTown(
+                f"{self.name} is a town task but was queued from the '{connection.schema_name}' schema; "
+                "queue it inside the town (with town: ... / tenant_context)."
+            )
+        return super().__call__(*args, **kwargs)
+
+
+@shared_task(name="tenants.refill_spare_pool")
+def refill_spare_pool_task() -> int:
+    from tenants.actions import refill_spare_pool
+
+    return refill_spare_pool()
+
+
+@shared_task(name="tenants.report_schema", base=TownTask)
+def report_schema_task() -> str:
+    """Returns the schema it ran in: the smallest town task, used to prove schema propagation."""
+    return str(connection.schema_name)

@@ -1,0 +1,68 @@
+"""Test infrastructure (DESIGN.md §6): the test database, the template schema and two towns
+``ville-a`` / ``ville-b`` are built once per session through the real provisioning code; each
+test then runs inside a transaction that is rolled back, across all schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tenants.models import Town
+
+TOWN_A = "ville-a"
+TOWN_B = "ville-b"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    from tenants.actions import ensure_template, provision_town
+
+    with django_db_blocker.unblock():
+        ensure_template()
+        for slug, name in ((TOWN_A, "Ville A"), (TOWN_B, "Ville B")):
+            if not Town.objects.filter(slug=slug).exists():
+                provision_town(slug=slug, name=name, admin_email=f"admin@{slug}.test")
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public_schema() -> Iterator[None]:
+    """Every test starts and ends in public: a leaked search_path would hide isolation bugs."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def town_a(db: None) -> Town:
+    return Town.objects.get(slug=TOWN_A)
+
+
+@pytest.fixture
+def town_b(db: None) -> Town:
+    return Town.objects.get(slug=TOWN_B)
+
+
+@pytest.fixture
+def client_a(town_a: Town) -> Client:
+    return Client(HTTP_HOST=town_a.primary_host)
+
+
+@pytest.fixture
+def client_b(town_b: Town) -> Client:
+    return Client(HTTP_HOST=town_b.primary_host)
+
+
+@pytest.fixture
+def operator_client(db: None) -> Client:
+    from accounts.models import Role, User
+
+    operator = User.objects.create_user(
+        email="operateur@comptoir.test", password="mot-de-passe-solide", role=Role.OPERATOR, is_staff=True
+    )
+    client = Client(HTTP_HOST="test")
+    client.force_login(operator)
+    return client

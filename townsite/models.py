@@ -1,0 +1,31 @@
+"""The town's own site: legal pages the town admin can edit (one schema per town)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LegalPageKind(models.TextChoices):
+    MENTIONS = "mentions-legales", _("Mentions légales")
+    CGV = "cgv", _("Conditions générales de vente")
+    PRIVACY = "confidentialite", _("Données personnelles")
+    ACCESSIBILITY = "accessibilite", _("Accessibilité")
+
+
+class LegalPage(models.Model):
+    kind = models.CharField(_("page"), max_length=32, choices=LegalPageKind.choices, unique=True)
+    title = models.CharField(_("titre"), max_length=200)
+    body = models.TextField(_("texte"), help_text=_("Texte simple ; une ligne vide sépare deux paragraphes."))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("page légale")
+        verbose_name_plural = _("pages légales")
+        ordering = ("kind",)
+
+    def __str__(self) -> str:
+        return self.title

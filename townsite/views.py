@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from townsite import queries
+from townsite.actions import update_legal_page
+from townsite.forms import LegalPageForm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "townsite/home.html")
+
+
+def legal_page(request: HttpRequest, kind: str) -> HttpResponse:
+    page = queries.get_legal_page(kind)
+    paragraphs = [block.strip() for block in page.body.split("\n\n") if block.strip()]
+    return render(request, "townsite/legal_page.html", {"page": page, "paragraphs": paragraphs})
+
+
+def manage(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    pages = queries.list_legal_pages_for_editing(request.user)
+    return render(request, "townsite/manage.html", {"pages": pages})
+
+
+def edit_legal_page(request: HttpRequest, kind: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    page = queries.get_legal_page_for_editing(request.user, kind)
+    form = LegalPageForm(request.POST or None, instance=page)
+    if request.method == "POST" and form.is_valid():
+        update_legal_page(page=page, title=form.cleaned_data["title"], body=form.cleaned_data["body"],
+                          editor=request.user)
+        messages.success(request, _("La page « %(title)s » est enregistrée.") % {"title": page.title})
+        return redirect("townsite:legal", kind=page.kind)
+    return render(request, "townsite/legal_edit.html", {"form": form, "page": page})
+
+
