@@ -57,7 +57,7 @@ def build_logging_config(*, fmt: str, level: str) -> dict[str, Any]:
                 "()": structlog.stdlib.ProcessorFormatter,
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
+                    *([structlog.processors.format_exc_info] if fmt == "json" else []),
                     renderer,
                 ],
                 "foreign_pre_chain": foreign_pre_chain,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, schema_rename
@@ -148,7 +149,8 @@ def provision_town(
             town.primary_color = primary_color
             town.secondary_color = secondary_color
             town.tagline = tagline
-            town.publisher_name = town.publisher_name or _("Commune de %(name)s") % {"name": name}
+            with translation.override("fr"):  # stored text: the town's language, not the operator's
+                town.publisher_name = town.publisher_name or _("Commune de %(name)s") % {"name": name}
             town.status = TownStatus.READY
             town.save()
             progress(_("Enregistrement des domaines…"))
@@ -207,6 +209,7 @@ def clone_template(schema_name: str) -> None:
     """Copy the pre-migrated template (structure and seed rows) and check the copy is at head."""
     connection.set_schema_to_public()
     CloneSchema().clone_schema(schemas.TEMPLATE_SCHEMA, schema_name, "DATA")
+    schemas.align_clone_with_template(schema_name)
     template = schemas.applied_migrations(schemas.TEMPLATE_SCHEMA)
     copied = schemas.applied_migrations(schema_name)
     if copied != template:

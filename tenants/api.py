@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,6 +20,12 @@ class IsOperator(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and getattr(user, "is_operator", False))
+
+
+class DomainSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    is_primary = serializers.BooleanField()
+    is_verified = serializers.BooleanField()
 
 
 class TownSerializer(serializers.ModelSerializer):
@@ -37,10 +43,9 @@ class TownSerializer(serializers.ModelSerializer):
     def get_url(self, town: Town) -> str:
         return actions.town_url(town)
 
+    @extend_schema_field(DomainSerializer(many=True))
     def get_domains(self, town: Town) -> list[dict[str, object]]:
-        return [
-            {"domain": d.domain, "is_primary": d.is_primary, "is_verified": d.is_verified} for d in town.domains.all()
-        ]
+        return DomainSerializer(town.domains.all(), many=True).data
 
 
 class TownCreateSerializer(serializers.Serializer):
@@ -62,6 +67,10 @@ def _as_drf_error(error: ValidationError) -> serializers.ValidationError:
     return serializers.ValidationError({"detail": error.messages})
 
 
+@extend_schema_view(**{
+    name: extend_schema(parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)])
+    for name in ("retrieve", "update", "partial_update", "suspend", "resume")
+})
 class TownViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                   viewsets.GenericViewSet):
     serializer_class = TownSerializer

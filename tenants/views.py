@@ -74,7 +74,7 @@ def town_edit(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("Les informations de %(name)s sont enregistrées.") % {"name": town.name})
             return redirect("console:town_list")
-    return render(request, "tenants/console/town_edit.html", {"form": form, "town": town})
+    return render(request, "tenants/console/town_edit.html", {"form": form, "edited_town": town})
 
 
 @require_POST

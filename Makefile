@@ -1,0 +1,43 @@
+# Comptoir — the two commands: `make run` (platform with demo towns) and `make test` (whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test install check lint bench-provision worker beat clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate_schemas --noinput -v 0
+	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+# Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but
+# stopped), else the embedded defaults (pgserver, eager Celery).
+test: install
+	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+check: lint test
+
+bench-provision: install
+	$(BIN)/python bench/provision.py $(BENCH_ARGS)
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO

@@ -1,0 +1,114 @@
+"""Celery tasks run in the schema of the town that queued them (test plan T-ISO-05)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+from tenants.tasks import TownTaskOutsideTown, report_schema_task
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_eager_task_queued_in_a_town_runs_in_that_town(town_a, town_b):
+    with town_a:
+        assert report_schema_task.delay().get() == "v_ville_a"
+    with town_b:
+        assert report_schema_task.delay().get() == "v_ville_b"
+    assert connection.schema_name == "public"
+
+
+def test_eager_town_task_queued_from_public_refuses_to_run(db):
+    with pytest.raises(TownTaskOutsideTown, match="queued from the 'public' schema"):
+        report_schema_task.delay().get()
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    host = quote(settings["HOST"] or "localhost", safe="")
+    port = f":{settings['PORT']}" if settings["PORT"] else ""
+    return f"postgres://{settings['USER']}@{host}{port}/{settings['NAME']}"
+
+
+def _forget_cached_connections() -> None:
+    """The app caches its result backend and producer pool: drop them after changing URLs."""
+    vars(celery_app._local).pop("backend", None)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def real_worker(db) -> Iterator[str]:
+    """A real `celery worker` process on Redis, reading the test database (committed towns)."""
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Redis (scripts/services.sh sets TEST_REDIS_URL)")
+        pytest.skip("no Redis on this machine: the real-worker path cannot be exercised")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
+         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "WARNING"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    previous = {key: celery_app.conf[key] for key in
+                ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
+    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False,
+                           task_default_queue=queue)
+    _forget_cached_connections()
+    try:
+        yield queue
+    finally:
+        celery_app.conf.update(previous)
+        _forget_cached_connections()
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        if worker.returncode not in (0, -15):
+            sys.stderr.write(output.decode(errors="replace"))
+
+
+@pytest.mark.worker
+def test_real_worker_runs_each_town_task_in_its_own_schema(real_worker, town_a, town_b):
+    started = time.monotonic()
+    with town_a:
+        result_a = report_schema_task.delay()
+    with town_b:
+        result_b = report_schema_task.delay()
+    # sent from public with an explicit town: how webhooks hand work to a town
+    result_explicit = report_schema_task.apply_async(headers={"_schema_name": town_b.schema_name})
+
+    assert result_a.get(timeout=90) == "v_ville_a"
+    assert result_b.get(timeout=30) == "v_ville_b"
+    assert result_explicit.get(timeout=30) == "v_ville_b"
+    assert time.monotonic() - started < 120
+
+
+@pytest.mark.worker
+def test_real_worker_refuses_a_town_task_queued_from_public(real_worker):
+    result = report_schema_task.delay()
+
+    with pytest.raises(Exception, match="is a town task but was queued from the 'public' schema"):
+        result.get(timeout=90)
+    assert result.state == "FAILURE"

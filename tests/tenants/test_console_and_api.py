@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Role, User
+from tenants.models import Town, TownStatus
+
+
+def test_console_requires_an_operator(db):
+    anonymous = Client(HTTP_HOST="test")
+    assert anonymous.get("/console/")["Location"].startswith("/compte/login/")
+
+    resident = User.objects.create_user(email="habitant@exemple.fr", password="mot-de-passe-long-3")
+    anonymous.force_login(resident)
+    assert anonymous.get("/console/").status_code == 403
+
+
+def test_console_lists_towns_without_the_template_in_constant_queries(operator_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = operator_client.get("/console/")
+    html = response.content.decode()
+    assert "Ville A" in html and "Ville B" in html
+    assert "_template" not in html
+
+
+def test_console_creates_a_town(operator_client):
+    response = operator_client.post("/console/villes/nouvelle/", {
+        "name": "Saint-Pol", "slug": "saint-pol", "kind": "commune", "insee_codes": "62767",
+        "primary_color": "#1d3557", "secondary_color": "#6b2737", "admin_email": "", "custom_domain": "",
+        "tagline": "Le commerce de proximité",
+    })
+
+    assert response.status_code == 302
+    town = Town.objects.get(slug="saint-pol")
+    assert (town.name, town.insee_codes, town.status) == ("Saint-Pol", ["62767"], TownStatus.READY)
+
+
+def test_console_shows_french_errors_and_creates_nothing_on_bad_input(operator_client):
+    response = operator_client.post("/console/villes/nouvelle/", {
+        "name": "Pas Bon", "slug": "Pas Bon", "kind": "commune", "insee_codes": "6219",
+        "primary_color": "#ffff00", "secondary_color": "#6b2737",
+    })
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "n&#x27;est pas valide" in html
+    assert "trop claire" in html
+    assert "code INSEE" in html
+    assert not Town.objects.filter(name="Pas Bon").exists()
+
+
+def test_console_duplicate_slug_is_shown_on_the_form(operator_client):
+    response = operator_client.post("/console/villes/nouvelle/", {
+        "name": "Encore A", "slug": "ville-a", "kind": "commune",
+        "primary_color": "#1d3557", "secondary_color": "#6b2737",
+    })
+    assert response.status_code == 200
+    assert "existe déjà" in response.content.decode()
+
+
+def test_console_edits_branding_and_refuses_low_contrast(operator_client, town_a):
+    data = {
+        "name": "Ville A", "kind": "commune", "insee_codes": "62193", "tagline": "Nouvelle accroche",
+        "primary_color": "#003366", "secondary_color": "#6b2737", "publisher_name": "Mairie de A",
+        "publisher_address": "", "publisher_phone": "", "publisher_email": "", "publisher_siret": "",
+        "publication_director": "",
+    }
+    assert operator_client.post("/console/villes/ville-a/", data).status_code == 302
+    town_a.refresh_from_db()
+    assert (town_a.tagline, town_a.primary_color, town_a.insee_codes) == ("Nouvelle accroche", "#003366", ["62193"])
+
+    response = operator_client.post("/console/villes/ville-a/", {**data, "primary_color": "#eeeeee"})
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert town_a.primary_color == "#003366"
+
+
+def test_console_suspends_and_resumes(operator_client, town_b):
+    operator_client.post("/console/villes/ville-b/suspendre/")
+    town_b.refresh_from_db()
+    assert town_b.status == TownStatus.SUSPENDED
+    operator_client.post("/console/villes/ville-b/reprendre/")
+    town_b.refresh_from_db()
+    assert town_b.status == TownStatus.READY
+
+
+def _api_client(db_user_role: str = Role.OPERATOR, is_staff: bool = True) -> Client:
+    operator = User.objects.create_user(email=f"{db_user_role}@api.test", role=db_user_role, is_staff=is_staff)
+    token = Token.objects.create(user=operator)
+    return Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+def test_api_creates_lists_and_suspends_towns_with_a_token(db):
+    api = _api_client()
+
+    created = api.post("/api/v1/towns/", {"slug": "marck", "name": "Marck", "insee_codes": ["62548"]},
+                       content_type="application/json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["slug"], body["status"], body["url"]) == ("marck", "ready", "https://marck.test/")
+    assert body["provisioning"]["method"] == "clone"
+
+    slugs = [town["slug"] for town in api.get("/api/v1/towns/").json()["results"]]
+    assert slugs == ["marck", "ville-a", "ville-b"]
+
+    assert api.post("/api/v1/towns/marck/suspend/").json()["status"] == "suspended"
+    assert api.post("/api/v1/towns/marck/resume/").json()["status"] == "ready"
+
+
+def test_api_rejects_bad_input_with_french_messages(db):
+    api = _api_client()
+    response = api.post("/api/v1/towns/", {"slug": "www", "name": "W"}, content_type="application/json")
+    assert response.status_code == 400
+    assert "réservé" in response.json()["slug"][0]
+
+    response = api.patch("/api/v1/towns/ville-a/", {"primary_color": "#fafafa"}, content_type="application/json")
+    assert response.status_code == 400
+    assert "trop claire" in response.json()["primary_color"][0]
+
+
+def test_api_refuses_anonymous_and_non_operators(db):
+    assert Client(HTTP_HOST="test").get("/api/v1/towns/").status_code == 401
+    assert _api_client(Role.RESIDENT, is_staff=False).get("/api/v1/towns/").status_code == 403
+
+
+def test_api_is_described_in_the_openapi_schema(db):
+    response = Client(HTTP_HOST="test").get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/towns/", "/api/v1/towns/{slug}/", "/api/v1/towns/{slug}/suspend/"} <= set(paths)
+    assert "post" in paths["/api/v1/towns/"]
