@@ -25,9 +25,7 @@ def invitation_url(*, user: User, site_url: str) -> str:
 
 def invite_user(*, email: str, role: Role | str, site_url: str, town_name: str) -> User:
     """Create (or reuse) the account in the current town and e-mail it an invitation after commit."""
-    user, _created = User.objects.get_or_create(
-        email=email.lower(), defaults={"role": role, "is_active": True}
-    )
+    user, _created = User.objects.get_or_create(email=email.lower(), defaults={"role": role, "is_active": True})
     if _created:
         user.set_unusable_password()
         user.save(update_fields=["password"])

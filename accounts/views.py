@@ -14,5 +14,3 @@ class AcceptInvitationView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("account_login")
     post_reset_login = False
     reset_url_token = "definir-mot-de-passe"  # noqa: S105 - a URL segment, not a password
-
-

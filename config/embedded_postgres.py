@@ -8,6 +8,7 @@ that ``make run`` and ``make test`` stay fast on the second call.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -28,7 +29,9 @@ def embedded_database_settings() -> dict[str, object]:
     uri = urlparse(server.get_uri())
     host = parse_qs(uri.query).get("host", [uri.hostname or "localhost"])[0]
     database = os.environ.get("COMPTOIR_EMBEDDED_DB", "comptoir")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
+        raise ValueError(f"COMPTOIR_EMBEDDED_DB must be a plain identifier, not {database!r}")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608 - checked above
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return {

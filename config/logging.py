@@ -16,7 +16,7 @@ def add_town_schema(_logger: Any, _method: str, event_dict: dict[str, Any]) -> d
         from django.db import connection
 
         event_dict.setdefault("schema_name", getattr(connection, "schema_name", "public"))
-    except Exception:  # noqa: BLE001 - logging must never fail because the DB layer is not ready
+    except Exception:
         event_dict.setdefault("schema_name", "unknown")
     return event_dict
 
@@ -63,9 +63,7 @@ def build_logging_config(*, fmt: str, level: str) -> dict[str, Any]:
                 "foreign_pre_chain": foreign_pre_chain,
             }
         },
-        "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["schema"]}
-        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["schema"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
@@ -84,7 +82,5 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         structlog.contextvars.clear_contextvars()
         town = getattr(request, "tenant", None)
-        structlog.contextvars.bind_contextvars(
-            host=request.get_host(), town=getattr(town, "slug", None) or "public"
-        )
+        structlog.contextvars.bind_contextvars(host=request.get_host(), town=getattr(town, "slug", None) or "public")
         return self.get_response(request)

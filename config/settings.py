@@ -19,7 +19,7 @@ PLATFORM_NAME = env.str("PLATFORM_NAME", default="Comptoir")
 # Local development runs over plain HTTP on *.localhost; anywhere else HTTPS is required.
 LOCAL_DEVELOPMENT = PLATFORM_DOMAIN == "localhost" or PLATFORM_DOMAIN.endswith(".localhost")
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-comptoir-never-use-in-production-0123456789"
+_DEV_SECRET_KEY = "dev-only-insecure-key-comptoir-never-use-in-production-0123456789"  # noqa: S105 - refused below whenever DEBUG is off
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY):
     from django.core.exceptions import ImproperlyConfigured

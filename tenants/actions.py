@@ -55,8 +55,9 @@ def town_url(town: Town) -> str:
     return f"{scheme}://{town.primary_host}{port}/"
 
 
-def validate_new_town(*, slug: str, custom_domain: str | None, primary_color: str, secondary_color: str,
-                      insee_codes: Sequence[str]) -> None:
+def validate_new_town(
+    *, slug: str, custom_domain: str | None, primary_color: str, secondary_color: str, insee_codes: Sequence[str]
+) -> None:
     """Everything that can be refused before touching the database, with French messages."""
     errors: dict[str, list[ValidationError]] = {}
 
@@ -90,7 +91,11 @@ def validate_new_town(*, slug: str, custom_domain: str | None, primary_color: st
     taken = Domain.objects.filter(domain__in=hosts).values_list("domain", flat=True).first()
     if taken:
         raise ProvisioningError(
-            {"custom_domain": [_("Le domaine « %(domain)s » est déjà utilisé par une autre ville.") % {"domain": taken}]}
+            {
+                "custom_domain": [
+                    _("Le domaine « %(domain)s » est déjà utilisé par une autre ville.") % {"domain": taken}
+                ]
+            }
         )
 
 
@@ -123,14 +128,21 @@ def provision_town(
         raise ProvisioningError({"name": [_("Le nom de la ville est obligatoire.")]})
     connection.set_schema_to_public()
     validate_new_town(
-        slug=slug, custom_domain=custom_domain, primary_color=primary_color,
-        secondary_color=secondary_color, insee_codes=insee_codes,
+        slug=slug,
+        custom_domain=custom_domain,
+        primary_color=primary_color,
+        secondary_color=secondary_color,
+        insee_codes=insee_codes,
     )
     schema_name = schemas.schema_name_for_slug(slug)
     if schema_exists(schema_name, case_sensitive=False):
         raise ProvisioningError(
-            {"slug": [_("Un schéma « %(schema)s » existe déjà sans ville associée : contactez l'exploitant.")
-                      % {"schema": schema_name}]}
+            {
+                "slug": [
+                    _("Un schéma « %(schema)s » existe déjà sans ville associée : contactez l'exploitant.")
+                    % {"schema": schema_name}
+                ]
+            }
         )
     if method != "migrate":
         progress(_("Vérification du modèle de ville…"))
@@ -159,7 +171,10 @@ def provision_town(
             )
             if custom_domain:
                 Domain.objects.create(
-                    domain=custom_domain, tenant=town, is_primary=False, is_verified=False,
+                    domain=custom_domain,
+                    tenant=town,
+                    is_primary=False,
+                    is_verified=False,
                     verification_token=secrets.token_urlsafe(24),
                 )
             progress(_("Préparation du contenu de la ville…"))
@@ -192,12 +207,7 @@ def _take_schema(schema_name: str, *, method: str) -> tuple[Town, str]:
         schemas.migrate_schema_from_zero(schema_name)
         return Town(schema_name=schema_name), "migrate"
     if method in ("fast", "spare"):
-        spare = (
-            Town.objects.select_for_update(skip_locked=True)
-            .filter(status=TownStatus.SPARE)
-            .order_by("pk")
-            .first()
-        )
+        spare = Town.objects.select_for_update(skip_locked=True).filter(status=TownStatus.SPARE).order_by("pk").first()
         if spare is not None:
             schema_rename(spare, schema_name, save=False)
             return spare, "spare"
@@ -286,14 +296,28 @@ def delete_town(*, town: Town) -> None:
         town = Town.objects.select_for_update().get(pk=town.pk)
         if town.status not in (TownStatus.READY, TownStatus.SUSPENDED):
             raise ProvisioningError(_("Le modèle et les réserves ne se suppriment pas ainsi."))
+        with connection.cursor() as cursor:
+            # Deferred foreign-key checks still pending in this transaction would block DROP TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         town.delete(force_drop=True)
 
 
 def update_branding(*, town: Town, **fields: object) -> Town:
     """Change a town's name, colours, tagline, images or legal details (colours checked for contrast)."""
     allowed = {
-        "name", "tagline", "primary_color", "secondary_color", "logo", "hero_image", "kind", "insee_codes",
-        "publisher_name", "publisher_address", "publisher_phone", "publisher_email", "publisher_siret",
+        "name",
+        "tagline",
+        "primary_color",
+        "secondary_color",
+        "logo",
+        "hero_image",
+        "kind",
+        "insee_codes",
+        "publisher_name",
+        "publisher_address",
+        "publisher_phone",
+        "publisher_email",
+        "publisher_siret",
         "publication_director",
     }
     unknown = set(fields) - allowed

@@ -35,8 +35,20 @@ class TownSerializer(serializers.ModelSerializer):
     class Meta:
         model = Town
         fields = (
-            "slug", "name", "kind", "status", "insee_codes", "time_zone", "primary_color", "secondary_color",
-            "tagline", "publisher_name", "publication_director", "url", "domains", "created_at",
+            "slug",
+            "name",
+            "kind",
+            "status",
+            "insee_codes",
+            "time_zone",
+            "primary_color",
+            "secondary_color",
+            "tagline",
+            "publisher_name",
+            "publication_director",
+            "url",
+            "domains",
+            "created_at",
         )
         read_only_fields = ("slug", "status", "url", "domains", "created_at", "time_zone")
 
@@ -62,17 +74,19 @@ class TownCreateSerializer(serializers.Serializer):
 
 def _as_drf_error(error: ValidationError) -> serializers.ValidationError:
     if hasattr(error, "error_dict"):
-        return serializers.ValidationError({field: [str(m) for e in errs for m in e.messages]
-                                            for field, errs in error.error_dict.items()})
+        return serializers.ValidationError(
+            {field: [str(m) for e in errs for m in e.messages] for field, errs in error.error_dict.items()}
+        )
     return serializers.ValidationError({"detail": error.messages})
 
 
-@extend_schema_view(**{
-    name: extend_schema(parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)])
-    for name in ("retrieve", "update", "partial_update", "suspend", "resume")
-})
-class TownViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                  viewsets.GenericViewSet):
+@extend_schema_view(
+    **{
+        name: extend_schema(parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)])
+        for name in ("retrieve", "update", "partial_update", "suspend", "resume")
+    }
+)
+class TownViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = TownSerializer
     permission_classes = (IsOperator,)
     lookup_field = "slug"

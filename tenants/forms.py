@@ -17,22 +17,29 @@ def parse_insee_codes(raw: str) -> list[str]:
 class TownCreateForm(forms.Form):
     name = forms.CharField(label=_("Nom de la ville"), max_length=120)
     slug = forms.CharField(
-        label=_("Identifiant (sous-domaine)"), max_length=SLUG_MAX_LENGTH + 10, validators=[validate_town_slug],
+        label=_("Identifiant (sous-domaine)"),
+        max_length=SLUG_MAX_LENGTH + 10,
+        validators=[validate_town_slug],
         help_text=_("Minuscules sans accent, chiffres et tirets. Exemple : saint-omer"),
     )
     kind = forms.ChoiceField(label=_("Type"), choices=TownKind.choices, initial=TownKind.COMMUNE)
     insee_codes = forms.CharField(
-        label=_("Codes INSEE des communes couvertes"), required=False,
+        label=_("Codes INSEE des communes couvertes"),
+        required=False,
         help_text=_("Séparés par des virgules. Exemple : 62193"),
     )
     custom_domain = forms.CharField(label=_("Domaine personnalisé (facultatif)"), required=False, max_length=253)
     admin_email = forms.EmailField(label=_("E-mail du premier administrateur"), required=False)
     primary_color = forms.CharField(
-        label=_("Couleur principale"), initial=DEFAULT_PRIMARY_COLOUR, validators=[validate_brand_colour],
+        label=_("Couleur principale"),
+        initial=DEFAULT_PRIMARY_COLOUR,
+        validators=[validate_brand_colour],
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     secondary_color = forms.CharField(
-        label=_("Couleur secondaire"), initial=DEFAULT_SECONDARY_COLOUR, validators=[validate_brand_colour],
+        label=_("Couleur secondaire"),
+        initial=DEFAULT_SECONDARY_COLOUR,
+        validators=[validate_brand_colour],
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     tagline = forms.CharField(label=_("Accroche"), required=False, max_length=200)
@@ -47,12 +54,25 @@ class TownBrandingForm(forms.ModelForm):
     class Meta:
         model = Town
         fields = (
-            "name", "kind", "insee_codes", "tagline", "primary_color", "secondary_color", "logo", "hero_image",
-            "publisher_name", "publisher_address", "publisher_phone", "publisher_email", "publisher_siret",
+            "name",
+            "kind",
+            "insee_codes",
+            "tagline",
+            "primary_color",
+            "secondary_color",
+            "logo",
+            "hero_image",
+            "publisher_name",
+            "publisher_address",
+            "publisher_phone",
+            "publisher_email",
+            "publisher_siret",
             "publication_director",
         )
-        widgets = {"primary_color": forms.TextInput(attrs={"type": "color"}),
-                   "secondary_color": forms.TextInput(attrs={"type": "color"})}
+        widgets = {
+            "primary_color": forms.TextInput(attrs={"type": "color"}),
+            "secondary_color": forms.TextInput(attrs={"type": "color"}),
+        }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -29,7 +29,8 @@ def find_town_for_host(hostname: str) -> Town | None:
     """The town served on ``hostname``: verified domains only, any status (the caller decides)."""
     from tenants.models import Domain
 
-    assert connection.schema_name == "public", "host lookup must run in the public schema"
+    if connection.schema_name != "public":
+        raise RuntimeError("host lookup must run in the public schema")
     key = _public_cache_key(hostname)
     cached = cache.get(key)
     if cached == _MISSING:

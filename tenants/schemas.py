@@ -13,6 +13,15 @@ TEMPLATE_SCHEMA = "_template"
 SPARE_PREFIX = "_spare_"
 
 
+def quoted(schema_name: str) -> str:
+    """The schema as a quoted SQL identifier, refusing any name django-tenants would not accept."""
+    from django_tenants.postgresql_backend.base import is_valid_schema_name
+
+    if not is_valid_schema_name(schema_name):
+        raise ValueError(f"invalid schema name: {schema_name!r}")
+    return f'"{schema_name}"'
+
+
 def schema_name_for_slug(slug: str) -> str:
     return "v_" + slug.replace("-", "_")
 
@@ -30,12 +39,10 @@ def migration_graph_nodes() -> frozenset[tuple[str, str]]:
 
 def applied_migrations(schema_name: str) -> frozenset[tuple[str, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations']
-        )
+        cursor.execute("SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations'])
         if cursor.fetchone()[0] is None:
             return frozenset()
-        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
+        cursor.execute(f"SELECT app, name FROM {quoted(schema_name)}.django_migrations")  # noqa: S608
         return frozenset((app, name) for app, name in cursor.fetchall())
 
 
@@ -52,7 +59,8 @@ def applied_migrations_by_schema(schema_names: list[str], chunk: int = 200) -> d
         for start in range(0, len(migrated), chunk):
             part = migrated[start : start + chunk]
             query = " UNION ALL ".join(
-                f"SELECT %s, app, name FROM \"{name}\".django_migrations" for name in part
+                f"SELECT %s, app, name FROM {quoted(name)}.django_migrations"  # noqa: S608 - quoted() validates
+                for name in part
             )
             cursor.execute(query, part)
             for schema, app, name in cursor.fetchall():
@@ -67,10 +75,8 @@ def is_at_head(schema_name: str) -> bool:
 def migrate_schema_from_zero(schema_name: str, *, verbosity: int = 0) -> None:
     """Tier C: create the schema and run every migration in it (slow; fallback and template only)."""
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
-    call_command(
-        "migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=verbosity
-    )
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted(schema_name)}")
+    call_command("migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()
 
 
@@ -99,7 +105,7 @@ def align_clone_with_template(schema_name: str) -> None:
             for current, wanted in zip(current_names, sorted(wanted_names), strict=False):
                 if current != wanted:
                     cursor.execute(
-                        f'ALTER TABLE "{schema_name}"."{key[0]}" RENAME CONSTRAINT "{current}" TO "{wanted}"'
+                        f'ALTER TABLE {quoted(schema_name)}."{key[0]}" RENAME CONSTRAINT "{current}" TO "{wanted}"'
                     )
         cursor.execute(
             "SELECT c.sequencename, t.data_type FROM pg_sequences t "
@@ -108,7 +114,7 @@ def align_clone_with_template(schema_name: str) -> None:
             [schema_name, TEMPLATE_SCHEMA],
         )
         for sequence, data_type in cursor.fetchall():
-            cursor.execute(f'ALTER SEQUENCE "{schema_name}"."{sequence}" AS {data_type}')
+            cursor.execute(f'ALTER SEQUENCE {quoted(schema_name)}."{sequence}" AS {data_type}')
 
 
 def template_exists() -> bool:
@@ -122,10 +128,15 @@ def describe_schema(schema_name: str) -> dict[str, list[tuple[object, ...]]]:
     like one migrated from zero (tables, columns and defaults, indexes, constraints, sequences and
     their owners, triggers, functions, and recorded migrations).
     """
+
     def masked(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
         return sorted(
-            tuple(value.replace(f'"{schema_name}".', "<schema>.").replace(f"{schema_name}.", "<schema>.")
-                  if isinstance(value, str) else value for value in row)
+            tuple(
+                value.replace(f'"{schema_name}".', "<schema>.").replace(f"{schema_name}.", "<schema>.")
+                if isinstance(value, str)
+                else value
+                for value in row
+            )
             for row in rows
         )
 
@@ -167,11 +178,11 @@ def describe_schema(schema_name: str) -> dict[str, list[tuple[object, ...]]]:
             "SELECT p.proname, pg_get_function_identity_arguments(p.oid), md5(p.prosrc) "
             "FROM pg_proc p WHERE p.pronamespace = %(s)s::regnamespace"
         ),
-        "migrations": 'SELECT app, name FROM "{schema}".django_migrations',
+        "migrations": "SELECT app, name FROM {schema}.django_migrations",
     }
     description: dict[str, list[tuple[object, ...]]] = {}
     with connection.cursor() as cursor:
         for key, sql in queries.items():
-            cursor.execute(sql.replace("{schema}", schema_name), {"s": schema_name})
+            cursor.execute(sql.replace("{schema}", quoted(schema_name)), {"s": schema_name})
             description[key] = masked(cursor.fetchall())
     return description

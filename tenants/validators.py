@@ -51,8 +51,7 @@ def validate_town_slug(slug: str) -> None:
         raise ValidationError(_("L'identifiant ne peut pas contenir deux tirets de suite."), code="invalid")
     if slug in RESERVED_SLUGS:
         raise ValidationError(
-            _("L'identifiant « %(slug)s » est réservé par la plateforme ; choisissez-en un autre.")
-            % {"slug": slug},
+            _("L'identifiant « %(slug)s » est réservé par la plateforme ; choisissez-en un autre.") % {"slug": slug},
             code="reserved",
         )
 
@@ -98,7 +97,6 @@ def validate_insee_code(code: str) -> None:
     """INSEE commune codes: 5 characters, digits, or 2A/2B for Corsica."""
     if not re.match(r"^(?:\d{5}|2[AB]\d{3})$", code):
         raise ValidationError(
-            _("« %(code)s » n'est pas un code INSEE de commune (5 caractères, par exemple 62193).")
-            % {"code": code},
+            _("« %(code)s » n'est pas un code INSEE de commune (5 caractères, par exemple 62193).") % {"code": code},
             code="invalid_insee",
         )

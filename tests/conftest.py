@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from tenants.models import Town
 
@@ -32,6 +33,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 def _back_to_public_schema() -> Iterator[None]:
     """Every test starts and ends in public: a leaked search_path would hide isolation bugs."""
     connection.set_schema_to_public()
+    translation.activate("fr")  # a language switched by a request must not leak into the next test
     yield
     connection.set_schema_to_public()
 

@@ -18,9 +18,7 @@ class LegalPage(models.Model):
     title = models.CharField(_("titre"), max_length=200)
     body = models.TextField(_("texte"), help_text=_("Texte simple ; une ligne vide sépare deux paragraphes."))
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    updated_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("page légale")

@@ -34,10 +34,9 @@ def edit_legal_page(request: HttpRequest, kind: str) -> HttpResponse:
     page = queries.get_legal_page_for_editing(request.user, kind)
     form = LegalPageForm(request.POST or None, instance=page)
     if request.method == "POST" and form.is_valid():
-        update_legal_page(page=page, title=form.cleaned_data["title"], body=form.cleaned_data["body"],
-                          editor=request.user)
+        update_legal_page(
+            page=page, title=form.cleaned_data["title"], body=form.cleaned_data["body"], editor=request.user
+        )
         messages.success(request, _("La page « %(title)s » est enregistrée.") % {"title": page.title})
         return redirect("townsite:legal", kind=page.kind)
     return render(request, "townsite/legal_edit.html", {"form": form, "page": page})
-
-

@@ -18,9 +18,10 @@ def test_invited_admin_sets_a_password_then_logs_in(db, django_capture_on_commit
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
     assert "Choisir votre mot de passe" in form_page.content.decode()
-    response = client.post(form_page.redirect_chain[-1][0], {
-        "new_password1": "un-mot-de-passe-solide", "new_password2": "un-mot-de-passe-solide"
-    })
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "un-mot-de-passe-solide", "new_password2": "un-mot-de-passe-solide"},
+    )
     assert response.status_code == 302
 
     # the link is single-use
@@ -53,8 +54,9 @@ def test_lockout_in_one_town_does_not_lock_the_same_email_in_another(db, town_a,
     for _ in range(6):
         client_a.post("/compte/login/", {"login": "meme@exemple.fr", "password": "mauvais"})
 
-    response = client_b.post("/compte/login/", {"login": "meme@exemple.fr", "password": "le-bon-mot-de-passe"},
-                             REMOTE_ADDR="10.0.0.9")
+    response = client_b.post(
+        "/compte/login/", {"login": "meme@exemple.fr", "password": "le-bon-mot-de-passe"}, REMOTE_ADDR="10.0.0.9"
+    )
     assert response.status_code == 302
 
 

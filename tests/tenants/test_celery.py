@@ -65,14 +65,33 @@ def real_worker(db) -> Iterator[str]:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "WARNING"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "WARNING",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
-    previous = {key: celery_app.conf[key] for key in
-                ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
-    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False,
-                           task_default_queue=queue)
+    previous = {
+        key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    }
+    celery_app.conf.update(
+        broker_url=redis_url, result_backend=redis_url, task_always_eager=False, task_default_queue=queue
+    )
     _forget_cached_connections()
     try:
         yield queue

@@ -20,16 +20,26 @@ def test_console_lists_towns_without_the_template_in_constant_queries(operator_c
     with django_assert_max_num_queries(8):
         response = operator_client.get("/console/")
     html = response.content.decode()
-    assert "Ville A" in html and "Ville B" in html
+    assert "Ville A" in html
+    assert "Ville B" in html
     assert "_template" not in html
 
 
 def test_console_creates_a_town(operator_client):
-    response = operator_client.post("/console/villes/nouvelle/", {
-        "name": "Saint-Pol", "slug": "saint-pol", "kind": "commune", "insee_codes": "62767",
-        "primary_color": "#1d3557", "secondary_color": "#6b2737", "admin_email": "", "custom_domain": "",
-        "tagline": "Le commerce de proximité",
-    })
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {
+            "name": "Saint-Pol",
+            "slug": "saint-pol",
+            "kind": "commune",
+            "insee_codes": "62767",
+            "primary_color": "#1d3557",
+            "secondary_color": "#6b2737",
+            "admin_email": "",
+            "custom_domain": "",
+            "tagline": "Le commerce de proximité",
+        },
+    )
 
     assert response.status_code == 302
     town = Town.objects.get(slug="saint-pol")
@@ -37,10 +47,17 @@ def test_console_creates_a_town(operator_client):
 
 
 def test_console_shows_french_errors_and_creates_nothing_on_bad_input(operator_client):
-    response = operator_client.post("/console/villes/nouvelle/", {
-        "name": "Pas Bon", "slug": "Pas Bon", "kind": "commune", "insee_codes": "6219",
-        "primary_color": "#ffff00", "secondary_color": "#6b2737",
-    })
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {
+            "name": "Pas Bon",
+            "slug": "Pas Bon",
+            "kind": "commune",
+            "insee_codes": "6219",
+            "primary_color": "#ffff00",
+            "secondary_color": "#6b2737",
+        },
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -51,19 +68,33 @@ def test_console_shows_french_errors_and_creates_nothing_on_bad_input(operator_c
 
 
 def test_console_duplicate_slug_is_shown_on_the_form(operator_client):
-    response = operator_client.post("/console/villes/nouvelle/", {
-        "name": "Encore A", "slug": "ville-a", "kind": "commune",
-        "primary_color": "#1d3557", "secondary_color": "#6b2737",
-    })
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {
+            "name": "Encore A",
+            "slug": "ville-a",
+            "kind": "commune",
+            "primary_color": "#1d3557",
+            "secondary_color": "#6b2737",
+        },
+    )
     assert response.status_code == 200
     assert "existe déjà" in response.content.decode()
 
 
 def test_console_edits_branding_and_refuses_low_contrast(operator_client, town_a):
     data = {
-        "name": "Ville A", "kind": "commune", "insee_codes": "62193", "tagline": "Nouvelle accroche",
-        "primary_color": "#003366", "secondary_color": "#6b2737", "publisher_name": "Mairie de A",
-        "publisher_address": "", "publisher_phone": "", "publisher_email": "", "publisher_siret": "",
+        "name": "Ville A",
+        "kind": "commune",
+        "insee_codes": "62193",
+        "tagline": "Nouvelle accroche",
+        "primary_color": "#003366",
+        "secondary_color": "#6b2737",
+        "publisher_name": "Mairie de A",
+        "publisher_address": "",
+        "publisher_phone": "",
+        "publisher_email": "",
+        "publisher_siret": "",
         "publication_director": "",
     }
     assert operator_client.post("/console/villes/ville-a/", data).status_code == 302
@@ -94,8 +125,9 @@ def _api_client(db_user_role: str = Role.OPERATOR, is_staff: bool = True) -> Cli
 def test_api_creates_lists_and_suspends_towns_with_a_token(db):
     api = _api_client()
 
-    created = api.post("/api/v1/towns/", {"slug": "marck", "name": "Marck", "insee_codes": ["62548"]},
-                       content_type="application/json")
+    created = api.post(
+        "/api/v1/towns/", {"slug": "marck", "name": "Marck", "insee_codes": ["62548"]}, content_type="application/json"
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["slug"], body["status"], body["url"]) == ("marck", "ready", "https://marck.test/")

@@ -81,9 +81,7 @@ def test_auth_and_sessions_are_per_town_apps():
 
 def test_no_town_only_table_exists_in_public(db):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        )
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
         public_tables = {row[0] for row in cursor.fetchall()}
     assert "townsite_legalpage" not in public_tables
     assert "tenants_town" in public_tables
@@ -91,9 +89,7 @@ def test_no_town_only_table_exists_in_public(db):
 
 def test_town_tables_do_not_hold_public_tables(db, town_a):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [town_a.schema_name]
-        )
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [town_a.schema_name])
         town_tables = {row[0] for row in cursor.fetchall()}
     assert "tenants_town" not in town_tables
     assert "authtoken_token" not in town_tables

@@ -27,22 +27,25 @@ def test_provision_town_creates_schema_domain_admin_and_legal_pages(db, mailoutb
     assert town.schema_name == "v_saint_omer"
     assert town.status == TownStatus.READY
     assert schema_exists("v_saint_omer")
-    assert list(town.domains.values_list("domain", "is_primary", "is_verified")) == [
-        ("saint-omer.test", True, True)
-    ]
+    assert list(town.domains.values_list("domain", "is_primary", "is_verified")) == [("saint-omer.test", True, True)]
     assert result.method == "clone"
     assert result.url == "https://saint-omer.test/"
     with town:
         admin = User.objects.get()
         assert (admin.email, admin.role, admin.has_usable_password()) == ("maire@saint-omer.fr", Role.TOWN_ADMIN, False)
         assert sorted(LegalPage.objects.values_list("kind", flat=True)) == [
-            "accessibilite", "cgv", "confidentialite", "mentions-legales"
+            "accessibilite",
+            "cgv",
+            "confidentialite",
+            "mentions-legales",
         ]
         assert "Saint-Omer" in LegalPage.objects.get(kind="mentions-legales").body
     assert connection.schema_name == "public"
 
 
-def test_invitation_email_is_sent_after_commit_with_a_set_password_link(db, django_capture_on_commit_callbacks, mailoutbox):
+def test_invitation_email_is_sent_after_commit_with_a_set_password_link(
+    db, django_capture_on_commit_callbacks, mailoutbox
+):
     with django_capture_on_commit_callbacks(execute=True):
         provision_town(slug="arques", name="Arques", admin_email="admin@arques.fr")
 

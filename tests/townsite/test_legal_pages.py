@@ -31,11 +31,14 @@ def test_town_admin_edits_a_legal_page(db, town_a, client_a):
         admin = User.objects.create_user(email="maire@ville-a.fr", password="x" * 12, role=Role.TOWN_ADMIN)
         client_a.force_login(admin)
 
-    response = client_a.post("/gestion/pages/mentions-legales/", {"title": "Mentions légales", "body": "Texte A.\n\nSuite."})
+    response = client_a.post(
+        "/gestion/pages/mentions-legales/", {"title": "Mentions légales", "body": "Texte A.\n\nSuite."}
+    )
 
     assert response.status_code == 302
     html = client_a.get("/pages/mentions-legales/").content.decode()
-    assert "<p>Texte A.</p>" in html and "<p>Suite.</p>" in html
+    assert "<p>Texte A.</p>" in html
+    assert "<p>Suite.</p>" in html
 
 
 def test_other_roles_cannot_edit_legal_pages(db, town_a, client_a):

@@ -21,9 +21,11 @@ DEMO_TOWNS = [
         "primary_color": "#00558c",
         "secondary_color": "#8c1d40",
         "insee_codes": ["62193"],
-        "publisher": {"publisher_name": "Ville de Calais (démonstration)",
-                      "publisher_address": "Place du Soldat Inconnu, 62100 Calais",
-                      "publication_director": "Le maire de Calais"},
+        "publisher": {
+            "publisher_name": "Ville de Calais (démonstration)",
+            "publisher_address": "Place du Soldat Inconnu, 62100 Calais",
+            "publication_director": "Le maire de Calais",
+        },
     },
     {
         "slug": "luzy",
@@ -32,9 +34,11 @@ DEMO_TOWNS = [
         "primary_color": "#2e6b30",
         "secondary_color": "#6b3d12",
         "insee_codes": ["58149"],
-        "publisher": {"publisher_name": "Commune de Luzy (démonstration)",
-                      "publisher_address": "Place de l'Hôtel de Ville, 58170 Luzy",
-                      "publication_director": "Le maire de Luzy"},
+        "publisher": {
+            "publisher_name": "Commune de Luzy (démonstration)",
+            "publisher_address": "Place de l'Hôtel de Ville, 58170 Luzy",
+            "publication_director": "Le maire de Luzy",
+        },
     },
 ]
 
@@ -55,14 +59,19 @@ class Command(BaseCommand):
             if created:
                 operator.set_password(DEMO_PASSWORD)
                 operator.save()
-        lines = [f"Site opérateur : http://{settings.PLATFORM_DOMAIN}:8000/  (console : /console/)",
-                 f"  opérateur : {operator_email} / {DEMO_PASSWORD}"]
+        lines = [
+            f"Site opérateur : http://{settings.PLATFORM_DOMAIN}:8000/  (console : /console/)",
+            f"  opérateur : {operator_email} / {DEMO_PASSWORD}",
+        ]
         for spec in DEMO_TOWNS:
             town = Town.objects.filter(slug=spec["slug"]).first()
             if town is None:
                 result = provision_town(
-                    slug=spec["slug"], name=spec["name"], tagline=spec["tagline"],
-                    primary_color=spec["primary_color"], secondary_color=spec["secondary_color"],
+                    slug=spec["slug"],
+                    name=spec["name"],
+                    tagline=spec["tagline"],
+                    primary_color=spec["primary_color"],
+                    secondary_color=spec["secondary_color"],
                     insee_codes=spec["insee_codes"],
                 )
                 town = result.town
