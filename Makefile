@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install check lint bench-provision worker beat clean-db
+
+.PHONY: run test install lint bench-provision worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,8 @@ run: install
 
 # Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but
 # stopped), else the embedded defaults (pgserver, eager Celery).
-test: install
+test: install lint
+	sh scripts/browser.sh
 	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -31,7 +33,6 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-check: lint test
 
 bench-provision: install
 	$(BIN)/python bench/provision.py $(BENCH_ARGS)

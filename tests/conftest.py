@@ -4,7 +4,9 @@ test then runs inside a transaction that is rolled back, across all schemas."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -17,11 +19,30 @@ TOWN_A = "ville-a"
 TOWN_B = "ville-b"
 
 
+def database_url_for_subprocess() -> str:
+    """DATABASE_URL of the test database, for servers and workers started as real processes."""
+    settings = connection.settings_dict
+    host = quote(settings["HOST"] or "localhost", safe="")
+    port = f":{settings['PORT']}" if settings["PORT"] else ""
+    return f"postgres://{settings['USER']}@{host}{port}/{settings['NAME']}"
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Machine-dependent tests: skipped on a laptop without the tool, a failure under CI."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {what}")
+    pytest.skip(f"{what} is not available on this machine")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
     from tenants.actions import ensure_template, provision_town
 
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            pytest.exit("refusing to provision test towns outside a test database", returncode=3)
         ensure_template()
         for slug, name in ((TOWN_A, "Ville A"), (TOWN_B, "Ville B")):
             if not Town.objects.filter(slug=slug).exists():

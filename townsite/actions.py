@@ -41,6 +41,6 @@ def update_legal_page(*, page: LegalPage, title: str, body: str, editor: User) -
     with transaction.atomic():
         page.title = title.strip()
         page.body = body.strip()
-        page.updated_by = editor
+        page.updated_by_id = editor.pk
         page.save()
     return page

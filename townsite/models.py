@@ -18,7 +18,9 @@ class LegalPage(models.Model):
     title = models.CharField(_("titre"), max_length=200)
     body = models.TextField(_("texte"), help_text=_("Texte simple ; une ligne vide sépare deux paragraphes."))
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The editor's id as a plain value: the user model also exists in public, where a foreign key
+    # from this town-only table would make deleting an operator account query a missing table.
+    updated_by_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("page légale")

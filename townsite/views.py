@@ -17,8 +17,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def legal_page(request: HttpRequest, kind: str) -> HttpResponse:
     page = queries.get_legal_page(kind)
-    paragraphs = [block.strip() for block in page.body.split("\n\n") if block.strip()]
-    return render(request, "townsite/legal_page.html", {"page": page, "paragraphs": paragraphs})
+    return render(request, "townsite/legal_page.html", {"page": page, "sections": legal_sections(page.body)})
+
+
+def legal_sections(body: str) -> list[tuple[str, str]]:
+    """Blank-line separated blocks; a block's first line is its heading when more lines follow."""
+    sections = []
+    for block in (part.strip() for part in body.replace("\r\n", "\n").split("\n\n")):
+        if not block:
+            continue
+        heading, _, text = block.partition("\n")
+        sections.append((heading, text) if text and len(heading) <= 80 else ("", block))
+    return sections
 
 
 def manage(request: HttpRequest) -> HttpResponse:

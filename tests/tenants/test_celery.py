@@ -9,13 +9,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
 from tenants.tasks import TownTaskOutsideTown, report_schema_task
+from tests.conftest import database_url_for_subprocess, require_or_skip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,13 +33,6 @@ def test_eager_town_task_queued_from_public_refuses_to_run(db):
         report_schema_task.delay().get()
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    host = quote(settings["HOST"] or "localhost", safe="")
-    port = f":{settings['PORT']}" if settings["PORT"] else ""
-    return f"postgres://{settings['USER']}@{host}{port}/{settings['NAME']}"
-
-
 def _forget_cached_connections() -> None:
     """The app caches its result backend and producer pool: drop them after changing URLs."""
     vars(celery_app._local).pop("backend", None)
@@ -50,16 +43,13 @@ def _forget_cached_connections() -> None:
 @pytest.fixture
 def real_worker(db) -> Iterator[str]:
     """A real `celery worker` process on Redis, reading the test database (committed towns)."""
-    redis_url = os.environ.get("TEST_REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide Redis (scripts/services.sh sets TEST_REDIS_URL)")
-        pytest.skip("no Redis on this machine: the real-worker path cannot be exercised")
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    require_or_skip(bool(redis_url), "Redis (scripts/services.sh sets TEST_REDIS_URL)")
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CELERY_TASK_DEFAULT_QUEUE": queue,

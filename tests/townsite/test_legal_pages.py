@@ -17,7 +17,9 @@ def test_every_page_links_to_the_legal_pages(client_a, kind):
 def test_legal_notice_names_the_town_and_publisher(client_a):
     html = client_a.get("/pages/mentions-legales/").content.decode()
     assert "Commune de Ville A" in html
-    assert "Directeur de la publication" in html
+    assert "<h2>Directeur de la publication</h2>" in html
+    assert "&amp;#x27;" not in html  # default texts are stored unescaped, escaped once on display
+    assert "l&#x27;exploitant" in html
 
 
 def test_cgv_carry_the_perishables_exception(client_a):

@@ -1,0 +1,124 @@
+"""The site shell as people see it: axe in headless Chromium, keyboard, login per town."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from accounts.models import Role, User
+from tenants.models import Town
+from tests.browser.conftest import screenshot
+
+PASSWORD = "mot-de-passe-du-test-navigateur"
+
+# Makes pytest-django build the test database even when only browser tests are selected.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def people(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    """Committed accounts (the server is another process): an operator and a town admin of ville-a."""
+    with django_db_blocker.unblock():
+        operator = User.objects.create_user(
+            email="operateur-navigateur@test.fr", password=PASSWORD, role=Role.OPERATOR, is_staff=True
+        )
+        town_a = Town.objects.get(slug="ville-a")
+        with town_a:
+            admin = User.objects.create_user(
+                email="maire-navigateur@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN
+            )
+        yield
+        with town_a:
+            admin.delete()
+        operator.delete()
+
+
+def _serious_violations(page: object) -> list[str]:
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def _login(page: object, base: str, email: str) -> None:
+    page.goto(f"{base}/compte/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert email in page.content(), "login failed"
+
+
+PUBLIC_PAGES = [
+    ("operator-home", "test", "/"),
+    ("town-home", "ville-a.test", "/"),
+    ("town-legal-notice", "ville-a.test", "/pages/mentions-legales/"),
+    ("town-accessibility", "ville-a.test", "/pages/accessibilite/"),
+    ("town-login", "ville-a.test", "/compte/login/"),
+    ("unknown-host", "inconnue.test", "/"),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "host", "path"), PUBLIC_PAGES, ids=[p[0] for p in PUBLIC_PAGES])
+def test_public_pages_have_no_serious_accessibility_violations(page, server_port, name, host, path):
+    page.goto(f"http://{host}:{server_port}{path}")
+    screenshot(page, name)
+
+    assert _serious_violations(page) == []
+
+
+@pytest.mark.browser
+def test_console_and_legal_editor_have_no_serious_accessibility_violations(page, server_port, people):
+    _login(page, f"http://test:{server_port}", "operateur-navigateur@test.fr")
+    page.goto(f"http://test:{server_port}/console/villes/nouvelle/")
+    page.fill("#id_name", "Pas Valide")
+    page.fill("#id_slug", "Pas Valide")
+    page.click("main button[type=submit]")
+    screenshot(page, "console-create-errors")
+    assert "n’est pas valide" in page.content() or "n'est pas valide" in page.content()
+    assert _serious_violations(page) == []
+    page.goto(f"http://test:{server_port}/console/")
+    screenshot(page, "console-towns")
+    assert _serious_violations(page) == []
+
+    town = f"http://ville-a.test:{server_port}"
+    _login(page, town, "maire-navigateur@ville-a.fr")
+    page.goto(f"{town}/gestion/pages/cgv/")
+    screenshot(page, "town-legal-editor")
+    assert page.locator("#id_body").input_value().startswith("Objet")
+    assert _serious_violations(page) == []
+
+
+@pytest.mark.browser
+def test_skip_link_is_the_first_tab_stop_and_is_visible(page, server_port):
+    page.goto(f"http://ville-a.test:{server_port}/")
+    page.keyboard.press("Tab")
+
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    box = page.evaluate("JSON.stringify(document.activeElement.getBoundingClientRect())")
+    assert focused == "Aller au contenu"
+    assert '"top":' in box
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+
+
+@pytest.mark.browser
+def test_login_in_one_town_does_not_log_in_the_other(page, server_port, people):
+    town_a = f"http://ville-a.test:{server_port}"
+    _login(page, town_a, "maire-navigateur@ville-a.fr")
+    assert "maire-navigateur@ville-a.fr" in page.content()
+    screenshot(page, "town-home-logged-in")
+
+    page.goto(f"http://ville-b.test:{server_port}/")
+    assert "maire-navigateur@ville-a.fr" not in page.content()
+    assert "Se connecter" in page.content()
+    cookies = {cookie["name"]: cookie["domain"] for cookie in page.context.cookies()}
+    assert cookies["sessionid"] == "ville-a.test"  # host-only: never sent to ville-b.test
