@@ -95,3 +95,11 @@ def test_town_urls_are_not_reachable_on_the_operator_host(db):
 
 def test_operator_console_is_not_reachable_on_a_town_host(client_a):
     assert client_a.get("/console/").status_code == 404
+
+
+def test_town_home_costs_no_host_lookup_query_once_cached(client_a, django_assert_num_queries):
+    client_a.get("/")  # warms the host → town cache
+
+    with django_assert_num_queries(0):
+        response = client_a.get("/")
+    assert response.status_code == 200
