@@ -55,7 +55,8 @@ class TownMiddleware(MiddlewareMixin):
     @staticmethod
     def _page(request: HttpRequest, template: str, *, status: int, **context: object) -> HttpResponse:
         request.tenant = public_town()
-        language = translation.get_language_from_request(request)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         with translation.override(language):
             response = render(request, template, {"operator_url": operator_url(request), **context}, status=status)
         return response

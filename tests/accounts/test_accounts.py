@@ -72,3 +72,9 @@ def test_english_is_available(client_a):
     assert '<html lang="en">' in html
     assert "Skip to content" in html
     assert "Log in" in html
+
+
+def test_an_english_browser_still_gets_french_until_the_visitor_chooses(client_a):
+    html = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="fr">' in html
+    assert "Aller au contenu" in html
