@@ -175,7 +175,7 @@ def main() -> None:
     with contextlib.redirect_stdout(out):
         call_command("migrate_schemas", interactive=False, verbosity=1, stdout=out)
     noop_seconds = time.perf_counter() - noop_started
-    skip_line = next((line for line in out.getvalue().splitlines() if "skip-at-head" in line), "")
+    skip_line = next((line for line in out.getvalue().splitlines() if line.startswith("[skip-at-head]")), "")
     migrate.append(f"  skip-at-head executor (public included): {noop_seconds:8.2f} s   {skip_line.strip()}")
     # django-tenants' own behaviour: run the migrate command in every schema, even when at head.
     sample = schemas[: min(20, len(schemas))]

@@ -37,7 +37,7 @@ def require_or_skip(available: bool, what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     from tenants.actions import ensure_template, provision_town
 
     with django_db_blocker.unblock():
@@ -48,6 +48,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
             if not Town.objects.filter(slug=slug).exists():
                 provision_town(slug=slug, name=name, admin_email=f"admin@{slug}.test")
         connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Servers and workers started by tests may still hold a connection: the test database
+        # can only be dropped once they are gone.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
