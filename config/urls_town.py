@@ -7,6 +7,8 @@ from django.urls import include, path
 from config.health import healthz
 
 urlpatterns = [
+    path("", include("catalog.urls")),
+    path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),
     path("compte/", include("allauth.urls")),

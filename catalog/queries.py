@@ -1,0 +1,91 @@
+"""Reads of the catalogue and the role checks that decide who may see or change what.
+
+The schema isolates towns; these functions isolate roles inside a town. The only path from an id
+in a request to a catalogue object goes through one of them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from accounts.models import Role, User
+from catalog.models import Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
+
+
+# --- public storefront -------------------------------------------------------------------------
+def live_merchants() -> QuerySet[Merchant]:
+    """Merchants residents may see: live only."""
+    return Merchant.objects.filter(status=MerchantStatus.LIVE)
+
+
+def published_products() -> QuerySet[Product]:
+    """Products residents may see: published, of a live merchant."""
+    return Product.objects.filter(is_published=True, merchant__status=MerchantStatus.LIVE)
+
+
+def get_live_merchant(slug: str) -> Merchant:
+    merchant = live_merchants().filter(slug=slug).first()
+    if merchant is None:
+        raise Http404(slug)
+    return merchant
+
+
+def get_published_product(merchant_slug: str, product_slug: str) -> Product:
+    product = (
+        published_products()
+        .select_related("merchant", "category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "pk")),
+            Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")),
+        )
+        .filter(merchant__slug=merchant_slug, slug=product_slug)
+        .first()
+    )
+    if product is None:
+        raise Http404(product_slug)
+    return product
+
+
+# --- back-office -------------------------------------------------------------------------------
+def is_catalogue_manager(user: User) -> bool:
+    """Town admins and agents manage every merchant's catalogue."""
+    return bool(user.is_authenticated and user.is_active and user.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT))
+
+
+def merchants_for(user: User) -> QuerySet[Merchant]:
+    """The merchants a user may manage: all for town staff, their own for merchant staff, none else."""
+    if is_catalogue_manager(user):
+        return Merchant.objects.all()
+    if user.is_authenticated and user.is_active and user.role == Role.MERCHANT_STAFF:
+        return Merchant.objects.filter(pk__in=MerchantMembership.objects.filter(user_id=user.pk).values("merchant_id"))
+    return Merchant.objects.none()
+
+
+def get_merchant_for(user: User, merchant_slug: str) -> Merchant:
+    """404 (never 403) for a merchant the user may not manage: no hint that it exists."""
+    merchant = merchants_for(user).filter(slug=merchant_slug).first()
+    if merchant is None:
+        raise Http404(merchant_slug)
+    return merchant
+
+
+def products_for(user: User) -> QuerySet[Product]:
+    return Product.objects.filter(merchant__in=merchants_for(user))
+
+
+def get_product_for(user: User, product_id: int) -> Product:
+    product = products_for(user).select_related("merchant", "category").filter(pk=product_id).first()
+    if product is None:
+        raise Http404(product_id)
+    return product
+
+
+def get_photo_for(user: User, photo_id: int) -> Photo:
+    photo = (
+        Photo.objects.filter(pk=photo_id).filter(merchant__in=merchants_for(user))
+        | Photo.objects.filter(pk=photo_id, product__in=products_for(user))
+    ).first()
+    if photo is None:
+        raise Http404(photo_id)
+    return photo

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from catalog.actions import save_merchant, save_product
+from catalog.formatting import format_price, format_vat_rate, price_per_reference_unit
+from catalog.hours import Period, opening_state
+from catalog.models import Category, Merchant, Product, Variant
+from catalog.sanitising import sanitise_description
+from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
+
+PARIS = "Europe/Paris"
+
+
+def test_new_towns_get_the_french_default_category_tree(town_a):
+    with town_a:
+        roots = list(Category.objects.filter(parent=None).values_list("name", flat=True))
+        assert roots == [
+            "Alimentation",
+            "Mode",
+            "Maison",
+            "Beauté & santé",
+            "Culture & loisirs",
+            "Restaurants",
+            "Services",
+        ]
+        assert Category.objects.get(slug="alimentation-boulangerie-et-patisserie").parent.name == "Alimentation"
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"), [(1250, "12,50\u00a0€"), (0, "0,00\u00a0€"), (123456, "1\u202f234,56\u00a0€")]
+)
+def test_prices_are_shown_the_french_way(cents, text):
+    assert format_price(cents) == text
+
+
+def test_price_per_kilo_and_litre():
+    assert price_per_reference_unit(price_cents=350, quantity=Decimal(250), unit="g") == (1400, "kg")
+    assert price_per_reference_unit(price_cents=199, quantity=Decimal(75), unit="cl") == (265, "l")
+    assert price_per_reference_unit(price_cents=199, quantity=Decimal(0), unit="cl") is None
+
+
+def test_vat_rates_are_displayed_with_the_293b_mention():
+    assert [format_vat_rate(rate) for rate in (2000, 1000, 550, 210, 0)] == [
+        "20 %",
+        "10 %",
+        "5,5 %",
+        "2,1 %",
+        "TVA non applicable, art. 293 B du CGI",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "kept", "gone"),
+    [
+        ("<p>Bon <strong>pain</strong></p><script>alert(1)</script>", "<strong>pain</strong>", "script"),
+        ('<img src=x onerror="alert(1)">Texte', "Texte", "onerror"),
+        ('<a href="javascript:alert(1)">lien</a>', "lien", "javascript"),
+        ('<p style="color:red" onclick="x()">Salut</p>', "Salut", "onclick"),
+    ],
+)
+def test_descriptions_lose_scripts_and_event_handlers(html, kept, gone):
+    cleaned = sanitise_description(html)
+    assert kept in cleaned
+    assert gone not in cleaned
+
+
+def _opening(now: dt.datetime) -> str:
+    periods = [Period(weekday, dt.time(9, 30), dt.time(12, 30)) for weekday in range(0, 6)] + [
+        Period(weekday, dt.time(14), dt.time(19)) for weekday in range(0, 6)
+    ]
+    return opening_state(
+        periods=periods, closures=[(dt.date(2026, 12, 25), dt.date(2026, 12, 26))], now=now, time_zone=PARIS
+    ).label
+
+
+def test_opening_state_in_the_town_time_zone():
+    # 2026-11-27 is a Friday; 16:00 UTC is 17:00 in Paris
+    assert _opening(dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)) == "Ouvert · ferme à 19 h"
+    assert _opening(dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)) == "Fermé · ouvre à 14 h"
+    assert _opening(dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.UTC)) == "Fermé · ouvre demain à 9 h 30"
+    assert _opening(dt.datetime(2026, 11, 28, 19, 0, tzinfo=dt.UTC)) == "Fermé · ouvre lundi à 9 h 30"
+    # Christmas closure (Friday 25 and Saturday 26 December)
+    assert _opening(dt.datetime(2026, 12, 25, 10, 0, tzinfo=dt.UTC)) == "Fermé · ouvre lundi à 9 h 30"
+
+
+def test_siret_and_ean_are_checksum_validated(town_a):
+    with town_a:
+        merchant = Merchant(name="Boulangerie Dupont", slug="boulangerie-dupont", siret="73282932000074")
+        merchant.full_clean(exclude=["categories"])
+        merchant.siret = "73282932000075"
+        with pytest.raises(ValidationError, match="SIRET"):
+            merchant.full_clean(exclude=["categories"])
+        variant = VariantFactory.build(ean="4006381333931", product=ProductFactory())
+        variant.full_clean()
+        variant.ean = "4006381333932"
+        with pytest.raises(ValidationError, match="EAN"):
+            variant.full_clean()
+
+
+@pytest.mark.parametrize("price", [-1, 10_000_001])
+def test_negative_or_absurd_prices_are_refused_by_the_form_layer_and_the_database(town_a, price):
+    with town_a:
+        merchant = MerchantFactory()
+        with pytest.raises(ValidationError):
+            save_product(product=Product(merchant=merchant, title="Prix faux", price_cents=price))
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Product.objects.create(merchant=merchant, title="Prix faux", slug="prix-faux", price_cents=price)
+
+
+def test_stock_can_never_go_negative_in_the_database(town_a):
+    with town_a:
+        variant = VariantFactory(stock=1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Variant.objects.filter(pk=variant.pk).update(stock=-1)
+
+
+def test_sku_is_unique_per_merchant_only(town_a):
+    with town_a:
+        first, second = MerchantFactory(), MerchantFactory()
+        VariantFactory(product=ProductFactory(merchant=first), sku="001")
+        VariantFactory(product=ProductFactory(merchant=second), sku="001")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            VariantFactory(product=ProductFactory(merchant=first), sku="001")
+
+
+def test_saved_products_are_found_by_accent_insensitive_french_search(town_a):
+    with town_a:
+        merchant = save_merchant(merchant=Merchant(name="Pâtisserie Lenôtre", city="Calais"))
+        product = save_product(
+            product=Product(
+                merchant=merchant,
+                title="Éclair au café",
+                price_cents=290,
+                description="<p>Crème pâtissière</p><script>x</script>",
+            )
+        )
+        assert product.description == "<p>Crème pâtissière</p>"
+        assert product.variants.get().sku == f"P{product.pk}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM catalog_product WHERE search_vector @@ "
+                "plainto_tsquery('french', comptoir_unaccent(%s))",
+                ["eclair"],
+            )
+            assert cursor.fetchall() == [(product.pk,)]
+            cursor.execute(
+                "SELECT id FROM catalog_product WHERE search_vector @@ "
+                "plainto_tsquery('french', comptoir_unaccent(%s))",
+                ["lenotre"],
+            )
+            assert cursor.fetchall() == [(product.pk,)]
