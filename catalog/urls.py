@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("catalog.urls_storefront")),
+    path("gestion/catalogue/imports/", include("catalog.urls_imports")),
     path("gestion/catalogue/", include("catalog.urls_backoffice")),
 ]
