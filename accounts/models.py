@@ -77,3 +77,25 @@ class User(AbstractUser):
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR and self.is_staff
+
+
+class ApiToken(models.Model):
+    """A secret for integrations (``Authorization: Token <key>``), stored hashed, per schema.
+
+    Lives in public (operator staff) and in every town (merchants' integrations): a token of one
+    town means nothing on another, like its users.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nom"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -49,7 +49,6 @@ SHARED_APPS = [
     "allauth.account",
     "axes",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
 ]
 TENANT_APPS = [
@@ -298,7 +297,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Role, User
+from accounts.tokens import issue_api_token
 from tenants.models import Town, TownStatus
 
 
@@ -118,8 +118,8 @@ def test_console_suspends_and_resumes(operator_client, town_b):
 
 def _api_client(db_user_role: str = Role.OPERATOR, is_staff: bool = True) -> Client:
     operator = User.objects.create_user(email=f"{db_user_role}@api.test", role=db_user_role, is_staff=is_staff)
-    token = Token.objects.create(user=operator)
-    return Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = issue_api_token(user=operator, name="test")
+    return Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def test_api_creates_lists_and_suspends_towns_with_a_token(db):
@@ -162,3 +162,12 @@ def test_api_is_described_in_the_openapi_schema(db):
     paths = response.json()["paths"]
     assert {"/api/v1/towns/", "/api/v1/towns/{slug}/", "/api/v1/towns/{slug}/suspend/"} <= set(paths)
     assert "post" in paths["/api/v1/towns/"]
+
+
+def test_api_refuses_a_wrong_or_foreign_token(db, town_a):
+    with town_a:
+        town_user = User.objects.create_user(email="op@ville-a.fr", role=Role.OPERATOR, is_staff=True)
+        town_key = issue_api_token(user=town_user)
+    # a token issued in a town means nothing on the operator site
+    assert Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {town_key}").get("/api/v1/towns/").status_code == 401
+    assert Client(HTTP_HOST="test", HTTP_AUTHORIZATION="Token faux-jeton").get("/api/v1/towns/").status_code == 401
