@@ -75,6 +75,10 @@ class User(AbstractUser):
         return self.role == Role.TOWN_ADMIN
 
     @property
+    def can_manage_catalogue(self) -> bool:
+        return self.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.MERCHANT_STAFF)
+
+    @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR and self.is_staff
 

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from catalog.models import Category, Merchant, Product, Variant
+from catalog.models import (
+    Category,
+    Closure,
+    Merchant,
+    OpeningPeriod,
+    Photo,
+    PhotoStatus,
+    Product,
+    Variant,
+)
 from catalog.sanitising import sanitise_description
+
+logger = logging.getLogger(__name__)
 
 # The French default tree seeded in every new town (editable by the town afterwards).
 DEFAULT_CATEGORY_TREE: list[tuple[str, list[str]]] = [
@@ -119,3 +137,180 @@ def save_product(*, product: Product, sku: str | None = None, stock: int | None 
             Variant.objects.create(product=product, merchant=product.merchant, sku=sku or f"P{product.pk}", stock=stock)
         refresh_search_vectors(product_ids=[product.pk])
     return product
+
+
+# --- back-office: merchants ----------------------------------------------------------------------
+def set_merchant_categories(*, merchant: Merchant, categories: Iterable[Category]) -> None:
+    """Replace the merchant's categories (the storefront directory filters on them)."""
+    with transaction.atomic():
+        merchant.categories.set(list(categories))
+
+
+def save_opening_hours(*, merchant: Merchant, periods: Iterable[tuple[int, dt.time, dt.time]]) -> None:
+    """Replace the merchant's weekly opening hours with the given (weekday, opens, closes) spans."""
+    spans = sorted(periods)
+    for weekday, opens_at, closes_at in spans:
+        if not 0 <= weekday <= 6 or closes_at <= opens_at:
+            raise ValidationError(_("Une plage horaire doit fermer après son ouverture."), code="bad_period")
+    for (day, _opens, closes), (next_day, next_opens, _closes) in itertools.pairwise(spans):
+        if day == next_day and next_opens < closes:
+            raise ValidationError(_("Deux plages horaires du même jour se chevauchent."), code="overlap")
+    with transaction.atomic():
+        OpeningPeriod.objects.filter(merchant=merchant).delete()
+        OpeningPeriod.objects.bulk_create(
+            OpeningPeriod(merchant=merchant, weekday=weekday, opens_at=opens_at, closes_at=closes_at)
+            for weekday, opens_at, closes_at in spans
+        )
+
+
+def add_closure(*, merchant: Merchant, starts_on: dt.date, ends_on: dt.date, reason: str = "") -> Closure:
+    """Record an exceptional closure (both dates included)."""
+    closure = Closure(merchant=merchant, starts_on=starts_on, ends_on=ends_on, reason=reason.strip())
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("La date de fin doit suivre la date de début.")})
+    with transaction.atomic():
+        closure.full_clean()
+        closure.save()
+    return closure
+
+
+def delete_closure(*, closure: Closure) -> None:
+    closure.delete()
+
+
+# --- back-office: products and variants ----------------------------------------------------------
+def set_product_published(*, product: Product, is_published: bool) -> Product:
+    """Publish or withdraw a product from the storefront (nothing else changes)."""
+    with transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(is_published=is_published, updated_at=timezone.now())
+        product.is_published = is_published
+    return product
+
+
+def save_variant(*, variant: Variant, **fields: Any) -> Variant:
+    """Create or update a variant; SKU unique per merchant, EAN checksum and stock checked."""
+    with transaction.atomic():
+        for field, value in fields.items():
+            setattr(variant, field, value)
+        variant.merchant_id = variant.product.merchant_id
+        if variant.position == 0 and variant.pk is None:
+            last = variant.product.variants.aggregate(last=Max("position"))["last"]
+            variant.position = 0 if last is None else last + 1
+        variant.full_clean()
+        variant.save()
+    return variant
+
+
+def set_variant_stock(*, variant: Variant, stock: int | None) -> Variant:
+    """Set units on hand (``None``: not tracked, always available); never negative."""
+    if stock is not None and stock < 0:
+        raise ValidationError(_("Le stock ne peut pas être négatif."), code="negative_stock")
+    with transaction.atomic():
+        Variant.objects.filter(pk=variant.pk).update(stock=stock)
+        variant.stock = stock
+    return variant
+
+
+def delete_variant(*, variant: Variant) -> None:
+    """Remove a variant; a product always keeps at least one (what baskets and stock refer to)."""
+    with transaction.atomic():
+        siblings = Variant.objects.select_for_update().filter(product_id=variant.product_id)
+        if siblings.count() <= 1:
+            raise ValidationError(_("Un produit garde au moins une déclinaison."), code="last_variant")
+        variant.delete()
+
+
+# --- back-office: photos -------------------------------------------------------------------------
+def add_photo(
+    *,
+    upload: IO[bytes],
+    size: int | None = None,
+    alt_text: str = "",
+    merchant: Merchant | None = None,
+    product: Product | None = None,
+) -> Photo:
+    """Check and re-encode an uploaded photo, store it last in order, and queue its renditions."""
+    from catalog.photos import clean_upload
+    from catalog.tasks import make_photo_renditions_task
+
+    if (merchant is None) == (product is None):
+        raise ValueError("a photo belongs to exactly one merchant or one product")
+    clean = clean_upload(upload, size=size)
+    with transaction.atomic():
+        owner_photos = Photo.objects.filter(product=product) if product else Photo.objects.filter(merchant=merchant)
+        last = owner_photos.aggregate(last=Max("position"))["last"]
+        photo = Photo(
+            merchant=merchant,
+            product=product,
+            alt_text=alt_text.strip(),
+            position=0 if last is None else last + 1,
+            status=PhotoStatus.PROCESSING,
+        )
+        photo.full_clean(exclude=["image"])
+        # The file is written before the row: if the row fails, the orphan file is removed below.
+        photo.image.save("photo.jpg", clean.content, save=False)
+        try:
+            photo.save()
+        except Exception:
+            photo.image.storage.delete(photo.image.name)
+            raise
+        photo_id = photo.pk
+        transaction.on_commit(lambda: make_photo_renditions_task.delay(photo_id))
+    return photo
+
+
+def make_photo_renditions(*, photo_id: int) -> Photo | None:
+    """Build the WebP renditions of a photo and mark it ready (or failed); safe to run twice."""
+    from catalog.photos import make_renditions
+
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None:  # deleted before the task ran: nothing to do
+        return None
+    storage = photo.image.storage
+    previous = [rendition["name"] for rendition in photo.renditions.values()]
+    try:
+        renditions = make_renditions(storage=storage, name=photo.image.name)
+    except Exception:
+        logger.exception("photo renditions failed", extra={"photo_id": photo_id})
+        Photo.objects.filter(pk=photo_id).update(status=PhotoStatus.FAILED)
+        photo.status = PhotoStatus.FAILED
+        return photo
+    Photo.objects.filter(pk=photo_id).update(renditions=renditions, status=PhotoStatus.READY)
+    for name in previous:
+        if name not in {rendition["name"] for rendition in renditions.values()}:
+            storage.delete(name)
+    photo.renditions, photo.status = renditions, PhotoStatus.READY
+    return photo
+
+
+def update_photo_alt_text(*, photo: Photo, alt_text: str) -> Photo:
+    """Alt text is what a screen reader says instead of the photo."""
+    photo.alt_text = alt_text.strip()
+    photo.full_clean(exclude=["image"])
+    Photo.objects.filter(pk=photo.pk).update(alt_text=photo.alt_text)
+    return photo
+
+
+def move_photo(*, photo: Photo, direction: str) -> None:
+    """Swap a photo with its neighbour ("up": earlier, "down": later); positions become 0..n-1."""
+    if direction not in ("up", "down"):
+        raise ValueError(direction)
+    with transaction.atomic():
+        owner = {"product_id": photo.product_id} if photo.product_id else {"merchant_id": photo.merchant_id}
+        ordered = list(Photo.objects.select_for_update().filter(**owner).order_by("position", "pk"))
+        index = next(i for i, candidate in enumerate(ordered) if candidate.pk == photo.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(ordered):
+            ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, candidate in enumerate(ordered):
+            if candidate.position != position:
+                Photo.objects.filter(pk=candidate.pk).update(position=position)
+
+
+def delete_photo(*, photo: Photo) -> None:
+    """Delete a photo row, then its files once the deletion is committed."""
+    storage = photo.image.storage
+    names = [photo.image.name, *(rendition["name"] for rendition in photo.renditions.values())]
+    with transaction.atomic():
+        photo.delete()
+        transaction.on_commit(lambda: [storage.delete(name) for name in names if name])

@@ -6,11 +6,12 @@ in a request to a catalogue object goes through one of them.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, User
-from catalog.models import Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
+from catalog.models import Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
 
 
 # --- public storefront -------------------------------------------------------------------------
@@ -89,3 +90,72 @@ def get_photo_for(user: User, photo_id: int) -> Photo:
     if photo is None:
         raise Http404(photo_id)
     return photo
+
+
+# --- back-office: area checks and the remaining objects ------------------------------------------
+def can_use_catalogue_backoffice(user: User) -> bool:
+    """Town staff and merchant staff may enter the back-office; residents and couriers may not."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.MERCHANT_STAFF)
+    )
+
+
+def require_catalogue_backoffice(user: User) -> None:
+    """403 for a signed-in user whose role has no business in the catalogue back-office."""
+    if not can_use_catalogue_backoffice(user):
+        raise PermissionDenied
+
+
+def require_catalogue_manager(user: User) -> None:
+    """403 unless the user is town staff (creating merchants, status and featuring are theirs)."""
+    if not is_catalogue_manager(user):
+        raise PermissionDenied
+
+
+def search_merchants_for(user: User, text: str = "") -> QuerySet[Merchant]:
+    """The merchants a user may manage, optionally filtered by name, city or SIRET."""
+    merchants = merchants_for(user).annotate(product_count=Count("products"))
+    if text := text.strip():
+        merchants = merchants.filter(Q(name__icontains=text) | Q(city__icontains=text) | Q(siret__startswith=text))
+    return merchants.order_by("name")
+
+
+def products_of_merchant_for(user: User, merchant: Merchant) -> QuerySet[Product]:
+    """A merchant's products with their variants and first photo, in a fixed number of queries."""
+    return (
+        products_for(user)
+        .filter(merchant=merchant)
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "pk")),
+            Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")),
+        )
+        .order_by("title", "pk")
+    )
+
+
+def get_variant_for(user: User, variant_id: int) -> Variant:
+    variant = (
+        Variant.objects.filter(pk=variant_id, merchant__in=merchants_for(user))
+        .select_related("product", "merchant")
+        .first()
+    )
+    if variant is None:
+        raise Http404(variant_id)
+    return variant
+
+
+def get_closure_for(user: User, closure_id: int) -> Closure:
+    closure = Closure.objects.filter(pk=closure_id, merchant__in=merchants_for(user)).select_related("merchant").first()
+    if closure is None:
+        raise Http404(closure_id)
+    return closure
+
+
+def photos_of(*, merchant: Merchant | None = None, product: Product | None = None) -> QuerySet[Photo]:
+    """Photos of one owner (already checked by the caller's ``get_*_for``), in display order."""
+    if product is not None:
+        return Photo.objects.filter(product=product).order_by("position", "pk")
+    return Photo.objects.filter(merchant=merchant).order_by("position", "pk")

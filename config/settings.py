@@ -257,7 +257,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # Every key under the town's schema prefix (catalog.storage.TownS3Storage).
+        "BACKEND": "catalog.storage.TownS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
@@ -265,6 +266,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": False,
+            "querystring_expire": 3600,
         },
     }
 else:

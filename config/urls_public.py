@@ -1,12 +1,12 @@
 """URLs of the operator site, on the root domain (public schema)."""
 
 from django.conf import settings
-from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from config.health import healthz
+from config.media import serve_town_media
 from tenants import views as tenant_views
 from tenants.api import TownViewSet
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
+if not settings.AWS_STORAGE_BUCKET_NAME:  # local disk: the proxy may serve /media/ itself in production
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", serve_town_media, name="media"))

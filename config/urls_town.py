@@ -1,10 +1,10 @@
 """URLs of a town's site, on its subdomain or custom domain (the town's schema)."""
 
 from django.conf import settings
-from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from config.health import healthz
+from config.media import serve_town_media
 
 urlpatterns = [
     path("", include("catalog.urls")),
@@ -14,5 +14,6 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
+if not settings.AWS_STORAGE_BUCKET_NAME:  # local disk: the proxy may serve /media/ itself in production
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", serve_town_media, name="media"))

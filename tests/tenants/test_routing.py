@@ -97,9 +97,23 @@ def test_operator_console_is_not_reachable_on_a_town_host(client_a):
     assert client_a.get("/console/").status_code == 404
 
 
-def test_town_home_costs_no_host_lookup_query_once_cached(client_a, django_assert_num_queries):
-    client_a.get("/")  # warms the host → town cache
+def test_town_pages_cost_no_host_lookup_query_once_cached(client_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    with django_assert_num_queries(0):
-        response = client_a.get("/")
+    client_a.get("/healthz")  # warms the host → town cache
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_a.get("/pages/cgv/")
     assert response.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "tenants_domain" in q["sql"]]
+
+
+def test_media_of_one_town_are_not_served_on_another_town_host(client_a, client_b, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "v_ville_b").mkdir()
+    (tmp_path / "v_ville_b" / "secret.txt").write_text("à B")
+
+    assert client_b.get("/media/v_ville_b/secret.txt").status_code == 200
+    assert client_a.get("/media/v_ville_b/secret.txt").status_code == 404
+    assert client_a.get("/media/v_ville_a/../v_ville_b/secret.txt").status_code == 404

@@ -1,0 +1,332 @@
+"""Back-office forms of the catalogue: they parse and check input; the actions save it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
+from catalog.validators import validate_price_cents
+
+_PRICE_PATTERN = re.compile(r"(?P<euros>\d+)(?:[.,](?P<cents>\d{1,2}))?")
+
+
+def parse_euros(text: str) -> int:
+    """ "12,50", "12.5", "1 234,56 €" → cents. French people type a decimal comma; accept both."""
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
+    if cleaned.startswith("-"):
+        raise ValidationError(_("Un prix ne peut pas être négatif."), code="negative_price")
+    match = _PRICE_PATTERN.fullmatch(cleaned)
+    if match is None:
+        raise ValidationError(_("Saisissez un prix en euros, par exemple 12,50."), code="invalid_price")
+    return int(match["euros"]) * 100 + int((match["cents"] or "0").ljust(2, "0"))
+
+
+def format_euros(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+class EuroPriceField(forms.CharField):
+    """A price typed in euros (decimal comma), cleaned to integer cents."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # No max_length: its validator would run on the cleaned value, which is an int of cents.
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": "20"})
+
+    def prepare_value(self, value: Any) -> Any:
+        return format_euros(value) if isinstance(value, int) else value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        return parse_euros(text)
+
+    def validate(self, value: Any) -> None:
+        super().validate("" if value is None else str(value))
+        if value is not None:
+            validate_price_cents(value)
+
+
+class MerchantSearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Rechercher un commerçant"), required=False, max_length=100)
+
+
+class MerchantForm(forms.ModelForm):
+    """What a merchant edits about their own business."""
+
+    required_css_class = "required"
+
+    # Longer than the 14 digits: people paste SIRETs with spaces ("732 829 320 00074").
+    siret = forms.CharField(
+        label=gettext_lazy("SIRET"),
+        required=False,
+        max_length=20,
+        help_text=gettext_lazy("14 chiffres, les espaces sont retirés."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    website = forms.URLField(label=gettext_lazy("Site web"), required=False, assume_scheme="https")
+    categories = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Catégories"),
+        queryset=Category.objects.select_related("parent").order_by("parent__position", "position", "name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Merchant
+        fields = (
+            "name",
+            "kind",
+            "description",
+            "address_line",
+            "postcode",
+            "city",
+            "phone",
+            "email",
+            "website",
+            "siret",
+            "is_vat_exempt",
+            "sells_online",
+            "click_and_collect",
+            "delivery_eligible",
+        )
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "postcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].label_from_instance = lambda category: (
+            f"{category.parent.name} › {category.name}" if category.parent_id else category.name
+        )
+        if self.instance.pk:
+            self.initial.setdefault("categories", list(self.instance.categories.values_list("pk", flat=True)))
+
+    def clean_siret(self) -> str:
+        return re.sub(r"\s", "", self.cleaned_data.get("siret", ""))
+
+    def clean_postcode(self) -> str:
+        postcode = self.cleaned_data.get("postcode", "").strip()
+        if postcode and not re.fullmatch(r"\d{5}", postcode):
+            raise ValidationError(_("Un code postal a 5 chiffres."), code="invalid_postcode")
+        return postcode
+
+
+class MerchantStaffForm(MerchantForm):
+    """Town staff also decide whether a merchant is online and featured on the home page."""
+
+    class Meta(MerchantForm.Meta):
+        fields = (*MerchantForm.Meta.fields, "status", "is_featured")
+
+
+class OpeningPeriodForm(forms.Form):
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("Jour"), coerce=int, choices=OpeningPeriod._meta.get_field("weekday").choices
+    )
+    opens_at = forms.TimeField(label=gettext_lazy("Ouverture"), widget=forms.TimeInput(attrs={"type": "time"}))
+    closes_at = forms.TimeField(label=gettext_lazy("Fermeture"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", _("L'heure de fermeture doit suivre l'heure d'ouverture."))
+        return cleaned
+
+
+OpeningPeriodFormSet = forms.formset_factory(OpeningPeriodForm, extra=2, can_delete=True, max_num=28)
+
+
+class ClosureForm(forms.Form):
+    starts_on = forms.DateField(label=gettext_lazy("Fermé du"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=gettext_lazy("au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reason = forms.CharField(label=gettext_lazy("Motif (facultatif)"), required=False, max_length=200)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("La date de fin doit suivre la date de début."))
+        return cleaned
+
+
+class ProductForm(forms.ModelForm):
+    """A product of one merchant (``instance.merchant`` is set by the view before binding)."""
+
+    required_css_class = "required"
+
+    price = EuroPriceField(
+        label=gettext_lazy("Prix TTC en euros"), help_text=gettext_lazy("Par exemple 12,50 (prix à l'unité vendue).")
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "title",
+            "description",
+            "category",
+            "vat_rate",
+            "unit",
+            "content_quantity",
+            "content_unit",
+            "is_perishable",
+            "is_alcohol",
+            "is_published",
+        )
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        localized_fields = ("content_quantity",)
+        help_texts = {
+            "content_quantity": gettext_lazy("Pour un produit préemballé : 250 pour 250 g, 0,75 pour 0,75 l."),
+            "is_perishable": gettext_lazy("Pas de droit de rétractation de 14 jours (denrée périssable)."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("price", self.instance.price_cents)
+        self.fields["category"].queryset = Category.objects.select_related("parent").order_by(
+            "parent__position", "position", "name"
+        )
+        self.fields["category"].label_from_instance = lambda category: (
+            f"{category.parent.name} › {category.name}" if category.parent_id else category.name
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("price") is not None:
+            self.instance.price_cents = cleaned["price"]
+        vat_rate = cleaned.get("vat_rate")
+        merchant = self.instance.merchant
+        if vat_rate is not None and merchant.is_vat_exempt and vat_rate != VatRate.NONE:
+            self.add_error("vat_rate", _("Ce commerçant est en franchise de TVA : choisissez « TVA non applicable »."))
+        if vat_rate == VatRate.NONE and not merchant.is_vat_exempt:
+            self.add_error(
+                "vat_rate", _("« TVA non applicable » est réservé aux commerçants en franchise (art. 293 B du CGI).")
+            )
+        if bool(cleaned.get("content_quantity")) != bool(cleaned.get("content_unit")):
+            self.add_error("content_unit", _("Indiquez la contenance et son unité, ou aucune des deux."))
+        return cleaned
+
+
+class ProductStaffForm(ProductForm):
+    class Meta(ProductForm.Meta):
+        fields = (*ProductForm.Meta.fields, "is_featured")
+
+
+class NewProductMixin(forms.Form):
+    """A new product also gets its first variant: its SKU and stock are asked right away."""
+
+    sku = forms.CharField(
+        label=gettext_lazy("Référence (SKU)"),
+        required=False,
+        max_length=64,
+        help_text=gettext_lazy("Facultatif : une référence est créée sinon."),
+    )
+    stock = forms.IntegerField(
+        label=gettext_lazy("Stock"),
+        required=False,
+        min_value=0,
+        help_text=gettext_lazy("Laissez vide si vous ne suivez pas le stock (fait sur commande, services)."),
+    )
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data.get("sku", "").strip()
+        merchant = self.instance.merchant  # type: ignore[attr-defined]
+        if sku and Variant.objects.filter(merchant=merchant, sku=sku).exists():
+            raise ValidationError(_("Cette référence est déjà utilisée par un autre produit."), code="duplicate_sku")
+        return sku
+
+
+class NewProductForm(NewProductMixin, ProductForm):
+    pass
+
+
+class NewProductStaffForm(NewProductMixin, ProductStaffForm):
+    pass
+
+
+class VariantForm(forms.ModelForm):
+    required_css_class = "required"
+
+    price = EuroPriceField(
+        label=gettext_lazy("Prix TTC propre en euros"),
+        required=False,
+        help_text=gettext_lazy("Laissez vide pour reprendre le prix du produit."),
+    )
+
+    class Meta:
+        model = Variant
+        fields = ("name", "sku", "ean", "stock")
+        widgets = {
+            "ean": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "stock": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+        }
+        help_texts = {
+            "name": gettext_lazy("Par exemple « Taille M, bleu » ; vide pour la déclinaison unique."),
+            "stock": gettext_lazy("Laissez vide si vous ne suivez pas le stock."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("price", self.instance.price_cents)
+
+    def clean_stock(self) -> int | None:
+        stock = self.cleaned_data.get("stock")
+        if stock is not None and stock < 0:
+            raise ValidationError(_("Le stock ne peut pas être négatif."), code="negative_stock")
+        return stock
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data.get("sku", "").strip()
+        duplicates = Variant.objects.filter(merchant_id=self.instance.merchant_id, sku=sku).exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise ValidationError(_("Cette référence est déjà utilisée par un autre produit."), code="duplicate_sku")
+        return sku
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "price" in cleaned:
+            self.instance.price_cents = cleaned["price"]
+        return cleaned
+
+
+class StockForm(forms.Form):
+    stock = forms.IntegerField(label=gettext_lazy("Stock"), required=False, min_value=0)
+
+
+class PhotoUploadForm(forms.Form):
+    # A plain FileField: the real image checks (format, pixels, bombs) live in catalog.photos, and
+    # Django's ImageField would decode the file once more without our limits.
+    image = forms.FileField(
+        label=gettext_lazy("Photo"),
+        help_text=gettext_lazy("JPEG, PNG, WebP ou HEIC (iPhone), 15 Mo au plus."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
+    )
+    alt_text = forms.CharField(
+        label=gettext_lazy("Description de la photo"),
+        required=False,
+        max_length=250,
+        help_text=gettext_lazy("Ce qu'on y voit, pour les personnes qui ne voient pas l'image."),
+    )
+
+
+class PhotoAltTextForm(forms.Form):
+    alt_text = forms.CharField(label=gettext_lazy("Description de la photo"), required=False, max_length=250)
+
+
+class PhotoMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])

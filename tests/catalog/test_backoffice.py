@@ -1,0 +1,515 @@
+"""Catalogue back-office through HTTP: merchants, products, variants, stock, hours and photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role, User
+from catalog.models import (
+    Category,
+    Closure,
+    Merchant,
+    MerchantMembership,
+    MerchantStatus,
+    OpeningPeriod,
+    Photo,
+    PhotoStatus,
+    Product,
+    Variant,
+)
+from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
+from tests.catalog.test_photos import NOT_PHOTOS, image_bytes, jpeg_with_gps, pixel_flood_png
+
+PASSWORD = "mot-de-passe-solide-42"
+
+
+def sign_in(client: Client, town, *, role: str, merchant: Merchant | None = None, email: str | None = None) -> User:
+    """A user of the town with the given role (member of ``merchant``), logged in on ``client``."""
+    with town:
+        user = User.objects.create_user(
+            email=email or f"{role}-{User.objects.count()}@test.fr", password=PASSWORD, role=role
+        )
+        if merchant is not None:
+            MerchantMembership.objects.create(merchant=merchant, user_id=user.pk)
+        client.force_login(user)
+    return user
+
+
+def url(name: str, **kwargs: object) -> str:
+    return reverse(f"backoffice:{name}", kwargs=kwargs)
+
+
+@pytest.fixture
+def shop(town_a) -> Merchant:
+    with town_a:
+        return MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont", status=MerchantStatus.DRAFT)
+
+
+@pytest.fixture
+def shopkeeper(client_a, town_a, shop) -> User:
+    return sign_in(client_a, town_a, role=Role.MERCHANT_STAFF, merchant=shop)
+
+
+@pytest.fixture
+def agent(client_a, town_a) -> User:
+    return sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+
+
+# --- who may enter -------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client_a):
+    response = client_a.get(url("merchant_list"))
+    assert response.status_code == 302
+    assert response["Location"] == "/compte/login/?next=/gestion/catalogue/"
+
+
+@pytest.mark.parametrize("role", [Role.RESIDENT, Role.COURIER])
+def test_residents_and_couriers_get_403_for_the_whole_area(client_a, town_a, role):
+    sign_in(client_a, town_a, role=role)
+    assert client_a.get(url("merchant_list")).status_code == 403
+    assert client_a.get(url("merchant_create")).status_code == 403
+
+
+def test_merchant_staff_see_only_their_own_merchants(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        MerchantFactory(name="Fromagerie Voisine")
+    response = client_a.get(url("merchant_list"))
+    assert response.status_code == 200
+    assert "Boulangerie Dupont" in response.text
+    assert "Fromagerie Voisine" not in response.text
+    assert "Ajouter un commerçant" not in response.text
+
+
+def test_merchant_staff_cannot_create_merchants(client_a, shopkeeper):
+    assert client_a.get(url("merchant_create")).status_code == 403
+    assert client_a.post(url("merchant_create"), {"name": "Ma boutique", "kind": "shop"}).status_code == 403
+
+
+def test_town_staff_list_and_search_every_merchant(client_a, town_a, shop, agent):
+    with town_a:
+        MerchantFactory(name="Fromagerie Voisine", city="Coulogne")
+    everything = client_a.get(url("merchant_list"))
+    assert "Boulangerie Dupont" in everything.text
+    assert "Fromagerie Voisine" in everything.text
+    found = client_a.get(url("merchant_list"), {"q": "coulogne"})
+    assert "Fromagerie Voisine" in found.text
+    assert "Boulangerie Dupont" not in found.text
+
+
+def test_merchant_list_query_count_does_not_grow_with_merchants(client_a, town_a, agent, django_assert_num_queries):
+    with town_a:
+        MerchantFactory.create_batch(5)
+    client_a.get(url("merchant_list"))  # warm the town's connection state
+    with CaptureQueriesContext(connection) as small:
+        client_a.get(url("merchant_list"))
+    with town_a:
+        MerchantFactory.create_batch(30)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client_a.get(url("merchant_list")).status_code == 200
+
+
+# --- merchants -----------------------------------------------------------------------------------
+
+MERCHANT_FORM = {
+    "name": "Épicerie du Beffroi",
+    "kind": "shop",
+    "description": "<p>Produits <strong>locaux</strong></p><script>alert(1)</script>",
+    "address_line": "1 place du Soldat Inconnu",
+    "postcode": "62100",
+    "city": "Calais",
+    "phone": "03 21 00 00 00",
+    "email": "bonjour@beffroi.fr",
+    "website": "https://beffroi.fr",
+    "siret": "732 829 320 00074",
+    "sells_online": "on",
+    "click_and_collect": "on",
+}
+
+
+def test_town_agent_creates_a_merchant_with_status_and_categories(client_a, town_a, agent):
+    with town_a:
+        bakery = Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
+    response = client_a.post(
+        url("merchant_create"), {**MERCHANT_FORM, "status": "live", "is_featured": "on", "categories": [bakery.pk]}
+    )
+    with town_a:
+        merchant = Merchant.objects.get(name="Épicerie du Beffroi")
+        assert response["Location"] == url("merchant_edit", merchant_slug=merchant.slug)
+        assert (merchant.slug, merchant.status, merchant.is_featured) == ("epicerie-du-beffroi", "live", True)
+        assert merchant.description == "<p>Produits <strong>locaux</strong></p>"
+        assert merchant.siret == "73282932000074"
+        assert (merchant.sells_online, merchant.click_and_collect, merchant.delivery_eligible) == (True, True, False)
+        assert list(merchant.categories.all()) == [bakery]
+
+
+def test_merchant_staff_edit_their_profile_but_not_status_or_featuring(client_a, town_a, shop, shopkeeper):
+    response = client_a.post(
+        url("merchant_edit", merchant_slug=shop.slug), {**MERCHANT_FORM, "status": "live", "is_featured": "on"}
+    )
+    assert response.status_code == 302
+    with town_a:
+        shop.refresh_from_db()
+        assert (shop.name, shop.status, shop.is_featured) == ("Épicerie du Beffroi", MerchantStatus.DRAFT, False)
+    page = client_a.get(url("merchant_edit", merchant_slug=shop.slug))
+    assert 'name="status"' not in page.text
+    assert 'name="is_featured"' not in page.text
+
+
+def test_invalid_merchant_input_is_explained_next_to_the_field(client_a, town_a, shop, shopkeeper):
+    response = client_a.post(
+        url("merchant_edit", merchant_slug=shop.slug), {**MERCHANT_FORM, "siret": "73282932000075", "postcode": "621"}
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert "Le formulaire contient des erreurs" in html
+    assert 'id="id_siret_error"' in html
+    assert 'aria-describedby="id_siret_helptext id_siret_error"' in html
+    assert 'aria-invalid="true"' in html
+    assert "Un code postal a 5 chiffres." in html
+    assert "<h1>Boulangerie Dupont</h1>" in html  # the heading keeps the saved name
+    with town_a:
+        shop.refresh_from_db()
+        assert shop.name == "Boulangerie Dupont"
+
+
+def test_weekly_hours_are_replaced_and_overlaps_refused(client_a, town_a, shop, shopkeeper):
+    def hours(*rows):
+        data = {"plages-TOTAL_FORMS": str(len(rows)), "plages-INITIAL_FORMS": "0"}
+        for index, (weekday, opens, closes) in enumerate(rows):
+            data |= {
+                f"plages-{index}-weekday": weekday,
+                f"plages-{index}-opens_at": opens,
+                f"plages-{index}-closes_at": closes,
+            }
+        return data
+
+    ok = client_a.post(
+        url("merchant_hours", merchant_slug=shop.slug), hours((1, "09:30", "12:30"), (1, "14:00", "19:00"))
+    )
+    assert ok.status_code == 302
+    with town_a:
+        assert [str(p) for p in OpeningPeriod.objects.filter(merchant=shop)] == [
+            "mardi 09:30–12:30",
+            "mardi 14:00–19:00",
+        ]
+
+    overlap = client_a.post(
+        url("merchant_hours", merchant_slug=shop.slug), hours((2, "09:00", "13:00"), (2, "12:00", "18:00"))
+    )
+    assert "Deux plages horaires du même jour se chevauchent." in overlap.text
+    backwards = client_a.post(url("merchant_hours", merchant_slug=shop.slug), hours((3, "18:00", "09:00")))
+    assert "L&#x27;heure de fermeture doit suivre l&#x27;heure d&#x27;ouverture." in backwards.text
+    with town_a:
+        assert OpeningPeriod.objects.filter(merchant=shop).count() == 2
+
+
+def test_closures_are_added_and_deleted(client_a, town_a, shop, shopkeeper):
+    client_a.post(
+        url("closure_add", merchant_slug=shop.slug),
+        {"fermeture-starts_on": "2026-12-24", "fermeture-ends_on": "2026-12-26", "fermeture-reason": "Noël"},
+    )
+    with town_a:
+        closure = Closure.objects.get(merchant=shop)
+        assert (closure.starts_on, closure.ends_on, closure.reason) == (
+            dt.date(2026, 12, 24),
+            dt.date(2026, 12, 26),
+            "Noël",
+        )
+    refused = client_a.post(
+        url("closure_add", merchant_slug=shop.slug),
+        {"fermeture-starts_on": "2026-12-26", "fermeture-ends_on": "2026-12-24"},
+    )
+    assert "La date de fin doit suivre la date de début." in refused.text
+    client_a.post(url("closure_delete", closure_id=closure.pk))
+    with town_a:
+        assert not Closure.objects.filter(merchant=shop).exists()
+
+
+# --- products, variants, stock -------------------------------------------------------------------
+
+PRODUCT_FORM = {
+    "title": "Éclair au café",
+    "description": '<p>Crème <em>pâtissière</em></p><img src=x onerror="alert(1)">',
+    "price": "12,50",
+    "vat_rate": "550",
+    "unit": "piece",
+    "content_quantity": "0,12",
+    "content_unit": "kg",
+    "is_perishable": "on",
+}
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("12,50", 1250), ("12.5", 1250), ("1 234,56 €", 123456), ("3", 300)])
+def test_prices_are_typed_in_euros_with_a_decimal_comma(client_a, town_a, shop, shopkeeper, typed, cents):
+    response = client_a.post(
+        url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "price": typed, "sku": "ECL-1", "stock": "12"}
+    )
+    with town_a:
+        product = Product.objects.get(merchant=shop)
+        assert response["Location"] == url("product_edit", product_id=product.pk)
+        assert product.price_cents == cents
+        assert (product.vat_rate, product.is_perishable, product.is_published) == (550, True, False)
+        assert str(product.content_quantity) == "0.120"
+        assert product.description == "<p>Crème <em>pâtissière</em></p>"
+        assert list(product.variants.values_list("sku", "stock")) == [("ECL-1", 12)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-3", "Un prix ne peut pas être négatif."),
+        ("12,505", "Saisissez un prix en euros, par exemple 12,50."),
+        ("douze", "Saisissez un prix en euros, par exemple 12,50."),
+        ("100000,01", "Un prix de plus de 100 000 € est refusé : vérifiez la saisie."),
+    ],
+)
+def test_negative_or_absurd_prices_are_refused_and_nothing_is_created(
+    client_a, town_a, shop, shopkeeper, typed, message
+):
+    response = client_a.post(url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "price": typed})
+    assert response.status_code == 200
+    assert message.replace("'", "&#x27;") in response.text
+    assert 'aria-describedby="id_price_helptext id_price_error"' in response.text
+    with town_a:
+        assert not Product.objects.filter(merchant=shop).exists()
+
+
+def test_vat_rate_must_match_the_merchants_vat_regime(client_a, town_a, shop, shopkeeper):
+    refused = client_a.post(url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "vat_rate": "0"})
+    assert "est réservé aux commerçants en franchise" in refused.text
+    with town_a:
+        Merchant.objects.filter(pk=shop.pk).update(is_vat_exempt=True)
+    refused = client_a.post(url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "vat_rate": "2000"})
+    assert "Ce commerçant est en franchise de TVA" in refused.text
+    client_a.post(url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "vat_rate": "0"})
+    with town_a:
+        assert Product.objects.get(merchant=shop).vat_rate == 0
+
+
+def test_duplicate_sku_is_refused_with_a_message(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        VariantFactory(product=ProductFactory(merchant=shop), sku="ECL-1")
+    response = client_a.post(url("product_create", merchant_slug=shop.slug), {**PRODUCT_FORM, "sku": "ECL-1"})
+    assert "Cette référence est déjà utilisée par un autre produit." in response.text
+    with town_a:
+        assert Product.objects.filter(merchant=shop).count() == 1
+
+
+def test_editing_a_product_keeps_its_price_in_euros(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop, price_cents=1250, title="Baguette")
+    page = client_a.get(url("product_edit", product_id=product.pk))
+    assert 'value="12,50"' in page.text
+    client_a.post(
+        url("product_edit", product_id=product.pk), {**PRODUCT_FORM, "title": "Baguette tradition", "price": "1,30"}
+    )
+    with town_a:
+        product.refresh_from_db()
+        assert (product.title, product.price_cents) == ("Baguette tradition", 130)
+
+
+def test_merchant_staff_cannot_feature_their_own_product(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop)
+    client_a.post(url("product_edit", product_id=product.pk), {**PRODUCT_FORM, "is_featured": "on"})
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_featured is False
+
+
+def test_publish_and_unpublish(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop, is_published=False)
+    response = client_a.post(
+        url("product_publication", product_id=product.pk), {"is_published": "1", "return_to": "list"}
+    )
+    assert response["Location"] == f"{url('product_list', merchant_slug=shop.slug)}#produit-{product.pk}"
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_published is True
+    client_a.post(url("product_publication", product_id=product.pk), {"is_published": "0"})
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_published is False
+
+
+@pytest.mark.parametrize(("typed", "stock"), [("0", 0), ("", None), ("7", 7)])
+def test_quick_stock_toggles(client_a, town_a, shop, shopkeeper, typed, stock):
+    with town_a:
+        variant = VariantFactory(product=ProductFactory(merchant=shop), stock=3)
+    client_a.post(url("variant_stock", variant_id=variant.pk), {"stock": typed, "return_to": "list"})
+    with town_a:
+        variant.refresh_from_db()
+        assert variant.stock == stock
+
+
+def test_negative_stock_is_refused(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        variant = VariantFactory(product=ProductFactory(merchant=shop), stock=3)
+    response = client_a.post(url("variant_stock", variant_id=variant.pk), {"stock": "-1"}, follow=True)
+    assert "Stock refusé" in response.text
+    with town_a:
+        variant.refresh_from_db()
+        assert variant.stock == 3
+
+
+def test_variants_are_added_with_checked_ean_and_deleted_but_never_the_last(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop)
+        first = VariantFactory(product=product, sku="T-S")
+    bad = client_a.post(
+        url("variant_create", product_id=product.pk), {"name": "M", "sku": "T-M", "ean": "4006381333932"}
+    )
+    assert "n&#x27;est pas valide (chiffre de contrôle faux" in bad.text
+    client_a.post(
+        url("variant_create", product_id=product.pk),
+        {"name": "M", "sku": "T-M", "ean": "4006381333931", "stock": "4", "price": "14,00"},
+    )
+    with town_a:
+        second = Variant.objects.get(sku="T-M")
+        assert (second.merchant_id, second.ean, second.stock, second.price_cents, second.position) == (
+            shop.pk,
+            "4006381333931",
+            4,
+            1400,
+            1,
+        )
+    client_a.post(url("variant_delete", variant_id=second.pk))
+    response = client_a.post(url("variant_delete", variant_id=first.pk), follow=True)
+    assert "Un produit garde au moins une déclinaison." in response.text
+    with town_a:
+        assert list(product.variants.values_list("sku", flat=True)) == ["T-S"]
+
+
+def test_product_list_query_count_does_not_grow_with_products(
+    client_a, town_a, shop, shopkeeper, django_assert_num_queries
+):
+    with town_a:
+        for _ in range(10):
+            VariantFactory(product=ProductFactory(merchant=shop))
+    list_url = url("product_list", merchant_slug=shop.slug)
+    client_a.get(list_url)  # warm the town's connection state
+    with CaptureQueriesContext(connection) as ten:
+        client_a.get(list_url)
+    with town_a:
+        for _ in range(40):
+            VariantFactory(product=ProductFactory(merchant=shop))
+    with django_assert_num_queries(len(ten.captured_queries)):
+        response = client_a.get(list_url)
+    assert response.text.count('class="stock-form"') == 50
+
+
+# --- photos through HTTP -------------------------------------------------------------------------
+
+
+def test_phone_photo_upload_strips_gps_and_is_ready_with_renditions(
+    client_a, town_a, shop, shopkeeper, django_capture_on_commit_callbacks
+):
+    with town_a:
+        product = ProductFactory(merchant=shop)
+    upload = SimpleUploadedFile("IMG_0001.jpg", jpeg_with_gps(size=(1200, 900)), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(url("product_photos", product_id=product.pk), {"image": upload, "alt_text": "Éclair"})
+    assert response.status_code == 302
+    with town_a:
+        photo = Photo.objects.get(product=product)
+        assert (photo.status, photo.alt_text, sorted(photo.renditions)) == (
+            PhotoStatus.READY,
+            "Éclair",
+            ["1600", "320", "800"],
+        )
+        assert "IMG_0001" not in photo.image.name
+    page = client_a.get(url("product_photos", product_id=product.pk))
+    assert 'alt="Éclair"' in page.text
+    assert 'loading="lazy"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("facture.jpg", NOT_PHOTOS["pdf_renamed_jpg"], "Ce fichier n&#x27;est pas une photo utilisable."),
+        ("logo.svg", NOT_PHOTOS["svg_with_script"], "Ce fichier n&#x27;est pas une photo utilisable."),
+        ("page.html", NOT_PHOTOS["html"], "Ce fichier n&#x27;est pas une photo utilisable."),
+        ("geant.png", pixel_flood_png(), "Cette image est trop grande"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_french_message_and_nothing_stored(
+    client_a, town_a, shop, shopkeeper, filename, content, message
+):
+    response = client_a.post(
+        url("merchant_photos", merchant_slug=shop.slug), {"image": SimpleUploadedFile(filename, content)}
+    )
+    assert response.status_code == 200
+    assert message in response.text
+    assert 'aria-describedby="id_image_helptext id_image_error"' in response.text
+    with town_a:
+        assert not Photo.objects.exists()
+
+
+def test_photo_alt_text_reorder_and_delete(client_a, town_a, shop, shopkeeper):
+    for colour in ("a", "b"):
+        client_a.post(
+            url("merchant_photos", merchant_slug=shop.slug),
+            {"image": SimpleUploadedFile(f"{colour}.png", image_bytes("PNG", size=(20, 20))), "alt_text": colour},
+        )
+    with town_a:
+        first, second = Photo.objects.filter(merchant=shop)
+    client_a.post(url("photo_alt_text", photo_id=first.pk), {f"photo-{first.pk}-alt_text": "Vitrine de Noël"})
+    response = client_a.post(url("photo_move", photo_id=second.pk), {"direction": "up"})
+    assert response["Location"] == url("merchant_photos", merchant_slug=shop.slug)
+    with town_a:
+        assert [p.alt_text for p in Photo.objects.filter(merchant=shop)] == ["b", "Vitrine de Noël"]
+    client_a.post(url("photo_delete", photo_id=second.pk))
+    with town_a:
+        assert list(Photo.objects.filter(merchant=shop)) == [first]
+
+
+# --- method and CSRF -----------------------------------------------------------------------------
+
+
+def test_state_changes_are_post_only(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop, is_published=False)
+    assert client_a.get(url("product_publication", product_id=product.pk), {"is_published": "1"}).status_code == 405
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_published is False
+
+
+def test_posts_without_csrf_token_are_refused(town_a, shop):
+    client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    sign_in(client, town_a, role=Role.MERCHANT_STAFF, merchant=shop)
+    with town_a:
+        product = ProductFactory(merchant=shop, is_published=False)
+    assert client.post(url("product_publication", product_id=product.pk), {"is_published": "1"}).status_code == 403
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_published is False
+
+
+def test_pages_have_one_heading_and_load_the_backoffice_styles(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        product = ProductFactory(merchant=shop)
+    for page_url in (
+        url("merchant_list"),
+        url("merchant_edit", merchant_slug=shop.slug),
+        url("merchant_hours", merchant_slug=shop.slug),
+        url("product_list", merchant_slug=shop.slug),
+        url("product_create", merchant_slug=shop.slug),
+        url("product_edit", product_id=product.pk),
+        url("product_photos", product_id=product.pk),
+        url("merchant_photos", merchant_slug=shop.slug),
+        url("variant_create", product_id=product.pk),
+    ):
+        response = client_a.get(page_url)
+        assert response.status_code == 200, page_url
+        assert response.text.count("<h1") == 1, page_url
+        assert "/static/css/backoffice.css" in response.text
