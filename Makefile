@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test install lint bench-provision worker beat clean-db
+.PHONY: run test install lint bench-provision bench-storefront worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate_schemas --noinput -v 0
 	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py seed_demo_catalog calais --profile calais
+	$(BIN)/python manage.py seed_demo_catalog luzy --profile luzy
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but
@@ -36,6 +38,9 @@ lint: install
 
 bench-provision: install
 	$(BIN)/python bench/provision.py $(BENCH_ARGS)
+
+bench-storefront: install
+	$(BIN)/python bench/storefront.py $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
