@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+"""The residents' storefront (French paths: they are part of the town's public site)."""
+
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path
+
+from catalog import views_storefront as views
+from catalog.sitemaps import SITEMAPS
 
 app_name = "storefront"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("commerces/", views.directory, name="directory"),
+    path("commerces/<slug:merchant_slug>/", views.merchant_page, name="merchant"),
+    path("commerces/<slug:merchant_slug>/<slug:product_slug>/", views.product_page, name="product"),
+    path("categories/<slug:category_slug>/", views.category_page, name="category"),
+    path("recherche/", views.search_page, name="search"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+]

@@ -1,0 +1,179 @@
+"""The residents' storefront: home, merchant directory and pages, products, categories, search.
+
+Only live merchants and published products are shown (``catalog.queries``). List pages fetch their
+related rows with a fixed number of queries whatever their length (pinned by tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from catalog import search
+from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
+from catalog.queries import get_live_merchant, get_published_product, live_merchants, published_products
+
+PRODUCTS_PER_PAGE = 24
+MERCHANTS_PER_PAGE = 24
+HOME_LIST_SIZE = 8
+LIST_SORTS = {key: value for key, value in search.SORTS.items() if key != "pertinence"}
+
+
+# --- reads shared by the pages -----------------------------------------------------------------
+def _visible_photos() -> QuerySet[Photo]:
+    # A photo whose renditions failed still has its (cleaned) original; only broken ones are hidden.
+    return Photo.objects.exclude(status=PhotoStatus.FAILED).order_by("position", "pk")
+
+
+def product_cards(products: QuerySet[Product]) -> QuerySet[Product]:
+    """What a product card shows: its merchant and photos, in two extra queries per page."""
+    return products.select_related("merchant", "category").prefetch_related(
+        Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos")
+    )
+
+
+def merchant_lookups(*, today: dt.date) -> tuple[Prefetch, ...]:
+    """What a merchant card shows: photos, weekly hours and closures still to come (open-now label)."""
+    return (
+        Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos"),
+        Prefetch("opening_periods", queryset=OpeningPeriod.objects.order_by("weekday", "opens_at")),
+        # From yesterday: the town's "today" may still be yesterday in UTC terms for the label.
+        Prefetch("closures", queryset=Closure.objects.filter(ends_on__gte=today - dt.timedelta(days=1))),
+    )
+
+
+def merchant_cards(merchants: QuerySet[Merchant], *, today: dt.date) -> QuerySet[Merchant]:
+    return merchants.prefetch_related(*merchant_lookups(today=today))
+
+
+def town_now(request: HttpRequest) -> dt.datetime:
+    return timezone.now().astimezone(ZoneInfo(request.tenant.time_zone))
+
+
+def open_now(merchants: QuerySet[Merchant], *, now: dt.datetime) -> QuerySet[Merchant]:
+    """Open at ``now`` (town time): the rule of ``catalog.hours.opening_state`` for ``is_open``,
+    evaluated in SQL so the filter stays one query before pagination, however many merchants."""
+    in_period = OpeningPeriod.objects.filter(
+        merchant=OuterRef("pk"), weekday=now.weekday(), opens_at__lte=now.time(), closes_at__gt=now.time()
+    )
+    closed_today = Closure.objects.filter(merchant=OuterRef("pk"), starts_on__lte=now.date(), ends_on__gte=now.date())
+    return merchants.filter(Exists(in_period)).exclude(Exists(closed_today))
+
+
+def paginate(request: HttpRequest, items: QuerySet, per_page: int) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def categories_with_ids(slug: str) -> tuple[Category, list[int], list[Category]]:
+    categories = list(Category.objects.all())
+    category = next((item for item in categories if item.slug == slug), None)
+    if category is None:
+        raise Http404(slug)
+    return category, search.category_and_descendant_ids(category, categories), categories
+
+
+# --- pages -------------------------------------------------------------------------------------
+def home(request: HttpRequest) -> HttpResponse:
+    """The town's shop window: featured and new merchants and products, root categories."""
+    today = town_now(request).date()
+    context = {
+        "featured_merchants": merchant_cards(live_merchants().filter(is_featured=True), today=today)[:6],
+        "featured_products": product_cards(published_products().filter(is_featured=True)).order_by("-created_at")[
+            :HOME_LIST_SIZE
+        ],
+        # Without featured products the home still shows what is new rather than an empty shelf.
+        "new_products": product_cards(published_products()).order_by("-created_at")[:HOME_LIST_SIZE],
+        "new_merchants": merchant_cards(live_merchants(), today=today).order_by("-created_at")[:6],
+        "categories": Category.objects.filter(parent=None),
+    }
+    return render(request, "catalog/storefront/home.html", context)
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    now, kind, category_slug = town_now(request), request.GET.get("type", ""), request.GET.get("categorie", "")
+    categories = list(Category.objects.all())
+    merchants = live_merchants()
+    if kind in MerchantKind.values:
+        merchants = merchants.filter(kind=kind)
+    if category := next((item for item in categories if item.slug == category_slug), None):
+        ids = search.category_and_descendant_ids(category, categories)
+        merchants = merchants.filter(
+            pk__in=Merchant.categories.through.objects.filter(category_id__in=ids).values("merchant_id")
+        )
+    if request.GET.get("ouvert") == "1":
+        merchants = open_now(merchants, now=now)
+    page = paginate(request, merchant_cards(merchants.order_by("name", "pk"), today=now.date()), MERCHANTS_PER_PAGE)
+    context = {
+        "page": page,
+        "categories": categories,
+        "kinds": MerchantKind.choices,
+        "selected_kind": kind,
+        "selected_category": category,
+        "open_only": request.GET.get("ouvert") == "1",
+    }
+    return render(request, "catalog/storefront/directory.html", context)
+
+
+def merchant_page(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+    merchant = get_live_merchant(merchant_slug)
+    prefetch_related_objects([merchant], *merchant_lookups(today=town_now(request).date()), "categories")
+    is_restaurant = merchant.kind == MerchantKind.RESTAURANT
+    # A restaurant's menu reads by course (its categories), a shop's window alphabetically.
+    ordering = ("category__position", "category__name", "title", "pk") if is_restaurant else ("title", "pk")
+    products = product_cards(published_products().filter(merchant=merchant)).order_by(*ordering)
+    context = {
+        "merchant": merchant,
+        "page": paginate(request, products, PRODUCTS_PER_PAGE),
+        "is_restaurant": is_restaurant,
+    }
+    return render(request, "catalog/storefront/merchant.html", context)
+
+
+def product_page(request: HttpRequest, merchant_slug: str, product_slug: str) -> HttpResponse:
+    product = get_published_product(merchant_slug, product_slug)
+    photos = [photo for photo in product.photos.all() if photo.status != PhotoStatus.FAILED]
+    return render(
+        request, "catalog/storefront/product.html", {"product": product, "merchant": product.merchant, "photos": photos}
+    )
+
+
+def category_page(request: HttpRequest, category_slug: str) -> HttpResponse:
+    category, ids, categories = categories_with_ids(category_slug)
+    sort = request.GET.get("tri", "")
+    products = product_cards(published_products().filter(category_id__in=ids)).order_by(
+        *LIST_SORTS.get(sort, ("title", "pk"))
+    )
+    context = {
+        "category": category,
+        "page": paginate(request, products, PRODUCTS_PER_PAGE),
+        "sort": sort,
+        "sorts": {key: search.SORT_LABELS[key] for key in LIST_SORTS},
+        "subcategories": [item for item in categories if item.parent_id == category.pk],
+        "parent": next((item for item in categories if item.pk == category.parent_id), None),
+    }
+    return render(request, "catalog/storefront/category.html", context)
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    filters = search.parse_filters(
+        category_slug=request.GET.get("categorie", ""),
+        merchant_slug=request.GET.get("commerce", ""),
+        price_key=request.GET.get("prix", ""),
+    )
+    sort = request.GET.get("tri", "pertinence")
+    outcome = search.search_catalogue(text=request.GET.get("q", ""), sort=sort, filters=filters)
+    page = paginate(request, product_cards(outcome.products), PRODUCTS_PER_PAGE)
+    context = {
+        "outcome": outcome,
+        "page": page,
+        "filters": filters,
+        "sort": sort if sort in search.SORTS else "pertinence",
+        "sorts": search.SORT_LABELS,
+    }
+    return render(request, "catalog/storefront/search.html", context)

@@ -1,0 +1,210 @@
+"""French search of the catalogue: accents, stemming, misspellings, ranking, facets, empty results."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from catalog.actions import save_merchant, save_product
+from catalog.models import Category, Merchant, MerchantStatus, Product
+from catalog.search import (
+    SearchFilters,
+    correct_words,
+    parse_filters,
+    query_words,
+    search_catalogue,
+    suggest_terms,
+    town_lexicon,
+    tsquery_text,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # The lexicon is cached per town for minutes; each test builds its own catalogue.
+    cache.clear()
+
+
+def _merchant(name: str, **fields: object) -> Merchant:
+    return save_merchant(merchant=Merchant(name=name, city="Calais", status=MerchantStatus.LIVE, **fields))
+
+
+def _product(merchant: Merchant, title: str, price_cents: int = 1000, **fields: object) -> Product:
+    fields.setdefault("is_published", True)
+    return save_product(product=Product(merchant=merchant, title=title, price_cents=price_cents, **fields))
+
+
+def _titles(text: str, **kwargs: object) -> list[str]:
+    return [product.title for product in search_catalogue(text=text, **kwargs).products]
+
+
+@pytest.fixture
+def catalogue(town_a):
+    with town_a:
+        bakery = _merchant("Boulangerie Dupont")
+        pastry = _merchant("Pâtisserie Lenôtre")
+        shoes = _merchant("Chausseur du Centre")
+        _product(
+            bakery,
+            "Baguette tradition",
+            120,
+            category=Category.objects.get(slug="alimentation-boulangerie-et-patisserie"),
+        )
+        _product(
+            pastry, "Éclair au café", 290, category=Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
+        )
+        _product(pastry, "Tarte au citron", 2400, description="<p>Meringuée, comme un éclair de génie</p>")
+        _product(shoes, "Chaussure de randonnée", 8900, category=Category.objects.get(slug="mode-chaussures"))
+        _product(shoes, "Bottes de pluie", 12900, category=Category.objects.get(slug="mode-chaussures"))
+        draft = save_merchant(merchant=Merchant(name="Éclairs Cachés", status=MerchantStatus.DRAFT))
+        _product(draft, "Éclair caché")
+        _product(pastry, "Éclair en préparation", is_published=False)
+    return town_a
+
+
+def test_accents_are_optional(catalogue, client_a):
+    with catalogue:
+        assert _titles("eclair") == ["Éclair au café", "Tarte au citron"]
+        assert _titles("ÉCLAIR") == ["Éclair au café", "Tarte au citron"]
+
+    html = client_a.get("/recherche/?q=eclair").content.decode()
+    assert "Éclair au café" in html
+    assert "Éclair caché" not in html
+    assert "Éclair en préparation" not in html
+
+
+def test_a_misspelled_merchant_name_is_corrected(catalogue, client_a):
+    html = client_a.get("/recherche/?q=boulangrie").content.decode()
+
+    assert "Résultats pour « boulangerie »" in html
+    assert "Boulangerie Dupont" in html
+    assert "Baguette tradition" in html
+
+
+def test_french_stemming_matches_plurals(catalogue):
+    with catalogue:
+        # The category "Chaussures" is searchable too, but a title match ranks first.
+        assert _titles("chaussures") == ["Chaussure de randonnée", "Bottes de pluie"]
+        assert _titles("randonnees") == ["Chaussure de randonnée"]
+
+
+def test_a_merchant_name_finds_its_products(catalogue):
+    with catalogue:
+        assert _titles("lenotre", sort="prix") == ["Éclair au café", "Tarte au citron"]
+        assert [merchant.name for merchant in search_catalogue(text="lenotre").merchants] == ["Pâtisserie Lenôtre"]
+
+
+def test_the_last_word_is_a_prefix(catalogue):
+    with catalogue:
+        outcome = search_catalogue(text="boul")
+        assert [merchant.name for merchant in outcome.merchants] == ["Boulangerie Dupont"]
+        assert "Baguette tradition" in [product.title for product in outcome.products]
+        assert _titles("chaussure rand") == ["Chaussure de randonnée"]
+
+
+def test_a_title_match_ranks_above_a_description_match(catalogue):
+    with catalogue:
+        assert _titles("eclair")[0] == "Éclair au café"
+
+
+def test_sorting_by_price_and_novelty(catalogue):
+    with catalogue:
+        Product.objects.filter(title="Bottes de pluie").update(created_at="2020-01-01T00:00:00Z")
+        assert _titles("chausseur", sort="prix") == ["Chaussure de randonnée", "Bottes de pluie"]
+        assert _titles("chausseur", sort="prix-desc") == ["Bottes de pluie", "Chaussure de randonnée"]
+        assert _titles("chausseur", sort="nouveautes") == ["Chaussure de randonnée", "Bottes de pluie"]
+
+
+def test_facets_count_by_category_merchant_and_price_band(catalogue):
+    with catalogue:
+        outcome = search_catalogue(text="eclair")
+        assert [(facet.label, facet.count) for facet in outcome.merchant_facets] == [("Pâtisserie Lenôtre", 2)]
+        assert [(facet.label, facet.count) for facet in outcome.category_facets] == [("Boulangerie et pâtisserie", 1)]
+        assert [(facet.value, facet.count) for facet in outcome.price_facets] == [("moins-de-10", 1), ("10-25", 1)]
+
+        filtered = search_catalogue(text="eclair", filters=parse_filters(price_key="10-25"))
+        assert [product.title for product in filtered.products] == ["Tarte au citron"]
+        assert [(facet.value, facet.count, facet.is_selected) for facet in filtered.price_facets] == [
+            ("moins-de-10", 1, False),
+            ("10-25", 1, True),
+        ]
+        by_category = search_catalogue(text="lenotre", filters=parse_filters(category_slug="alimentation"))
+        assert [product.title for product in by_category.products] == ["Éclair au café"]
+
+
+def test_facets_are_links_that_filter_the_results(catalogue, client_a):
+    html = client_a.get("/recherche/?q=chausseur").content.decode()
+    assert 'href="?q=chausseur&amp;prix=50-100"' in html
+    assert 'href="?q=chausseur&amp;commerce=chausseur-du-centre"' in html
+
+    filtered = client_a.get("/recherche/?q=chausseur&prix=50-100").content.decode()
+    assert "Chaussure de randonnée" in filtered
+    assert "Bottes de pluie" not in filtered
+    assert 'aria-current="true"' in filtered
+
+
+def test_an_empty_result_suggests_terms_and_categories(catalogue, client_a):
+    html = client_a.get("/recherche/?q=eclair+chaussure").content.decode()
+
+    assert "Aucun résultat pour « eclair chaussure »" in html
+    assert 'href="/categories/mode-chaussures/"' in html
+
+
+def test_gibberish_still_gets_categories(catalogue, client_a):
+    html = client_a.get("/recherche/?q=zzqxw").content.decode()
+
+    assert "Aucun résultat pour « zzqxw »" in html
+    assert 'href="/categories/alimentation/"' in html
+
+
+def test_suggested_terms_come_from_the_town_lexicon(catalogue):
+    with catalogue:
+        lexicon = town_lexicon()
+        assert lexicon["eclair"] == "éclair"
+        assert "cache" not in lexicon  # a draft merchant's product ("Éclair caché") is not public
+        assert "tarte" in suggest_terms(["tartes"], lexicon)
+        assert correct_words(["boulangrie", "dupnt"], lexicon) == ["boulangerie", "dupont"]
+        assert correct_words(["chauss"], lexicon) == ["chauss"]  # a prefix of a known word is left alone
+
+
+def test_the_lexicon_is_per_town(catalogue, town_b):
+    with catalogue:
+        assert "dupont" in town_lexicon()
+    with town_b:
+        assert "dupont" not in town_lexicon()
+
+
+@pytest.mark.parametrize("text", ["a & b | !c", "':* <-> (", "x" * 5000, "l'", "   ", "le la les"])
+def test_any_query_text_is_safe(catalogue, client_a, text):
+    response = client_a.get("/recherche/", {"q": text})
+
+    assert response.status_code == 200
+    assert "Parcourir" in response.content.decode() or "Aucun résultat" in response.content.decode()
+
+
+def test_query_words_keep_only_letters_and_digits():
+    assert query_words("L'éclair & co | 2 x:*") == ["éclair", "co"]
+    assert tsquery_text(["pain", "complet"]) == "pain & complet:*"
+    assert tsquery_text(["pain", "les"]) == "pain & les"
+
+
+def test_search_page_without_query_offers_categories(town_a, client_a):
+    html = client_a.get("/recherche/").content.decode()
+
+    assert "<h1>Rechercher</h1>" in html
+    assert 'href="/categories/alimentation/"' in html
+    assert '<meta name="robots" content="noindex, follow">' in html
+
+
+def test_products_of_merchants_renamed_or_paused_follow_the_merchant(catalogue):
+    with catalogue:
+        merchant = Merchant.objects.get(name="Pâtisserie Lenôtre")
+        save_merchant(merchant=merchant, status=MerchantStatus.PAUSED)
+        assert _titles("eclair") == []
+
+
+def test_unknown_filters_are_ignored(catalogue):
+    with catalogue:
+        filters = parse_filters(category_slug="inconnue", merchant_slug="inconnu", price_key="gratuit")
+        assert filters == SearchFilters()
+        assert _titles("eclair", filters=filters) == ["Éclair au café", "Tarte au citron"]
