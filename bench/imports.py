@@ -1,0 +1,143 @@
+"""Benchmark: catalogue import and export of a large merchant (the partner supermarket case).
+
+Run:  .venv/bin/python bench/imports.py [--rows 10000]
+
+It works in its own database (``comptoir_bench_imports``, dropped and recreated) on the server given
+by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset; it provisions one town
+with the real code, then prints for a CSV of --rows products (semicolons, decimal commas,
+categories, valid EANs, stock): the first import (all created), a re-import (all updated by SKU),
+a dry run, and the CSV export — seconds and rows per second each. Target: 10,000 rows < 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlparse, urlunparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+T = TypeVar("T")
+BENCH_DB = "comptoir_bench_imports"
+CATEGORIES = ("Alimentation > Épicerie", "Alimentation > Cave et boissons", "Maison > Bricolage", "Fromagerie")
+VAT = ("5,5", "20", "10", "5.5")
+
+
+def configure_environment() -> None:
+    """Point Django at a dedicated benchmark database before settings are read."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ.setdefault("PLATFORM_DOMAIN", "bench.localhost")
+    os.environ["MEDIA_ROOT"] = str(PROJECT_ROOT / ".bench-media")
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        import psycopg
+
+        parsed = urlparse(url)
+        admin_url = urlunparse(parsed._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{BENCH_DB}"))
+    else:
+        os.environ["COMPTOIR_EMBEDDED_DB"] = BENCH_DB
+        from config.embedded_postgres import embedded_database_settings
+
+        embedded_database_settings()
+        import pgserver
+
+        server = pgserver.get_server(PROJECT_ROOT / ".pgdata", cleanup_mode=None)
+        server.psql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE);")
+        server.psql(f"CREATE DATABASE {BENCH_DB};")
+
+
+def catalogue_csv(rows: int, *, price_shift: int = 0) -> bytes:
+    from stdnum import ean
+
+    lines = ["sku;titre;description;categorie;prix;tva;unite;stock;ean;publie"]
+    for n in range(rows):
+        code = f"376{n:09d}"
+        cents = 99 + (n * 37 + price_shift) % 9_900
+        lines.append(
+            f"SKU-{n:06d};Produit n°{n} — {('pâtes', 'café', 'vis', 'comté')[n % 4]} {n % 500} g;"
+            f"Description du produit {n}, fabriqué près de chez vous;{CATEGORIES[n % 4]};"
+            f"{cents // 100},{cents % 100:02d};{VAT[n % 4]};{'kg' if n % 10 == 0 else 'piece'};"
+            f"{'' if n % 3 == 0 else n % 200};{code}{ean.calc_check_digit(code)};{'oui' if n % 20 else 'non'}"
+        )
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def timed(label: str, rows: int, function: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    result = function()
+    seconds = time.perf_counter() - started
+    print(f"{label:<38} {rows:>7} rows  {seconds:7.2f} s  {rows / seconds:9.0f} rows/s", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000, help="product rows in the file (default 10000)")
+    args = parser.parse_args()
+
+    configure_environment()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from catalog.export import write_products_csv
+    from catalog.imports import import_products
+    from catalog.models import Merchant, MerchantKind, MerchantStatus, Product
+    from tenants.actions import ensure_template, provision_town
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    ensure_template()
+    town = provision_town(slug="bench-imports", name="Bench imports").town
+    print(f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n")
+
+    first, second = catalogue_csv(args.rows), catalogue_csv(args.rows, price_shift=13)
+    with town:
+        merchant = Merchant.objects.create(
+            name="Supermarché partenaire",
+            slug="supermarche",
+            kind=MerchantKind.PARTNER_SUPERMARKET,
+            status=MerchantStatus.LIVE,
+        )
+        report = timed(
+            "import, all rows new",
+            args.rows,
+            lambda: import_products(merchant=merchant, data=first, filename="catalogue.csv"),
+        )
+        assert report.is_committed, report.errors[:3]
+        assert report.created == args.rows
+        report = timed(
+            "re-import, all rows updated by SKU",
+            args.rows,
+            lambda: import_products(merchant=merchant, data=second, filename="catalogue.csv"),
+        )
+        assert report.is_committed, report.errors[:3]
+        assert report.updated == args.rows
+        timed(
+            "dry run (check only)",
+            args.rows,
+            lambda: import_products(merchant=merchant, data=second, filename="catalogue.csv", dry_run=True),
+        )
+        buffer = io.StringIO()
+        timed("CSV export", args.rows, lambda: write_products_csv(merchant=merchant, stream=buffer))
+        assert Product.objects.filter(merchant=merchant).count() == args.rows
+        assert Product.objects.filter(merchant=merchant, search_vector__isnull=True).count() == 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Back-office pages of catalogue imports and exports (thin: forms, then catalog.imports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.tokens import issue_api_token
+from catalog.export import write_products_csv
+from catalog.imports import MAX_FILE_BYTES, import_jobs_for, queue_import
+from catalog.models import ImportKind, ImportStatus
+from catalog.queries import get_merchant_for, is_catalogue_manager, merchants_for
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Que voulez-vous importer ?"), choices=ImportKind.choices)
+    merchant = forms.ChoiceField(label=gettext_lazy("Commerçant"), required=False)
+    source = forms.FileField(
+        label=gettext_lazy("Fichier CSV ou Excel (.xlsx)"),
+        help_text=gettext_lazy("Séparateur virgule ou point-virgule, UTF-8 ou Windows-1252 ; 20 Mo au plus."),
+    )
+    images_archive = forms.FileField(
+        label=gettext_lazy("Archive ZIP des images (facultatif)"),
+        required=False,
+        help_text=gettext_lazy("Les noms de fichiers cités dans la colonne « images »."),
+    )
+    is_dry_run = forms.BooleanField(
+        label=gettext_lazy("Essai à blanc : vérifier sans rien enregistrer"), required=False
+    )
+    unpublish_missing = forms.BooleanField(
+        label=gettext_lazy("Dépublier les produits absents du fichier"), required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["merchant"].choices = [("", "—"), *merchants_for(user).values_list("slug", "name")]
+        if not is_catalogue_manager(user):
+            self.fields["kind"].choices = [(ImportKind.PRODUCTS.value, ImportKind.PRODUCTS.label)]
+
+    def clean_source(self) -> Any:
+        source = self.cleaned_data["source"]
+        if source.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(_("Le fichier dépasse 20 Mo : découpez-le en plusieurs fichiers."))
+        if not source.name.lower().endswith((".csv", ".txt", ".xlsx")):
+            raise forms.ValidationError(_("Envoyez un fichier .csv ou .xlsx."))
+        return source
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("kind") == ImportKind.PRODUCTS and not data.get("merchant"):
+            self.add_error("merchant", _("Choisissez le commerçant dont vous importez les produits."))
+        return data
+
+
+def _manager_or_login(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not is_catalogue_manager(request.user) and not merchants_for(request.user).exists():
+        raise Http404("no catalogue to manage")
+    return None
+
+
+def import_list(request: HttpRequest) -> HttpResponse:
+    if denied := _manager_or_login(request):
+        return denied
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        merchant = get_merchant_for(request.user, data["merchant"]) if data["kind"] == ImportKind.PRODUCTS else None
+        job = queue_import(
+            user=request.user,
+            kind=data["kind"],
+            merchant=merchant,
+            source=data["source"],
+            images_archive=data["images_archive"],
+            is_dry_run=data["is_dry_run"],
+            unpublish_missing=data["unpublish_missing"],
+        )
+        return redirect("imports:job", job_id=job.pk)
+    jobs = import_jobs_for(request.user)[:20]
+    merchants = merchants_for(request.user).order_by("name")[:200]
+    return render(request, "catalog/imports/list.html", {"form": form, "jobs": jobs, "merchants": merchants})
+
+
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    if denied := _manager_or_login(request):
+        return denied
+    job = import_jobs_for(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404(job_id)
+    is_running = job.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
+    return render(request, "catalog/imports/job.html", {"job": job, "report": job.report, "is_running": is_running})
+
+
+def export_csv(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+    if denied := _manager_or_login(request):
+        return denied
+    merchant = get_merchant_for(request.user, merchant_slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="catalogue-{merchant.slug}.csv"'
+    write_products_csv(merchant=merchant, stream=response)
+    return response
+
+
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Issue a token for integrations (stock sync of a till, a supermarket's catalogue system)."""
+    if denied := _manager_or_login(request):
+        return denied
+    token = issue_api_token(user=request.user, name=_("Back-office")) if request.method == "POST" else None
+    return render(request, "catalog/imports/api_token.html", {"token": token})
