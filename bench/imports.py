@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlparse, urlunparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -38,26 +37,9 @@ def configure_environment() -> None:
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ.setdefault("PLATFORM_DOMAIN", "bench.localhost")
     os.environ["MEDIA_ROOT"] = str(PROJECT_ROOT / ".bench-media")
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        import psycopg
+    from benchdb import use_fresh_database
 
-        parsed = urlparse(url)
-        admin_url = urlunparse(parsed._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{BENCH_DB}"))
-    else:
-        os.environ["COMPTOIR_EMBEDDED_DB"] = BENCH_DB
-        from config.embedded_postgres import embedded_database_settings
-
-        embedded_database_settings()
-        import pgserver
-
-        server = pgserver.get_server(PROJECT_ROOT / ".pgdata", cleanup_mode=None)
-        server.psql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE);")
-        server.psql(f"CREATE DATABASE {BENCH_DB};")
+    use_fresh_database(BENCH_DB)
 
 
 def catalogue_csv(rows: int, *, price_shift: int = 0) -> bytes:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from accounts.models import Role, User
 from tenants.models import Town
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serious_accessibility_violations
 
 PASSWORD = "mot-de-passe-du-test-navigateur"
 
@@ -33,17 +32,6 @@ def people(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> I
         with town_a:
             admin.delete()
         operator.delete()
-
-
-def _serious_violations(page: object) -> list[str]:
-    results = Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-    )
-    return [
-        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
-        for violation in results.response["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def _login(page: object, base: str, email: str) -> None:
@@ -71,7 +59,7 @@ def test_public_pages_have_no_serious_accessibility_violations(page, server_port
     page.goto(f"http://{host}:{server_port}{path}")
     screenshot(page, name)
 
-    assert _serious_violations(page) == []
+    assert serious_accessibility_violations(page) == []
 
 
 @pytest.mark.browser
@@ -83,17 +71,17 @@ def test_console_and_legal_editor_have_no_serious_accessibility_violations(page,
     page.click("main button[type=submit]")
     screenshot(page, "console-create-errors")
     assert "n’est pas valide" in page.content() or "n'est pas valide" in page.content()
-    assert _serious_violations(page) == []
+    assert serious_accessibility_violations(page) == []
     page.goto(f"http://test:{server_port}/console/")
     screenshot(page, "console-towns")
-    assert _serious_violations(page) == []
+    assert serious_accessibility_violations(page) == []
 
     town = f"http://ville-a.test:{server_port}"
     _login(page, town, "maire-navigateur@ville-a.fr")
     page.goto(f"{town}/gestion/pages/cgv/")
     screenshot(page, "town-legal-editor")
     assert page.locator("#id_body").input_value().startswith("Objet")
-    assert _serious_violations(page) == []
+    assert serious_accessibility_violations(page) == []
 
 
 @pytest.mark.browser

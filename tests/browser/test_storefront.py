@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.files.base import ContentFile
 from PIL import Image
 
@@ -25,7 +24,7 @@ from catalog.models import (
     Variant,
 )
 from tenants.models import Town
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serious_accessibility_violations
 
 # Makes pytest-django build the test database even when only browser tests are selected.
 pytestmark = pytest.mark.django_db
@@ -126,17 +125,6 @@ def storefront(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) 
             bistro.delete()
 
 
-def _serious_violations(page: object) -> list[str]:
-    results = Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-    )
-    return [
-        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
-        for violation in results.response["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
-
-
 def _open(page: object, url: str) -> None:
     """Load the page and scroll through it so lazy images are in the screenshot."""
     page.goto(url)
@@ -169,7 +157,7 @@ def test_storefront_pages_have_no_serious_accessibility_violations(page, server_
 
     assert expected in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
-    assert _serious_violations(page) == []
+    assert serious_accessibility_violations(page) == []
 
 
 @pytest.mark.browser
@@ -180,7 +168,7 @@ def test_storefront_on_a_desktop_screen(browser, server_port, storefront):
         for name, path in [("storefront-home-desktop", "/"), ("storefront-search-desktop", "/recherche/?q=pain")]:
             _open(page, f"http://ville-a.test:{server_port}{path}")
             screenshot(page, name)
-            assert _serious_violations(page) == []
+            assert serious_accessibility_violations(page) == []
     finally:
         context.close()
 
