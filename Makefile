@@ -19,9 +19,10 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python manage.py migrate_schemas --noinput -v 0
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_demo --quiet
 	$(BIN)/python manage.py seed_demo_catalog calais --profile calais
 	$(BIN)/python manage.py seed_demo_catalog luzy --profile luzy
+	$(BIN)/python manage.py setup_demo
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but

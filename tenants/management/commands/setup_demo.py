@@ -46,6 +46,9 @@ DEMO_TOWNS = [
 class Command(BaseCommand):
     help = "Prépare la démonstration : modèle de ville, deux villes de démo, comptes. Sans effet s'ils existent."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet", action="store_true", help="ne pas afficher les adresses et comptes")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not os.environ.get("ALLOW_DEMO"):
             self.stderr.write("setup_demo refuse de tourner avec DEBUG=false (définissez ALLOW_DEMO=1 pour forcer).")
@@ -86,6 +89,8 @@ class Command(BaseCommand):
                     admin.save()
             lines.append(f"{town.name} : {town_url(town)}")
             lines.append(f"  administrateur : {admin_email} / {DEMO_PASSWORD}")
+        if options["quiet"]:
+            return
         self.stdout.write(self.style.SUCCESS("Démonstration prête :"))
         for line in lines:
             self.stdout.write(line)
