@@ -314,3 +314,69 @@ def delete_photo(*, photo: Photo) -> None:
     with transaction.atomic():
         photo.delete()
         transaction.on_commit(lambda: [storage.delete(name) for name in names if name])
+
+
+# --- back-office: the town's category tree ----------------------------------------------------------
+def _parent_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"parent": ValidationError(message, code=code)})
+
+
+def save_category(*, category: Category, **fields: Any) -> Category:
+    """Create, rename, move or reorder a category of the two-level tree.
+
+    A parent must be a root category other than the category itself, and a category that has
+    children stays a root. The slug is made once, on creation: storefront links keep working
+    after a rename.
+    """
+    with transaction.atomic():
+        for field, value in fields.items():
+            setattr(category, field, value)
+        category.name = (category.name or "").strip()
+        parent = Category.objects.filter(pk=category.parent_id).first() if category.parent_id else None
+        if parent is not None:
+            if category.pk is not None and parent.pk == category.pk:
+                raise _parent_error(_("Une catégorie ne peut pas être sa propre parente."), "own_parent")
+            if parent.parent_id is not None:
+                raise _parent_error(
+                    _("Choisissez une catégorie principale : l'arborescence a deux niveaux."), "parent_not_root"
+                )
+            if category.pk is not None and Category.objects.filter(parent_id=category.pk).exists():
+                raise _parent_error(
+                    _(
+                        "Cette catégorie a des sous-catégories : elle reste une catégorie principale. "
+                        "Déplacez ou supprimez d'abord ses sous-catégories."
+                    ),
+                    "has_children",
+                )
+        renamed = (
+            category.pk is not None and Category.objects.filter(pk=category.pk).exclude(name=category.name).exists()
+        )
+        if not category.slug:
+            category.slug = unique_slug(Category, category.name, max_length=120)
+        category.full_clean()
+        category.save()
+        if renamed:  # product vectors carry the category name
+            refresh_search_vectors(product_ids=category.products.values_list("pk", flat=True))
+    return category
+
+
+def delete_category(*, category: Category) -> None:
+    """Delete an unused category: no sub-category, no product and no merchant may refer to it."""
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().filter(pk=category.pk).first()
+        if locked is None:
+            return
+        reasons = []
+        if Category.objects.filter(parent_id=category.pk).exists():
+            reasons.append(_("elle a des sous-catégories"))
+        if locked.products.exists():
+            reasons.append(_("des produits y sont classés"))
+        if locked.merchants.exists():
+            reasons.append(_("des commerçants y sont rattachés"))
+        if reasons:
+            raise ValidationError(
+                _("La catégorie « %(name)s » ne peut pas être supprimée : %(reasons)s. Rien n'a été modifié.")
+                % {"name": locked.name, "reasons": ", ".join(reasons)},
+                code="category_in_use",
+            )
+        locked.delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
 from catalog.validators import validate_price_cents
+from tenants.validators import validate_insee_code
 
 _PRICE_PATTERN = re.compile(r"(?P<euros>\d+)(?:[.,](?P<cents>\d{1,2}))?")
 
@@ -60,10 +62,61 @@ class MerchantSearchForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Rechercher un commerçant"), required=False, max_length=100)
 
 
+COORDINATE_PLACES = Decimal("0.000001")  # what Merchant.latitude / longitude store
+SOCIAL_NETWORKS = ("facebook", "instagram")
+
+
+class CoordinateField(forms.DecimalField):
+    """Degrees typed with a decimal comma or point; more than 6 decimals are rounded, not refused."""
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            min_value=-limit,
+            max_value=limit,
+            localize=True,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> Decimal | None:
+        number = super().clean(value)
+        return None if number is None else number.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+class SocialLinkField(forms.URLField):
+    """A social network page: https only (the storefront links nothing else)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, max_length=300, assume_scheme="https", **kwargs)
+
+    def clean(self, value: Any) -> str:
+        url = super().clean(value)
+        if url and not url.lower().startswith("https://"):
+            raise ValidationError(_("Seules les adresses en https:// sont acceptées."), code="not_https")
+        return url
+
+
 class MerchantForm(forms.ModelForm):
     """What a merchant edits about their own business."""
 
     required_css_class = "required"
+    field_order = (
+        "name",
+        "kind",
+        "description",
+        "address_line",
+        "postcode",
+        "city",
+        "insee_code",
+        "latitude",
+        "longitude",
+        "phone",
+        "email",
+        "website",
+        "facebook",
+        "instagram",
+    )
 
     # Longer than the 14 digits: people paste SIRETs with spaces ("732 829 320 00074").
     siret = forms.CharField(
@@ -73,7 +126,35 @@ class MerchantForm(forms.ModelForm):
         help_text=gettext_lazy("14 chiffres, les espaces sont retirés."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+    insee_code = forms.CharField(
+        label=gettext_lazy("Code INSEE de la commune"),
+        required=False,
+        max_length=5,
+        help_text=gettext_lazy(
+            "5 caractères (par exemple 62193 pour Calais, 2A004 en Corse) ; différent du code postal."
+        ),
+    )
+    latitude = CoordinateField(
+        label=gettext_lazy("Latitude"),
+        limit=90,
+        help_text=gettext_lazy(
+            "En degrés décimaux, entre -90 et 90 (par exemple 50,9513). Pour le lien vers la carte."
+        ),
+    )
+    longitude = CoordinateField(
+        label=gettext_lazy("Longitude"),
+        limit=180,
+        help_text=gettext_lazy("En degrés décimaux, entre -180 et 180 (par exemple 1,8587)."),
+    )
     website = forms.URLField(label=gettext_lazy("Site web"), required=False, assume_scheme="https")
+    facebook = SocialLinkField(
+        label=gettext_lazy("Page Facebook"),
+        help_text=gettext_lazy("Adresse complète en https://, par exemple https://www.facebook.com/maboutique."),
+    )
+    instagram = SocialLinkField(
+        label=gettext_lazy("Compte Instagram"),
+        help_text=gettext_lazy("Adresse complète en https://, par exemple https://www.instagram.com/maboutique."),
+    )
     categories = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Catégories"),
         queryset=Category.objects.select_related("parent").order_by("parent__position", "position", "name"),
@@ -90,6 +171,9 @@ class MerchantForm(forms.ModelForm):
             "address_line",
             "postcode",
             "city",
+            "insee_code",
+            "latitude",
+            "longitude",
             "phone",
             "email",
             "website",
@@ -112,6 +196,9 @@ class MerchantForm(forms.ModelForm):
         )
         if self.instance.pk:
             self.initial.setdefault("categories", list(self.instance.categories.values_list("pk", flat=True)))
+        links = self.instance.social_links if isinstance(self.instance.social_links, dict) else {}
+        for network in SOCIAL_NETWORKS:
+            self.initial.setdefault(network, links.get(network, ""))
 
     def clean_siret(self) -> str:
         return re.sub(r"\s", "", self.cleaned_data.get("siret", ""))
@@ -121,6 +208,27 @@ class MerchantForm(forms.ModelForm):
         if postcode and not re.fullmatch(r"\d{5}", postcode):
             raise ValidationError(_("Un code postal a 5 chiffres."), code="invalid_postcode")
         return postcode
+
+    def clean_insee_code(self) -> str:
+        code = self.cleaned_data.get("insee_code", "").strip().upper()
+        if code:
+            validate_insee_code(code)
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
+        if "latitude" in cleaned and "longitude" in cleaned and (latitude is None) != (longitude is None):
+            self.add_error(
+                "longitude" if longitude is None else "latitude",
+                _("Indiquez la latitude et la longitude, ou aucune des deux."),
+            )
+        if all(network in cleaned for network in SOCIAL_NETWORKS):
+            previous = self.instance.social_links if isinstance(self.instance.social_links, dict) else {}
+            links = {key: value for key, value in previous.items() if key not in SOCIAL_NETWORKS}
+            links |= {network: cleaned[network] for network in SOCIAL_NETWORKS if cleaned[network]}
+            self.instance.social_links = links
+        return cleaned
 
 
 class MerchantStaffForm(MerchantForm):
@@ -330,3 +438,39 @@ class PhotoAltTextForm(forms.Form):
 
 class PhotoMoveForm(forms.Form):
     direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])
+
+
+class CategoryForm(forms.ModelForm):
+    """A category of the town's two-level tree: its name, its parent (a root category) and its rank."""
+
+    required_css_class = "required"
+
+    class Meta:
+        model = Category
+        fields = ("name", "parent", "position")
+        labels = {
+            "name": gettext_lazy("Nom"),
+            "parent": gettext_lazy("Catégorie parente"),
+            "position": gettext_lazy("Position"),
+        }
+        help_texts = {
+            "parent": gettext_lazy("Laissez vide pour une catégorie principale."),
+            "position": gettext_lazy("Les plus petits nombres s'affichent en premier."),
+        }
+        widgets = {"position": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roots = Category.objects.filter(parent__isnull=True).order_by("position", "name")
+        if self.instance.pk:
+            roots = roots.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = roots
+        self.fields["parent"].empty_label = _("— Aucune (catégorie principale) —")
+        self.fields["position"].required = False
+
+    def clean_name(self) -> str:
+        return self.cleaned_data.get("name", "").strip()
+
+    def clean_position(self) -> int:
+        position = self.cleaned_data.get("position")
+        return 0 if position is None else position

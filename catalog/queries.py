@@ -11,18 +11,18 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, User
-from catalog.models import Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
+from catalog.models import Category, Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
 
 
 # --- public storefront -------------------------------------------------------------------------
 def live_merchants() -> QuerySet[Merchant]:
-    """Merchants residents may see: live only."""
-    return Merchant.objects.filter(status=MerchantStatus.LIVE)
+    """Merchants residents may see: live only (without the search vector, never read in Python)."""
+    return Merchant.objects.filter(status=MerchantStatus.LIVE).defer("search_vector")
 
 
 def published_products() -> QuerySet[Product]:
-    """Products residents may see: published, of a live merchant."""
-    return Product.objects.filter(is_published=True, merchant__status=MerchantStatus.LIVE)
+    """Products residents may see: published, of a live merchant (without the search vector)."""
+    return Product.objects.filter(is_published=True, merchant__status=MerchantStatus.LIVE).defer("search_vector")
 
 
 def get_live_merchant(slug: str) -> Merchant:
@@ -159,3 +159,29 @@ def photos_of(*, merchant: Merchant | None = None, product: Product | None = Non
     if product is not None:
         return Photo.objects.filter(product=product).order_by("position", "pk")
     return Photo.objects.filter(merchant=merchant).order_by("position", "pk")
+
+
+# --- back-office: the town's category tree (town staff only) --------------------------------------
+def _categories_with_usage() -> QuerySet[Category]:
+    return Category.objects.annotate(
+        product_count=Count("products", distinct=True), merchant_count=Count("merchants", distinct=True)
+    ).order_by("position", "name")
+
+
+def category_tree_for(user: User) -> list[Category]:
+    """Root categories with their children (``children_list``) and usage counts, in display order."""
+    require_catalogue_manager(user)
+    return list(
+        _categories_with_usage()
+        .filter(parent__isnull=True)
+        .prefetch_related(Prefetch("children", queryset=_categories_with_usage(), to_attr="children_list"))
+    )
+
+
+def get_category_for(user: User, category_id: int) -> Category:
+    """403 for anyone but town staff (the tree is the town's), 404 for a missing category."""
+    require_catalogue_manager(user)
+    category = Category.objects.select_related("parent").filter(pk=category_id).first()
+    if category is None:
+        raise Http404(category_id)
+    return category

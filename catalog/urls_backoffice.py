@@ -26,4 +26,8 @@ urlpatterns = [
     path("photos/<int:photo_id>/description/", views.photo_alt_text, name="photo_alt_text"),
     path("photos/<int:photo_id>/deplacer/", views.photo_move, name="photo_move"),
     path("photos/<int:photo_id>/supprimer/", views.photo_delete, name="photo_delete"),
+    path("categories/", views.category_list, name="category_list"),
+    path("categories/nouvelle/", views.category_create, name="category_create"),
+    path("categories/<int:category_id>/", views.category_edit, name="category_edit"),
+    path("categories/<int:category_id>/supprimer/", views.category_delete, name="category_delete"),
 ]

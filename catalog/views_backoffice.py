@@ -1,4 +1,4 @@
-"""Catalogue back-office: merchants, products, variants, hours and photos.
+"""Catalogue back-office: merchants, products, variants, hours, photos and the category tree.
 
 Every object comes from a ``catalog.queries.get_*_for(user, ...)`` call (404 when the user may not
 manage it) and every change goes through a ``catalog.actions`` function.
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from catalog import actions, queries
 from catalog.formatting import format_price
 from catalog.forms import (
+    CategoryForm,
     ClosureForm,
     MerchantForm,
     MerchantSearchForm,
@@ -38,7 +39,7 @@ from catalog.forms import (
     StockForm,
     VariantForm,
 )
-from catalog.models import Merchant, Photo, Product, Variant
+from catalog.models import Category, Merchant, Photo, Product, Variant
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
@@ -367,3 +368,63 @@ def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
     actions.delete_photo(photo=photo)
     messages.success(request, _("La photo est supprimée."))
     return response
+
+
+# --- the town's category tree (town staff only) ------------------------------------------------------
+@backoffice_view
+def category_list(request: HttpRequest) -> HttpResponse:
+    tree = queries.category_tree_for(request.user)
+    return render(request, "catalog/backoffice/category_list.html", {"tree": tree})
+
+
+def _category_form_page(
+    request: HttpRequest, *, form: CategoryForm, category: Category | None, saved_name: str = ""
+) -> HttpResponse:
+    context = {"form": form, "category": category, "category_name": saved_name}
+    return render(request, "catalog/backoffice/category_form.html", context)
+
+
+def _save_category_form(request: HttpRequest, form: CategoryForm) -> Category | None:
+    """Save a valid form through the action; its refusals are shown on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return actions.save_category(category=form.instance)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@backoffice_view
+def category_create(request: HttpRequest) -> HttpResponse:
+    queries.require_catalogue_manager(request.user)
+    initial = {"parent": request.GET.get("parent")} if request.GET.get("parent", "").isdigit() else {}
+    form = CategoryForm(request.POST or None, instance=Category(), initial=initial)
+    if category := _save_category_form(request, form):
+        messages.success(request, _("La catégorie « %(name)s » est créée.") % {"name": category.name})
+        return redirect("backoffice:category_list")
+    return _category_form_page(request, form=form, category=None)
+
+
+@backoffice_view
+def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
+    category = queries.get_category_for(request.user, category_id)
+    saved_name = category.name  # the form writes typed values onto the instance, even refused ones
+    form = CategoryForm(request.POST or None, instance=category)
+    if _save_category_form(request, form):
+        messages.success(request, _("La catégorie « %(name)s » est enregistrée.") % {"name": category.name})
+        return redirect("backoffice:category_list")
+    return _category_form_page(request, form=form, category=category, saved_name=saved_name)
+
+
+@backoffice_view
+@require_POST
+def category_delete(request: HttpRequest, category_id: int) -> HttpResponse:
+    category = queries.get_category_for(request.user, category_id)
+    try:
+        actions.delete_category(category=category)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("La catégorie « %(name)s » est supprimée.") % {"name": category.name})
+    return redirect("backoffice:category_list")

@@ -33,8 +33,10 @@ def _visible_photos() -> QuerySet[Photo]:
 
 def product_cards(products: QuerySet[Product]) -> QuerySet[Product]:
     """What a product card shows: its merchant and photos, in two extra queries per page."""
-    return products.select_related("merchant", "category").prefetch_related(
-        Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos")
+    return (
+        products.select_related("merchant", "category")
+        .defer("search_vector", "merchant__search_vector", "merchant__description")
+        .prefetch_related(Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos"))
     )
 
 
@@ -168,7 +170,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
     sort = request.GET.get("tri", "pertinence")
     outcome = search.search_catalogue(text=request.GET.get("q", ""), sort=sort, filters=filters)
-    page = paginate(request, product_cards(outcome.products), PRODUCTS_PER_PAGE)
+    page = Paginator(outcome.product_ids, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = search.fetch_products(list(page.object_list))
     context = {
         "outcome": outcome,
         "page": page,

@@ -513,3 +513,89 @@ def test_pages_have_one_heading_and_load_the_backoffice_styles(client_a, town_a,
         assert response.status_code == 200, page_url
         assert response.text.count("<h1") == 1, page_url
         assert "/static/css/backoffice.css" in response.text
+
+
+# --- merchants: coordinates, INSEE code and social links -----------------------------------------
+
+
+def test_merchant_location_insee_code_and_social_links_are_saved(client_a, town_a, shop, shopkeeper):
+    response = client_a.post(
+        url("merchant_edit", merchant_slug=shop.slug),
+        {
+            **MERCHANT_FORM,
+            "insee_code": "62193",
+            "latitude": "50,9512345",  # decimal comma, 7 decimals: rounded to the 6 stored
+            "longitude": "1.858686",
+            "facebook": "https://www.facebook.com/beffroi",
+            "instagram": "www.instagram.com/beffroi",  # no scheme: https is assumed
+        },
+    )
+    assert response.status_code == 302
+    with town_a:
+        shop.refresh_from_db()
+        assert shop.insee_code == "62193"
+        assert (str(shop.latitude), str(shop.longitude)) == ("50.951235", "1.858686")
+        assert shop.social_links == {
+            "facebook": "https://www.facebook.com/beffroi",
+            "instagram": "https://www.instagram.com/beffroi",
+        }
+    page = client_a.get(url("merchant_edit", merchant_slug=shop.slug)).text
+    assert "Code INSEE de la commune" in page
+    assert 'value="50,951235"' in page
+    assert 'value="https://www.facebook.com/beffroi"' in page
+
+    # Emptied fields clear the coordinates and drop the links; Corsican INSEE codes are accepted.
+    cleared = client_a.post(
+        url("merchant_edit", merchant_slug=shop.slug),
+        {**MERCHANT_FORM, "insee_code": "2a004", "latitude": "", "longitude": "", "facebook": "", "instagram": ""},
+    )
+    assert cleared.status_code == 302
+    with town_a:
+        shop.refresh_from_db()
+        assert (shop.insee_code, shop.latitude, shop.longitude, shop.social_links) == ("2A004", None, None, {})
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"latitude": "91", "longitude": "1"}, "inférieure ou égale à 90"),
+        ({"latitude": "-90.5", "longitude": "1"}, "supérieure ou égale à -90"),
+        ({"latitude": "50", "longitude": "180,01"}, "inférieure ou égale à 180"),
+        ({"latitude": "50", "longitude": "-181"}, "supérieure ou égale à -180"),
+        ({"latitude": "nord", "longitude": "1"}, "Saisissez un nombre."),
+        ({"latitude": "50,95", "longitude": ""}, "Indiquez la latitude et la longitude, ou aucune des deux."),
+        ({"latitude": "", "longitude": "1,85"}, "Indiquez la latitude et la longitude, ou aucune des deux."),
+        ({"insee_code": "6219"}, "n&#x27;est pas un code INSEE de commune"),
+        ({"insee_code": "2C004"}, "n&#x27;est pas un code INSEE de commune"),
+        ({"facebook": "http://www.facebook.com/beffroi"}, "Seules les adresses en https:// sont acceptées."),
+        ({"instagram": "javascript:alert(1)"}, "Saisissez une URL valide."),
+    ],
+)
+def test_invalid_location_insee_code_or_social_link_is_refused(client_a, town_a, shop, shopkeeper, fields, message):
+    with town_a:
+        before = list(Merchant.objects.filter(pk=shop.pk).values())
+    response = client_a.post(url("merchant_edit", merchant_slug=shop.slug), {**MERCHANT_FORM, **fields})
+    assert response.status_code == 200
+    assert "Le formulaire contient des erreurs" in response.text
+    assert message in response.text
+    with town_a:
+        assert list(Merchant.objects.filter(pk=shop.pk).values()) == before
+
+
+def test_editing_keeps_other_social_networks_imported_earlier(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        Merchant.objects.filter(pk=shop.pk).update(
+            social_links={"facebook": "https://www.facebook.com/ancien", "tiktok": "https://www.tiktok.com/@dupont"}
+        )
+    page = client_a.get(url("merchant_edit", merchant_slug=shop.slug)).text
+    assert 'value="https://www.facebook.com/ancien"' in page
+    client_a.post(
+        url("merchant_edit", merchant_slug=shop.slug),
+        {**MERCHANT_FORM, "facebook": "", "instagram": "https://www.instagram.com/dupont"},
+    )
+    with town_a:
+        shop.refresh_from_db()
+        assert shop.social_links == {
+            "tiktok": "https://www.tiktok.com/@dupont",
+            "instagram": "https://www.instagram.com/dupont",
+        }

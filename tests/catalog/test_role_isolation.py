@@ -1,6 +1,9 @@
 """Role isolation inside a town (T-ISO-08): merchant A's staff walk every back-office URL with
 merchant B's slugs and ids, and with ids of another town's objects. Always 404, never a byte of B,
-and no POST changes anything."""
+and no POST changes anything.
+
+The category tree belongs to the town, not to a merchant: its URLs (``TOWN_WIDE``) answer 403 to
+merchant staff whatever the id, and are walked separately."""
 
 from __future__ import annotations
 
@@ -15,14 +18,17 @@ from django.urls import URLPattern, reverse
 from accounts.models import Role
 from catalog import urls_backoffice
 from catalog.actions import add_photo
-from catalog.models import Closure, Merchant, OpeningPeriod, Photo, Product, Variant
+from catalog.models import Category, Closure, Merchant, OpeningPeriod, Photo, Product, Variant
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.catalog.test_backoffice import sign_in
 from tests.catalog.test_photos import image_bytes
 
 SENTINEL = "SENTINELLE-B-7f3a"
 ID_KINDS = {"product_id": Product, "variant_id": Variant, "photo_id": Photo, "closure_id": Closure}
-PATTERNS: list[URLPattern] = list(urls_backoffice.urlpatterns)
+TOWN_WIDE = {"category_list", "category_create", "category_edit", "category_delete"}
+ALL_PATTERNS: list[URLPattern] = list(urls_backoffice.urlpatterns)
+PATTERNS: list[URLPattern] = [pattern for pattern in ALL_PATTERNS if pattern.name not in TOWN_WIDE]
+TOWN_WIDE_PATTERNS: list[URLPattern] = [pattern for pattern in ALL_PATTERNS if pattern.name in TOWN_WIDE]
 
 
 def _objects_of(merchant: Merchant, *, suffix: str) -> dict[str, Any]:
@@ -40,6 +46,7 @@ def _objects_of(merchant: Merchant, *, suffix: str) -> dict[str, Any]:
         "variant_id": variant.pk,
         "photo_id": photo.pk,
         "closure_id": closure.pk,
+        "category_id": Category.objects.order_by("pk").first().pk,
     }
 
 
@@ -123,6 +130,25 @@ def test_every_backoffice_url_is_covered_by_the_walk():
     converters = {key for pattern in PATTERNS for key in pattern.pattern.converters}
     assert converters == {"merchant_slug", *ID_KINDS}
     assert len(PATTERNS) == 19
+    assert {pattern.name for pattern in TOWN_WIDE_PATTERNS} == TOWN_WIDE
+    assert {key for pattern in TOWN_WIDE_PATTERNS for key in pattern.pattern.converters} == {"category_id"}
+    assert len(ALL_PATTERNS) == 23
+
+
+def _categories() -> list[Any]:
+    return list(Category.objects.order_by("pk").values())
+
+
+def test_merchant_staff_get_403_on_the_town_wide_category_pages(client_a, town_a, world):
+    with town_a:
+        before = _categories()
+    for pattern in TOWN_WIDE_PATTERNS:
+        target_url = _url(pattern, world["own"])
+        assert client_a.get(target_url).status_code in (403, 405), pattern.name
+        response = client_a.post(target_url, {**_post_payload(), "parent": "", "position": "0"})
+        assert response.status_code == 403, pattern.name
+    with town_a:
+        assert _categories() == before
 
 
 @pytest.mark.parametrize("target", ["other", "other_town"])
@@ -182,8 +208,10 @@ def test_a_resident_gets_403_everywhere_and_changes_nothing(client_b, town_b, wo
     ids = world["other_town"]
     with town_b:
         before = _snapshot(ids["merchant_slug"])
-    for pattern in PATTERNS:
+        categories_before = _categories()
+    for pattern in ALL_PATTERNS:
         assert client_b.get(_url(pattern, ids)).status_code in (403, 405), pattern.name
         assert client_b.post(_url(pattern, ids), _post_payload()).status_code == 403, pattern.name
     with town_b:
         assert _snapshot(ids["merchant_slug"]) == before
+        assert _categories() == categories_before
