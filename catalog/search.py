@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQueryField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, F, FloatField, Func, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
@@ -57,11 +56,6 @@ class PriceBand:
     low_cents: int | None  # included
     high_cents: int | None  # excluded
 
-    def contains(self, cents: int) -> bool:
-        return (self.low_cents is None or cents >= self.low_cents) and (
-            self.high_cents is None or cents < self.high_cents
-        )
-
     def condition(self) -> Q:
         condition = Q()
         if self.low_cents is not None:
@@ -93,7 +87,7 @@ class Facet:
 class SearchOutcome:
     query: str
     effective_query: str  # the corrected query when the typed one found nothing
-    product_ids: list[int] = field(default_factory=list)  # every match, in display order
+    products: QuerySet[Product]
     merchants: list[Merchant] = field(default_factory=list)
     category_facets: list[Facet] = field(default_factory=list)
     merchant_facets: list[Facet] = field(default_factory=list)
@@ -105,11 +99,6 @@ class SearchOutcome:
     @property
     def is_corrected(self) -> bool:
         return self.effective_query != self.query
-
-    @property
-    def products(self) -> list[Product]:
-        """All matching products in order (pages should use ``fetch_products`` on a slice of ids)."""
-        return fetch_products(self.product_ids)
 
 
 # --- text helpers ------------------------------------------------------------------------------
@@ -156,61 +145,13 @@ class _Rank(Func):
     output_field = FloatField()
 
 
-# The full-text match runs once per search; counts, facets, sorting and paging work on these rows.
-MAX_MATCHES = 5_000
-
-
-@dataclass(frozen=True)
-class _Row:
-    pk: int
-    category_id: int | None
-    merchant_id: int
-    price_cents: int
-    created_at: Any
-    title: str
-    rank: float
-
-
-def _matching_rows(words: list[str]) -> list[_Row]:
+def _matching_products(words: list[str]) -> QuerySet[Product]:
     query = _FrenchQuery(Value(tsquery_text(words)))
-    rows = (
+    return (
         published_products()
         .filter(_Matches(F("search_vector"), query))
         .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(tsquery_text(words)))))
-        .order_by("-rank", "pk")
-        .values_list("pk", "category_id", "merchant_id", "price_cents", "created_at", "title", "rank")[:MAX_MATCHES]
     )
-    return [_Row(*row) for row in rows]
-
-
-_SORT_KEYS: dict[str, tuple[Any, bool]] = {
-    "pertinence": (lambda row: (-row.rank, row.title, row.pk), False),
-    "prix": (lambda row: (row.price_cents, row.title, row.pk), False),
-    "prix-desc": (lambda row: (-row.price_cents, row.title, row.pk), False),
-    "nouveautes": (lambda row: (row.created_at, row.pk), True),
-}
-
-
-def fetch_products(ids: list[int]) -> list[Product]:
-    """The products of ``ids`` with what a card shows, in the order of ``ids``."""
-    from catalog.models import Photo, PhotoStatus
-
-    if not ids:
-        return []
-    by_pk = {
-        product.pk: product
-        for product in Product.objects.filter(pk__in=ids)
-        .select_related("merchant", "category")
-        .defer("search_vector", "merchant__search_vector", "merchant__description")
-        .prefetch_related(
-            Prefetch(
-                "photos",
-                queryset=Photo.objects.exclude(status=PhotoStatus.FAILED).order_by("position", "pk"),
-                to_attr="visible_photos",
-            )
-        )
-    }
-    return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 def _matching_merchants(words: list[str]) -> list[Merchant]:
@@ -311,14 +252,6 @@ class SearchFilters:
     merchant: Merchant | None = None
     price_band: PriceBand | None = None
 
-    def accepts(self, row: _Row, *, skip: str = "") -> bool:
-        """The same rules as ``apply``, on a search row."""
-        if self.category is not None and skip != "category" and row.category_id not in self.category_ids:
-            return False
-        if self.merchant is not None and skip != "merchant" and row.merchant_id != self.merchant.pk:
-            return False
-        return not (self.price_band is not None and skip != "price" and not self.price_band.contains(row.price_cents))
-
     def apply(self, products: QuerySet[Product], *, skip: str = "") -> QuerySet[Product]:
         if self.category is not None and skip != "category":
             products = products.filter(category_id__in=self.category_ids)
@@ -343,31 +276,40 @@ def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key
     )
 
 
-def _facets(rows: list[_Row], filters: SearchFilters) -> dict[str, list[Facet]]:
+def _facets(matches: QuerySet[Product], filters: SearchFilters) -> dict[str, list[Facet]]:
     """Each facet counts the matches under the other filters, so every link leads to results."""
-    by_category = Counter(
-        row.category_id for row in rows if row.category_id is not None and filters.accepts(row, skip="category")
+    by_category = (
+        filters.apply(matches, skip="category")
+        .filter(category__isnull=False)
+        .values("category__slug", "category__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "category__name")[:FACET_SIZE]
     )
-    by_merchant = Counter(row.merchant_id for row in rows if filters.accepts(row, skip="merchant"))
-    priced = [row.price_cents for row in rows if filters.accepts(row, skip="price")]
-    categories = {
-        pk: (slug, name)
-        for pk, slug, name in Category.objects.filter(pk__in=list(by_category)).values_list("pk", "slug", "name")
-    }
-    merchants = {
-        pk: (slug, name)
-        for pk, slug, name in Merchant.objects.filter(pk__in=list(by_merchant)).values_list("pk", "slug", "name")
-    }
-
-    def top(counts: Counter[int], names: dict[int, tuple[str, str]], selected: str | None) -> list[Facet]:
-        ordered = sorted((pk for pk in counts if pk in names), key=lambda pk: (-counts[pk], fold(names[pk][1])))
-        return [Facet(names[pk][0], names[pk][1], counts[pk], names[pk][0] == selected) for pk in ordered[:FACET_SIZE]]
-
+    by_merchant = (
+        filters.apply(matches, skip="merchant")
+        .values("merchant__slug", "merchant__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "merchant__name")[:FACET_SIZE]
+    )
+    band_counts: dict[str, Any] = filters.apply(matches, skip="price").aggregate(
+        **{band.key: Count("pk", filter=band.condition()) for band in PRICE_BANDS}
+    )
+    selected_category = filters.category.slug if filters.category else None
+    selected_merchant = filters.merchant.slug if filters.merchant else None
     selected_band = filters.price_band.key if filters.price_band else None
-    band_counts = {band.key: sum(1 for cents in priced if band.contains(cents)) for band in PRICE_BANDS}
     return {
-        "category_facets": top(by_category, categories, filters.category.slug if filters.category else None),
-        "merchant_facets": top(by_merchant, merchants, filters.merchant.slug if filters.merchant else None),
+        "category_facets": [
+            Facet(
+                row["category__slug"], row["category__name"], row["count"], row["category__slug"] == selected_category
+            )
+            for row in by_category
+        ],
+        "merchant_facets": [
+            Facet(
+                row["merchant__slug"], row["merchant__name"], row["count"], row["merchant__slug"] == selected_merchant
+            )
+            for row in by_merchant
+        ],
         "price_facets": [
             Facet(band.key, str(band.label), band_counts[band.key], band.key == selected_band)
             for band in PRICE_BANDS
@@ -387,33 +329,39 @@ def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilt
     query = " ".join(text.split())[:MAX_QUERY_LENGTH]
     words = query_words(query)
     if not words:
-        return SearchOutcome(query=query, effective_query=query, suggested_categories=suggest_categories([]))
+        return SearchOutcome(
+            query=query,
+            effective_query=query,
+            products=Product.objects.none(),
+            suggested_categories=suggest_categories([]),
+        )
 
     effective = query
-    rows = _matching_rows(words)
+    matches = _matching_products(words)
     merchants = _matching_merchants(words)
-    if not merchants and not rows:
+    if not merchants and not matches.exists():
         lexicon = town_lexicon()
         corrected = correct_words(words, lexicon)
         if corrected != words:
             words, effective = corrected, " ".join(corrected)
-            rows = _matching_rows(words)
+            matches = _matching_products(words)
             merchants = _matching_merchants(words)
-        if not merchants and not rows:
+        if not merchants and not matches.exists():
             return SearchOutcome(
                 query=query,
                 effective_query=query,
+                products=Product.objects.none(),
                 suggested_terms=suggest_terms(query_words(query), lexicon),
                 suggested_categories=suggest_categories(query_words(query)),
             )
 
-    key, descending = _SORT_KEYS.get(sort, _SORT_KEYS["pertinence"])
-    shown = sorted((row for row in rows if filters.accepts(row)), key=key, reverse=descending)
+    ordering = SORTS.get(sort, SORTS["pertinence"])
+    products = filters.apply(matches).select_related("merchant").order_by(*ordering)
     return SearchOutcome(
         query=query,
         effective_query=effective,
-        product_ids=[row.pk for row in shown],
+        products=products,
         merchants=merchants,
         has_matches=True,
-        **_facets(rows, filters),
+        **_facets(matches, filters),
     )

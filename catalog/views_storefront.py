@@ -170,8 +170,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
     sort = request.GET.get("tri", "pertinence")
     outcome = search.search_catalogue(text=request.GET.get("q", ""), sort=sort, filters=filters)
-    page = Paginator(outcome.product_ids, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = search.fetch_products(list(page.object_list))
+    page = paginate(request, product_cards(outcome.products), PRODUCTS_PER_PAGE)
     context = {
         "outcome": outcome,
         "page": page,
