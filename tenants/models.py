@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.storage import branding_storage
+
 DEFAULT_PRIMARY_COLOUR = "#0055a4"
 DEFAULT_SECONDARY_COLOUR = "#8a1538"
 
@@ -55,8 +57,10 @@ class Town(TenantMixin):
     status = models.CharField(_("état"), max_length=20, choices=TownStatus.choices, default=TownStatus.READY)
     migration_priority = models.PositiveSmallIntegerField(default=100)
 
-    logo = models.ImageField(_("logo"), upload_to=branding_upload_path, blank=True)
-    hero_image = models.ImageField(_("image d'accueil"), upload_to=branding_upload_path, blank=True)
+    logo = models.ImageField(_("logo"), upload_to=branding_upload_path, storage=branding_storage, blank=True)
+    hero_image = models.ImageField(
+        _("image d'accueil"), upload_to=branding_upload_path, storage=branding_storage, blank=True
+    )
     primary_color = models.CharField(_("couleur principale"), max_length=7, default=DEFAULT_PRIMARY_COLOUR)
     secondary_color = models.CharField(_("couleur secondaire"), max_length=7, default=DEFAULT_SECONDARY_COLOUR)
     tagline = models.CharField(_("accroche"), max_length=200, blank=True)

@@ -171,3 +171,54 @@ def test_api_refuses_a_wrong_or_foreign_token(db, town_a):
     # a token issued in a town means nothing on the operator site
     assert Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {town_key}").get("/api/v1/towns/").status_code == 401
     assert Client(HTTP_HOST="test", HTTP_AUTHORIZATION="Token faux-jeton").get("/api/v1/towns/").status_code == 401
+
+
+def _branding_data(**extra: object) -> dict[str, object]:
+    return {
+        "name": "Ville A",
+        "kind": "commune",
+        "insee_codes": "",
+        "tagline": "",
+        "primary_color": "#003366",
+        "secondary_color": "#6b2737",
+        "publisher_name": "",
+        "publisher_address": "",
+        "publisher_phone": "",
+        "publisher_email": "",
+        "publisher_siret": "",
+        "publication_director": "",
+        **extra,
+    }
+
+
+def test_console_uploads_a_logo_shown_on_the_town_site(operator_client, town_a, client_a, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 96), "#003366").save(buffer, format="PNG")
+    logo = SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png")
+
+    assert operator_client.post("/console/villes/ville-a/", _branding_data(logo=logo)).status_code == 302
+
+    town_a.refresh_from_db()
+    assert town_a.logo.name.startswith("branding/ville-a/")
+    html = client_a.get("/").content.decode()
+    assert f'src="/media/public/{town_a.logo.name}"' in html
+    assert client_a.get(f"/media/public/{town_a.logo.name}").status_code == 200
+
+
+def test_console_refuses_a_pdf_renamed_as_a_logo(operator_client, town_a, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    fake = SimpleUploadedFile("logo.png", b"%PDF-1.4 not an image", content_type="image/png")
+
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(logo=fake))
+
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert not town_a.logo
