@@ -202,7 +202,14 @@ class Product(models.Model):
     title = models.CharField(_("titre"), max_length=200)
     slug = models.SlugField(_("identifiant"), max_length=220)
     description = models.TextField(_("description"), blank=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+        verbose_name=_("catégorie"),
+    )
     price_cents = models.BigIntegerField(_("prix TTC (centimes)"), validators=[validate_price_cents])
     vat_rate = models.PositiveSmallIntegerField(_("taux de TVA"), choices=VatRate.choices, default=VatRate.STANDARD)
     unit = models.CharField(_("vendu"), max_length=8, choices=SaleUnit.choices, default=SaleUnit.PIECE)

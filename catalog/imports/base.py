@@ -1,0 +1,115 @@
+"""Limits, column spellings, the import report and the exceptions shared by every kind of import."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ROWS = 50_000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 500 * 1024 * 1024
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
+MAX_REPORTED_ERRORS = 1_000  # a file broken on every line needs its first errors, not 50,000
+MAX_STOCK = 10_000_000
+MAX_DESCRIPTION_CHARS = 20_000
+CHUNK_SIZE = 1_000
+IMAGE_SEPARATOR = "|"
+# A leading apostrophe before these is how our export (and Excel) neutralises formulas: drop it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Progress = Callable[[int, int], None]
+
+# Canonical column → accepted spellings (compared without accents, case, spaces or hyphens).
+PRODUCT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "reference", "ref", "code_article"),
+    "titre": ("titre", "title", "nom", "libelle", "designation"),
+    "description": ("description", "descriptif"),
+    "categorie": ("categorie", "category", "rayon"),
+    "prix": ("prix", "prix_ttc", "price", "prix_eur", "prix_ttc_eur"),
+    "tva": ("tva", "taux_tva", "taux_de_tva", "vat", "vat_rate"),
+    "unite": ("unite", "unit", "vendu_au"),
+    "stock": ("stock", "quantite", "quantity", "qte"),
+    "ean": ("ean", "ean13", "gtin", "code_barre", "code_barres", "barcode"),
+    "images": ("images", "image", "photos", "photo"),
+    "publie": ("publie", "published", "en_ligne", "visible"),
+}
+PRODUCT_REQUIRED = ("sku", "titre", "prix")
+MERCHANT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "nom": ("nom", "name", "enseigne", "raison_sociale"),
+    "type": ("type", "kind", "genre"),
+    "adresse": ("adresse", "address", "rue"),
+    "code_postal": ("code_postal", "cp", "postcode", "postal_code"),
+    "commune": ("commune", "ville", "city"),
+    "telephone": ("telephone", "tel", "phone"),
+    "email": ("email", "e_mail", "courriel", "mail"),
+    "siret": ("siret",),
+    "categorie": ("categorie", "categories", "category"),
+    "site_web": ("site_web", "site", "website", "url", "site_internet"),
+    "description": ("description", "presentation"),
+}
+MERCHANT_REQUIRED = ("nom",)
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-free, single-spaced: how names typed by people are compared."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def column_key(header: str) -> str:
+    return re.sub(r"[\s\-_./']+", "_", fold(header)).strip("_")
+
+
+# --- report ------------------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What an import did or would do; ``errors`` empty means every row was accepted."""
+
+    kind: str
+    is_dry_run: bool
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unpublished: int = 0
+    photos: int = 0
+    is_committed: bool = False
+    error_count: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add_error(self, line: int | None, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"line": line, "column": column, "message": message})
+
+    @property
+    def is_valid(self) -> bool:
+        return self.error_count == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "dry_run": self.is_dry_run,
+            "total_rows": self.total_rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unpublished": self.unpublished,
+            "photos": self.photos,
+            "committed": self.is_committed,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+class ImportRefused(Exception):
+    """The whole file is unusable (size, encoding, format, missing columns, too many rows)."""
+
+
+class RowInvalid(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column, self.message = column, message
