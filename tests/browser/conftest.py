@@ -138,3 +138,13 @@ def serious_accessibility_violations(page: object) -> list[str]:
         for violation in results.response["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+def log_in(page: object, base: str, email: str, password: str) -> None:
+    """Through the real login form, as a person would; fails the test if the login did not take."""
+    page.goto(f"{base}/compte/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert email in page.content(), "login failed"

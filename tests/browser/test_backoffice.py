@@ -10,7 +10,7 @@ from accounts.models import Role, User
 from catalog.actions import save_merchant, save_product
 from catalog.models import Merchant, MerchantMembership, Product
 from tenants.models import Town
-from tests.browser.conftest import screenshot, serious_accessibility_violations
+from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
 
 PASSWORD = "mot-de-passe-du-back-office"
 pytestmark = pytest.mark.django_db
@@ -34,19 +34,10 @@ def shop(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Ite
             agent.delete()
 
 
-def _login(page: object, base: str, email: str) -> None:
-    page.goto(f"{base}/compte/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert email in page.content(), "login failed"
-
-
 @pytest.mark.browser
 def test_back_office_pages_have_no_serious_accessibility_violations(page, server_port, shop):
     base = f"http://ville-a.test:{server_port}"
-    _login(page, base, "agent-bo@ville-a.fr")
+    log_in(page, base, "agent-bo@ville-a.fr", PASSWORD)
     pages = {
         "bo-merchant-list": "/gestion/catalogue/",
         "bo-merchant-create": "/gestion/catalogue/nouveau-commercant/",
@@ -72,7 +63,7 @@ def test_back_office_pages_have_no_serious_accessibility_violations(page, server
 @pytest.mark.browser
 def test_a_product_form_with_errors_stays_accessible(page, server_port, shop):
     base = f"http://ville-a.test:{server_port}"
-    _login(page, base, "epicier-bo@ville-a.fr")
+    log_in(page, base, "epicier-bo@ville-a.fr", PASSWORD)
     page.goto(f"{base}/gestion/catalogue/commercants/{shop['merchant']}/produits/nouveau/")
     page.fill("#id_title", "Miel")
     page.fill("#id_price", "-3")

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Role, User
 from tenants.models import Town
-from tests.browser.conftest import screenshot, serious_accessibility_violations
+from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
 
 PASSWORD = "mot-de-passe-du-test-navigateur"
 
@@ -34,15 +34,6 @@ def people(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> I
         operator.delete()
 
 
-def _login(page: object, base: str, email: str) -> None:
-    page.goto(f"{base}/compte/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    assert email in page.content(), "login failed"
-
-
 PUBLIC_PAGES = [
     ("operator-home", "test", "/"),
     ("town-home", "ville-a.test", "/"),
@@ -64,7 +55,7 @@ def test_public_pages_have_no_serious_accessibility_violations(page, server_port
 
 @pytest.mark.browser
 def test_console_and_legal_editor_have_no_serious_accessibility_violations(page, server_port, people):
-    _login(page, f"http://test:{server_port}", "operateur-navigateur@test.fr")
+    log_in(page, f"http://test:{server_port}", "operateur-navigateur@test.fr", PASSWORD)
     page.goto(f"http://test:{server_port}/console/villes/nouvelle/")
     page.fill("#id_name", "Pas Valide")
     page.fill("#id_slug", "Pas Valide")
@@ -77,7 +68,7 @@ def test_console_and_legal_editor_have_no_serious_accessibility_violations(page,
     assert serious_accessibility_violations(page) == []
 
     town = f"http://ville-a.test:{server_port}"
-    _login(page, town, "maire-navigateur@ville-a.fr")
+    log_in(page, town, "maire-navigateur@ville-a.fr", PASSWORD)
     page.goto(f"{town}/gestion/pages/cgv/")
     screenshot(page, "town-legal-editor")
     assert page.locator("#id_body").input_value().startswith("Objet")
@@ -101,7 +92,7 @@ def test_skip_link_is_the_first_tab_stop_and_is_visible(page, server_port):
 @pytest.mark.browser
 def test_login_in_one_town_does_not_log_in_the_other(page, server_port, people):
     town_a = f"http://ville-a.test:{server_port}"
-    _login(page, town_a, "maire-navigateur@ville-a.fr")
+    log_in(page, town_a, "maire-navigateur@ville-a.fr", PASSWORD)
     assert "maire-navigateur@ville-a.fr" in page.content()
     screenshot(page, "town-home-logged-in")
 
