@@ -11,10 +11,6 @@ from townsite.actions import update_legal_page
 from townsite.forms import LegalPageForm
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "townsite/home.html")
-
-
 def legal_page(request: HttpRequest, kind: str) -> HttpResponse:
     page = queries.get_legal_page(kind)
     return render(request, "townsite/legal_page.html", {"page": page, "sections": legal_sections(page.body)})
