@@ -61,6 +61,8 @@ TENANT_APPS = [
     "axes",
     "townsite",
     "catalog",
+    "checkout",
+    "logistics",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -166,6 +168,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="comptoir")
 CELERY_TIMEZONE = "Europe/Paris"
+# Beat sends each periodic town task once per real town (never to the template or the spares).
+CELERY_BEAT_SCHEDULER = "config.beat.TownScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-orders": {"task": "checkout.expire_unpaid_orders", "schedule": 60.0},
+}
+
+# ---------------------------------------------------------------------------
+# Checkout, payments, delivery
+# ---------------------------------------------------------------------------
+# The town collects (DESIGN.md §4): the operator's Stripe platform, each town a connected account.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# The demo gateway moves no money: refused unless explicitly allowed (on by default only in development).
+ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=DEBUG or LOCAL_DEVELOPMENT)
+# logistics sits above checkout (DESIGN.md §1): checkout reaches it through these paths, not imports.
+CHECKOUT_DELIVERY_PROVIDER = "logistics.delivery.provider"
+CHECKOUT_DELIVERY_UNAVAILABLE = "logistics.delivery.DeliveryUnavailable"
+GEOCODER = env.str("GEOCODER", default="local")
+BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
+# Orders are accounting documents: kept (anonymised after account deletion) for ten years.
+ORDER_RETENTION_YEARS = 10
 
 # ---------------------------------------------------------------------------
 # Accounts, sessions, cookies

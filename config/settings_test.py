@@ -9,6 +9,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Production-like cookies and headers; the test client speaks plain HTTP, so no HTTPS redirect.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ.setdefault("ALLOW_TEST_GATEWAY", "1")
 os.environ.setdefault(
     "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts", "media")
 )

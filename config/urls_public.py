@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from checkout.webhooks import stripe_webhook
 from config.health import healthz
 from config.media import serve_town_media
 from tenants import views as tenant_views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("internal/tls-ask", tenant_views.tls_ask, name="tls_ask"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     path("console/", include("tenants.urls_console")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

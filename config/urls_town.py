@@ -8,6 +8,10 @@ from config.media import serve_town_media
 
 urlpatterns = [
     path("", include("catalog.urls")),
+    path("", include("checkout.urls")),
+    path("gestion/mes-commandes/", include("checkout.urls_merchant")),
+    path("gestion/commandes/", include(("checkout.urls_staff", "checkout_staff"))),
+    path("", include("logistics.urls")),
     path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),

@@ -42,6 +42,17 @@ class TownQuerySet(models.QuerySet["Town"]):
         return self.filter(status__in=(TownStatus.READY, TownStatus.SUSPENDED))
 
 
+class PaymentGatewayKind(models.TextChoices):
+    TEST = "test", _("Passerelle de test (démonstration, aucun argent réel)")
+    STRIPE = "stripe", _("Stripe")
+
+
+class CollectorMode(models.TextChoices):
+    # DESIGN.md §4: who collects the residents' money for the merchants.
+    REGIE = "regie", _("Régie de recettes de la ville (virements SEPA aux commerçants)")
+    CONNECT = "connect", _("Opérateur agréé (Stripe Connect, virements par commerçant)")
+
+
 class Town(TenantMixin):
     # Schemas are created by provisioning (clone or rename), never by save().
     auto_create_schema = False
@@ -72,6 +83,17 @@ class Town(TenantMixin):
     publisher_email = models.EmailField(_("e-mail de l'éditeur"), blank=True)
     publisher_siret = models.CharField(_("SIRET de l'éditeur"), max_length=14, blank=True)
     publication_director = models.CharField(_("directeur de la publication"), max_length=200, blank=True)
+
+    # Payments: the town collects (DESIGN.md §4). Its Stripe account is a connected account of the
+    # operator's platform; webhooks are mapped to the town by this id, never by metadata alone.
+    payment_gateway = models.CharField(
+        _("passerelle de paiement"), max_length=10, choices=PaymentGatewayKind.choices, default=PaymentGatewayKind.TEST
+    )
+    stripe_account_id = models.CharField(_("compte Stripe connecté"), max_length=64, null=True, blank=True, unique=True)
+    collector_mode = models.CharField(
+        _("mode d'encaissement"), max_length=10, choices=CollectorMode.choices, default=CollectorMode.REGIE
+    )
+    pay_in_store_enabled = models.BooleanField(_("paiement en boutique pour le retrait"), default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -15,6 +15,8 @@ from django.utils import translation
 
 from tenants.models import Town
 
+pytest_plugins = ["tests.checkout.conftest_stripe"]
+
 TOWN_A = "ville-a"
 TOWN_B = "ville-b"
 
@@ -40,7 +42,14 @@ def require_or_skip(available: bool, what: str) -> None:
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     from tenants.actions import ensure_template, provision_town
 
+    created_here = None
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            # pytest-django sets the database up only for tests marked django_db; the concurrency tests
+            # (committed_town) are not, so when they run alone the test database is created here.
+            from django.test.utils import setup_databases
+
+            created_here = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         if not connection.settings_dict["NAME"].startswith("test_"):
             pytest.exit("refusing to provision test towns outside a test database", returncode=3)
         ensure_template()
@@ -56,6 +65,11 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+    if created_here is not None:
+        from django.test.utils import teardown_databases
+
+        with django_db_blocker.unblock():
+            teardown_databases(created_here, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +111,49 @@ def operator_client(db: None) -> Client:
     client = Client(HTTP_HOST="test")
     client.force_login(operator)
     return client
+
+
+@pytest.fixture
+def committed_town(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[Town]:
+    """A throw-away town whose writes really commit, for concurrency tests (threads, real locks).
+
+    Not ``transaction=True``: its teardown flushes tables, which would empty the public schema
+    (towns, domains) under every later test. This town is provisioned for the test and dropped.
+    """
+    import uuid
+
+    from tenants.actions import delete_town, provision_town
+
+    with django_db_blocker.unblock():
+        town = provision_town(slug=f"concurrence-{uuid.uuid4().hex[:8]}", name="Ville concurrence").town
+        try:
+            yield town
+        finally:
+            connection.set_schema_to_public()
+            delete_town(town=town)
+
+
+def run_concurrently(count: int, work: object) -> list[object]:
+    """Runs ``work(i)`` in ``count`` threads released together by a barrier; returns results or exceptions."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)  # type: ignore[operator]
+        except Exception as error:  # collected: the test asserts on them
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

@@ -1,0 +1,518 @@
+"""Every state change of an order: placing it, payment outcomes, the merchant's steps, refunds.
+
+Concurrency rules (each pinned by a test with real PostgreSQL and threads):
+- stock is taken with one conditional UPDATE per variant, in variant-id order, so two baskets
+  never lock rows in opposite orders (no deadlock) and the CHECK (stock >= 0) is never hit;
+- payment outcomes and refunds lock the order row first (SELECT … FOR UPDATE), so a browser
+  return racing the webhook, or two refund clicks, serialise and the second one sees the first;
+- a gateway event is recorded under a unique event id in the same transaction as its effect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from catalog.models import Variant
+from checkout import signals
+from checkout.basket import get_sellable_variant, price_basket, stock_units
+from checkout.models import (
+    Basket,
+    Fulfilment,
+    MerchantOrder,
+    MerchantOrderStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    StatusChange,
+)
+from checkout.money import line_total_cents
+from checkout.pickup import find_window, pickup_windows
+
+PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user id (or None) and what they act as, kept in the audit trail."""
+
+    kind: str  # resident, merchant, town_agent, system, gateway
+    user_id: int | None = None
+
+
+SYSTEM = Actor(kind="system")
+GATEWAY = Actor(kind="gateway")
+
+
+@dataclass(frozen=True)
+class Contact:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class FulfilmentChoice:
+    kind: str  # Fulfilment value
+    pickup_window_key: str = ""
+
+
+def delivery_provider() -> Any:
+    """The delivery provider (logistics app, above this one: reached through a setting, not an import)."""
+    return import_string(settings.CHECKOUT_DELIVERY_PROVIDER)
+
+
+def _record(
+    order: Order,
+    to_status: str,
+    actor: Actor,
+    *,
+    merchant_order: MerchantOrder | None = None,
+    from_status: str = "",
+    note: str = "",
+) -> None:
+    StatusChange.objects.create(
+        order=order,
+        merchant_order=merchant_order,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=actor.user_id,
+        actor_kind=actor.kind,
+        note=note[:300],
+    )
+
+
+def _notify(order: Order, kind: str, **kwargs: Any) -> None:
+    from checkout.notifications import queue_order_notifications
+
+    queue_order_notifications(order=order, kind=kind, **kwargs)
+
+
+def _pickup_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+# --- placing an order ---------------------------------------------------------------------------
+def place_order(
+    *,
+    basket: Basket,
+    contact: Contact,
+    fulfilments: Mapping[int, FulfilmentChoice],
+    address_text: str = "",
+    delivery_instructions: str = "",
+    terms_accepted: bool,
+    payment_method: str = PaymentMethod.CARD,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Order:
+    """Turns the basket into an order: prices re-read, stock and delivery capacity taken, basket emptied.
+
+    All or nothing: any refusal (a line out of stock, an address out of zone, a full delivery day)
+    raises ValidationError with a French message and leaves stock, capacity and basket untouched.
+    """
+    now = now or timezone.now()
+    town = connection.tenant
+    if not terms_accepted:
+        raise ValidationError(_("Vous devez accepter les conditions générales de vente."), code="terms")
+    priced = price_basket(basket)
+    if priced.is_empty:
+        raise ValidationError(_("Votre panier est vide."), code="empty")
+    problems = [
+        f"{line.variant.product.title} : {line.problem}" for g in priced.groups for line in g.lines if line.problem
+    ]
+    if problems:
+        raise ValidationError(problems, code="basket")
+    if payment_method not in PaymentMethod.values:
+        raise ValidationError(_("Moyen de paiement inconnu."), code="payment_method")
+
+    groups = priced.groups
+    for group in groups:
+        choice = fulfilments.get(group.merchant.pk)
+        if choice is None or choice.kind not in Fulfilment.values:
+            raise ValidationError(
+                _("Choisissez le retrait ou la livraison pour %(shop)s.") % {"shop": group.merchant.name},
+                code="fulfilment",
+            )
+        if choice.kind == Fulfilment.COLLECT and not group.merchant.click_and_collect:
+            raise ValidationError(
+                _("%(shop)s ne propose pas le retrait en boutique.") % {"shop": group.merchant.name}, code="collect"
+            )
+        if choice.kind == Fulfilment.DELIVERY and not group.merchant.delivery_eligible:
+            raise ValidationError(
+                _("%(shop)s ne peut pas être livré.") % {"shop": group.merchant.name}, code="delivery"
+            )
+    delivered = [g for g in groups if fulfilments[g.merchant.pk].kind == Fulfilment.DELIVERY]
+    if payment_method == PaymentMethod.IN_STORE and (delivered or not town.pay_in_store_enabled):
+        raise ValidationError(
+            _("Le paiement en boutique n'est possible que pour un retrait en boutique."), code="in_store"
+        )
+
+    with transaction.atomic():
+        offer = address = None
+        if delivered:
+            provider = delivery_provider()
+            unavailable = import_string(settings.CHECKOUT_DELIVERY_UNAVAILABLE)
+            try:
+                address = provider.resolve_address(address_text)
+                offer = provider.offer_for(
+                    address=address, items_total_cents=sum(g.total_cents for g in delivered), now=now
+                )
+                provider.reserve(zone_id=offer.zone_id, delivery_date=offer.delivery_date)
+            except unavailable as error:
+                raise ValidationError(str(getattr(error, "message", error)), code="delivery") from None
+
+        order = Order.objects.create(
+            user_id=actor.user_id if actor.kind == "resident" else None,
+            status=OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED,
+            payment_method=payment_method,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            email=contact.email,
+            phone=contact.phone,
+            terms_accepted_at=now,
+            expires_at=now + PAYMENT_TIMEOUT if payment_method == PaymentMethod.CARD else None,
+            delivery_instructions=delivery_instructions[:300] if delivered else "",
+            **_delivery_fields(address, offer),
+        )
+        items_total = 0
+        # Variant-id order: every checkout takes row locks in the same order (no deadlock).
+        lines = sorted(((g, line) for g in groups for line in g.lines), key=lambda pair: pair[1].variant.pk)
+        merchant_orders: dict[int, MerchantOrder] = {}
+        for group in groups:
+            choice = fulfilments[group.merchant.pk]
+            window = None
+            if choice.kind == Fulfilment.COLLECT:
+                windows = pickup_windows(merchant=group.merchant, now=now, time_zone=town.time_zone)
+                window = find_window(windows, choice.pickup_window_key) if choice.pickup_window_key else None
+                if window is None and choice.pickup_window_key:
+                    raise ValidationError(
+                        _("Ce créneau de retrait chez %(shop)s n'est plus disponible.") % {"shop": group.merchant.name},
+                        code="pickup",
+                    )
+                window = window or (windows[0] if windows else None)
+            merchant_orders[group.merchant.pk] = MerchantOrder.objects.create(
+                order=order,
+                merchant=group.merchant,
+                merchant_name=group.merchant.name,
+                status=order.status if order.status == OrderStatus.PLACED else MerchantOrderStatus.PENDING_PAYMENT,
+                fulfilment=choice.kind,
+                pickup_starts_at=window.starts_at if window else None,
+                pickup_ends_at=window.ends_at if window else None,
+                pickup_code=_pickup_code(),
+            )
+        for group, line in lines:
+            variant = _take_stock(line.variant.pk, line.quantity)
+            price = variant.effective_price_cents
+            total = line_total_cents(unit_price_cents=price, quantity=line.quantity)
+            OrderLine.objects.create(
+                merchant_order=merchant_orders[group.merchant.pk],
+                variant=variant,
+                product_title=variant.product.title,
+                variant_name=variant.name,
+                sku=variant.sku,
+                unit=variant.product.unit,
+                quantity=line.quantity,
+                unit_price_cents=price,
+                vat_rate=variant.product.vat_rate,
+                total_cents=total,
+                is_perishable=variant.product.is_perishable,
+                stock_taken=None if variant.stock is None else stock_units(line.quantity),
+            )
+            merchant_orders[group.merchant.pk].items_total_cents += total
+            items_total += total
+        for merchant_order in merchant_orders.values():
+            merchant_order.save(update_fields=["items_total_cents"])
+        order.items_total_cents = items_total
+        order.total_cents = items_total + order.delivery_fee_cents
+        order.save(update_fields=["items_total_cents", "total_cents"])
+        _record(order, order.status, actor, note=_("Commande passée"))
+        basket.lines.all().delete()
+        if order.status == OrderStatus.PLACED:
+            _notify(order, "order_placed")
+            transaction.on_commit(
+                lambda: signals.order_placed.send(sender=Order, order_id=order.pk, schema=town.schema_name)
+            )
+    return order
+
+
+def _delivery_fields(address: Any, offer: Any) -> dict[str, Any]:
+    if offer is None:
+        return {}
+    return {
+        "delivery_address_label": address.label,
+        "delivery_postcode": address.postcode,
+        "delivery_city": address.city,
+        "delivery_insee_code": address.insee_code,
+        "delivery_latitude": address.latitude,
+        "delivery_longitude": address.longitude,
+        "delivery_zone_id": offer.zone_id,
+        "delivery_zone_name": offer.zone_name,
+        "delivery_vehicle": offer.vehicle,
+        "delivery_date": offer.delivery_date,
+        "delivery_fee_cents": offer.fee_cents,
+    }
+
+
+def _take_stock(variant_id: int, quantity: Any) -> Variant:
+    """Re-reads the variant (still on sale?) and takes its stock with one conditional UPDATE."""
+    variant = get_sellable_variant(variant_id)
+    if variant.stock is not None:
+        units = stock_units(quantity)
+        taken = Variant.objects.filter(pk=variant.pk, stock__gte=units).update(stock=F("stock") - units)
+        if not taken:
+            raise ValidationError(
+                _("« %(title)s » n'est plus disponible dans cette quantité.") % {"title": variant.product.title},
+                code="stock",
+            )
+        variant.stock -= units
+    return variant
+
+
+def _give_back_stock(order: Order) -> None:
+    lines = OrderLine.objects.filter(merchant_order__order=order, stock_taken__isnull=False, variant__isnull=False)
+    for line in sorted(lines, key=lambda item: item.variant_id):
+        Variant.objects.filter(pk=line.variant_id, stock__isnull=False).update(stock=F("stock") + line.stock_taken)
+        line.stock_taken = None
+        line.save(update_fields=["stock_taken"])
+
+
+def _release_delivery(order: Order) -> None:
+    if order.delivery_zone_id is not None and order.delivery_date is not None:
+        delivery_provider().release(zone_id=order.delivery_zone_id, delivery_date=order.delivery_date)
+
+
+# --- payment outcomes ---------------------------------------------------------------------------
+def lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def mark_order_paid(*, order_id: int, amount_cents: int, currency: str, actor: Actor, note: str = "") -> Order:
+    """Pending → paid, once: a second call (webhook after browser return, replayed event) changes nothing.
+
+    An amount or currency that differs from the order flags it for review and changes nothing else.
+    """
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.status in (OrderStatus.PAID, OrderStatus.REVIEW):
+            return order
+        if amount_cents != order.total_cents or currency.upper() != order.currency:
+            _flag_for_review(
+                order,
+                _("Montant payé %(paid)s %(cur)s différent du montant de la commande %(total)s.")
+                % {"paid": amount_cents, "cur": currency.upper(), "total": order.total_cents},
+                actor,
+            )
+            return order
+        if order.status == OrderStatus.CANCELLED:
+            # Paid after the reservation expired: stock may be gone; the town decides (refund or serve).
+            _flag_for_review(order, _("Paiement reçu après l'expiration de la commande."), actor)
+            return order
+        now = timezone.now()
+        previous = order.status
+        order.status, order.paid_at, order.expires_at = OrderStatus.PAID, now, None
+        order.save(update_fields=["status", "paid_at", "expires_at"])
+        order.merchant_orders.update(status=MerchantOrderStatus.PAID, paid_at=now)
+        _record(order, OrderStatus.PAID, actor, from_status=previous, note=note)
+        _notify(order, "order_paid")
+        schema = connection.tenant.schema_name
+        transaction.on_commit(lambda: signals.order_paid.send(sender=Order, order_id=order.pk, schema=schema))
+    return order
+
+
+def _flag_for_review(order: Order, reason: str, actor: Actor) -> None:
+    previous = order.status
+    order.status, order.review_reason = OrderStatus.REVIEW, reason[:300]
+    order.save(update_fields=["status", "review_reason"])
+    _record(order, OrderStatus.REVIEW, actor, from_status=previous, note=reason)
+
+
+def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
+    """Pending payment → cancelled: stock and delivery capacity go back. Paid orders are left alone."""
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            return order
+        order.status, order.expires_at = OrderStatus.CANCELLED, None
+        order.save(update_fields=["status", "expires_at"])
+        order.merchant_orders.update(status=MerchantOrderStatus.CANCELLED)
+        _give_back_stock(order)
+        _release_delivery(order)
+        _record(order, OrderStatus.CANCELLED, actor, from_status=OrderStatus.PENDING_PAYMENT, note=reason)
+        transaction.on_commit(lambda: _cancel_intent_quietly(order.pk))
+    return order
+
+
+def _cancel_intent_quietly(order_id: int) -> None:
+    """So a late card payment cannot succeed on a cancelled order (if it still does, it goes to review)."""
+    from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
+    from checkout.gateways.base import GatewayError
+    from checkout.models import Payment
+
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None:
+        return
+    town = connection.tenant
+    # Already succeeded or unreachable: the webhook path flags a late success for review.
+    with contextlib.suppress(GatewayError):
+        get_gateway(town).cancel_payment_intent(
+            account_id=gateway_account_id(town),
+            intent_id=payment.intent_id,
+            idempotency_key=idempotency_key("cancel-intent", town.schema_name, order_id),
+        )
+
+
+def expire_unpaid_orders(*, now: dt.datetime | None = None) -> int:
+    """Cancels orders still unpaid after the timeout (run by beat in every town)."""
+    now = now or timezone.now()
+    expired = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, expires_at__lt=now).values_list("pk", flat=True)
+    count = 0
+    for order_id in list(expired):
+        order = cancel_unpaid_order(order_id=order_id, actor=SYSTEM, reason=_("Paiement non reçu à temps."))
+        count += order.status == OrderStatus.CANCELLED
+    return count
+
+
+# --- the merchant's steps -------------------------------------------------------------------------
+_NEXT = {
+    "accept": ((MerchantOrderStatus.PAID, MerchantOrderStatus.PLACED), MerchantOrderStatus.ACCEPTED),
+    "ready": ((MerchantOrderStatus.ACCEPTED,), MerchantOrderStatus.READY),
+}
+
+
+def _lock_merchant_order(merchant_order_id: int) -> tuple[Order, MerchantOrder]:
+    order_id = MerchantOrder.objects.values_list("order_id", flat=True).get(pk=merchant_order_id)
+    order = lock_order(order_id)
+    return order, MerchantOrder.objects.select_related("merchant").get(pk=merchant_order_id)
+
+
+def _step(merchant_order_id: int, step: str, actor: Actor) -> MerchantOrder:
+    allowed, target = _NEXT[step]
+    with transaction.atomic():
+        order, merchant_order = _lock_merchant_order(merchant_order_id)
+        if merchant_order.status == target:
+            return merchant_order
+        if merchant_order.status not in allowed:
+            raise ValidationError(
+                _("Cette commande est « %(status)s » : action impossible.")
+                % {"status": merchant_order.get_status_display()},
+                code="state",
+            )
+        previous = merchant_order.status
+        merchant_order.status = target
+        fields = ["status"]
+        if target == MerchantOrderStatus.ACCEPTED:
+            merchant_order.accepted_at = timezone.now()
+            fields.append("accepted_at")
+        merchant_order.save(update_fields=fields)
+        _record(order, target, actor, merchant_order=merchant_order, from_status=previous)
+        if target == MerchantOrderStatus.READY and merchant_order.fulfilment == Fulfilment.COLLECT:
+            _notify(order, "order_ready", merchant_order=merchant_order)
+    return merchant_order
+
+
+def accept_merchant_order(*, merchant_order_id: int, actor: Actor) -> MerchantOrder:
+    """Paid (or to pay in store) → accepted: the shop prepares it."""
+    return _step(merchant_order_id, "accept", actor)
+
+
+def mark_merchant_order_ready(*, merchant_order_id: int, actor: Actor) -> MerchantOrder:
+    """Accepted → ready for pickup (the resident is told) or for the courier."""
+    return _step(merchant_order_id, "ready", actor)
+
+
+def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> MerchantOrder:
+    """Ready → collected (or delivered), only with the code the resident shows."""
+    with transaction.atomic():
+        order, merchant_order = _lock_merchant_order(merchant_order_id)
+        if merchant_order.status != MerchantOrderStatus.READY:
+            raise ValidationError(_("Cette commande n'est pas prête à être remise."), code="state")
+        if not secrets.compare_digest(pickup_code.strip().replace(" ", ""), merchant_order.pickup_code):
+            raise ValidationError(_("Code de retrait incorrect."), code="code")
+        target = (
+            MerchantOrderStatus.COLLECTED
+            if merchant_order.fulfilment == Fulfilment.COLLECT
+            else MerchantOrderStatus.DELIVERED
+        )
+        merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
+        merchant_order.save(update_fields=["status", "handed_over_at"])
+        _record(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
+        schema = connection.tenant.schema_name
+        transaction.on_commit(
+            lambda: signals.merchant_order_handed_over.send(
+                sender=MerchantOrder, merchant_order_id=merchant_order.pk, schema=schema
+            )
+        )
+    return merchant_order
+
+
+# --- refusals and refunds -----------------------------------------------------------------------
+def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
+    """The merchant cannot supply a line (out of stock): it is refunded through the gateway, the resident told."""
+    from checkout.payments import refund_amount
+
+    with transaction.atomic():
+        line = OrderLine.objects.select_related("merchant_order").get(pk=line_id)
+        order, merchant_order = _lock_merchant_order(line.merchant_order_id)
+        line.refresh_from_db()
+        if line.is_refused:
+            return line
+        if merchant_order.status not in (
+            MerchantOrderStatus.PAID,
+            MerchantOrderStatus.PLACED,
+            MerchantOrderStatus.ACCEPTED,
+        ):
+            raise ValidationError(_("On ne peut plus refuser un article de cette commande."), code="state")
+        line.is_refused, line.refused_at = True, timezone.now()
+        line.save(update_fields=["is_refused", "refused_at"])
+        note = reason or _("Article indisponible : %(title)s") % {"title": line.product_title}
+        if order.payment_method == PaymentMethod.CARD:
+            refund_amount(
+                order=order,
+                merchant_order=merchant_order,
+                amount_cents=line.total_cents,
+                reason=note,
+                idempotency_parts=("refuse-line", line.pk),
+                actor=actor,
+            )
+        else:
+            merchant_order.items_total_cents -= line.total_cents
+            merchant_order.save(update_fields=["items_total_cents"])
+            Order.objects.filter(pk=order.pk).update(
+                items_total_cents=F("items_total_cents") - line.total_cents,
+                total_cents=F("total_cents") - line.total_cents,
+            )
+        merchant_order.refresh_from_db()
+        if not merchant_order.lines.filter(is_refused=False).exists():
+            previous = merchant_order.status
+            merchant_order.status = (
+                MerchantOrderStatus.REFUNDED
+                if order.payment_method == PaymentMethod.CARD
+                else MerchantOrderStatus.CANCELLED
+            )
+            merchant_order.save(update_fields=["status"])
+            _record(order, merchant_order.status, actor, merchant_order=merchant_order, from_status=previous, note=note)
+        else:
+            _record(
+                order,
+                merchant_order.status,
+                actor,
+                merchant_order=merchant_order,
+                from_status=merchant_order.status,
+                note=note,
+            )
+        _notify(order, "line_refused", merchant_order=merchant_order, line=line)
+    return line

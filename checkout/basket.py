@@ -1,0 +1,254 @@
+"""The resident's basket: lines across merchants, always priced from the database.
+
+Nothing the browser sends about a price, a VAT rate or a total is ever read: a line is a variant id
+and a quantity, and every page and the order itself re-read the catalogue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from catalog.models import Merchant, MerchantStatus, SaleUnit, Variant
+from checkout.models import Basket, BasketLine
+from checkout.money import line_total_cents, vat_breakdown
+
+MAX_LINES = 100
+MAX_QUANTITY = Decimal(999)
+FRACTIONAL_UNITS = frozenset({SaleUnit.KILOGRAM, SaleUnit.LITRE})
+
+
+def parse_quantity(raw: object, *, unit: str) -> Decimal:
+    """A positive quantity; whole for pieces, up to three decimals (decimal comma accepted) by the kilo/litre."""
+    text = str(raw).strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
+    try:
+        quantity = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Indiquez une quantité en chiffres."), code="invalid") from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError(_("La quantité doit être supérieure à zéro."), code="not_positive")
+    if quantity > MAX_QUANTITY:
+        raise ValidationError(_("La quantité ne peut pas dépasser 999."), code="too_large")
+    if unit in FRACTIONAL_UNITS:
+        if quantity != quantity.quantize(Decimal("0.001")):
+            raise ValidationError(_("Indiquez au plus trois décimales (0,250 kg)."), code="too_precise")
+        return quantity.quantize(Decimal("0.001"))
+    if quantity != quantity.to_integral_value():
+        raise ValidationError(_("Ce produit se vend à la pièce : indiquez un nombre entier."), code="fractional")
+    return quantity.quantize(Decimal(1))
+
+
+def stock_units(quantity: Decimal) -> int:
+    """Units taken from a tracked stock: whole pieces, and started units for weighed goods."""
+    return int(quantity.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def sellable_variants() -> Iterable[Variant]:
+    """Variants a resident may buy: published product of a live merchant that sells online."""
+    return Variant.objects.filter(
+        product__is_published=True, merchant__status=MerchantStatus.LIVE, merchant__sells_online=True
+    )
+
+
+def get_sellable_variant(variant_id: object) -> Variant:
+    try:
+        pk = int(str(variant_id))
+    except ValueError:
+        raise ValidationError(_("Ce produit n'existe pas."), code="unknown") from None
+    variant = sellable_variants().select_related("product", "merchant").filter(pk=pk).first()
+    if variant is None:
+        # The same message for another town's id (absent from this schema) and an unpublished one.
+        raise ValidationError(_("Ce produit n'est pas ou plus en vente."), code="unavailable")
+    return variant
+
+
+def _check_stock(variant: Variant, quantity: Decimal) -> None:
+    if variant.stock is not None and stock_units(quantity) > variant.stock:
+        if variant.stock == 0:
+            raise ValidationError(_("« %(title)s » est épuisé.") % {"title": variant.product.title}, code="stock")
+        raise ValidationError(
+            _("Il ne reste que %(stock)s « %(title)s » en stock.")
+            % {"stock": variant.stock, "title": variant.product.title},
+            code="stock",
+        )
+
+
+def get_or_create_basket(*, token: str | None, user_id: int | None) -> Basket:
+    """The logged-in resident's basket, else the anonymous one named by the cookie, else a new one."""
+    if user_id is not None:
+        basket = Basket.objects.filter(user_id=user_id).first()
+        if basket is not None:
+            return basket
+        try:
+            with transaction.atomic():
+                return Basket.objects.create(user_id=user_id)
+        except IntegrityError:  # two tabs at once
+            return Basket.objects.get(user_id=user_id)
+    basket = find_anonymous_basket(token)
+    return basket or Basket.objects.create()
+
+
+def find_anonymous_basket(token: str | None) -> Basket | None:
+    if not token:
+        return None
+    try:
+        parsed = uuid.UUID(str(token))
+    except ValueError:
+        return None
+    return Basket.objects.filter(token=parsed, user_id__isnull=True).first()
+
+
+def add_to_basket(*, basket: Basket, variant_id: object, quantity: object) -> BasketLine:
+    """Adds to the line of this variant (one line per variant), within the stock."""
+    variant = get_sellable_variant(variant_id)
+    added = parse_quantity(quantity, unit=variant.product.unit)
+    with transaction.atomic():
+        line = BasketLine.objects.select_for_update().filter(basket=basket, variant=variant).first()
+        total = added + (line.quantity if line else 0)
+        if total > MAX_QUANTITY:
+            raise ValidationError(_("La quantité ne peut pas dépasser 999."), code="too_large")
+        _check_stock(variant, total)
+        if line is None:
+            if basket.lines.count() >= MAX_LINES:
+                raise ValidationError(_("Votre panier est plein (100 articles différents)."), code="full")
+            line = BasketLine.objects.create(basket=basket, variant=variant, quantity=total)
+        else:
+            line.quantity = total
+            line.save(update_fields=["quantity"])
+        Basket.objects.filter(pk=basket.pk).update(updated_at=F("updated_at"))
+    return line
+
+
+def set_basket_quantity(*, basket: Basket, variant_id: object, quantity: object) -> BasketLine | None:
+    """Sets a line's quantity; zero removes the line."""
+    if str(quantity).strip() in {"0", "0,0", "0.0", "0,000", "0.000"}:
+        remove_from_basket(basket=basket, variant_id=variant_id)
+        return None
+    variant = get_sellable_variant(variant_id)
+    wanted = parse_quantity(quantity, unit=variant.product.unit)
+    _check_stock(variant, wanted)
+    line, _created = BasketLine.objects.update_or_create(basket=basket, variant=variant, defaults={"quantity": wanted})
+    return line
+
+
+def remove_from_basket(*, basket: Basket, variant_id: object) -> None:
+    try:
+        pk = int(str(variant_id))
+    except ValueError:
+        return
+    BasketLine.objects.filter(basket=basket, variant_id=pk).delete()
+
+
+def merge_baskets(*, anonymous: Basket | None, user_id: int) -> Basket:
+    """At login: the anonymous basket's lines join the account's basket (quantities added, capped by stock)."""
+    target = get_or_create_basket(token=None, user_id=user_id)
+    if anonymous is None or anonymous.pk == target.pk:
+        return target
+    with transaction.atomic():
+        for line in anonymous.lines.select_related("variant__product"):
+            existing = BasketLine.objects.filter(basket=target, variant_id=line.variant_id).first()
+            quantity = line.quantity + (existing.quantity if existing else 0)
+            if line.variant.stock is not None:
+                quantity = min(quantity, Decimal(line.variant.stock))
+            quantity = min(quantity, MAX_QUANTITY)
+            if quantity <= 0:
+                continue
+            BasketLine.objects.update_or_create(
+                basket=target, variant_id=line.variant_id, defaults={"quantity": quantity}
+            )
+        anonymous.delete()
+    return target
+
+
+# --- reading a basket ----------------------------------------------------------------------------
+@dataclass
+class PricedLine:
+    variant: Variant
+    quantity: Decimal
+    unit_price_cents: int
+    total_cents: int
+    problem: str = ""  # why it cannot be ordered as is (unpublished, out of stock)
+
+
+@dataclass
+class MerchantGroup:
+    merchant: Merchant
+    lines: list[PricedLine] = field(default_factory=list)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines if not line.problem)
+
+
+@dataclass
+class PricedBasket:
+    groups: list[MerchantGroup]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(group.total_cents for group in self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(group.lines for group in self.groups)
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.problem for group in self.groups for line in group.lines)
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(group.lines) for group in self.groups)
+
+    def vat_lines(self) -> list:
+        return vat_breakdown(
+            (line.variant.product.vat_rate, line.total_cents)
+            for group in self.groups
+            for line in group.lines
+            if not line.problem
+        )
+
+
+def price_basket(basket: Basket) -> PricedBasket:
+    """The basket grouped per merchant, priced from the catalogue now (two queries whatever its size)."""
+    lines = list(
+        basket.lines.select_related("variant__product__category", "variant__merchant").order_by(
+            "variant__merchant__name", "added_at", "pk"
+        )
+    )
+    groups: dict[int, MerchantGroup] = {}
+    for line in lines:
+        variant = line.variant
+        product, merchant = variant.product, variant.merchant
+        price = variant.effective_price_cents
+        problem = ""
+        if not product.is_published or merchant.status != MerchantStatus.LIVE or not merchant.sells_online:
+            problem = _("Ce produit n'est plus en vente.")
+        elif variant.stock is not None and stock_units(line.quantity) > variant.stock:
+            problem = (
+                _("Épuisé.")
+                if variant.stock == 0
+                else _("Il n'en reste que %(stock)s : modifiez la quantité.") % {"stock": variant.stock}
+            )
+        group = groups.setdefault(merchant.pk, MerchantGroup(merchant=merchant))
+        group.lines.append(
+            PricedLine(
+                variant=variant,
+                quantity=line.quantity,
+                unit_price_cents=price,
+                total_cents=line_total_cents(unit_price_cents=price, quantity=line.quantity),
+                problem=problem,
+            )
+        )
+    return PricedBasket(groups=list(groups.values()))
+
+
+def basket_item_count(basket: Basket | None) -> int:
+    return 0 if basket is None else basket.lines.count()

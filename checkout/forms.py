@@ -1,0 +1,138 @@
+"""Checkout forms: contact details, one fulfilment choice per merchant, address, terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from stdnum.exceptions import ValidationError as NumberError
+
+from checkout.actions import Contact, FulfilmentChoice
+from checkout.basket import PricedBasket
+from checkout.models import Fulfilment, PaymentMethod
+from checkout.pickup import pickup_windows
+
+
+def normalise_french_phone(value: str) -> str:
+    """06 12 34 56 78 / +33 6 12 34 56 78 → 0612345678; other countries kept as +CC…"""
+    digits = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0033"):
+        digits = "0" + digits[4:]
+    if digits.startswith("+") and 8 <= len(digits) <= 16:
+        return digits
+    if len(digits) == 10 and digits.startswith("0") and digits[1] != "0":
+        return digits
+    raise NumberError()
+
+
+class CheckoutForm(forms.Form):
+    first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=80)
+    last_name = forms.CharField(label=gettext_lazy("Nom"), max_length=80)
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse e-mail"), help_text=gettext_lazy("Pour la confirmation et le suivi de la commande.")
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("Téléphone"),
+        max_length=20,
+        help_text=gettext_lazy("Le commerçant ou le livreur peut vous appeler. Exemple : 06 12 34 56 78"),
+    )
+    address = forms.CharField(
+        label=gettext_lazy("Adresse de livraison"),
+        max_length=250,
+        required=False,
+        help_text=gettext_lazy("Numéro, rue et commune. Exemple : 12 rue Royale, Calais"),
+    )
+    delivery_instructions = forms.CharField(
+        label=gettext_lazy("Instructions pour le livreur (facultatif)"), max_length=300, required=False
+    )
+    payment_method = forms.ChoiceField(
+        label=gettext_lazy("Paiement"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.CARD,
+        widget=forms.RadioSelect,
+    )
+    accept_terms = forms.BooleanField(
+        label=gettext_lazy("J’ai lu et j’accepte les conditions générales de vente."), required=True
+    )
+
+    def __init__(self, *args: Any, basket: PricedBasket, town: Any, now: dt.datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.basket = basket
+        self.merchant_fields: list[tuple[Any, str, str | None]] = []
+        if not town.pay_in_store_enabled:
+            self.fields["payment_method"].choices = [(PaymentMethod.CARD, PaymentMethod.CARD.label)]
+        for group in basket.groups:
+            merchant = group.merchant
+            choices = []
+            if merchant.click_and_collect:
+                choices.append((Fulfilment.COLLECT, Fulfilment.COLLECT.label))
+            if merchant.delivery_eligible:
+                choices.append((Fulfilment.DELIVERY, Fulfilment.DELIVERY.label))
+            name = f"fulfilment_{merchant.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=_("Chez %(shop)s") % {"shop": merchant.name},
+                choices=choices,
+                initial=choices[0][0] if choices else None,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Choisissez le retrait ou la livraison pour %(shop)s.") % {"shop": merchant.name}
+                },
+            )
+            pickup_name = None
+            if merchant.click_and_collect:
+                windows = pickup_windows(merchant=merchant, now=now, time_zone=town.time_zone)
+                pickup_name = f"pickup_{merchant.pk}"
+                self.fields[pickup_name] = forms.ChoiceField(
+                    label=_("Créneau de retrait chez %(shop)s") % {"shop": merchant.name},
+                    choices=[(w.key, w.label(town.time_zone)) for w in windows]
+                    or [("", _("Horaires à convenir avec la boutique"))],
+                    required=False,
+                )
+            self.merchant_fields.append((group, name, pickup_name))
+
+    def clean_phone(self) -> str:
+        try:
+            return normalise_french_phone(self.cleaned_data["phone"])
+        except NumberError:
+            raise ValidationError(_("Numéro de téléphone invalide. Exemple : 06 12 34 56 78")) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        wants_delivery = any(data.get(name) == Fulfilment.DELIVERY for _group, name, _pickup in self.merchant_fields)
+        if wants_delivery and not (data.get("address") or "").strip():
+            self.add_error("address", _("Indiquez l’adresse de livraison."))
+        return data
+
+    def contact(self) -> Contact:
+        data = self.cleaned_data
+        return Contact(
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            email=data["email"],
+            phone=data["phone"],
+        )
+
+    def fulfilments(self) -> dict[int, FulfilmentChoice]:
+        data = self.cleaned_data
+        return {
+            group.merchant.pk: FulfilmentChoice(kind=data[name], pickup_window_key=data.get(pickup or "", "") or "")
+            for group, name, pickup in self.merchant_fields
+        }
+
+
+class RefuseLineForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Motif (facultatif)"), max_length=200, required=False)
+
+
+class PickupCodeForm(forms.Form):
+    pickup_code = forms.CharField(
+        label=gettext_lazy("Code de retrait donné par le client"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )

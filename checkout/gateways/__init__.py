@@ -1,0 +1,79 @@
+"""Payment gateways: which provider a town uses and the account its money goes through (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ImproperlyConfigured
+
+from checkout.gateways.base import (
+    GatewayError,
+    GatewayEvent,
+    PaymentGateway,
+    PaymentIntentResult,
+    PayoutResult,
+    RefundResult,
+    TransferResult,
+    WebhookSignatureError,
+)
+
+if TYPE_CHECKING:
+    from tenants.models import Town
+
+__all__ = [
+    "GatewayError",
+    "GatewayEvent",
+    "PaymentGateway",
+    "PaymentIntentResult",
+    "PayoutResult",
+    "RefundResult",
+    "TransferResult",
+    "WebhookSignatureError",
+    "gateway_account_id",
+    "get_gateway",
+    "idempotency_key",
+]
+
+
+def get_gateway(town: Town) -> PaymentGateway:
+    """The gateway configured for this town; ImproperlyConfigured rather than a silent fallback."""
+    from tenants.models import PaymentGatewayKind
+
+    if town.payment_gateway == PaymentGatewayKind.STRIPE:
+        from checkout.gateways.stripe_gateway import StripeGateway
+
+        return StripeGateway()
+    if town.payment_gateway == PaymentGatewayKind.TEST:
+        from checkout.gateways.test_gateway import TestGateway
+
+        return TestGateway()
+    raise ImproperlyConfigured(f"Unknown payment gateway {town.payment_gateway!r} for town {town.slug!r}.")
+
+
+def gateway_account_id(town: Town) -> str | None:
+    """The account that charges are made on: the town's connected account in régie mode (direct
+    charges, the town is merchant of record), None — the platform — in Connect mode."""
+    from tenants.models import CollectorMode, PaymentGatewayKind
+
+    if town.collector_mode == CollectorMode.CONNECT:
+        return None
+    if town.payment_gateway == PaymentGatewayKind.TEST:
+        # Scopes demo intents per town even though no real account exists.
+        return f"testacct_{town.schema_name}"
+    if not town.stripe_account_id:
+        raise ImproperlyConfigured(f"Town {town.slug!r} collects through a régie but has no Stripe account id.")
+    return town.stripe_account_id
+
+
+def idempotency_key(*parts: object) -> str:
+    """A deterministic provider idempotency key for these parts, e.g. (town slug, "pi", order id, attempt).
+
+    Deterministic so that a worker retrying after a crash replays the provider's stored answer; JSON
+    joining keeps ("a:b", "c") and ("a", "b:c") apart; hashing bounds it well under Stripe's 255 chars.
+    """
+    if not parts:
+        raise ValueError("an idempotency key needs at least one part")
+    joined = json.dumps([str(part) for part in parts], ensure_ascii=False)
+    return "comptoir:" + hashlib.sha256(joined.encode("utf-8")).hexdigest()

@@ -1,0 +1,333 @@
+"""Baskets, orders split per merchant, payments, refunds, webhook receipts and notifications.
+
+Money is integer cents; every order line snapshots what was sold (title, unit price, VAT rate) so
+later catalogue edits never change an order. States change only through `checkout.actions`, each
+change recorded in `StatusChange` (who, when).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Merchant, Variant
+
+
+class Basket(models.Model):
+    """One resident's basket: anonymous (identified by a cookie token) or attached to a user."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Panier {self.pk}"
+
+
+class BasketLine(models.Model):
+    basket = models.ForeignKey(Basket, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    # Pieces are whole numbers; goods sold by the kilo or the litre may be fractional (0.5 kg).
+    quantity = models.DecimalField(max_digits=8, decimal_places=3)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("added_at", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("basket", "variant"), name="basket_line_one_per_variant"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="basket_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.variant_id}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("En attente de paiement")
+    PAID = "paid", _("Payée")
+    PLACED = "placed", _("Confirmée, à payer en boutique")
+    CANCELLED = "cancelled", _("Annulée")
+    REVIEW = "review", _("À vérifier par la ville")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Carte bancaire en ligne")
+    IN_STORE = "in_store", _("Paiement en boutique au retrait")
+
+
+class Order(models.Model):
+    """One resident order across several merchants, paid once (the town collects)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    # Contact (a guest gives e-mail and phone). Emptied by account deletion; the order stays for accounting.
+    first_name = models.CharField(_("prénom"), max_length=80)
+    last_name = models.CharField(_("nom"), max_length=80)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("téléphone"), max_length=20)
+    # One delivery per order, whatever the number of merchants delivered (one fee per delivery).
+    delivery_address_label = models.CharField(max_length=250, blank=True)
+    delivery_postcode = models.CharField(max_length=5, blank=True)
+    delivery_city = models.CharField(max_length=100, blank=True)
+    delivery_insee_code = models.CharField(max_length=5, blank=True)
+    delivery_latitude = models.FloatField(null=True, blank=True)
+    delivery_longitude = models.FloatField(null=True, blank=True)
+    delivery_instructions = models.CharField(max_length=300, blank=True)
+    delivery_zone_id = models.BigIntegerField(null=True, blank=True)
+    delivery_zone_name = models.CharField(max_length=120, blank=True)
+    delivery_vehicle = models.CharField(max_length=12, blank=True)
+    delivery_date = models.DateField(null=True, blank=True)
+    items_total_cents = models.BigIntegerField(default=0)
+    delivery_fee_cents = models.BigIntegerField(default=0)
+    total_cents = models.BigIntegerField(default=0)
+    refunded_cents = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    terms_accepted_at = models.DateTimeField()
+    review_reason = models.CharField(max_length=300, blank=True)
+    # Stock and delivery capacity are held until then; a beat task releases them afterwards.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    is_anonymised = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_cents=F("items_total_cents") + F("delivery_fee_cents")), name="order_total_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(items_total_cents__gte=0) & Q(delivery_fee_cents__gte=0), name="order_amounts_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__gte=0) & Q(refunded_cents__lte=F("total_cents")),
+                name="order_refund_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.created_at:%Y}-{self.pk:06d}" if self.pk and self.created_at else "—"
+
+    @property
+    def is_delivery(self) -> bool:
+        return self.delivery_zone_id is not None
+
+
+class MerchantOrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("En attente de paiement")
+    PAID = "paid", _("Payée, à accepter")
+    PLACED = "placed", _("À accepter (paiement en boutique)")
+    ACCEPTED = "accepted", _("Acceptée, en préparation")
+    READY = "ready", _("Prête")
+    COLLECTED = "collected", _("Retirée")
+    DELIVERED = "delivered", _("Livrée")
+    CANCELLED = "cancelled", _("Annulée")
+    REFUNDED = "refunded", _("Remboursée")
+
+
+class Fulfilment(models.TextChoices):
+    COLLECT = "collect", _("Retrait en boutique")
+    DELIVERY = "delivery", _("Livraison à domicile le jour même")
+
+
+class MerchantOrder(models.Model):
+    """The part of an order one merchant prepares."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="merchant_orders")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="merchant_orders")
+    merchant_name = models.CharField(max_length=160)
+    status = models.CharField(
+        max_length=16, choices=MerchantOrderStatus.choices, default=MerchantOrderStatus.PENDING_PAYMENT
+    )
+    fulfilment = models.CharField(max_length=10, choices=Fulfilment.choices)
+    pickup_starts_at = models.DateTimeField(null=True, blank=True)
+    pickup_ends_at = models.DateTimeField(null=True, blank=True)
+    # Shown to the resident, checked by the merchant at handover.
+    pickup_code = models.CharField(max_length=6)
+    items_total_cents = models.BigIntegerField(default=0)
+    refunded_cents = models.BigIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        indexes = [models.Index(fields=["merchant", "status"]), models.Index(fields=["status", "paid_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=("order", "merchant"), name="merchant_order_one_per_merchant"),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__gte=0) & Q(refunded_cents__lte=F("items_total_cents")),
+                name="merchant_order_refund_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} · {self.merchant_name}"
+
+    @property
+    def kept_cents(self) -> int:
+        return self.items_total_cents - self.refunded_cents
+
+
+class OrderLine(models.Model):
+    merchant_order = models.ForeignKey(MerchantOrder, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, null=True, on_delete=models.SET_NULL, related_name="+")
+    product_title = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=120, blank=True)
+    sku = models.CharField(max_length=64)
+    unit = models.CharField(max_length=8)
+    quantity = models.DecimalField(max_digits=8, decimal_places=3)
+    unit_price_cents = models.BigIntegerField()
+    vat_rate = models.PositiveSmallIntegerField()
+    total_cents = models.BigIntegerField()
+    is_perishable = models.BooleanField(default=False)
+    # Units actually taken from stock (NULL when the variant's stock is not tracked).
+    stock_taken = models.IntegerField(null=True, blank=True)
+    is_refused = models.BooleanField(default=False)
+    refused_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price_cents__gte=0) & Q(total_cents__gte=0), name="order_line_amounts_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.product_title
+
+
+class StatusChange(models.Model):
+    """Audit trail: every state change of an order or of a merchant's part of it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    merchant_order = models.ForeignKey(
+        MerchantOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    # "resident", "merchant", "town_agent", "system", "gateway": readable even after an account is deleted.
+    actor_kind = models.CharField(max_length=16)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    SUCCEEDED = "succeeded", _("Réussi")
+    FAILED = "failed", _("Échoué")
+    CANCELLED = "cancelled", _("Annulé")
+
+
+class Payment(models.Model):
+    """The one PaymentIntent of an order (deterministic idempotency key: a retry never pays twice)."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="payment")
+    gateway = models.CharField(max_length=10)
+    intent_id = models.CharField(max_length=255, unique=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="EUR")
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.intent_id
+
+
+class Refund(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    merchant_order = models.ForeignKey(
+        MerchantOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount_cents = models.BigIntegerField()
+    reason = models.CharField(max_length=300)
+    # Deterministic: the same refusal or refund click replayed can never refund twice.
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} c ({self.reason})"
+
+
+class WebhookEvent(models.Model):
+    """A gateway event already acted upon; stored in the same transaction as its effect."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("Dans l'espace commerçant")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("À envoyer")
+    SENT = "sent", _("Envoyée")
+    FAILED = "failed", _("Échec")
+
+
+class Notification(models.Model):
+    """A message to a resident or a merchant; sending is retried, failures stay visible to the town."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    merchant_order = models.ForeignKey(
+        MerchantOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
+    recipient = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=["status", "channel"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("order", "merchant_order", "kind", "channel"),
+                name="notification_once_per_event",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} / {self.channel}"

@@ -1,0 +1,225 @@
+"""Payments collected by the town: one PaymentIntent per order, gateway events, refunds.
+
+The gateway's word is the truth, never the browser's: an order becomes paid only after the
+PaymentIntent has been re-retrieved from the gateway (on the webhook, or on the browser return,
+whichever comes first) and its amount and currency match the order.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from checkout import signals
+from checkout.actions import GATEWAY, Actor, cancel_unpaid_order, lock_order, mark_order_paid
+from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
+from checkout.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
+from checkout.models import (
+    MerchantOrder,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    WebhookEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+_INTENT_STATUS = {
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "canceled": PaymentStatus.CANCELLED,
+    "requires_payment_method": PaymentStatus.PENDING,
+}
+
+
+def start_payment(*, order: Order) -> Payment:
+    """The order's PaymentIntent, created once (same idempotency key on every retry, even after a crash)."""
+    existing = Payment.objects.filter(order=order).first()
+    if existing is not None:
+        return existing
+    if order.status != OrderStatus.PENDING_PAYMENT or order.payment_method != PaymentMethod.CARD:
+        raise ValidationError(_("Cette commande n'attend pas de paiement."), code="state")
+    town = connection.tenant
+    gateway = get_gateway(town)
+    try:
+        intent = gateway.create_payment_intent(
+            account_id=gateway_account_id(town),
+            amount_cents=order.total_cents,
+            currency=order.currency.lower(),
+            idempotency_key=idempotency_key("payment-intent", town.schema_name, order.pk, order.total_cents),
+            metadata={"town": town.schema_name, "order": str(order.public_id), "order_number": order.number},
+            transfer_group=f"order-{town.schema_name}-{order.pk}",
+        )
+    except GatewayError as error:
+        raise ValidationError(error.message, code=error.code) from error
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                order=order,
+                gateway=gateway.kind,
+                intent_id=intent.id,
+                client_secret=intent.client_secret,
+                amount_cents=intent.amount_cents,
+                currency=intent.currency.upper(),
+            )
+    except IntegrityError:  # two tabs opened the payment page at once: same intent, one row
+        return Payment.objects.get(order=order)
+
+
+def _apply_intent(payment: Payment, intent: PaymentIntentResult, actor: Actor, note: str) -> str:
+    status = _INTENT_STATUS.get(intent.status)
+    if status and payment.status != status and payment.status != PaymentStatus.SUCCEEDED:
+        Payment.objects.filter(pk=payment.pk).update(status=status)
+    if intent.status == "succeeded":
+        order = mark_order_paid(
+            order_id=payment.order_id,
+            amount_cents=intent.amount_cents,
+            currency=intent.currency,
+            actor=actor,
+            note=note,
+        )
+        return f"order {order.pk} {order.status}"
+    if intent.status == "canceled":
+        order = cancel_unpaid_order(order_id=payment.order_id, actor=actor, reason=_("Paiement annulé."))
+        return f"order {order.pk} {order.status}"
+    return f"intent {intent.status}: nothing to do"
+
+
+def confirm_payment_from_return(*, order: Order) -> Order:
+    """The resident came back from the payment page: ask the gateway (the browser's word is not enough)."""
+    payment = Payment.objects.filter(order=order).first()
+    if payment is None or order.status != OrderStatus.PENDING_PAYMENT:
+        return order
+    town = connection.tenant
+    try:
+        intent = get_gateway(town).retrieve_payment_intent(
+            account_id=gateway_account_id(town), intent_id=payment.intent_id
+        )
+    except GatewayError:
+        logger.warning("payment return: could not retrieve intent %s", payment.intent_id)
+        return order
+    _apply_intent(payment, intent, GATEWAY, _("Confirmé au retour du paiement"))
+    order.refresh_from_db()
+    return order
+
+
+def handle_gateway_event(*, event: GatewayEvent) -> str:
+    """Acts on a verified event once: its id is stored in the same transaction as its effect."""
+    town = connection.tenant
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = WebhookEvent.objects.create(event_id=event.id, type=event.type, object_id=event.object_id)
+        except IntegrityError:
+            return "duplicate"
+        payment = Payment.objects.filter(intent_id=event.object_id).first()
+        if payment is None:
+            outcome = "unknown payment: ignored"
+        elif event.type.startswith("payment_intent.") or event.type == "charge.succeeded":
+            # Re-retrieve: events arrive late, twice or out of order; the intent's current state decides.
+            intent = get_gateway(town).retrieve_payment_intent(
+                account_id=gateway_account_id(town), intent_id=payment.intent_id
+            )
+            lock_order(payment.order_id)
+            outcome = _apply_intent(
+                payment, intent, GATEWAY, _("Confirmé par la passerelle (%(type)s)") % {"type": event.type}
+            )
+        else:
+            outcome = "recorded"
+        record.outcome = outcome[:300]
+        record.save(update_fields=["outcome"])
+    return outcome
+
+
+# --- refunds --------------------------------------------------------------------------------------
+def refund_amount(
+    *,
+    order: Order,
+    merchant_order: MerchantOrder | None,
+    amount_cents: int,
+    reason: str,
+    idempotency_parts: tuple[Any, ...],
+    actor: Actor,
+) -> Refund:
+    """Refunds part of a paid order through the gateway, once per idempotency key. Caller holds the order lock."""
+    town = connection.tenant
+    key = idempotency_key("refund", town.schema_name, order.pk, *idempotency_parts)
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    order.refresh_from_db()
+    if amount_cents <= 0:
+        raise ValidationError(_("Le montant à rembourser doit être positif."), code="amount")
+    if order.status != OrderStatus.PAID:
+        raise ValidationError(_("Seule une commande payée peut être remboursée."), code="state")
+    if amount_cents > order.total_cents - order.refunded_cents:
+        raise ValidationError(_("Ce remboursement dépasse ce qui reste payé sur la commande."), code="amount")
+    if merchant_order is not None:
+        merchant_order.refresh_from_db()
+        if amount_cents > merchant_order.items_total_cents - merchant_order.refunded_cents:
+            raise ValidationError(_("Ce remboursement dépasse la part de ce commerçant."), code="amount")
+    payment = Payment.objects.get(order=order)
+    try:
+        result = get_gateway(town).refund(
+            account_id=gateway_account_id(town),
+            intent_id=payment.intent_id,
+            amount_cents=amount_cents,
+            idempotency_key=key,
+            metadata={"town": town.schema_name, "order": str(order.public_id)},
+        )
+    except GatewayError as error:
+        raise ValidationError(error.message, code=error.code) from error
+    refund = Refund.objects.create(
+        order=order,
+        merchant_order=merchant_order,
+        amount_cents=amount_cents,
+        reason=reason[:300],
+        idempotency_key=key,
+        gateway_refund_id=result.id,
+        actor_id=actor.user_id,
+    )
+    Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount_cents)
+    if merchant_order is not None:
+        MerchantOrder.objects.filter(pk=merchant_order.pk).update(refunded_cents=F("refunded_cents") + amount_cents)
+    schema = town.schema_name
+    transaction.on_commit(
+        lambda: signals.order_refunded.send(
+            sender=Order, order_id=order.pk, refund_id=refund.pk, amount_cents=amount_cents, schema=schema
+        )
+    )
+    return refund
+
+
+def refund_merchant_order(
+    *, merchant_order_id: int, amount_cents: int, reason: str, request_key: str, actor: Actor
+) -> Refund:
+    """A town agent refunds (part of) one merchant's share; the same form submitted twice refunds once."""
+    from checkout.actions import _notify, _record
+
+    with transaction.atomic():
+        order_id = MerchantOrder.objects.values_list("order_id", flat=True).get(pk=merchant_order_id)
+        order = lock_order(order_id)
+        merchant_order = MerchantOrder.objects.get(pk=merchant_order_id)
+        refund = refund_amount(
+            order=order,
+            merchant_order=merchant_order,
+            amount_cents=amount_cents,
+            reason=reason or _("Remboursement"),
+            idempotency_parts=("staff", merchant_order_id, request_key),
+            actor=actor,
+        )
+        merchant_order.refresh_from_db()
+        if merchant_order.refunded_cents == merchant_order.items_total_cents and merchant_order.status != "refunded":
+            previous = merchant_order.status
+            merchant_order.status = "refunded"
+            merchant_order.save(update_fields=["status"])
+            _record(order, "refunded", actor, merchant_order=merchant_order, from_status=previous, note=reason)
+        _notify(order, "order_refunded", merchant_order=merchant_order)
+    return refund

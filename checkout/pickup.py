@@ -1,0 +1,63 @@
+"""Click-and-collect pickup windows, taken from the shop's opening hours in the town's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from catalog.models import Merchant
+
+# A shop needs time to prepare: the first window starts at least this long after the order.
+PREPARATION_TIME = dt.timedelta(hours=1)
+DAYS_AHEAD = 6
+
+
+@dataclass(frozen=True)
+class PickupWindow:
+    # Stable across requests (day and opening period), while the start moves with the clock.
+    key: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def label(self, time_zone: str) -> str:
+        zone = ZoneInfo(time_zone)
+        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
+        return _("%(day)s, de %(start)s à %(end)s") % {
+            "day": date_format(start, "l j F").capitalize(),
+            "start": _hour(start.time()),
+            "end": _hour(end.time()),
+        }
+
+
+def _hour(value: dt.time) -> str:
+    return f"{value.hour} h" if value.minute == 0 else f"{value.hour} h {value.minute:02d}"
+
+
+def pickup_windows(*, merchant: Merchant, now: dt.datetime, time_zone: str) -> list[PickupWindow]:
+    """Opening periods of the coming days, minus closures, starting after the preparation time."""
+    zone = ZoneInfo(time_zone)
+    local_now = now.astimezone(zone)
+    earliest = now + PREPARATION_TIME
+    periods = list(merchant.opening_periods.all())
+    closures = [(c.starts_on, c.ends_on) for c in merchant.closures.all()]
+    windows = []
+    for offset in range(DAYS_AHEAD + 1):
+        day = local_now.date() + dt.timedelta(days=offset)
+        if any(start <= day <= end for start, end in closures):
+            continue
+        for period in sorted((p for p in periods if p.weekday == day.weekday()), key=lambda p: p.opens_at):
+            starts = dt.datetime.combine(day, period.opens_at, tzinfo=zone)
+            ends = dt.datetime.combine(day, period.closes_at, tzinfo=zone)
+            if ends - PREPARATION_TIME < earliest:
+                continue
+            key = f"{day.isoformat()}_{period.opens_at:%H%M}_{period.closes_at:%H%M}"
+            windows.append(PickupWindow(key=key, starts_at=max(starts, earliest.astimezone(zone)), ends_at=ends))
+    return windows
+
+
+def find_window(windows: list[PickupWindow], key: str) -> PickupWindow | None:
+    return next((window for window in windows if window.key == key), None)

@@ -1,0 +1,124 @@
+"""Who may see which order: the resident who placed it, its merchants' staff, town staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.models import Role, User
+from catalog.queries import merchants_for
+from checkout.models import MerchantOrder, MerchantOrderStatus, Order, OrderLine
+
+SESSION_ORDERS_KEY = "checkout_orders"
+
+
+def orders_with_details() -> QuerySet[Order]:
+    return Order.objects.prefetch_related(
+        Prefetch(
+            "merchant_orders",
+            queryset=MerchantOrder.objects.select_related("merchant").prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))
+            ),
+        )
+    )
+
+
+def remember_order_in_session(request: HttpRequest, order: Order) -> None:
+    known = request.session.get(SESSION_ORDERS_KEY, [])
+    request.session[SESSION_ORDERS_KEY] = [*known[-19:], str(order.public_id)]
+
+
+def get_order_for_request(request: HttpRequest, public_id: object) -> Order:
+    """The order of the signed-in resident, or one placed in this browser session; 404 otherwise."""
+    try:
+        parsed = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404(public_id) from None
+    order = orders_with_details().filter(public_id=parsed).first()
+    if order is None:
+        raise Http404(public_id)
+    user = request.user
+    if str(parsed) in request.session.get(SESSION_ORDERS_KEY, []):
+        return order
+    if user.is_authenticated and order.user_id == user.pk:
+        return order
+    raise Http404(public_id)
+
+
+def get_order_by_public_id(public_id: str) -> Order:
+    order = orders_with_details().filter(public_id=public_id).first()
+    if order is None:
+        raise Http404(public_id)
+    return order
+
+
+def orders_of_resident(user: User) -> QuerySet[Order]:
+    return orders_with_details().filter(user_id=user.pk)
+
+
+# --- merchants --------------------------------------------------------------------------------
+def can_handle_orders(user: User) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.MERCHANT_STAFF)
+    )
+
+
+def require_order_handler(user: User) -> None:
+    if not can_handle_orders(user):
+        raise PermissionDenied
+
+
+VISIBLE_TO_MERCHANT = (
+    MerchantOrderStatus.PAID,
+    MerchantOrderStatus.PLACED,
+    MerchantOrderStatus.ACCEPTED,
+    MerchantOrderStatus.READY,
+    MerchantOrderStatus.COLLECTED,
+    MerchantOrderStatus.DELIVERED,
+    MerchantOrderStatus.REFUNDED,
+    MerchantOrderStatus.CANCELLED,
+)
+
+
+def merchant_orders_for(user: User) -> QuerySet[MerchantOrder]:
+    """Merchant staff see their own merchants' orders, town staff all; never unpaid card orders."""
+    require_order_handler(user)
+    return (
+        MerchantOrder.objects.filter(merchant__in=merchants_for(user), status__in=VISIBLE_TO_MERCHANT)
+        .select_related("order", "merchant")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+    )
+
+
+def todays_merchant_orders_for(user: User, *, since: dt.datetime) -> QuerySet[MerchantOrder]:
+    """What a shop has to deal with: everything still open, plus what was closed today."""
+    open_statuses = (
+        MerchantOrderStatus.PAID,
+        MerchantOrderStatus.PLACED,
+        MerchantOrderStatus.ACCEPTED,
+        MerchantOrderStatus.READY,
+    )
+    orders = merchant_orders_for(user)
+    return (orders.filter(status__in=open_statuses) | orders.filter(order__created_at__gte=since)).order_by(
+        "pickup_starts_at", "order__created_at", "pk"
+    )
+
+
+def get_merchant_order_for(user: User, merchant_order_id: int) -> MerchantOrder:
+    merchant_order = merchant_orders_for(user).filter(pk=merchant_order_id).first()
+    if merchant_order is None:
+        raise Http404(merchant_order_id)
+    return merchant_order
+
+
+def get_order_line_for(user: User, line_id: int) -> OrderLine:
+    line = OrderLine.objects.filter(pk=line_id, merchant_order__in=merchant_orders_for(user)).first()
+    if line is None:
+        raise Http404(line_id)
+    return line

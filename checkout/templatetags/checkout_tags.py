@@ -1,0 +1,54 @@
+"""Display helpers for baskets and orders (French formats)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def _french_number(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",")
+
+
+@register.filter
+def quantity(value: Decimal, unit: str) -> str:
+    """2 · 0,35 kg · 1,5 l"""
+    number = _french_number(Decimal(value))
+    if unit == "kg":
+        return f"{number} kg"
+    if unit == "litre":
+        return f"{number} l"
+    return number
+
+
+@register.filter
+def quantity_input(value: Decimal) -> str:
+    return _french_number(Decimal(value))
+
+
+@register.filter
+def vat_percent(rate: int) -> str:
+    """2000 → "20 %", 550 → "5,5 %"."""
+    return _french_number(Decimal(rate) / 100) + "\u00a0%"
+
+
+@register.simple_tag
+def basket_label(count: int) -> str:
+    return _("Panier (%(count)s)") % {"count": count}
+
+
+@register.filter
+def get_field(form: object, name: str) -> object:
+    return form[name]  # type: ignore[index]
+
+
+@register.filter
+def handles_orders(user: object) -> bool:
+    from checkout.queries import can_handle_orders
+
+    return can_handle_orders(user)  # type: ignore[arg-type]

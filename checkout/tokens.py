@@ -1,0 +1,27 @@
+"""Signed links to an order's status page, usable without logging in (e-mails, SMS)."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.urls import reverse
+
+from checkout.models import Order
+
+_SALT = "checkout.order-status"
+
+
+def make_status_token(order: Order) -> str:
+    return signing.dumps(str(order.public_id), salt=_SALT, compress=False)
+
+
+def order_public_id_from_token(token: str) -> str | None:
+    """The order's public id, or None when the token was forged or altered."""
+    try:
+        return signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def status_path(order: Order) -> str:
+    """Path of the status page (prefix the town's host for an absolute link)."""
+    return reverse("checkout:status", kwargs={"token": make_status_token(order)})

@@ -1,0 +1,274 @@
+"""Residents' pages: basket, checkout, payment, confirmation, status by signed link, account."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from checkout import actions, payments, queries
+from checkout import basket as baskets
+from checkout.forms import CheckoutForm
+from checkout.gateways import gateway_account_id, get_gateway
+from checkout.gateways.base import GatewayError
+from checkout.models import Basket, OrderStatus, PaymentMethod
+from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
+from checkout.tokens import order_public_id_from_token
+
+BASKET_SESSION_KEY = "basket_token"
+
+
+def current_basket(request: HttpRequest, *, create: bool = True) -> Basket | None:
+    """The signed-in resident's basket, or the anonymous one kept in this session."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    if not create:
+        if user_id is not None:
+            return Basket.objects.filter(user_id=user_id).first()
+        return baskets.find_anonymous_basket(request.session.get(BASKET_SESSION_KEY))
+    basket = baskets.get_or_create_basket(token=request.session.get(BASKET_SESSION_KEY), user_id=user_id)
+    if user_id is None:
+        request.session[BASKET_SESSION_KEY] = str(basket.token)
+    return basket
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+def _errors(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+# --- basket ---------------------------------------------------------------------------------------
+def basket_page(request: HttpRequest) -> HttpResponse:
+    basket = current_basket(request, create=False)
+    priced = baskets.price_basket(basket) if basket else baskets.PricedBasket(groups=[])
+    return render(request, "checkout/basket.html", {"basket": priced})
+
+
+@require_POST
+def basket_add(request: HttpRequest) -> HttpResponse:
+    basket = current_basket(request)
+    try:
+        line = baskets.add_to_basket(
+            basket=basket, variant_id=request.POST.get("variant", ""), quantity=request.POST.get("quantity", "1")
+        )
+    except ValidationError as error:
+        for message in _errors(error):
+            messages.error(request, message)
+        return _back(request, reverse("checkout:basket"))
+    messages.success(request, _("« %(title)s » a été ajouté à votre panier.") % {"title": line.variant.product.title})
+    return _back(request, reverse("checkout:basket"))
+
+
+@require_POST
+def basket_update(request: HttpRequest) -> HttpResponse:
+    basket = current_basket(request)
+    variant_id = request.POST.get("variant", "")
+    try:
+        if "remove" in request.POST:
+            baskets.remove_from_basket(basket=basket, variant_id=variant_id)
+            messages.success(request, _("L’article a été retiré du panier."))
+        else:
+            baskets.set_basket_quantity(basket=basket, variant_id=variant_id, quantity=request.POST.get("quantity", ""))
+            messages.success(request, _("Quantité mise à jour."))
+    except ValidationError as error:
+        for message in _errors(error):
+            messages.error(request, message)
+    return redirect("checkout:basket")
+
+
+# --- checkout -------------------------------------------------------------------------------------
+def checkout_page(request: HttpRequest) -> HttpResponse:
+    basket = current_basket(request, create=False)
+    priced = baskets.price_basket(basket) if basket else baskets.PricedBasket(groups=[])
+    if basket is None or priced.is_empty:
+        messages.info(request, _("Votre panier est vide."))
+        return redirect("checkout:basket")
+    now = timezone.now()
+    initial = {}
+    if request.user.is_authenticated:
+        initial = {
+            "first_name": request.user.first_name,
+            "last_name": request.user.last_name,
+            "email": request.user.email,
+        }
+    form = CheckoutForm(request.POST or None, basket=priced, town=request.tenant, now=now, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actor = actions.Actor(kind="resident", user_id=request.user.pk if request.user.is_authenticated else None)
+        try:
+            order = actions.place_order(
+                basket=basket,
+                contact=form.contact(),
+                fulfilments=form.fulfilments(),
+                address_text=form.cleaned_data.get("address", ""),
+                delivery_instructions=form.cleaned_data.get("delivery_instructions", ""),
+                terms_accepted=form.cleaned_data["accept_terms"],
+                payment_method=form.cleaned_data["payment_method"],
+                actor=actor,
+                now=now,
+            )
+        except ValidationError as error:
+            for message in _errors(error):
+                form.add_error(None, message)
+        else:
+            queries.remember_order_in_session(request, order)
+            if order.payment_method == PaymentMethod.CARD:
+                return redirect("checkout:payment", public_id=order.public_id)
+            return redirect("checkout:confirmation", public_id=order.public_id)
+    return render(
+        request,
+        "checkout/checkout.html",
+        {"basket": priced, "form": form, "delivery_available": _delivery_available(priced)},
+    )
+
+
+def _delivery_available(priced: baskets.PricedBasket) -> bool:
+    if not any(group.merchant.delivery_eligible for group in priced.groups):
+        return False
+    try:
+        return bool(actions.delivery_provider().is_available())
+    except ImportError:
+        return False
+
+
+def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    order = queries.get_order_for_request(request, public_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect("checkout:confirmation", public_id=order.public_id)
+    error = ""
+    payment = None
+    try:
+        payment = payments.start_payment(order=order)
+    except ValidationError as failure:
+        error = " ".join(failure.messages)
+    gateway = get_gateway(request.tenant)
+    return render(
+        request,
+        "checkout/payment.html",
+        {
+            "order": order,
+            "payment": payment,
+            "gateway": gateway,
+            "error": error,
+            "vat_lines": _order_vat_lines(order),
+            "return_url": request.build_absolute_uri(reverse("checkout:payment_return", args=[order.public_id])),
+        },
+    )
+
+
+@require_POST
+def test_gateway_pay(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The demo gateway's "card" form: the gateway produces a signed event, handled like a webhook."""
+    order = queries.get_order_for_request(request, public_id)
+    gateway = get_gateway(request.tenant)
+    if not gateway.is_test:
+        raise Http404(public_id)
+    payment = payments.start_payment(order=order)
+    outcome = request.POST.get("outcome", "succeeded")
+    account_id = gateway_account_id(request.tenant)
+    try:
+        payload, signature = gateway.confirm_payment(
+            account_id=account_id, intent_id=payment.intent_id, is_successful=outcome == "succeeded"
+        )
+    except GatewayError as error:
+        messages.error(request, error.message)
+        return redirect("checkout:payment", public_id=order.public_id)
+    # The same path as a real webhook: verified event, stored once, intent re-retrieved.
+    payments.handle_gateway_event(event=gateway.parse_webhook(payload=payload, signature_header=signature))
+    if outcome != "succeeded":
+        messages.error(request, _("Paiement refusé (carte de test). Vous pouvez réessayer."))
+        return redirect("checkout:payment", public_id=order.public_id)
+    return redirect("checkout:payment_return", public_id=order.public_id)
+
+
+def payment_return(request: HttpRequest, public_id: str) -> HttpResponse:
+    order = queries.get_order_for_request(request, public_id)
+    payments.confirm_payment_from_return(order=order)
+    return redirect("checkout:confirmation", public_id=order.public_id)
+
+
+def confirmation_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    order = queries.get_order_for_request(request, public_id)
+    return render(request, "checkout/confirmation.html", _order_context(order))
+
+
+def status_page(request: HttpRequest, token: str) -> HttpResponse:
+    public_id = order_public_id_from_token(token)
+    if public_id is None:
+        raise Http404(token)
+    order = queries.get_order_by_public_id(public_id)
+    return render(request, "checkout/status.html", _order_context(order))
+
+
+def _order_vat_lines(order: Any) -> list:
+    amounts = [
+        (line.vat_rate, line.total_cents)
+        for merchant_order in order.merchant_orders.all()
+        for line in merchant_order.lines.all()
+        if not line.is_refused
+    ]
+    if order.delivery_fee_cents:
+        amounts.append((DELIVERY_VAT_RATE, order.delivery_fee_cents))
+    return vat_breakdown(amounts)
+
+
+def _order_context(order: Any) -> dict[str, Any]:
+    return {
+        "order": order,
+        "vat_lines": _order_vat_lines(order),
+        "has_perishables": any(
+            line.is_perishable for merchant_order in order.merchant_orders.all() for line in merchant_order.lines.all()
+        ),
+        "status_changes": order.status_changes.all(),
+    }
+
+
+# --- the resident's account -----------------------------------------------------------------------
+@login_required
+def my_orders(request: HttpRequest) -> HttpResponse:
+    orders = queries.orders_of_resident(request.user)
+    return render(request, "checkout/my_orders.html", {"orders": orders})
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """RGPD right of access and portability: everything we hold about the resident, as JSON."""
+    from checkout.privacy import export_resident_data
+
+    data = export_resident_data(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
+    return response
+
+
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    from checkout.privacy import anonymise_resident
+
+    if request.method == "POST":
+        if request.POST.get("confirm") != "oui":
+            messages.error(request, _("Cochez la case pour confirmer la suppression."))
+        else:
+            user = request.user
+            logout(request)
+            anonymise_resident(user_id=user.pk)
+            messages.success(request, _("Votre compte a été supprimé. Vos commandes restent anonymes en comptabilité."))
+            return redirect("storefront:home")
+    return render(request, "checkout/delete_account.html", {"retention_years": settings.ORDER_RETENTION_YEARS})

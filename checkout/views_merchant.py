@@ -1,0 +1,112 @@
+"""The merchant's order screen, phone first: today's orders, accept, ready, refuse a line, hand over."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from checkout import actions, queries
+from checkout.forms import PickupCodeForm, RefuseLineForm
+
+
+def _actor(request: HttpRequest) -> actions.Actor:
+    kind = "merchant" if request.user.role == Role.MERCHANT_STAFF else "town_agent"
+    return actions.Actor(kind=kind, user_id=request.user.pk)
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    zone = ZoneInfo(request.tenant.time_zone)
+    local_midnight = dt.datetime.combine(timezone.now().astimezone(zone).date(), dt.time(0), tzinfo=zone)
+    merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=local_midnight))
+    return render(request, "checkout/merchant/order_list.html", {"merchant_orders": merchant_orders})
+
+
+@login_required
+def order_detail(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    return render(
+        request,
+        "checkout/merchant/order_detail.html",
+        {
+            "merchant_order": merchant_order,
+            "order": merchant_order.order,
+            "code_form": PickupCodeForm(),
+            "refuse_form": RefuseLineForm(),
+        },
+    )
+
+
+def _run(request: HttpRequest, merchant_order_id: int, step: str) -> HttpResponse:
+    merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    try:
+        if step == "accept":
+            actions.accept_merchant_order(merchant_order_id=merchant_order.pk, actor=_actor(request))
+            messages.success(request, _("Commande acceptée : préparez-la."))
+        elif step == "ready":
+            actions.mark_merchant_order_ready(merchant_order_id=merchant_order.pk, actor=_actor(request))
+            messages.success(request, _("Commande prête : le client est prévenu."))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    return _run(request, merchant_order_id, "accept")
+
+
+@login_required
+@require_POST
+def ready(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    return _run(request, merchant_order_id, "ready")
+
+
+@login_required
+@require_POST
+def refuse_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = queries.get_order_line_for(request.user, line_id)
+    form = RefuseLineForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.refuse_line(line_id=line.pk, actor=_actor(request), reason=reason)
+        messages.success(
+            request,
+            _("« %(title)s » est retiré de la commande ; le client est remboursé et prévenu.")
+            % {"title": line.product_title},
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("merchant_orders:detail", merchant_order_id=line.merchant_order_id)
+
+
+@login_required
+@require_POST
+def hand_over(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    form = PickupCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.hand_over(
+                merchant_order_id=merchant_order.pk, pickup_code=form.cleaned_data["pickup_code"], actor=_actor(request)
+            )
+            messages.success(request, _("Commande remise au client."))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        messages.error(request, _("Saisissez le code de retrait."))
+    return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)

@@ -1,0 +1,99 @@
+"""Checkout fixtures: two shops with stock and opening hours, a town paid through the Stripe fake."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from accounts.models import Role, User
+from catalog.models import MerchantMembership, OpeningPeriod, SaleUnit
+from checkout.actions import Actor, Contact, FulfilmentChoice, place_order
+from checkout.basket import add_to_basket, get_or_create_basket
+from checkout.models import Basket, Fulfilment, Order
+from tenants.models import Town
+from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
+from tests.checkout.stripe_fixtures import (  # noqa: F401  (fixtures)
+    FAKE_PUBLISHABLE_KEY,
+    FAKE_SECRET_KEY,
+    FAKE_WEBHOOK_SECRET,
+    TOWN_ACCOUNT,
+    stripe_fake,
+    stripe_fake_server,
+    stripe_gateway,
+)
+
+RESIDENT = Actor(kind="resident")
+CONTACT = Contact(first_name="Jeanne", last_name="Martin", email="jeanne@exemple.fr", phone="0612345678")
+
+
+def open_every_day(merchant: object) -> None:
+    for weekday in range(7):
+        OpeningPeriod.objects.create(
+            merchant=merchant, weekday=weekday, opens_at=dt.time(0, 0), closes_at=dt.time(23, 59)
+        )
+
+
+def make_shop(
+    name: str, *, products: list[tuple[str, int, int | None]], vat: int = 550, **fields: object
+) -> dict[str, object]:
+    """A live merchant selling online, open all day, with (title, price_cents, stock) products."""
+    merchant = MerchantFactory(name=name, click_and_collect=True, **fields)
+    open_every_day(merchant)
+    variants = []
+    for title, price, stock in products:
+        product = ProductFactory(merchant=merchant, title=title, price_cents=price, vat_rate=vat)
+        variants.append(VariantFactory(product=product, merchant=merchant, stock=stock))
+    return {"merchant": merchant, "variants": variants}
+
+
+@pytest.fixture
+def shops(town_a: Town) -> Iterator[dict[str, dict[str, object]]]:
+    with town_a:
+        bakery = make_shop(
+            "Boulangerie Dupont", products=[("Éclair au café", 250, 20), ("Pain de campagne", 380, None)]
+        )
+        grocer = make_shop("Épicerie du Port", products=[("Miel de Calais", 890, 5), ("Confiture de fraises", 620, 8)])
+        grocer["merchant"].delivery_eligible = True
+        grocer["merchant"].save()
+        yield {"bakery": bakery, "grocer": grocer}
+
+
+@pytest.fixture
+def stripe_town(town_a: Town, settings: object, stripe_fake: object) -> Town:  # noqa: F811
+    """Town A collects through Stripe (the fake), as a connected account."""
+    settings.STRIPE_SECRET_KEY = FAKE_SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = FAKE_PUBLISHABLE_KEY
+    settings.STRIPE_WEBHOOK_SECRET = FAKE_WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = stripe_fake.url
+    Town.objects.filter(pk=town_a.pk).update(payment_gateway="stripe", stripe_account_id=TOWN_ACCOUNT)
+    town_a.refresh_from_db()
+    return town_a
+
+
+def basket_with(items: list[tuple[object, object]], *, user_id: int | None = None) -> Basket:
+    basket = get_or_create_basket(token=None, user_id=user_id)
+    for variant, quantity in items:
+        add_to_basket(basket=basket, variant_id=variant.pk, quantity=quantity)
+    return basket
+
+
+def collect_all(basket: Basket) -> dict[int, FulfilmentChoice]:
+    merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+    return {merchant_id: FulfilmentChoice(kind=Fulfilment.COLLECT) for merchant_id in merchant_ids}
+
+
+def order_from(basket: Basket, **kwargs: object) -> Order:
+    options = {"contact": CONTACT, "fulfilments": collect_all(basket), "terms_accepted": True, "actor": RESIDENT}
+    options.update(kwargs)
+    return place_order(basket=basket, **options)
+
+
+def merchant_user(merchant: object, email: str) -> User:
+    user = User.objects.create_user(email=email, password="mot-de-passe-solide-42", role=Role.MERCHANT_STAFF)
+    MerchantMembership.objects.create(merchant=merchant, user_id=user.pk)
+    return user
+
+
+KG = SaleUnit.KILOGRAM
