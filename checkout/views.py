@@ -167,6 +167,7 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
             "error": error,
             "vat_lines": _order_vat_lines(order),
             "return_url": request.build_absolute_uri(reverse("checkout:payment_return", args=[order.public_id])),
+            "stripe_js_url": settings.STRIPE_JS_URL,
         },
     )
 

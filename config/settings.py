@@ -63,6 +63,7 @@ TENANT_APPS = [
     "catalog",
     "checkout",
     "logistics",
+    "settlement",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -182,6 +183,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Only ever changed by tests (a local stand-in): the payment page loads Stripe.js from here.
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # The demo gateway moves no money: refused unless explicitly allowed (on by default only in development).
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=DEBUG or LOCAL_DEVELOPMENT)
 # logistics sits above checkout (DESIGN.md §1): checkout reaches it through these paths, not imports.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -319,6 +320,10 @@ def update_branding(*, town: Town, **fields: object) -> Town:
         "publisher_email",
         "publisher_siret",
         "publication_director",
+        "payment_gateway",
+        "stripe_account_id",
+        "collector_mode",
+        "pay_in_store_enabled",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -335,6 +340,22 @@ def update_branding(*, town: Town, **fields: object) -> Town:
             validate_insee_code(code)
         except ValidationError as error:
             errors.setdefault("insee_codes", []).append(error)
+    if "stripe_account_id" in fields:
+        fields["stripe_account_id"] = (str(fields["stripe_account_id"] or "")).strip() or None
+    gateway = fields.get("payment_gateway", town.payment_gateway)
+    account = fields.get("stripe_account_id", town.stripe_account_id)
+    if account and not re.fullmatch(r"acct_[A-Za-z0-9]{6,}", str(account)):
+        errors.setdefault("stripe_account_id", []).append(
+            ValidationError(_("Un identifiant de compte Stripe commence par « acct_ »."))
+        )
+    if gateway == "stripe" and fields.get("collector_mode", town.collector_mode) == "regie" and not account:
+        errors.setdefault("stripe_account_id", []).append(
+            ValidationError(_("En régie, indiquez le compte Stripe connecté de la ville."))
+        )
+    if gateway == "test" and not settings.ALLOW_TEST_GATEWAY:
+        errors.setdefault("payment_gateway", []).append(
+            ValidationError(_("La passerelle de test est refusée sur ce serveur de production."))
+        )
     if errors:
         raise ProvisioningError(errors)
     with transaction.atomic():

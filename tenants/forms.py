@@ -68,6 +68,10 @@ class TownBrandingForm(forms.ModelForm):
             "publisher_email",
             "publisher_siret",
             "publication_director",
+            "payment_gateway",
+            "stripe_account_id",
+            "collector_mode",
+            "pay_in_store_enabled",
         )
         widgets = {
             "primary_color": forms.TextInput(attrs={"type": "color"}),

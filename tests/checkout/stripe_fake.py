@@ -306,6 +306,8 @@ class StripeFake:
         self._responses_to_drop = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Where Stripe would POST its events (url, signing secret, Host header); empty: nobody is told.
+        self.webhook_endpoints: list[tuple[str, str, str | None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -344,6 +346,7 @@ class StripeFake:
             self._requests.clear()
             self._failures.clear()
             self._responses_to_drop = 0
+            self.webhook_endpoints = []
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -483,6 +486,9 @@ class StripeFake:
 
     def _serve(self, handler: _Handler) -> None:
         split = urlsplit(handler.path)
+        if split.path.startswith(("/v3", "/_browser/")):
+            self._serve_browser(handler, split.path)
+            return
         length = int(handler.headers.get("Content-Length") or 0)
         raw_body = handler.rfile.read(length).decode("utf-8") if length else ""
         pairs = parse_qsl(raw_body if handler.command == "POST" else split.query, keep_blank_values=True)
@@ -654,7 +660,53 @@ class StripeFake:
             event["account"] = scope
         self._state.events.append((scope, event))
         self._store(event, scope)
+        for url, secret, host in self.webhook_endpoints:
+            # Like Stripe: asynchronously, after the API call that caused the event has answered.
+            threading.Thread(
+                target=deliver, args=(url, copy.deepcopy(event), secret), kwargs={"host_header": host}, daemon=True
+            ).start()
         return event
+
+    # -- the resident's browser side: a stand-in for Stripe.js ------------------------------------
+
+    def _serve_browser(self, handler: _Handler, path: str) -> None:
+        """Serves a minimal Stripe.js (GET /v3/) and the card form it posts to (POST /_browser/confirm).
+
+        The page under test loads this script instead of js.stripe.com (setting STRIPE_JS_URL); the
+        "card" is chosen among Stripe's test payment methods, and confirming redirects to the
+        return URL with the parameters Stripe adds, as after a real 3-D Secure redirect.
+        """
+        if handler.command == "GET" and path.startswith("/v3"):
+            body = _STRIPE_JS.replace("__FAKE_URL__", self.url).encode("utf-8")
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/javascript; charset=utf-8")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = dict(parse_qsl(handler.rfile.read(length).decode("utf-8") if length else ""))
+        client_secret, return_url = form.get("client_secret", ""), form.get("return_url", "")
+        intent_id = client_secret.split("_secret_")[0]
+        status = "failed"
+        with self._lock:
+            found = self._state.objects.get(intent_id)
+            if found is not None and found[1].get("client_secret") == client_secret:
+                scope, intent = found
+                try:
+                    self._confirm(intent, scope, form.get("payment_method") or "pm_card_visa")
+                    status = "succeeded" if intent["status"] == "succeeded" else "failed"
+                except StripeApiError:
+                    status = "failed"
+        separator = "&" if "?" in return_url else "?"
+        handler.send_response(303)
+        handler.send_header(
+            "Location",
+            f"{return_url}{separator}payment_intent={intent_id}&payment_intent_client_secret={client_secret}"
+            f"&redirect_status={status}",
+        )
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
 
     def _balance_object(self, scope: str) -> dict[str, Any]:
         balance = self._balance(scope)
@@ -1064,3 +1116,39 @@ def _metadata(params: dict[str, Any]) -> dict[str, str]:
             )
     # An empty value unsets the key at Stripe.
     return {key: value for key, value in metadata.items() if value != ""}
+
+
+# What the checkout page needs of Stripe.js: Stripe(key), elements({clientSecret}), create("payment")
+# .mount(selector) and confirmPayment({elements, confirmParams: {return_url}}). The "payment element" is a
+# labelled choice of Stripe test cards; confirming posts a form (a navigation, no CORS) to the fake.
+_STRIPE_JS = """
+(function () {
+  window.Stripe = function (publishableKey, options) {
+    var clientSecret = null, select = null;
+    return {
+      elements: function (opts) {
+        clientSecret = opts.clientSecret;
+        return { create: function () { return { mount: function (selector) {
+          var host = document.querySelector(selector);
+          host.innerHTML = '<label for="fake-stripe-card">Carte de test (Stripe)</label>' +
+            '<select id="fake-stripe-card"><option value="pm_card_visa">Visa 4242 4242 4242 4242 (acceptée)</option>' +
+            '<option value="pm_card_chargeDeclined">Visa 4000 0000 0000 0002 (refusée)</option></select>';
+          select = host.querySelector("select");
+        } }; } };
+      },
+      confirmPayment: function (args) {
+        var form = document.createElement("form");
+        form.method = "post"; form.action = "__FAKE_URL__/_browser/confirm";
+        var fields = { client_secret: clientSecret, return_url: args.confirmParams.return_url,
+                       payment_method: select ? select.value : "pm_card_visa" };
+        Object.keys(fields).forEach(function (name) {
+          var input = document.createElement("input"); input.type = "hidden"; input.name = name;
+          input.value = fields[name]; form.appendChild(input);
+        });
+        document.body.appendChild(form); form.submit();
+        return new Promise(function () {});
+      }
+    };
+  };
+})();
+"""

@@ -96,6 +96,8 @@ def test_console_edits_branding_and_refuses_low_contrast(operator_client, town_a
         "publisher_email": "",
         "publisher_siret": "",
         "publication_director": "",
+        "payment_gateway": "test",
+        "collector_mode": "regie",
     }
     assert operator_client.post("/console/villes/ville-a/", data).status_code == 302
     town_a.refresh_from_db()
@@ -187,6 +189,8 @@ def _branding_data(**extra: object) -> dict[str, object]:
         "publisher_email": "",
         "publisher_siret": "",
         "publication_director": "",
+        "payment_gateway": "test",
+        "collector_mode": "regie",
         **extra,
     }
 
