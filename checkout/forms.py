@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -136,3 +137,25 @@ class PickupCodeForm(forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label=gettext_lazy("Montant à rembourser (en euros)"), max_length=12, help_text=gettext_lazy("Exemple : 12,50")
+    )
+    reason = forms.CharField(label=gettext_lazy("Motif"), max_length=200)
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        raw = (data.get("amount") or "").replace("€", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            self.add_error("amount", _("Indiquez un montant en euros, par exemple 12,50."))
+            return data
+        if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            self.add_error("amount", _("Indiquez un montant positif, au centime près."))
+            return data
+        data["amount_cents"] = int(amount * 100)
+        return data

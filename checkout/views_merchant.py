@@ -14,9 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+import uuid
+
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import TOWN_STAFF_ROLES, Role
 from checkout import actions, queries
-from checkout.forms import PickupCodeForm, RefuseLineForm
+from checkout.forms import PickupCodeForm, RefundForm, RefuseLineForm
+from checkout.payments import refund_merchant_order
 
 
 def _actor(request: HttpRequest) -> actions.Actor:
@@ -43,6 +48,9 @@ def order_detail(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
             "order": merchant_order.order,
             "code_form": PickupCodeForm(),
             "refuse_form": RefuseLineForm(),
+            "refund_form": RefundForm(initial={"request_key": uuid.uuid4().hex})
+            if request.user.role in TOWN_STAFF_ROLES
+            else None,
         },
     )
 
@@ -109,4 +117,32 @@ def hand_over(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
                 messages.error(request, message)
     else:
         messages.error(request, _("Saisissez le code de retrait."))
+    return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)
+
+
+@login_required
+@require_POST
+def refund(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    """Town staff refund (part of) one merchant's share; the form's key makes a double submit refund once."""
+    if request.user.role not in TOWN_STAFF_ROLES:
+        raise PermissionDenied
+    merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            refund_merchant_order(
+                merchant_order_id=merchant_order.pk,
+                amount_cents=form.cleaned_data["amount_cents"],
+                reason=form.cleaned_data["reason"],
+                request_key=form.cleaned_data["request_key"],
+                actor=_actor(request),
+            )
+            messages.success(request, _("Remboursement effectué ; le client est prévenu."))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
     return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)

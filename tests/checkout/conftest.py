@@ -67,8 +67,8 @@ def stripe_town(town_a: Town, settings: object, stripe_fake: object) -> Town:  #
     settings.STRIPE_PUBLISHABLE_KEY = FAKE_PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = FAKE_WEBHOOK_SECRET
     settings.STRIPE_API_BASE = stripe_fake.url
-    Town.objects.filter(pk=town_a.pk).update(payment_gateway="stripe", stripe_account_id=TOWN_ACCOUNT)
-    town_a.refresh_from_db()
+    town_a.payment_gateway, town_a.stripe_account_id = "stripe", TOWN_ACCOUNT
+    town_a.save()  # save(), not update(): it invalidates the cached host → town lookup
     return town_a
 
 

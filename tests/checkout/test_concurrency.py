@@ -34,8 +34,8 @@ def paying_town(committed_town, settings, stripe_fake):
     settings.STRIPE_PUBLISHABLE_KEY = FAKE_PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = FAKE_WEBHOOK_SECRET
     settings.STRIPE_API_BASE = stripe_fake.url
-    Town.objects.filter(pk=committed_town.pk).update(payment_gateway="stripe", stripe_account_id=ACCOUNT)
-    committed_town.refresh_from_db()
+    committed_town.payment_gateway, committed_town.stripe_account_id = "stripe", ACCOUNT
+    committed_town.save()
     return committed_town
 
 

@@ -372,3 +372,43 @@ def test_pickup_window_must_be_one_the_shop_offers(town_a, shops):
             fulfilments={merchant_id: FulfilmentChoice(kind="collect", pickup_window_key="2026-11-28_0000_2359")},
         )
         assert order.merchant_orders.get().pickup_starts_at.isoformat() == "2026-11-27T23:00:00+00:00"
+
+
+def test_a_town_agent_refunds_part_of_a_share_once_even_if_the_form_is_sent_twice(
+    client_a, stripe_town, shops, stripe_fake
+):
+    from accounts.models import Role, User
+
+    with stripe_town:
+        order = order_from(basket_with([(shops["grocer"]["variants"][0], 2)]))
+        payment = start_payment(order=order)
+    post_webhook(paid_event(stripe_fake, payment.intent_id))
+    with stripe_town:
+        merchant_order = order.merchant_orders.get()
+        agent = User.objects.create_user(
+            email="agent@ville-a.fr", password="mot-de-passe-solide-42", role=Role.TOWN_AGENT
+        )
+        client_a.force_login(agent)
+    url = f"/gestion/mes-commandes/{merchant_order.pk}/rembourser/"
+    form = {"amount": "8,90", "reason": "Pot cassé", "request_key": "cle-unique-1"}
+
+    client_a.post(url, form)
+    client_a.post(url, form)
+    too_much = client_a.post(url, {**form, "amount": "9,00", "request_key": "cle-unique-2"}, follow=True)
+
+    assert "dépasse" in too_much.content.decode(), [str(m) for m in too_much.context["messages"]]
+    with stripe_town:
+        order.refresh_from_db()
+        assert order.refunded_cents == 890
+    assert len([r for r in stripe_fake.requests if r.path == "/v1/refunds"]) == 1
+
+
+def test_a_merchant_cannot_use_the_refund_form(client_a, town_a, shops):
+    with town_a:
+        order = order_from(basket_with([(shops["bakery"]["variants"][0], 1)]))
+        client_a.force_login(merchant_user(shops["bakery"]["merchant"], "boulanger2@exemple.fr"))
+    merchant_order_id = order.merchant_orders.get().pk
+    response = client_a.post(
+        f"/gestion/mes-commandes/{merchant_order_id}/rembourser/", {"amount": "1", "reason": "x", "request_key": "k"}
+    )
+    assert response.status_code == 403
