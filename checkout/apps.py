@@ -11,8 +11,6 @@ class CheckoutConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        import checkout.order_tasks  # noqa: F401  (registers the periodic task)
-
         user_logged_in.connect(merge_basket_at_login, dispatch_uid="checkout-merge-basket")
 
 

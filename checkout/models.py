@@ -331,3 +331,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} / {self.channel}"
+
+    def get_kind_label(self) -> str:
+        """French label of the event ("line_refused:12,13" → "Article refusé")."""
+        from django.utils.translation import gettext as _
+
+        labels = {
+            "order_paid": _("Nouvelle commande payée"),
+            "order_placed": _("Nouvelle commande (paiement en boutique)"),
+            "line_refused": _("Article refusé"),
+            "order_refunded": _("Remboursement"),
+            "order_ready": _("Commande prête"),
+            "order_cancelled": _("Commande annulée"),
+        }
+        return labels.get(self.kind.split(":", 1)[0], self.kind)

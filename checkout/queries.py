@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import Role, User
 from catalog.queries import merchants_for
-from checkout.models import MerchantOrder, MerchantOrderStatus, Order, OrderLine
+from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, NotificationChannel, Order, OrderLine
 
 SESSION_ORDERS_KEY = "checkout_orders"
 
@@ -122,3 +122,14 @@ def get_order_line_for(user: User, line_id: int) -> OrderLine:
     if line is None:
         raise Http404(line_id)
     return line
+
+
+def in_app_notices_for(user: User) -> QuerySet[Notification]:
+    """The in-app notices of the user's merchants (new orders, cancellations), newest first."""
+    return (
+        Notification.objects.filter(
+            channel=NotificationChannel.IN_APP, merchant_order__merchant__in=merchants_for(user)
+        )
+        .select_related("order", "merchant_order")
+        .order_by("-created_at", "-pk")
+    )

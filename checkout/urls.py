@@ -14,6 +14,7 @@ merchant_patterns = (
         path("<int:merchant_order_id>/prete/", views_merchant.ready, name="ready"),
         path("<int:merchant_order_id>/remise/", views_merchant.hand_over, name="hand_over"),
         path("<int:merchant_order_id>/rembourser/", views_merchant.refund, name="refund"),
+        path("<int:merchant_order_id>/ticket.pdf", views_merchant.ticket, name="ticket"),
         path("articles/<int:line_id>/refuser/", views_merchant.refuse_line, name="refuse_line"),
     ],
     "merchant_orders",

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-import uuid
-
-from django.core.exceptions import PermissionDenied
 
 from accounts.models import TOWN_STAFF_ROLES, Role
 from checkout import actions, queries
@@ -34,7 +31,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     zone = ZoneInfo(request.tenant.time_zone)
     local_midnight = dt.datetime.combine(timezone.now().astimezone(zone).date(), dt.time(0), tzinfo=zone)
     merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=local_midnight))
-    return render(request, "checkout/merchant/order_list.html", {"merchant_orders": merchant_orders})
+    notices = list(queries.in_app_notices_for(request.user)[:10])
+    return render(
+        request, "checkout/merchant/order_list.html", {"merchant_orders": merchant_orders, "notices": notices}
+    )
 
 
 @login_required
@@ -146,3 +146,14 @@ def refund(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
             for message in errors:
                 messages.error(request, message)
     return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)
+
+
+@login_required
+def ticket(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+    """The printable order ticket (PDF), for shops that work on paper."""
+    from checkout.tickets import render_ticket_pdf
+
+    merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    response = HttpResponse(render_ticket_pdf(merchant_order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="commande-{merchant_order.order.number}.pdf"'
+    return response

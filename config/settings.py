@@ -173,6 +173,7 @@ CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULER = "config.beat.TownScheduler"
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {"task": "checkout.expire_unpaid_orders", "schedule": 60.0},
+    "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -192,6 +193,13 @@ CHECKOUT_DELIVERY_PROVIDER = "logistics.delivery.provider"
 CHECKOUT_DELIVERY_UNAVAILABLE = "logistics.delivery.DeliveryUnavailable"
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
+# SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".
+SMS_BACKEND = env.str("SMS_BACKEND", default="checkout.sms.backends.console.SmsBackend")
+SMS_API_URL = env.str("SMS_API_URL", default="https://api.brevo.com/v3/transactionalSMS/send")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SENDER = env.str("SMS_SENDER", default="Comptoir")
+SMS_API_TIMEOUT = env.float("SMS_API_TIMEOUT", default=10.0)
+BAN_TIMEOUT_SECONDS = env.float("BAN_TIMEOUT_SECONDS", default=3.0)
 # Orders are accounting documents: kept (anonymised after account deletion) for ten years.
 ORDER_RETENTION_YEARS = 10
 
@@ -319,6 +327,8 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# A hung SMTP server must not hold a worker (the notification row is locked while sending).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Comptoir <ne-pas-repondre@{PLATFORM_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

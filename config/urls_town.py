@@ -12,6 +12,7 @@ urlpatterns = [
     path("gestion/mes-commandes/", include("checkout.urls_merchant")),
     path("gestion/commandes/", include(("checkout.urls_staff", "checkout_staff"))),
     path("", include("logistics.urls")),
+    path("", include("settlement.urls")),
     path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),

@@ -15,10 +15,16 @@ def test_a_town_on_stripe_in_regie_needs_its_connected_account(town_a):
     with pytest.raises(ProvisioningError):
         update_branding(town=town_a, payment_gateway="stripe", stripe_account_id="compte-42")
 
-    update_branding(town=town_a, payment_gateway="stripe", stripe_account_id="acct_1Calais42", pay_in_store_enabled=True)
+    update_branding(
+        town=town_a, payment_gateway="stripe", stripe_account_id="acct_1Calais42", pay_in_store_enabled=True
+    )
 
     town = Town.objects.get(pk=town_a.pk)
-    assert (town.payment_gateway, town.stripe_account_id, town.pay_in_store_enabled) == ("stripe", "acct_1Calais42", True)
+    assert (town.payment_gateway, town.stripe_account_id, town.pay_in_store_enabled) == (
+        "stripe",
+        "acct_1Calais42",
+        True,
+    )
 
 
 def test_production_settings_refuse_the_test_gateway(town_a, settings):

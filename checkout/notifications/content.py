@@ -1,0 +1,314 @@
+"""What a notification says: e-mails (HTML + text) and SMS texts, rendered from an order's snapshot.
+
+Everything shown comes from the order rows (lines snapshot title, price and VAT), never from the
+live catalogue, so a message sent late still tells what was bought. Rendering happens in the town
+whose schema is active (``connection.tenant``): its name, logo and colour brand the e-mail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from email.utils import formataddr, parseaddr
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from catalog.formatting import format_price, format_vat_rate
+from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
+from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
+from checkout.sms import fit_single_sms
+from checkout.tokens import status_path
+from tenants.actions import town_url
+from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
+
+_UNIT_SUFFIX = {"kg": "kg", "litre": "l"}
+# Order-wide events: with a merchant order attached, the notification is that merchant's copy.
+MERCHANT_EVENT_KINDS = frozenset({"order_paid", "order_placed", "order_cancelled"})
+
+
+@dataclass(frozen=True)
+class LineView:
+    title: str
+    quantity: str  # "3" for pieces, "0,35 kg" for weighed goods
+    unit_price: str  # "2,50 €" or "24,90 €/kg"
+    total: str
+    total_cents: int
+    is_perishable: bool
+    is_refused: bool
+
+
+@dataclass(frozen=True)
+class MerchantOrderView:
+    merchant_order: MerchantOrder
+    merchant_name: str
+    fulfilment: str
+    is_delivery: bool
+    pickup_window: str
+    pickup_short: str  # "27/11 13:30-14:30", for SMS
+    shop_address: str
+    shop_phone: str
+    pickup_code: str
+    items_total: str
+    lines: list[LineView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VatView:
+    rate: str
+    net: str
+    vat: str
+    gross: str
+
+
+def current_town() -> Town | None:
+    tenant = getattr(connection, "tenant", None)
+    return tenant if isinstance(tenant, Town) else None
+
+
+def format_quantity(quantity: Decimal, unit: str) -> str:
+    """3 (pieces), 0,35 kg, 1,5 l — French decimal comma, no trailing zeros."""
+    text = f"{quantity.normalize():f}".replace(".", ",")
+    suffix = _UNIT_SUFFIX.get(unit)
+    return f"{text} {suffix}" if suffix else text
+
+
+def line_view(line: OrderLine) -> LineView:
+    suffix = _UNIT_SUFFIX.get(line.unit)
+    title = f"{line.product_title} — {line.variant_name}" if line.variant_name else line.product_title
+    return LineView(
+        title=title,
+        quantity=format_quantity(line.quantity, line.unit),
+        unit_price=format_price(line.unit_price_cents) + (f"/{suffix}" if suffix else ""),
+        total=format_price(line.total_cents),
+        total_cents=line.total_cents,
+        is_perishable=line.is_perishable,
+        is_refused=line.is_refused,
+    )
+
+
+def _local(moment: datetime, town: Town | None) -> datetime:
+    zone = ZoneInfo(town.time_zone) if town and town.time_zone else timezone.get_current_timezone()
+    return timezone.localtime(moment, zone)
+
+
+def pickup_window(merchant_order: MerchantOrder, town: Town | None) -> str:
+    """« jeudi 12 juin 2025, de 14:00 à 15:00 » in the town's time zone; "" when no window is set."""
+    if not merchant_order.pickup_starts_at:
+        return ""
+    start = _local(merchant_order.pickup_starts_at, town)
+    day = formats.date_format(start, "l j F Y")
+    if not merchant_order.pickup_ends_at:
+        return _("%(day)s, à partir de %(start)s") % {"day": day, "start": f"{start:%H:%M}"}
+    end = _local(merchant_order.pickup_ends_at, town)
+    return _("%(day)s, de %(start)s à %(end)s") % {"day": day, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+
+
+def pickup_short(merchant_order: MerchantOrder, town: Town | None) -> str:
+    if not merchant_order.pickup_starts_at:
+        return ""
+    start = _local(merchant_order.pickup_starts_at, town)
+    end = _local(merchant_order.pickup_ends_at, town) if merchant_order.pickup_ends_at else None
+    return f"{start:%d/%m %H:%M}" + (f"-{end:%H:%M}" if end else "")
+
+
+def merchant_order_view(merchant_order: MerchantOrder, town: Town | None) -> MerchantOrderView:
+    merchant = merchant_order.merchant
+    address = ", ".join(
+        part for part in (merchant.address_line, f"{merchant.postcode} {merchant.city}".strip()) if part
+    )
+    return MerchantOrderView(
+        merchant_order=merchant_order,
+        merchant_name=merchant_order.merchant_name,
+        fulfilment=merchant_order.get_fulfilment_display(),
+        is_delivery=merchant_order.fulfilment == Fulfilment.DELIVERY,
+        pickup_window=pickup_window(merchant_order, town),
+        pickup_short=pickup_short(merchant_order, town),
+        shop_address=address,
+        shop_phone=merchant.phone,
+        pickup_code=merchant_order.pickup_code,
+        items_total=format_price(merchant_order.items_total_cents),
+        lines=[line_view(line) for line in merchant_order.lines.all()],
+    )
+
+
+def vat_lines(order: Order, merchant_orders: list[MerchantOrder]) -> list[VatView]:
+    """VAT per rate over the lines sold and the delivery fee (at the standard rate)."""
+    # Refused lines are no longer sold (and were taken off the order's totals): out of the VAT too.
+    amounts = [
+        (line.vat_rate, line.total_cents) for mo in merchant_orders for line in mo.lines.all() if not line.is_refused
+    ]
+    if order.delivery_fee_cents:
+        amounts.append((DELIVERY_VAT_RATE, order.delivery_fee_cents))
+    return [
+        VatView(
+            rate=format_vat_rate(vat.rate),
+            net=format_price(vat.net_cents),
+            vat=format_price(vat.vat_cents),
+            gross=format_price(vat.gross_cents),
+        )
+        for vat in vat_breakdown(amounts)
+    ]
+
+
+def status_url(order: Order, town: Town | None) -> str:
+    base = town_url(town).rstrip("/") if town else ""
+    return base + status_path(order)
+
+
+def _branding(town: Town | None) -> dict[str, object]:
+    logo_url = ""
+    if town and town.logo:
+        logo_url = town.logo.url
+        if logo_url.startswith("/"):
+            logo_url = town_url(town).rstrip("/") + logo_url
+    return {
+        "town": town,
+        "town_name": town.name if town else "Comptoir",
+        "town_home": town_url(town) if town else "",
+        "logo_url": logo_url,
+        "primary_color": (town.primary_color if town else "") or DEFAULT_PRIMARY_COLOUR,
+    }
+
+
+def refused_line_ids(kind: str) -> list[int] | None:
+    """Line ids encoded in a ``line_refused:<id>,<id>`` kind; None when the kind names them all."""
+    _, _sep, suffix = kind.partition(":")
+    if not suffix or not all(part.isdigit() for part in suffix.split(",")):
+        return None
+    return [int(part) for part in suffix.split(",")]
+
+
+def base_kind(kind: str) -> str:
+    return kind.partition(":")[0]
+
+
+def notification_context(notification: Notification) -> dict[str, object]:
+    """Everything the templates of one notification need, in the town's language (French)."""
+    town = current_town()
+    order = notification.order
+    if notification.merchant_order_id:
+        merchant_orders = [notification.merchant_order]
+    else:
+        merchant_orders = list(order.merchant_orders.select_related("merchant").prefetch_related("lines"))
+    views = [merchant_order_view(mo, town) for mo in merchant_orders]
+    kind = base_kind(notification.kind)
+    context: dict[str, object] = {
+        **_branding(town),
+        "notification": notification,
+        "kind": kind,
+        "order": order,
+        "number": order.number,
+        "first_name": order.first_name,
+        "is_pay_in_store": order.payment_method == PaymentMethod.IN_STORE,
+        "merchant_orders": views,
+        "merchant_order": views[0] if notification.merchant_order_id and views else None,
+        "delivery_fee": format_price(order.delivery_fee_cents) if order.delivery_fee_cents else "",
+        "total": format_price(order.total_cents),
+        "refunded_total": format_price(order.refunded_cents),
+        "status_url": status_url(order, town),
+        "delivery_address": ", ".join(
+            part
+            for part in (order.delivery_address_label, f"{order.delivery_postcode} {order.delivery_city}".strip())
+            if part
+        ),
+        "delivery_date": formats.date_format(order.delivery_date, "l j F Y") if order.delivery_date else "",
+    }
+    if kind in ("order_paid", "order_placed"):
+        context["vat_lines"] = vat_lines(order, merchant_orders)
+        context["perishable_titles"] = [
+            line.title for view in views for line in view.lines if line.is_perishable and not line.is_refused
+        ]
+    if kind == "line_refused" and views:
+        wanted = refused_line_ids(notification.kind)
+        refused = [
+            line_view(line)
+            for line in notification.merchant_order.lines.all()
+            if (line.pk in wanted if wanted is not None else line.is_refused)
+        ]
+        context["refused_lines"] = refused
+        context["refused_total"] = format_price(sum(line.total_cents for line in refused))
+    if kind == "order_refunded":
+        # The amount the event was about (in its kind), not whatever was refunded since.
+        suffix = notification.kind.partition(":")[2]
+        if suffix.isdigit():
+            amount = int(suffix)
+        else:
+            amount = (
+                notification.merchant_order.refunded_cents if notification.merchant_order_id else order.refunded_cents
+            )
+        context["refunded_amount"] = format_price(amount)
+    return context
+
+
+def is_for_merchant(notification: Notification) -> bool:
+    """Order-wide events tied to one merchant's part go to that merchant; all else to the resident."""
+    return bool(notification.merchant_order_id) and base_kind(notification.kind) in MERCHANT_EVENT_KINDS
+
+
+def _email_template_and_subject(notification: Notification, context: dict[str, object]) -> tuple[str, str]:
+    kind = base_kind(notification.kind)
+    number = context["number"]
+    view = context["merchant_order"]
+    shop = view.merchant_name if isinstance(view, MerchantOrderView) else ""
+    if is_for_merchant(notification):
+        if kind == "order_cancelled":
+            return "merchant_order_cancelled", _("Commande n° %(number)s annulée") % {"number": number}
+        return "merchant_new_order", _("Nouvelle commande n° %(number)s à accepter") % {"number": number}
+    subjects = {
+        "order_paid": _("%(town)s : confirmation de votre commande n° %(number)s"),
+        "order_placed": _("%(town)s : votre commande n° %(number)s, à payer en boutique"),
+        "line_refused": _("Commande n° %(number)s : article indisponible chez %(shop)s"),
+        "order_refunded": _("Commande n° %(number)s : remboursement de %(amount)s"),
+        "order_ready": _("Commande n° %(number)s prête chez %(shop)s"),
+        "order_cancelled": _("Commande n° %(number)s annulée"),
+    }
+    template = "resident_receipt" if kind in ("order_paid", "order_placed") else kind
+    subject = subjects[kind] % {
+        "town": context["town_name"],
+        "number": number,
+        "shop": shop,
+        "amount": context.get("refunded_amount", ""),
+    }
+    return template, subject
+
+
+def build_email(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail of a notification: a text body, an HTML alternative, the town as sender name."""
+    with translation.override("fr"):
+        context = notification_context(notification)
+        template, subject = _email_template_and_subject(notification, context)
+        text = render_to_string(f"checkout/emails/{template}.txt", context)
+        html = render_to_string(f"checkout/emails/{template}.html", {**context, "subject": subject})
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    town = context["town"]
+    message = EmailMultiAlternatives(
+        subject=re.sub(r"[\r\n]+", " ", subject),  # a shop name must never fold a header
+        body=text,
+        from_email=formataddr((str(context["town_name"]), address)) if address else None,
+        to=[notification.recipient],
+        reply_to=[town.publisher_email] if isinstance(town, Town) and town.publisher_email else None,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def build_sms_text(notification: Notification) -> str:
+    """One GSM-7 SMS (≤ 160 septets) for a notification."""
+    with translation.override("fr"):
+        context = notification_context(notification)
+        context["items_count"] = sum(len(view.lines) for view in context["merchant_orders"])  # type: ignore[attr-defined]
+        view = context["merchant_order"]
+        context["amount"] = view.items_total if isinstance(view, MerchantOrderView) else context["total"]
+        template = (
+            "merchant_new_order" if base_kind(notification.kind) in ("order_paid", "order_placed") else "order_ready"
+        )
+        text = render_to_string(f"checkout/sms/{template}.txt", context)
+    return fit_single_sms(text)

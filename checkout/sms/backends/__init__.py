@@ -1,0 +1,1 @@
+"""SMS backends: each has ``send(*, to, text) -> message id`` and raises ``SmsError``."""

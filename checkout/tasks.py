@@ -1,0 +1,48 @@
+"""Background work of checkout, run in the town that queued it: sending notifications.
+
+Beat entry (settings.CELERY_BEAT_SCHEDULE, run per town by tenant-schemas-celery's scheduler):
+``"checkout-send-pending-notifications": {"task": "checkout.send_pending_notifications",
+"schedule": 60.0}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from tenants.tasks import TownTask
+
+
+@shared_task(name="checkout.send_notification", base=TownTask, bind=True, acks_late=True)
+def send_notification_task(self: Any, notification_id: int) -> str:
+    """Send one notification; on failure retry with exponential backoff until it is marked failed."""
+    from checkout.notifications import deliver_notification
+
+    outcome = deliver_notification(notification_id=notification_id)
+    # Eager mode (no broker: development, tests) cannot wait; the attempts follow one another at
+    # once, and still stop at MAX_ATTEMPTS because the count lives in the database row.
+    while outcome.retry_in is not None and self.request.is_eager:
+        outcome = deliver_notification(notification_id=notification_id)
+    if outcome.retry_in is not None:
+        # The attempt count is in the row, not in Celery's retries: a resend starts again at zero.
+        raise self.retry(countdown=outcome.retry_in, max_retries=None)
+    return outcome.status
+
+
+@shared_task(name="checkout.send_pending_notifications", base=TownTask)
+def send_pending_notifications_task() -> int:
+    """Hand over the notifications left pending (broker down when queued, worker lost mid-retries)."""
+    from checkout.notifications import hand_over_to_workers, notification_ids_to_sweep
+
+    notification_ids = notification_ids_to_sweep()
+    hand_over_to_workers(notification_ids)
+    return len(notification_ids)
+
+
+@shared_task(name="checkout.expire_unpaid_orders", base=TownTask)
+def expire_unpaid_orders_task() -> int:
+    """Releases stock and delivery capacity of orders left unpaid past the timeout."""
+    from checkout.actions import expire_unpaid_orders
+
+    return expire_unpaid_orders()

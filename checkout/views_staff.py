@@ -1,0 +1,83 @@
+"""The town's order desk: orders waiting for a merchant, notifications that could not be sent.
+
+Town admins and agents only (``checkout.queries_staff``); anonymous visitors go to the login page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.formatting import format_price
+from checkout import queries_staff
+from checkout.notifications import resend_notification as resend
+from checkout.notifications.content import base_kind
+
+View = Callable[..., HttpResponse]
+
+KIND_LABELS = {
+    "order_paid": gettext_lazy("Commande payée"),
+    "order_placed": gettext_lazy("Commande à payer en boutique"),
+    "line_refused": gettext_lazy("Article refusé"),
+    "order_refunded": gettext_lazy("Remboursement"),
+    "order_ready": gettext_lazy("Commande prête"),
+    "order_cancelled": gettext_lazy("Commande annulée"),
+}
+
+
+def order_desk_view(view: View) -> View:
+    """Anonymous → login page; signed in but not town staff → 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        queries_staff.require_order_desk(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@order_desk_view
+def awaiting_acceptance(request: HttpRequest) -> HttpResponse:
+    merchant_orders = list(queries_staff.merchant_orders_awaiting_acceptance(request.user))
+    now = timezone.now()
+    for merchant_order in merchant_orders:
+        merchant_order.waiting_minutes = int((now - merchant_order.waiting_since).total_seconds() // 60)
+        merchant_order.amount = format_price(merchant_order.items_total_cents)
+        merchant_order.tel_href = "tel:" + re.sub(r"[^\d+]", "", merchant_order.merchant.phone)
+    context = {"merchant_orders": merchant_orders, "desk_tab": "awaiting"}
+    return render(request, "checkout/staff/awaiting_acceptance.html", context)
+
+
+@require_GET
+@order_desk_view
+def failed_notifications(request: HttpRequest) -> HttpResponse:
+    notifications = list(queries_staff.failed_notifications(request.user))
+    for notification in notifications:
+        notification.kind_label = KIND_LABELS.get(base_kind(notification.kind), notification.kind)
+    context = {"notifications": notifications, "desk_tab": "failed"}
+    return render(request, "checkout/staff/failed_notifications.html", context)
+
+
+@require_POST
+@order_desk_view
+def resend_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = queries_staff.get_notification_for(request.user, notification_id)
+    if resend(notification=notification):
+        messages.success(request, _("La notification a été remise en file d'envoi."))
+    else:
+        messages.info(request, _("Cette notification n'est plus en échec : rien à renvoyer."))
+    return redirect("checkout_staff:failed_notifications")

@@ -1,0 +1,16 @@
+"""URLs of the logistics app on a town's site: address suggestions and the zone editor."""
+
+from django.urls import path
+
+from logistics import views, views_backoffice
+
+app_name = "logistics"
+
+urlpatterns = [
+    path("livraison/adresses/", views.address_suggestions, name="address_suggestions"),
+    path("gestion/livraison/", views_backoffice.zone_list, name="zone_list"),
+    path("gestion/livraison/zones/nouvelle/", views_backoffice.zone_create, name="zone_create"),
+    path("gestion/livraison/zones/<int:zone_id>/", views_backoffice.zone_edit, name="zone_edit"),
+    path("gestion/livraison/zones/<int:zone_id>/activation/", views_backoffice.zone_active, name="zone_active"),
+    path("gestion/livraison/zones/<int:zone_id>/supprimer/", views_backoffice.zone_delete, name="zone_delete"),
+]
