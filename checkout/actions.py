@@ -264,6 +264,8 @@ def _delivery_fields(address: Any, offer: Any) -> dict[str, Any]:
         "delivery_vehicle": offer.vehicle,
         "delivery_date": offer.delivery_date,
         "delivery_fee_cents": offer.fee_cents,
+        # Items are added afterwards; the total must add up at every write (CHECK constraint).
+        "total_cents": offer.fee_cents,
     }
 
 

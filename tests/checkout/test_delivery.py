@@ -1,0 +1,143 @@
+"""Same-day delivery at checkout: zone by address, one fee per delivery, capacity that holds under load."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from catalog.models import Variant
+from checkout.actions import FulfilmentChoice, expire_unpaid_orders
+from checkout.models import Fulfilment, Order
+from logistics.models import DeliveryDay
+from tests.checkout.conftest import basket_with, make_shop, order_from
+from tests.conftest import run_concurrently
+from tests.logistics.factories import CargoBikeZoneFactory, CarZoneFactory, LocalAddressFactory
+
+# A Friday morning in Calais, before the 12:00 cut-off.
+FRIDAY_MORNING = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)
+
+
+def deliver_all(basket) -> dict[int, FulfilmentChoice]:
+    merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+    return {merchant_id: FulfilmentChoice(kind=Fulfilment.DELIVERY) for merchant_id in merchant_ids}
+
+
+@pytest.fixture
+def zones(town_a):
+    with town_a:
+        CargoBikeZoneFactory()
+        CarZoneFactory()
+        LocalAddressFactory()  # 12 Rue Royale, in the centre
+        LocalAddressFactory(
+            housenumber="3",
+            street="Rue de l'Église",
+            city="Guînes",
+            insee_code="62397",
+            postcode="62340",
+            latitude=50.8689,
+            longitude=1.8706,
+        )
+        LocalAddressFactory(
+            housenumber="8",
+            street="Rue du Temple",
+            city="Coquelles",
+            insee_code="62239",
+            postcode="62231",
+            latitude=50.9299,
+            longitude=1.8006,
+        )
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_two_merchants_delivered_together_pay_one_fee(town_a, shops, zones):
+    eclair, honey = shops["bakery"]["variants"][0], shops["grocer"]["variants"][0]
+    with town_a:
+        bakery = shops["bakery"]["merchant"]
+        bakery.delivery_eligible = True
+        bakery.save()
+        basket = basket_with([(eclair, 4), (honey, 1)])
+
+        order = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+
+        assert order.delivery_fee_cents == 350  # the cargo-bike centre zone, once for both shops
+        assert order.total_cents == 4 * 250 + 890 + 350
+        assert (order.delivery_zone_name, order.delivery_vehicle, order.delivery_date) == (
+            "Centre-ville (vélo cargo)",
+            "cargo_bike",
+            dt.date(2026, 11, 27),
+        )
+        assert order.delivery_insee_code == "62193"
+        assert DeliveryDay.objects.get(zone_id=order.delivery_zone_id, date=order.delivery_date).booked == 1
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_the_wider_area_is_served_by_car_by_insee_code(town_a, shops, zones):
+    honey, jam = shops["grocer"]["variants"]
+    with town_a:
+        basket = basket_with([(honey, 2), (jam, 2)])
+        order = order_from(basket, fulfilments=deliver_all(basket), address_text="8 Rue du Temple 62231 Coquelles")
+        assert (order.delivery_vehicle, order.delivery_fee_cents) == ("car", 600)
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+@pytest.mark.parametrize(
+    ("address", "items", "message"),
+    [
+        ("3 Rue de l'Église 62340 Guînes", 2, "hors"),
+        ("12 Rue Royale 62100 Calais", 1, "au moins 15,00"),
+        ("99 avenue de Nulle Part", 2, "introuvable"),
+    ],
+)
+def test_delivery_refusals_leave_stock_capacity_and_basket_untouched(town_a, shops, zones, address, items, message):
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        if items == 1:
+            honey.product.price_cents = 500  # below the 15 € minimum of the centre
+            honey.product.save()
+        basket = basket_with([(honey, items)])
+        with pytest.raises(ValidationError) as error:
+            order_from(basket, fulfilments=deliver_all(basket), address_text=address)
+        assert message in " ".join(error.value.messages).lower()
+        assert Variant.objects.get(pk=honey.pk).stock == 5
+        assert not DeliveryDay.objects.filter(booked__gt=0).exists()
+        assert basket.lines.count() == 1
+        assert not Order.objects.exists()
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, zones):
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        basket = basket_with([(honey, 2)])
+        order = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+        expire_unpaid_orders(now=order.expires_at + dt.timedelta(seconds=1))
+        assert DeliveryDay.objects.get(zone_id=order.delivery_zone_id).booked == 0
+
+
+def test_capacity_three_with_ten_concurrent_checkouts_sells_exactly_three_deliveries(committed_town):
+    with committed_town:
+        CargoBikeZoneFactory(daily_capacity=3, cutoff_time=dt.time(23, 59))
+        LocalAddressFactory()
+        shop = make_shop("Primeur", products=[("Panier de légumes", 2000, 100)], delivery_eligible=True)
+        baskets = [basket_with([(shop["variants"][0], 1)]) for _ in range(10)]
+
+    def checkout(index: int):
+        from django.db import connection
+
+        connection.set_tenant(committed_town)
+        return order_from(
+            baskets[index], fulfilments=deliver_all(baskets[index]), address_text="12 Rue Royale 62100 Calais"
+        )
+
+    with time_machine.travel(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC), tick=False):
+        results = run_concurrently(10, checkout)
+
+    placed = [r for r in results if isinstance(r, Order)]
+    assert len(placed) == 3, results
+    assert all(isinstance(r, ValidationError) for r in results if not isinstance(r, Order)), results
+    with committed_town:
+        assert DeliveryDay.objects.get().booked == 3
+        assert Variant.objects.get(pk=shop["variants"][0].pk).stock == 97  # refused checkouts took nothing
