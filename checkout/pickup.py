@@ -41,7 +41,11 @@ def pickup_windows(*, merchant: Merchant, now: dt.datetime, time_zone: str) -> l
     """Opening periods of the coming days, minus closures, starting after the preparation time."""
     zone = ZoneInfo(time_zone)
     local_now = now.astimezone(zone)
+    # Rounded up to the quarter hour: "à partir de 13 h", not "12 h 54".
     earliest = now + PREPARATION_TIME
+    earliest = earliest.replace(second=0, microsecond=0) + dt.timedelta(minutes=-earliest.minute % 15)
+    if earliest < now + PREPARATION_TIME:
+        earliest += dt.timedelta(minutes=15)
     periods = list(merchant.opening_periods.all())
     closures = [(c.starts_on, c.ends_on) for c in merchant.closures.all()]
     windows = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
@@ -23,5 +24,9 @@ def order_public_id_from_token(token: str) -> str | None:
 
 
 def status_path(order: Order) -> str:
-    """Path of the status page (prefix the town's host for an absolute link)."""
-    return reverse("checkout:status", kwargs={"token": make_status_token(order)})
+    """Path of the status page (prefix the town's host for an absolute link).
+
+    The town URLconf explicitly: e-mails may be built while the root domain's request (a webhook,
+    with its public URLconf) is being served, when tasks run eagerly.
+    """
+    return reverse("checkout:status", kwargs={"token": make_status_token(order)}, urlconf=settings.ROOT_URLCONF)

@@ -7,7 +7,9 @@ REDIS_URL, tasks run eagerly in-process (settings.CELERY_TASK_ALWAYS_EAGER).
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from celery.signals import task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -15,3 +17,30 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = CeleryApp("comptoir")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# tenant-schemas-celery remembers the schema to restore after a task on the task object, which every
+# thread shares: with eager tasks in a threaded server (no Redis: gunicorn gthread, runserver), one
+# request could restore another's schema and read the wrong town. Keep it on the task's request
+# context instead, which Celery keeps per thread.
+def _switch_schema(sender: Any = None, task: Any = None, kwargs: Any = None, **extra: Any) -> None:
+    from django.db import connection
+    from tenant_schemas_celery.app import switch_schema
+
+    previous = (connection.schema_name, connection.include_public_schema)
+    switch_schema(task, kwargs, **extra)
+    task.request.comptoir_previous_schema = previous
+
+
+def _restore_schema(sender: Any = None, task: Any = None, **extra: Any) -> None:
+    from django.db import connection
+
+    schema_name, include_public = getattr(task.request, "comptoir_previous_schema", ("public", True))
+    if connection.schema_name != schema_name:
+        connection.set_schema(schema_name, include_public=include_public)
+
+
+task_prerun.disconnect(dispatch_uid="tenant_schemas_switch_schema")
+task_postrun.disconnect(dispatch_uid="tenant_schemas_restore_schema")
+task_prerun.connect(_switch_schema, dispatch_uid="comptoir_switch_schema", weak=False)
+task_postrun.connect(_restore_schema, dispatch_uid="comptoir_restore_schema", weak=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -174,6 +175,8 @@ CELERY_BEAT_SCHEDULER = "config.beat.TownScheduler"
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {"task": "checkout.expire_unpaid_orders", "schedule": 60.0},
     "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
+    "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
+    "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
 }
 
 # ---------------------------------------------------------------------------

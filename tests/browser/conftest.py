@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.checkout.stripe_fake import StripeFake
+from tests.checkout.stripe_fixtures import (  # noqa: F401  (session fixture)
+    FAKE_PUBLISHABLE_KEY,
+    FAKE_SECRET_KEY,
+    FAKE_WEBHOOK_SECRET,
+    stripe_fake_server,
+)
 from tests.conftest import database_url_for_subprocess, require_or_skip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +50,11 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) ->
 
 
 @pytest.fixture(scope="session")
-def server_port(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[int]:
+def server_port(
+    django_db_setup: None,
+    django_db_blocker: pytest.FixtureRequest,
+    stripe_fake_server: StripeFake,  # noqa: F811
+) -> Iterator[int]:
     port = _free_port()
     with django_db_blocker.unblock():
         database_url = database_url_for_subprocess()
@@ -54,6 +65,12 @@ def server_port(django_db_setup: None, django_db_blocker: pytest.FixtureRequest)
         # Plain HTTP in the browser: cookies as in local development (no Secure, no __Host-).
         "SECURE_COOKIES": "0",
         "DEBUG": "1",
+        # Towns paying through Stripe talk to the in-process fake, and pages load its Stripe.js stand-in.
+        "STRIPE_SECRET_KEY": FAKE_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": FAKE_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": FAKE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_fake_server.url,
+        "STRIPE_JS_URL": f"{stripe_fake_server.url}/v3/",
     }
     process = subprocess.Popen(
         [
