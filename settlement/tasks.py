@@ -1,0 +1,66 @@
+"""Ledger work run in the town that queued it: postings after checkout's events, releases, checks.
+
+Beat entries (settings.CELERY_BEAT_SCHEDULE, sent to every town by config.beat.TownScheduler)::
+
+    "settlement-release-due-merchant-orders": {
+        "task": "settlement.release_due_merchant_orders", "schedule": 900.0},
+    "settlement-check-ledger": {
+        "task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import connection
+
+from tenants.tasks import TownTask
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="settlement.post_payment_captured", base=TownTask, acks_late=True)
+def post_payment_captured_task(order_id: int) -> int | None:
+    """Posts an order's capture once (a redelivered task is a no-op); returns the entry id if it posted."""
+    from settlement.rules import post_payment_captured
+
+    entry = post_payment_captured(order_id=order_id)
+    return entry.pk if entry else None
+
+
+@shared_task(name="settlement.post_refund", base=TownTask, acks_late=True)
+def post_refund_task(refund_id: int) -> int | None:
+    """Posts a refund once; returns the entry id if it posted."""
+    from settlement.rules import post_refund
+
+    entry = post_refund(refund_id=refund_id)
+    return entry.pk if entry else None
+
+
+@shared_task(name="settlement.release_merchant_order", base=TownTask, acks_late=True)
+def release_merchant_order_task(merchant_order_id: int) -> bool:
+    """Releases a handed-over merchant order at once when the town holds nothing (hold_days = 0)."""
+    from settlement.rules import release_merchant_order
+
+    return release_merchant_order(merchant_order_id=merchant_order_id) is not None
+
+
+@shared_task(name="settlement.release_due_merchant_orders", base=TownTask)
+def release_due_merchant_orders_task() -> int:
+    """Catches up lost postings, then releases every merchant order whose hold has run."""
+    from settlement.rules import post_missing_entries, release_due_merchant_orders
+
+    post_missing_entries()
+    return release_due_merchant_orders()
+
+
+@shared_task(name="settlement.check_ledger", base=TownTask)
+def check_ledger_task() -> int:
+    """Nightly invariant check: each problem is logged as an error (alerting); returns how many."""
+    from settlement.invariants import check_invariants
+
+    problems = check_invariants()
+    for problem in problems:
+        logger.error("ledger invariant broken in %s: %s", connection.schema_name, problem)
+    return len(problems)

@@ -1,0 +1,3 @@
+"""URLs of the settlement app on a town's site."""
+
+urlpatterns: list = []
