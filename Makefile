@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test install lint bench-provision bench-storefront worker beat clean-db
+.PHONY: run test install lint bench-provision bench-storefront bench-checkout worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-provision: install
 
 bench-storefront: install
 	$(BIN)/python bench/storefront.py $(BENCH_ARGS)
+
+bench-checkout: install
+	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
