@@ -42,7 +42,7 @@ def export_resident_data(*, user: User) -> dict[str, Any]:
                         "articles": [
                             {
                                 "produit": line.product_title,
-                                "quantite": str(line.quantity),
+                                "quantite": format(line.quantity.normalize(), "f"),
                                 "prix_unitaire_centimes": line.unit_price_cents,
                                 "total_centimes": line.total_cents,
                             }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("gestion/commandes/", include(("checkout.urls_staff", "checkout_staff"))),
     path("", include("logistics.urls")),
     path("", include("settlement.urls")),
+    path("gestion/finances/", include(("settlement.urls_finance", "finance"))),
     path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),

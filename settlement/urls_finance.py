@@ -1,0 +1,3 @@
+"""Town finance pages (placeholder until the views land)."""
+
+urlpatterns: list = []

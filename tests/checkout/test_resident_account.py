@@ -1,0 +1,112 @@
+"""The resident's account: order history, data export, deletion that keeps orders anonymised (RGPD)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accounts.models import Role, User
+from checkout.actions import Actor, FulfilmentChoice, mark_order_paid
+from checkout.models import Basket, Order, OrderStatus, PaymentMethod
+from tests.checkout.conftest import CONTACT, basket_with, order_from
+
+
+@pytest.fixture
+def resident(client_a, town_a):
+    with town_a:
+        user = User.objects.create_user(
+            email="jeanne@exemple.fr", password="mot-de-passe-solide-42", role=Role.RESIDENT, first_name="Jeanne"
+        )
+    client_a.force_login(user)
+    return user
+
+
+def _order_for(user, variant, quantity=1):
+    order = order_from(
+        basket_with([(variant, quantity)], user_id=user.pk), actor=Actor(kind="resident", user_id=user.pk)
+    )
+    mark_order_paid(order_id=order.pk, amount_cents=order.total_cents, currency="EUR", actor=Actor(kind="gateway"))
+    return order
+
+
+def test_order_history_lists_only_the_residents_orders(client_a, town_a, shops, resident):
+    with town_a:
+        mine = _order_for(resident, shops["bakery"]["variants"][0])
+        other = User.objects.create_user(email="autre@exemple.fr", password="x-mot-de-passe-42", role=Role.RESIDENT)
+        theirs = _order_for(other, shops["grocer"]["variants"][0])
+
+    page = client_a.get("/compte/commandes/").content.decode()
+
+    assert mine.number in page
+    assert theirs.number not in page
+    assert client_a.get(f"/commande/{theirs.public_id}/confirmation/").status_code == 404
+    assert client_a.get(f"/commande/{mine.public_id}/confirmation/").status_code == 200
+
+
+def test_data_export_contains_the_account_and_its_orders(client_a, town_a, shops, resident):
+    with town_a:
+        order = _order_for(resident, shops["bakery"]["variants"][0], quantity=2)
+
+    response = client_a.get("/compte/mes-donnees/")
+
+    assert response["Content-Type"].startswith("application/json")
+    data = json.loads(response.content)
+    assert data["compte"]["email"] == "jeanne@exemple.fr"
+    assert [o["numero"] for o in data["commandes"]] == [order.number]
+    assert data["commandes"][0]["commerces"][0]["articles"][0] == {
+        "produit": "Éclair au café",
+        "quantite": "2",
+        "prix_unitaire_centimes": 250,
+        "total_centimes": 500,
+    }
+
+
+def test_account_deletion_anonymises_but_keeps_orders_for_accounting(client_a, town_a, shops, resident):
+    with town_a:
+        order = _order_for(resident, shops["bakery"]["variants"][0])
+
+    refused = client_a.post("/compte/supprimer/", {})
+    assert refused.status_code == 200
+    with town_a:
+        assert User.objects.filter(pk=resident.pk).exists()
+
+    client_a.post("/compte/supprimer/", {"confirm": "oui"})
+
+    with town_a:
+        assert not User.objects.filter(pk=resident.pk).exists()
+        order.refresh_from_db()
+        assert order.status == OrderStatus.PAID
+        assert order.total_cents == 250
+        assert (order.user_id, order.first_name, order.email, order.phone) == (None, "Anonyme", "anonyme@invalid", "")
+        assert order.is_anonymised
+        assert not Basket.objects.filter(user_id=resident.pk).exists()
+    assert client_a.get("/compte/commandes/").status_code == 302  # logged out
+
+
+def test_pay_in_store_is_offered_for_collection_only_when_the_town_allows_it(town_a, shops):
+    eclair, honey = shops["bakery"]["variants"][0], shops["grocer"]["variants"][0]
+    with town_a:
+        basket = basket_with([(eclair, 1)])
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError, match="paiement en boutique"):
+            order_from(basket, payment_method=PaymentMethod.IN_STORE)
+        town_a.pay_in_store_enabled = True
+        town_a.save()
+        order = order_from(basket, payment_method=PaymentMethod.IN_STORE)
+        assert order.status == OrderStatus.PLACED
+        assert order.expires_at is None
+        assert order.merchant_orders.get().status == "placed"
+
+        delivered = basket_with([(honey, 2)])
+        merchant_id = shops["grocer"]["merchant"].pk
+        with pytest.raises(ValidationError):
+            order_from(
+                delivered,
+                payment_method=PaymentMethod.IN_STORE,
+                fulfilments={merchant_id: FulfilmentChoice(kind="delivery")},
+                address_text="12 Rue Royale 62100 Calais",
+            )
+        assert Order.objects.count() == 1
+        assert CONTACT.email == order.email
