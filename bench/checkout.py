@@ -64,11 +64,9 @@ from tests.checkout.stripe_fake import StripeFake, deliver  # noqa: E402
 
 BENCH_DB = "bench_checkout"
 PLATFORM_DOMAIN = "bench.test"
-# A live-mode-shaped key, accepted by the fake because it is told this exact key: with a `sk_test_` key
-# the payment page renders the demo gateway's form instead of Stripe's (StripeGateway.is_test), so only
-# a live key exercises what residents get in production.
-SECRET_KEY = "sk_live_bench_fake"  # noqa: S105 - not a secret: only the in-process fake accepts it
-PUBLISHABLE_KEY = "pk_live_bench_fake"
+# Test-mode keys, accepted by the fake because it is told this exact key.
+SECRET_KEY = "sk_test_bench_fake"  # noqa: S105 - not a secret: only the in-process fake accepts it
+PUBLISHABLE_KEY = "pk_test_bench_fake"
 WEBHOOK_SECRET = "whsec_bench_checkout_" + secrets.token_hex(8)
 TOWNS = (("nord", "Bench Nord", "acct_benchnord0001"), ("sud", "Bench Sud", "acct_benchsud00001"))
 STEPS = (
