@@ -121,6 +121,12 @@ def _merchants_see_the_order(browser: object, base: str, number: str) -> None:
         log_in(merchant_page, base, email, PASSWORD)
         merchant_page.goto(f"{base}/gestion/mes-commandes/")
         assert number in merchant_page.content(), email
+        assert serious_accessibility_violations(merchant_page) == []
+        merchant_page.get_by_role("link", name=f"Commande {number}").first.click()
+        merchant_page.wait_for_load_state()
+        assert "Accepter la commande" in merchant_page.content()
+        screenshot(merchant_page, f"purchase-merchant-{email.split('@')[0]}")
+        assert serious_accessibility_violations(merchant_page) == []
         context.close()
 
 
