@@ -177,6 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
     "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
+    "run-scheduled-payouts": {"task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},
 }
 
 # ---------------------------------------------------------------------------

@@ -79,10 +79,53 @@ def _payout_lines() -> list[str]:
         payout_line = apps.get_model("settlement", "PayoutLine")
     except LookupError:
         return []
-    return [
+    problems = [
         f"payout line {pk} has amount {amount} ≤ 0"
         for pk, amount in payout_line.objects.filter(amount_cents__lte=0).values_list("pk", "amount_cents")
     ]
+    return problems + _payout_batches()
+
+
+def _payout_batches() -> list[str]:
+    """Each batch's total is the sum of its lines; once no line is pending (or the batch was
+    cancelled) its movements through payout_in_transit net to zero (money.md §8.5, invariant 5)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, b.total_cents, COALESCE(SUM(l.amount_cents), 0), COUNT(l.id), b.line_count "
+            "FROM settlement_payoutbatch b LEFT JOIN settlement_payoutline l ON l.batch_id = b.id "
+            "GROUP BY b.id HAVING b.total_cents <> COALESCE(SUM(l.amount_cents), 0) OR b.line_count <> COUNT(l.id) "
+            "ORDER BY b.id"
+        )
+        problems = [
+            f"payout batch {pk}: total {total} ({line_count} lines) differs from its lines {lines_total} ({count})"
+            for pk, total, lines_total, count, line_count in cursor.fetchall()
+        ]
+        cursor.execute(
+            """
+            WITH resolved AS (
+                SELECT b.id, b.entry_id FROM settlement_payoutbatch b
+                WHERE b.state = 'cancelled' OR (b.entry_id IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM settlement_payoutline l WHERE l.batch_id = b.id AND l.status = 'pending'))
+            ), entries AS (
+                SELECT r.id AS batch_id, e.id AS entry_id FROM resolved r
+                JOIN settlement_journalentry e ON e.id = r.entry_id OR e.reverses_id = r.entry_id
+                UNION ALL
+                SELECT r.id, e.id FROM resolved r
+                JOIN settlement_payoutline l ON l.batch_id = r.id
+                JOIN settlement_journalentry e
+                  ON e.source IN ('payout_executed', 'payout_returned') AND e.external_id = l.id::text
+            )
+            SELECT entries.batch_id, SUM(p.amount_cents) FROM entries
+            JOIN settlement_posting p ON p.entry_id = entries.entry_id
+            JOIN settlement_account a ON a.id = p.account_id AND a.code = 'payout_in_transit'
+            GROUP BY entries.batch_id HAVING SUM(p.amount_cents) <> 0 ORDER BY entries.batch_id
+            """
+        )
+        problems += [
+            f"payout batch {pk}: payout_in_transit left at {amount} although no line is pending"
+            for pk, amount in cursor.fetchall()
+        ]
+    return problems
 
 
 def check_invariants() -> list[str]:

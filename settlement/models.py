@@ -109,6 +109,11 @@ class PayoutSchedule(models.TextChoices):
     DAILY = "daily", _("Chaque jour (périodes de forte activité)")
 
 
+class SepaVersionChoice(models.TextChoices):
+    V09 = "pain.001.001.09", _("pain.001.001.09 (recommandé)")
+    V03 = "pain.001.001.03", _("pain.001.001.03 (ancien format, si la banque l'exige)")
+
+
 class SettlementPolicy(models.Model):
     """The town's settlement choices: one row (pk 1), created with the defaults on first read."""
 
@@ -124,6 +129,22 @@ class SettlementPolicy(models.Model):
         max_length=16, choices=PayoutSchedule.choices, default=PayoutSchedule.TWICE_MONTHLY
     )
     minimum_payout_cents = models.BigIntegerField(_("virement minimum (centimes)"), default=100)
+    # Hour of the cut-off in the town's time zone (00:00 by default: the day's sales all count).
+    payout_cut_off_hour = models.PositiveSmallIntegerField(_("heure d'arrêté"), default=0)
+    # The town's treasury account (the debtor of every SEPA file); blank until the town sets it,
+    # and no payout is prepared before that.
+    treasury_holder_name = models.CharField(_("titulaire du compte de la régie"), max_length=140, blank=True)
+    treasury_iban = models.CharField(_("IBAN de la régie"), max_length=34, blank=True)
+    treasury_bic = models.CharField(_("BIC de la régie"), max_length=11, blank=True)
+    treasury_street = models.CharField(_("voie"), max_length=70, blank=True)
+    treasury_building_number = models.CharField(_("numéro"), max_length=16, blank=True)
+    treasury_postcode = models.CharField(_("code postal"), max_length=16, blank=True)
+    treasury_town = models.CharField(_("commune"), max_length=35, blank=True)
+    treasury_country = models.CharField(_("pays"), max_length=2, default="FR")
+    # Some banks still only take the 2009 format (.03): a per-town choice (money.md §8.7).
+    sepa_version = models.CharField(
+        _("format des fichiers SEPA"), max_length=20, choices=SepaVersionChoice.choices, default=SepaVersionChoice.V09
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -134,6 +155,9 @@ class SettlementPolicy(models.Model):
                 condition=Q(commission_basis_points__lte=10_000), name="settlement_policy_commission_at_most_100"
             ),
             models.CheckConstraint(condition=Q(minimum_payout_cents__gt=0), name="settlement_policy_minimum_positive"),
+            models.CheckConstraint(
+                condition=Q(payout_cut_off_hour__lte=23), name="settlement_policy_cut_off_hour_of_day"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -165,3 +189,45 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"Release {self.merchant_order_id}: {self.amount_cents}"
+
+
+# Payout runs live in their own module; Django finds their models here.
+from settlement.models_payouts import (  # noqa: E402
+    BLOCKING_REASONS,
+    EXPORTED_STATES,
+    MerchantPayoutAccount,
+    PayoutBatch,
+    PayoutBatchState,
+    PayoutBlock,
+    PayoutBlockReason,
+    PayoutLine,
+    PayoutLineStatus,
+    StatementImport,
+    StatementLine,
+    StatementLineStatus,
+)
+
+__all__ = [
+    "BLOCKING_REASONS",
+    "EXPORTED_STATES",
+    "Account",
+    "AccountKind",
+    "DeliveryFeeRecipient",
+    "JournalEntry",
+    "MerchantPayoutAccount",
+    "NormalSide",
+    "PayoutBatch",
+    "PayoutBatchState",
+    "PayoutBlock",
+    "PayoutBlockReason",
+    "PayoutLine",
+    "PayoutLineStatus",
+    "PayoutSchedule",
+    "Posting",
+    "Release",
+    "SepaVersionChoice",
+    "SettlementPolicy",
+    "StatementImport",
+    "StatementLine",
+    "StatementLineStatus",
+]

@@ -6,6 +6,8 @@ Beat entries (settings.CELERY_BEAT_SCHEDULE, sent to every town by config.beat.T
         "task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "settlement-check-ledger": {
         "task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
+    "settlement-run-scheduled-payouts": {
+        "task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},
 """
 
 from __future__ import annotations
@@ -64,3 +66,19 @@ def check_ledger_task() -> int:
     for problem in problems:
         logger.error("ledger invariant broken in %s: %s", connection.schema_name, problem)
     return len(problems)
+
+
+@shared_task(name="settlement.run_scheduled_payouts", base=TownTask)
+def run_scheduled_payouts_task() -> int | None:
+    """Prepares the draft batch once the town's cut-off has passed; returns its id when one was made.
+
+    Beat sends it every half hour: a missed tick only delays the draft, and the period key makes
+    every other tick (and any concurrent one) a no-op.
+    """
+    from settlement.payouts import run_scheduled_payout
+
+    run = run_scheduled_payout()
+    if run is None or not run.created:
+        return None
+    logger.info("payout batch %s prepared in %s", run.batch.reference, connection.schema_name)
+    return run.batch.pk

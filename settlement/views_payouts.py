@@ -1,0 +1,266 @@
+"""Payout pages under /gestion/reversements/: batches, statements, settings, merchants' bank details.
+
+Thin views: a form or a query, then an action from ``settlement.payouts``; refusals of an action
+(``PayoutError``) come back as messages on the page. Anonymous visitors go to the login page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.queries import get_merchant_for
+from settlement import payouts, queries_payouts
+from settlement.bank_statements import BankStatementError
+from settlement.forms import PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
+from settlement.iban import mask_iban
+from settlement.models import BLOCKING_REASONS, PayoutBatchState
+from settlement.rules import get_policy
+
+View = Callable[..., HttpResponse]
+
+
+def signed_in(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _refused(request: HttpRequest, error: payouts.PayoutError | ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# --- Batches --------------------------------------------------------------------------------------
+
+
+@require_GET
+@signed_in
+def batch_list(request: HttpRequest) -> HttpResponse:
+    batches = list(queries_payouts.batches_for(request.user)[:100])
+    policy = get_policy()
+    now = timezone.now()
+    context = {
+        "batches": batches,
+        "latest_cut_off": payouts.latest_cut_off(now=now, policy=policy, time_zone=payouts.town_time_zone()),
+        "treasury_problems": payouts.treasury_problems(policy),
+        "payout_tab": "batches",
+    }
+    return render(request, "settlement/payouts/batch_list.html", context)
+
+
+@require_POST
+@signed_in
+def prepare_batch(request: HttpRequest) -> HttpResponse:
+    queries_payouts.require_payouts_desk(request.user)
+    cut_off = payouts.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=payouts.town_time_zone())
+    try:
+        run = payouts.run_payout(cut_off=cut_off, actor=request.user)
+    except payouts.PayoutError as error:
+        _refused(request, error)
+        return redirect("payouts:batch_list")
+    if run.created:
+        messages.success(request, _("Le lot %(reference)s a été préparé.") % {"reference": run.batch.reference})
+    else:
+        messages.info(request, _("Le lot de cette échéance existe déjà : le voici."))
+    return redirect("payouts:batch_detail", batch_id=run.batch.pk)
+
+
+@require_GET
+@signed_in
+def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = queries_payouts.get_batch_for(request.user, batch_id)
+    lines = list(queries_payouts.lines_of(batch))
+    for line in lines:
+        line.masked_iban = mask_iban(line.iban)
+        current = getattr(line.merchant, "payout_account", None)
+        # The file pays the snapshot: tell the town when the merchant has changed account since.
+        line.iban_changed = current is not None and current.iban != line.iban
+    blocks = list(queries_payouts.blocks_of(batch))
+    context = {
+        "batch": batch,
+        "lines": lines,
+        "blocked": [block for block in blocks if block.reason in BLOCKING_REASONS],
+        "carried": [block for block in blocks if block.reason not in BLOCKING_REASONS],
+        "can_approve": batch.state == PayoutBatchState.DRAFT and batch.created_by_id != request.user.pk,
+        "payout_tab": "batches",
+    }
+    return render(request, "settlement/payouts/batch_detail.html", context)
+
+
+def _batch_action(action: Callable[..., Any], success: Any) -> View:
+    @require_POST
+    @signed_in
+    def view(request: HttpRequest, batch_id: int) -> HttpResponse:
+        batch = queries_payouts.get_batch_for(request.user, batch_id)
+        try:
+            action(batch=batch, actor=request.user)
+        except payouts.PayoutError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, str(success) % {"reference": batch.reference})
+        return redirect("payouts:batch_detail", batch_id=batch.pk)
+
+    return view
+
+
+approve_batch = _batch_action(payouts.approve_batch, gettext_lazy("Le lot %(reference)s est approuvé."))
+export_batch = _batch_action(
+    payouts.export_batch, gettext_lazy("Le fichier SEPA du lot %(reference)s est prêt à télécharger.")
+)
+cancel_batch = _batch_action(
+    payouts.cancel_batch, gettext_lazy("Le lot %(reference)s est annulé ; les montants sont reportés.")
+)
+mark_executed = _batch_action(
+    payouts.mark_batch_executed, gettext_lazy("Les virements du lot %(reference)s sont marqués exécutés.")
+)
+
+
+@require_GET
+@signed_in
+def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = queries_payouts.get_batch_file_for(request.user, batch_id)
+    response = HttpResponse(bytes(batch.file_xml), content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="virements-{batch.reference}.xml"'
+    response["X-Content-SHA256"] = batch.file_sha256
+    return response
+
+
+# --- Statements -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@signed_in
+def statements(request: HttpRequest) -> HttpResponse:
+    queries_payouts.require_payouts_desk(request.user)
+    form = StatementUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["statement"]
+        try:
+            result = payouts.import_bank_statement(data=upload.read(), file_name=upload.name, actor=request.user)
+        except BankStatementError as error:
+            form.add_error("statement", str(error))
+        else:
+            if not result.created:
+                messages.info(request, _("Ce relevé a déjà été importé : rien n’a changé."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Relevé importé : %(executed)d virements exécutés, %(returned)d retournés, "
+                        "%(unmatched)d opérations non rapprochées."
+                    )
+                    % {"executed": result.executed, "returned": result.returned, "unmatched": result.unmatched},
+                )
+            return redirect("payouts:statements")
+    context = {
+        "form": form,
+        "imports": list(queries_payouts.statement_imports_for(request.user)[:20]),
+        "suspense": list(queries_payouts.suspense_lines_for(request.user)[:200]),
+        "payout_tab": "statements",
+    }
+    return render(request, "settlement/payouts/statements.html", context)
+
+
+# --- Settings -------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@signed_in
+def payout_settings(request: HttpRequest) -> HttpResponse:
+    queries_payouts.require_payout_settings(request.user)
+    policy = get_policy()
+    form = PayoutSettingsForm(request.POST or None, initial=PayoutSettingsForm.initial_from(policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            payouts.update_payout_settings(actor=request.user, **form.settings())
+        except (payouts.PayoutError, ValidationError) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Les paramètres de reversement sont enregistrés."))
+            return redirect("payouts:settings")
+    context = {"form": form, "masked_iban": mask_iban(policy.treasury_iban), "payout_tab": "settings"}
+    return render(request, "settlement/payouts/settings.html", context)
+
+
+# --- Merchants' bank details ----------------------------------------------------------------------
+
+
+@require_GET
+@signed_in
+def bank_details_list(request: HttpRequest) -> HttpResponse:
+    merchants = list(queries_payouts.bank_details_overview(request.user))
+    for merchant in merchants:
+        account = getattr(merchant, "payout_account", None)
+        merchant.masked_iban = mask_iban(account.iban) if account else ""
+        merchant.payout_problem = payouts.payout_problem(account)
+    context = {"merchants": merchants, "payout_tab": "bank_details"}
+    return render(request, "settlement/payouts/bank_details_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@signed_in
+def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+    queries_payouts.require_bank_details(request.user)
+    merchant = get_merchant_for(request.user, merchant_slug)
+    account = queries_payouts.payout_account_of(merchant)
+    initial = {"holder_name": merchant.name, "postcode": merchant.postcode, "town": merchant.city, "country": "FR"}
+    if account is not None:
+        # The IBAN is never sent back to the browser: the field stays empty and must be retyped.
+        initial = {
+            "holder_name": account.holder_name,
+            "bic": account.bic,
+            "street": account.street,
+            "building_number": account.building_number,
+            "postcode": account.postcode,
+            "town": account.town,
+            "country": account.country,
+        }
+    form = PayoutAccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payouts.save_payout_account(
+                merchant=merchant,
+                actor=request.user,
+                holder_name=data["holder_name"],
+                iban=data["iban"],
+                bic=data["bic"] or "",
+                street=data["street"],
+                building_number=data["building_number"],
+                postcode=data["postcode"],
+                town=data["town"],
+                country=data["country"],
+            )
+            if data["accept_agreement"]:
+                payouts.accept_agreement(merchant=merchant, actor=request.user)
+        except (payouts.PayoutError, ValidationError) as error:
+            _refused(request, error)
+        else:
+            messages.success(
+                request, _("Les coordonnées bancaires de %(name)s sont enregistrées.") % {"name": merchant.name}
+            )
+            return redirect("payouts:bank_details_list")
+    context = {
+        "merchant": merchant,
+        "account": account,
+        "masked_iban": mask_iban(account.iban) if account else "",
+        "form": form,
+        "payout_tab": "bank_details",
+    }
+    return render(request, "settlement/payouts/bank_details_form.html", context)
