@@ -272,6 +272,9 @@ def test_merchant_accepts_prepares_and_hands_over_with_the_pickup_code(client_a,
     listing = client_a.get("/gestion/mes-commandes/")
     assert order.number in listing.content.decode()
     base = f"/gestion/mes-commandes/{merchant_order.pk}/"
+    detail = client_a.get(base).content.decode()
+    title = detail.split("<title>")[1].split("</title>")[0]
+    assert title == f"Commande {order.number} — Ville A"
     client_a.post(base + "accepter/")
     client_a.post(base + "prete/")
     wrong = client_a.post(
