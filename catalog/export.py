@@ -8,12 +8,17 @@ import removes that apostrophe again.
 from __future__ import annotations
 
 import csv
-from typing import TextIO
+import zipfile
+from pathlib import PurePosixPath
+from typing import IO, TextIO
 
-from catalog.imports import FORMULA_STARTS, CategoryIndex
-from catalog.models import Merchant, SaleUnit, Variant, VatRate
+from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
+from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant, VatRate
 
-COLUMNS = ("sku", "titre", "description", "categorie", "prix", "tva", "unite", "stock", "ean", "images", "publie")
+COLUMNS = (
+    "sku", "titre", "description", "categorie", "prix", "tva", "unite", "stock", "ean", "images", "publie",
+    "ref_produit", "declinaison",
+)  # fmt: skip
 BYTE_ORDER_MARK = "\ufeff"
 VAT_TEXT = {
     VatRate.STANDARD: "20",
@@ -33,9 +38,32 @@ def format_cents(cents: int) -> str:
     return f"{cents // 100},{cents % 100:02d}"
 
 
+def _exported_photos(merchant: Merchant) -> dict[int, list[Photo]]:
+    """Each product's photos in display order (broken ones left out: the storefront hides them)."""
+    photos: dict[int, list[Photo]] = {}
+    for photo in (
+        Photo.objects.filter(product__merchant=merchant)
+        .exclude(status=PhotoStatus.FAILED)
+        .only("product_id", "image")
+        .order_by("product_id", "position", "pk")
+    ):
+        photos.setdefault(photo.product_id, []).append(photo)
+    return photos
+
+
+def photo_file_name(photo: Photo) -> str:
+    """The name a photo has in the export's ``images`` column and in the ZIP beside it."""
+    return PurePosixPath(photo.image.name).name
+
+
 def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
-    """One line per variant (SKU) of the merchant, in two queries; returns the number of lines."""
+    """One line per variant (SKU) of the merchant, in three queries; returns the number of lines.
+
+    The ``images`` column names the photos as ``write_photos_zip`` stores them, so the CSV and that
+    ZIP re-import together; ``ref_produit`` (the product's slug) keeps variants on one product.
+    """
     paths = CategoryIndex().paths
+    photos = _exported_photos(merchant)
     variants = (
         Variant.objects.filter(merchant=merchant)
         .select_related("product")
@@ -57,9 +85,23 @@ def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
             product.unit if product.unit in SaleUnit.values else SaleUnit.PIECE,
             "" if variant.stock is None else str(variant.stock),
             variant.ean,
-            "",  # photos live in storage under random names: nothing a ZIP could match
+            IMAGE_SEPARATOR.join(photo_file_name(photo) for photo in photos.get(product.pk, [])),
             "oui" if product.is_published else "non",
+            product.slug,
+            variant.name,
         )
         writer.writerow([neutralise_formula(cell) for cell in row])
         count += 1
+    return count
+
+
+def write_photos_zip(*, merchant: Merchant, stream: IO[bytes]) -> int:
+    """The merchant's product photos (cleaned originals) under their export names; returns the count."""
+    count = 0
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:  # JPEGs do not shrink
+        for product_photos in _exported_photos(merchant).values():
+            for photo in product_photos:
+                with photo.image.open("rb") as image:
+                    archive.writestr(photo_file_name(photo), image.read())
+                count += 1
     return count

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQueryField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, F, FloatField, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
@@ -95,6 +95,7 @@ class SearchOutcome:
     suggested_terms: list[str] = field(default_factory=list)
     suggested_categories: list[Category] = field(default_factory=list)
     has_matches: bool = False
+    product_count: int = 0  # the length of ``products``, counted with the facets
 
     @property
     def is_corrected(self) -> bool:
@@ -158,6 +159,7 @@ def _matching_merchants(words: list[str]) -> list[Merchant]:
     query = _FrenchQuery(Value(tsquery_text(words)))
     return list(
         live_merchants()
+        .only("name", "slug", "kind", "city")  # what the results' merchant list shows
         .filter(_Matches(F("search_vector"), query))
         .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(tsquery_text(words)))))
         .order_by("-rank", "name")[:MERCHANT_RESULTS]
@@ -276,46 +278,116 @@ def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key
     )
 
 
-def _facets(matches: QuerySet[Product], filters: SearchFilters) -> dict[str, list[Facet]]:
-    """Each facet counts the matches under the other filters, so every link leads to results."""
-    by_category = (
-        filters.apply(matches, skip="category")
-        .filter(category__isnull=False)
-        .values("category__slug", "category__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "category__name")[:FACET_SIZE]
+@dataclass(frozen=True)
+class FacetCounts:
+    category_facets: list[Facet]
+    merchant_facets: list[Facet]
+    price_facets: list[Facet]
+    product_count: int  # matches under every filter: the length of the result list
+    match_count: int  # matches before any filter: zero means the words found no product
+
+
+# One scan of the matches counts every facet: each grouping set counts the rows that pass the
+# *other* filters (so every facet link leads to results), the empty set counts the totals. Names
+# are joined after grouping and only the top FACET_SIZE of each facet leave the database.
+# GROUPING(category_id, merchant_id, band) tells the sets apart: 3 category, 5 merchant, 6 band, 7 ().
+FACETS_SQL = """
+    WITH banded AS (
+        SELECT category_id, merchant_id, {band} AS band FROM ({matches}) matched
+    ),
+    flagged AS (
+        SELECT category_id, merchant_id, band,
+            {category_ok} AS category_ok, {merchant_ok} AS merchant_ok, {price_ok} AS price_ok
+        FROM banded
+    ),
+    grouped AS (
+        SELECT GROUPING(category_id, merchant_id, band) AS grouping_set, category_id, merchant_id, band,
+            COUNT(*) FILTER (WHERE merchant_ok AND price_ok) AS category_count,
+            COUNT(*) FILTER (WHERE category_ok AND price_ok) AS merchant_count,
+            COUNT(*) FILTER (WHERE category_ok AND merchant_ok) AS band_count,
+            COUNT(*) FILTER (WHERE category_ok AND merchant_ok AND price_ok) AS product_count,
+            COUNT(*) AS match_count
+        FROM flagged
+        GROUP BY GROUPING SETS ((category_id), (merchant_id), (band), ())
     )
-    by_merchant = (
-        filters.apply(matches, skip="merchant")
-        .values("merchant__slug", "merchant__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "merchant__name")[:FACET_SIZE]
+    SELECT kind, value, label, count FROM (
+        SELECT 'category' AS kind, c.slug AS value, c.name AS label, g.category_count AS count,
+            row_number() OVER (ORDER BY g.category_count DESC, c.name, c.slug) AS position
+        FROM grouped g JOIN catalog_category c ON c.id = g.category_id
+        WHERE g.grouping_set = 3 AND g.category_count > 0
+        UNION ALL
+        SELECT 'merchant', m.slug, m.name, g.merchant_count,
+            row_number() OVER (ORDER BY g.merchant_count DESC, m.name, m.slug)
+        FROM grouped g JOIN catalog_merchant m ON m.id = g.merchant_id
+        WHERE g.grouping_set = 5 AND g.merchant_count > 0
+        UNION ALL
+        SELECT 'price', g.band, '', g.band_count, 0 FROM grouped g WHERE g.grouping_set = 6 AND g.band_count > 0
+        UNION ALL
+        SELECT 'products', '', '', g.product_count, 0 FROM grouped g WHERE g.grouping_set = 7
+        UNION ALL
+        SELECT 'matches', '', '', g.match_count, 0 FROM grouped g WHERE g.grouping_set = 7
+    ) facets
+    WHERE position <= %s
+    ORDER BY kind, position
+"""
+
+
+def _band_sql() -> tuple[str, list[Any]]:
+    """CASE giving each price its band key (the bands are contiguous and cover every price)."""
+    whens, params = [], []
+    for band in PRICE_BANDS:
+        conditions = []
+        if band.low_cents is not None:
+            conditions.append("price_cents >= %s")
+            params.append(band.low_cents)
+        if band.high_cents is not None:
+            conditions.append("price_cents < %s")
+            params.append(band.high_cents)
+        whens.append(f"WHEN {' AND '.join(conditions)} THEN %s")
+        params.append(band.key)
+    return f"CASE {' '.join(whens)} END", params
+
+
+def _facets(matches: QuerySet[Product], filters: SearchFilters) -> FacetCounts:
+    """Facet counts and result totals in one query; each facet counts the matches under the other filters."""
+    matches_sql, matches_params = (
+        matches.order_by().values("category_id", "merchant_id", "price_cents").query.sql_with_params()
     )
-    band_counts: dict[str, Any] = filters.apply(matches, skip="price").aggregate(
-        **{band.key: Count("pk", filter=band.condition()) for band in PRICE_BANDS}
-    )
+    band_sql, band_params = _band_sql()
+    flags: dict[str, tuple[str, list[Any]]] = {
+        "category_ok": ("category_id = ANY(%s)", [list(filters.category_ids)]) if filters.category else ("TRUE", []),
+        "merchant_ok": ("merchant_id = %s", [filters.merchant.pk]) if filters.merchant else ("TRUE", []),
+        "price_ok": ("band = %s", [filters.price_band.key]) if filters.price_band else ("TRUE", []),
+    }
+    sql = FACETS_SQL.format(matches=matches_sql, band=band_sql, **{name: flag[0] for name, flag in flags.items()})
+    params = [*band_params, *matches_params, *(param for flag in flags.values() for param in flag[1]), FACET_SIZE]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    by_kind: dict[str, list[tuple[str, str, int]]] = {}
+    for kind, value, label, count in found:
+        by_kind.setdefault(kind, []).append((value, label, count))
+    band_counts = {value: count for value, _label, count in by_kind.get("price", [])}
     selected_category = filters.category.slug if filters.category else None
     selected_merchant = filters.merchant.slug if filters.merchant else None
     selected_band = filters.price_band.key if filters.price_band else None
-    return {
-        "category_facets": [
-            Facet(
-                row["category__slug"], row["category__name"], row["count"], row["category__slug"] == selected_category
-            )
-            for row in by_category
+    return FacetCounts(
+        category_facets=[
+            Facet(value, label, count, value == selected_category)
+            for value, label, count in by_kind.get("category", [])
         ],
-        "merchant_facets": [
-            Facet(
-                row["merchant__slug"], row["merchant__name"], row["count"], row["merchant__slug"] == selected_merchant
-            )
-            for row in by_merchant
+        merchant_facets=[
+            Facet(value, label, count, value == selected_merchant)
+            for value, label, count in by_kind.get("merchant", [])
         ],
-        "price_facets": [
+        price_facets=[
             Facet(band.key, str(band.label), band_counts[band.key], band.key == selected_band)
             for band in PRICE_BANDS
-            if band_counts[band.key]
+            if band_counts.get(band.key)
         ],
-    }
+        product_count=by_kind["products"][0][2],
+        match_count=by_kind["matches"][0][2],
+    )
 
 
 # --- the search --------------------------------------------------------------------------------
@@ -339,14 +411,16 @@ def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilt
     effective = query
     matches = _matching_products(words)
     merchants = _matching_merchants(words)
-    if not merchants and not matches.exists():
+    facets = _facets(matches, filters)
+    if not merchants and not facets.match_count:
         lexicon = town_lexicon()
         corrected = correct_words(words, lexicon)
         if corrected != words:
             words, effective = corrected, " ".join(corrected)
             matches = _matching_products(words)
             merchants = _matching_merchants(words)
-        if not merchants and not matches.exists():
+            facets = _facets(matches, filters)
+        if not merchants and not facets.match_count:
             return SearchOutcome(
                 query=query,
                 effective_query=query,
@@ -363,5 +437,8 @@ def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilt
         products=products,
         merchants=merchants,
         has_matches=True,
-        **_facets(matches, filters),
+        category_facets=facets.category_facets,
+        merchant_facets=facets.merchant_facets,
+        price_facets=facets.price_facets,
+        product_count=facets.product_count,
     )

@@ -51,7 +51,7 @@ from catalog.imports.cells import (
     parse_unit,
     parse_vat_rate,
 )
-from catalog.imports.jobs import import_jobs_for, queue_import, run_import, run_import_job
+from catalog.imports.jobs import discard_import_files, import_jobs_for, queue_import, run_import, run_import_job
 from catalog.imports.merchants import MERCHANT_FIELDS_BY_COLUMN, MerchantRow, import_merchants
 from catalog.imports.products import (
     PRODUCT_FIELDS_BY_COLUMN,
@@ -97,6 +97,7 @@ __all__ = [
     "Row",
     "RowInvalid",
     "column_key",
+    "discard_import_files",
     "fold",
     "import_jobs_for",
     "import_merchants",

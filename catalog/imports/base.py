@@ -35,6 +35,9 @@ PRODUCT_COLUMNS: dict[str, tuple[str, ...]] = {
     "ean": ("ean", "ean13", "gtin", "code_barre", "code_barres", "barcode"),
     "images": ("images", "image", "photos", "photo"),
     "publie": ("publie", "published", "en_ligne", "visible"),
+    # Rows sharing a product reference are the variants (sizes, colours...) of one product.
+    "ref_produit": ("ref_produit", "reference_produit", "product_ref", "parent_sku", "sku_parent", "handle"),
+    "declinaison": ("declinaison", "variante", "variant", "variant_name"),
 }
 PRODUCT_REQUIRED = ("sku", "titre", "prix")
 MERCHANT_COLUMNS: dict[str, tuple[str, ...]] = {

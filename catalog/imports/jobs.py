@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,6 +27,8 @@ from catalog.models import (
 )
 from catalog.queries import is_catalogue_manager, merchants_for
 from tenants.tasks import TownTask
+
+logger = logging.getLogger(__name__)
 
 
 # --- background jobs ---------------------------------------------------------------------------
@@ -75,12 +78,41 @@ def run_import(*, job: ImportJob) -> ImportReport:
     return report
 
 
+def discard_import_files(*, job: ImportJob) -> None:
+    """Delete a finished job's uploaded files; its report keeps what the import did.
+
+    The files are a merchant's whole catalogue (and photos): nothing reads them once the job has
+    ended, so they are not kept. A storage failure is logged, never turned into a failed job.
+    """
+    deleted: dict[str, str] = {}
+    for field_name in ("source", "images_archive"):
+        stored = getattr(job, field_name)
+        if not stored.name:
+            continue
+        try:
+            stored.storage.delete(stored.name)
+        except Exception:
+            # The name stays on the job, so the file is not lost track of.
+            logger.exception("import file not deleted", extra={"job_id": job.pk, "file": stored.name})
+            continue
+        stored.name = deleted[field_name] = ""
+    if deleted:
+        ImportJob.objects.filter(pk=job.pk).update(**deleted)
+
+
 @shared_task(name="catalog.run_import_job", base=TownTask)
 def run_import_job(job_id: int) -> str:
-    """Idempotent: a finished job is left alone; a job interrupted mid-way runs again (all-or-nothing)."""
+    """Idempotent: a finished job is left alone; a job interrupted mid-way runs again (all-or-nothing).
+
+    Once the job has ended, successfully or not, its uploaded files are deleted. A worker killed
+    mid-way ends nothing: the files stay for the re-run.
+    """
     job = ImportJob.objects.select_related("merchant").filter(pk=job_id).first()
-    if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):
-        return job.status if job else "missing"
+    if job is None:
+        return "missing"
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        discard_import_files(job=job)
+        return job.status
     try:
         report = run_import(job=job)
     except Exception:
@@ -89,7 +121,9 @@ def run_import_job(job_id: int) -> str:
             finished_at=timezone.now(),
             report={"errors": [{"line": None, "column": "", "message": _("Erreur inattendue : import abandonné.")}]},
         )
+        discard_import_files(job=job)
         raise
+    discard_import_files(job=job)
     return ImportStatus.DONE if report.is_valid else ImportStatus.FAILED
 
 

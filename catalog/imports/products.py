@@ -119,6 +119,12 @@ class ProductRow:
     ean: str = ""
     images: list[str] = field(default_factory=list)
     is_published: bool | None = None
+    product_ref: str = ""  # rows with the same reference are variants of one product
+    variant_name: str = ""
+
+    @property
+    def group_key(self) -> tuple[str, str]:
+        return ("ref", self.product_ref) if self.product_ref else ("sku", self.sku)
 
 
 def _check_product_row(
@@ -156,6 +162,8 @@ def _check_product_row(
     row.stock = attempt(lambda: parse_stock(values.get("stock", "")))
     row.ean = attempt(lambda: parse_ean(values.get("ean", "")), "")
     row.is_published = attempt(lambda: parse_flag(values.get("publie", ""), "publie"))
+    row.product_ref = attempt(lambda: _limited(values, "ref_produit", 64, label=gettext_lazy("Référence produit")), "")
+    row.variant_name = attempt(lambda: _limited(values, "declinaison", 120, label=gettext_lazy("Déclinaison")), "")
     row.images = [name.strip() for name in values.get("images", "").split(IMAGE_SEPARATOR) if name.strip()]
     if row.images and archive is None:
         problems.append(RowInvalid("images", _("Des images sont citées mais aucune archive ZIP n'est jointe.")))
@@ -186,7 +194,8 @@ def import_products(
         return report
     report.total_rows = len(rows)
     categories = CategoryIndex()
-    existing_skus = set(Variant.objects.filter(merchant=merchant).values_list("sku", flat=True))
+    existing_products = dict(Variant.objects.filter(merchant=merchant).values_list("sku", "product_id"))
+    product_of_group: dict[tuple[str, str], tuple[int, str]] = {}
     checked: list[ProductRow] = []
     first_line_of: dict[str, int] = {}
     for index, (line, values) in enumerate(rows, start=1):
@@ -203,11 +212,27 @@ def import_products(
             row = None
         elif sku:
             first_line_of[sku] = line
+        if row is not None and row.product_ref and row.sku in existing_products:
+            # Two existing products are never merged by an import: that would orphan one of them.
+            product_id = existing_products[row.sku]
+            first_id, first_sku = product_of_group.setdefault(row.group_key, (product_id, row.sku))
+            if first_id != product_id:
+                problems.append(
+                    RowInvalid(
+                        "ref_produit",
+                        _(
+                            "La référence « %(sku)s » appartient à un autre produit que « %(other)s » : "
+                            "une même référence produit ne peut pas réunir deux produits existants."
+                        )
+                        % {"sku": row.sku, "other": first_sku},
+                    )
+                )
+                row = None
         for problem in problems:
             report.add_error(line, problem.column, problem.message)
         if row is not None:
             checked.append(row)
-            if row.sku in existing_skus:
+            if row.sku in existing_products:
                 report.updated += 1
             else:
                 report.created += 1
@@ -254,49 +279,74 @@ def _write_products(
     }
     slugs = set(Product.objects.filter(merchant=merchant).values_list("slug", flat=True))
     now = timezone.now()
-    new_rows = [row for row in rows if row.sku not in existing]
-    old_rows = [row for row in rows if row.sku in existing]
+    groups: dict[tuple[str, str], list[ProductRow]] = {}
+    for row in rows:
+        groups.setdefault(row.group_key, []).append(row)
+    # With product references, a variant keeps its own price where it differs from its product's
+    # (the group's first row); without them every row is its own product, as before.
+    has_variant_columns = "ref_produit" in present
 
-    new_products = []
-    for row in new_rows:
-        product = Product(merchant=merchant, slug=_free_slug(row.title, slugs), **_product_values(row))
-        product.is_published = bool(row.is_published)
-        new_products.append(product)
+    new_products: list[Product] = []
+    new_variants: list[tuple[Product | int, ProductRow, int, int | None]] = []  # product, row, position, price
+    product_columns = [name for column in present for name in PRODUCT_FIELDS_BY_COLUMN.get(column, ())]
+    product_values: list[list[Any]] = []
+    variant_columns = [name for name in VARIANT_FIELDS if VARIANT_FIELDS[name] in present]
+    if has_variant_columns and "prix" in present:
+        variant_columns.append("price_cents")
+    variant_values: list[list[Any]] = []
+    products_by_sku: dict[str, Product | int] = {}
+    for members in groups.values():
+        lead = members[0]
+        known = next((existing[row.sku] for row in members if row.sku in existing), None)
+        product: Product | int
+        if known is None:
+            product = Product(merchant=merchant, slug=_free_slug(lead.title, slugs), **_product_values(lead))
+            product.is_published = bool(lead.is_published)
+            new_products.append(product)
+        else:
+            _variant_id, product, was_published = known
+            values = _product_values(lead)
+            values["is_published"] = was_published if lead.is_published is None else lead.is_published
+            product_values.append([product, *(values[name] for name in product_columns), now])
+        for position, row in enumerate(members):
+            products_by_sku[row.sku] = product
+            own_price = row.price_cents if has_variant_columns and row.price_cents != lead.price_cents else None
+            if row.sku in existing:
+                values = {"ean": row.ean, "stock": row.stock, "name": row.variant_name, "price_cents": own_price}
+                variant_values.append([existing[row.sku][0], *(values[name] for name in variant_columns)])
+            else:
+                new_variants.append((product, row, position, own_price))
+
     Product.objects.bulk_create(new_products, batch_size=CHUNK_SIZE)
     Variant.objects.bulk_create(
         (
-            Variant(product=product, merchant=merchant, sku=row.sku, ean=row.ean, stock=row.stock)
-            for product, row in zip(new_products, new_rows, strict=True)
+            Variant(
+                product_id=product if isinstance(product, int) else product.pk,
+                merchant=merchant,
+                sku=row.sku,
+                ean=row.ean,
+                stock=row.stock,
+                name=row.variant_name,
+                price_cents=own_price,
+                position=position,
+            )
+            for product, row, position, own_price in new_variants
         ),
         batch_size=CHUNK_SIZE,
     )
-
-    product_columns = [name for column in present for name in PRODUCT_FIELDS_BY_COLUMN.get(column, ())]
-    product_values: list[list[Any]] = []
-    variant_values: list[list[Any]] = []
-    for row in old_rows:
-        variant_id, product_id, was_published = existing[row.sku]
-        values = _product_values(row)
-        values["is_published"] = was_published if row.is_published is None else row.is_published
-        product_values.append([product_id, *(values[name] for name in product_columns), now])
-        variant_values.append([variant_id, row.ean, row.stock])
     _update_rows("catalog_product", [*product_columns, "updated_at"], product_values)
-    variant_columns = [name for name in ("ean", "stock") if name in present]
-    _update_rows(
-        "catalog_variant",
-        variant_columns,
-        [
-            [values[0], *(values[1 + ("ean", "stock").index(name)] for name in variant_columns)]
-            for values in variant_values
-        ],
-    )
+    _update_rows("catalog_variant", variant_columns, variant_values)
 
-    report.created, report.updated = len(new_rows), len(old_rows)
-    products_by_sku = {row.sku: p.pk for row, p in zip(new_rows, new_products, strict=True)}
-    products_by_sku.update({row.sku: existing[row.sku][1] for row in old_rows})
+    new_skus = {row.sku for _product, row, _position, _price in new_variants}
+    report.created, report.updated = len(new_skus), len(rows) - len(new_skus)
+    product_ids = {sku: product if isinstance(product, int) else product.pk for sku, product in products_by_sku.items()}
     if archive is not None:
-        report.photos = _attach_photos(rows=rows, products_by_sku=products_by_sku, archive=archive)
-    refresh_search_vectors(product_ids=products_by_sku.values())
+        report.photos = _attach_photos(rows=rows, products_by_sku=product_ids, archive=archive)
+    refresh_search_vectors(product_ids=set(product_ids.values()))
+
+
+# Variant fields an import may update, and the column each comes from.
+VARIANT_FIELDS = {"ean": "ean", "stock": "stock", "name": "declinaison"}
 
 
 # Column types for the unnest() updates below; only these names ever reach the SQL text.
@@ -311,6 +361,7 @@ UPDATABLE_COLUMNS = {
     "updated_at": "timestamptz",
     "ean": "text",
     "stock": "integer",
+    "name": "text",
 }
 
 

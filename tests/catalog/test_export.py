@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 from django.core.management import call_command
+from PIL import Image
 
-from catalog.export import neutralise_formula, write_products_csv
+from catalog.actions import add_photo
+from catalog.export import neutralise_formula, write_photos_zip, write_products_csv
 from catalog.imports import import_products
-from catalog.models import Category, Product, Variant
+from catalog.models import Category, Photo, PhotoStatus, Product, Variant
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 
 
@@ -21,15 +24,15 @@ def test_export_is_semicolon_utf8_with_bom_in_the_import_columns(town_a):
         merchant = MerchantFactory()
         category = Category.objects.get(slug="alimentation-epicerie")
         product = ProductFactory(
-            merchant=merchant, title="Café moulu", price_cents=690, vat_rate=550, category=category
+            merchant=merchant, title="Café moulu", slug="cafe-moulu", price_cents=690, vat_rate=550, category=category
         )
         VariantFactory(product=product, sku="CAFE-250", stock=None, ean="3017620422003")
 
         text = exported(merchant)
 
     assert text == (
-        "\ufeffsku;titre;description;categorie;prix;tva;unite;stock;ean;images;publie\r\n"
-        "CAFE-250;Café moulu;;Alimentation > Épicerie;6,90;5,5;piece;;3017620422003;;oui\r\n"
+        "\ufeffsku;titre;description;categorie;prix;tva;unite;stock;ean;images;publie;ref_produit;declinaison\r\n"
+        "CAFE-250;Café moulu;;Alimentation > Épicerie;6,90;5,5;piece;;3017620422003;;oui;cafe-moulu;\r\n"
     )
 
 
@@ -128,4 +131,94 @@ def test_back_office_download_for_the_merchants_own_staff(town_a, client_a):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="catalogue-caviste.csv"'
-    assert "\r\nV1;'=cmd|' /C calc'!A0;;;12,50;20;piece;10;;;oui\r\n" in response.content.decode("utf-8-sig")
+    assert "\r\nV1;'=cmd|' /C calc'!A0;;;12,50;20;piece;10;;;oui;" in response.content.decode("utf-8-sig")
+
+
+# --- photos and variants -----------------------------------------------------------------------
+def _jpeg() -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 8), "green").save(buffer, "JPEG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_the_images_column_names_the_photos_and_the_zip_holds_them(town_a):
+    with town_a:
+        merchant = MerchantFactory()
+        product = ProductFactory(merchant=merchant, title="Confiture", slug="confiture")
+        VariantFactory(product=product, sku="C1")
+        first = add_photo(upload=_jpeg(), product=product)
+        second = add_photo(upload=_jpeg(), product=product)
+        broken = add_photo(upload=_jpeg(), product=product)
+        Photo.objects.filter(pk=broken.pk).update(status=PhotoStatus.FAILED)
+        names = [first.image.name.rsplit("/", 1)[1], second.image.name.rsplit("/", 1)[1]]
+
+        text = exported(merchant)
+        archive = io.BytesIO()
+        count = write_photos_zip(merchant=merchant, stream=archive)
+
+    assert f";{names[0]}|{names[1]};oui;confiture;\r\n" in text
+    assert count == 2
+    with zipfile.ZipFile(archive) as opened:
+        assert sorted(opened.namelist()) == sorted(names)
+
+
+def test_an_export_and_its_zip_reimport_into_another_merchant_with_photos_and_variants(town_a):
+    with town_a:
+        source = MerchantFactory()
+        shirt = ProductFactory(merchant=source, title="Chemise", price_cents=4500)
+        VariantFactory(product=shirt, sku="CH-M", name="M", stock=2, position=0)
+        VariantFactory(product=shirt, sku="CH-XL", name="XL", stock=1, price_cents=4900, position=1)
+        add_photo(upload=_jpeg(), product=shirt, alt_text="Chemise pliée")
+        text = exported(source)
+        archive = io.BytesIO()
+        write_photos_zip(merchant=source, stream=archive)
+        archive.seek(0)
+        target = MerchantFactory()
+
+        report = import_products(merchant=target, data=text.encode("utf-8"), filename="e.csv", images=archive)
+
+        assert (report.errors, report.created, report.photos) == ([], 2, 1)
+        product = Product.objects.get(merchant=target)
+        assert (product.title, product.price_cents) == ("Chemise", 4500)
+        assert list(product.variants.order_by("position").values_list("sku", "name", "price_cents", "stock")) == [
+            ("CH-M", "M", None, 2),
+            ("CH-XL", "XL", 4900, 1),
+        ]
+        assert Photo.objects.filter(product=product).count() == 1
+
+
+def test_a_photo_name_that_looks_like_a_formula_is_escaped(town_a):
+    with town_a:
+        merchant = MerchantFactory()
+        product = ProductFactory(merchant=merchant, title="Savon", slug="savon")
+        VariantFactory(product=product, sku="SV")
+        Photo.objects.create(product=product, image="photos/products/1/=1+1.jpg", width=8, height=6)
+
+        text = exported(merchant)
+
+    assert ";'=1+1.jpg;oui;savon;\r\n" in text
+
+
+def test_export_command_writes_the_photos_zip_beside_the_csv(town_a, tmp_path):
+    with town_a:
+        merchant = MerchantFactory(slug="fleuriste")
+        product = ProductFactory(merchant=merchant, title="Bouquet")
+        VariantFactory(product=product, sku="B1")
+        photo = add_photo(upload=_jpeg(), product=product)
+
+    call_command(
+        "export_products",
+        "ville-a",
+        "fleuriste",
+        "-o",
+        str(tmp_path / "fleuriste.csv"),
+        "--images",
+        str(tmp_path / "fleuriste.zip"),
+        stderr=io.StringIO(),
+    )
+
+    name = photo.image.name.rsplit("/", 1)[1]
+    assert f";{name};" in (tmp_path / "fleuriste.csv").read_text(encoding="utf-8-sig")
+    with zipfile.ZipFile(tmp_path / "fleuriste.zip") as archive:
+        assert archive.namelist() == [name]

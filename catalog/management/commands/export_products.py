@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.export import write_products_csv
+from catalog.export import write_photos_zip, write_products_csv
 from catalog.management.commands.import_products import get_town
 from catalog.models import Merchant
 
@@ -18,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("town", help="identifiant de la ville")
         parser.add_argument("merchant", help="identifiant du commerçant")
         parser.add_argument("-o", "--output", help="fichier de sortie (par défaut : la sortie standard)")
+        parser.add_argument("--images", help="archive ZIP des photos à écrire, nommées comme dans la colonne images")
 
     def handle(self, *args: Any, **options: Any) -> None:
         with get_town(options["town"]):
@@ -32,3 +33,7 @@ class Command(BaseCommand):
                 buffer = io.StringIO(newline="")
                 write_products_csv(merchant=merchant, stream=buffer)
                 self.stdout.write(buffer.getvalue(), ending="")
+            if options["images"]:
+                with Path(options["images"]).open("wb") as archive:
+                    count = write_photos_zip(merchant=merchant, stream=archive)
+                self.stderr.write(f"{count} photo(s) écrites dans {options['images']}.")
