@@ -1,8 +1,11 @@
-"""A fresh, dedicated database for a benchmark, on the server the project would use."""
+"""Shared by the benchmarks: a fresh, dedicated database on the server the project would use, gunicorn
+started as in production, and percentiles."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -31,3 +34,55 @@ def use_fresh_database(name: str) -> None:
     server = pgserver.get_server(Path(os.environ.get("COMPTOIR_PGDATA", PROJECT_ROOT / ".pgdata")), cleanup_mode=None)
     server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
     server.psql(f"CREATE DATABASE {name};")
+
+
+# --- shared by the benchmarks that measure over a real server ------------------------------------
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at ``fraction`` (0.95 → p95) of the sorted values, nearest rank; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, threads: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """gunicorn as in production (gthread), with this process's environment, on 127.0.0.1:port."""
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning", "--chdir", str(PROJECT_ROOT),
+    ]  # fmt: skip
+    if log is None:
+        return subprocess.Popen(command, env=os.environ.copy())
+    with log.open("wb") as output:
+        return subprocess.Popen(command, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(port: int, host: str, server: subprocess.Popen[bytes], *, timeout: float = 60) -> None:
+    """Until /healthz answers 200 with the given Host header; exits if gunicorn dies or never answers."""
+    import http.client
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/healthz", headers={"Host": host})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")

@@ -45,8 +45,6 @@ import os
 import random
 import re
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,6 +57,8 @@ from urllib.parse import urlencode, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import free_port, percentile, start_gunicorn, wait_until_up  # noqa: E402
 
 from tests.checkout.stripe_fake import StripeFake, deliver  # noqa: E402
 
@@ -243,37 +243,6 @@ def build_town(
         flush=True,
     )
     return TownCatalogue(slug, f"{slug}.{PLATFORM_DOMAIN}", account, items_by_merchant, scarce_items, initial_stock)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning", "--chdir", str(PROJECT_ROOT),
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        return subprocess.Popen(command, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
-
-
-def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with status {server.returncode}")
-        try:
-            status, _headers, _body = Browser(port, PLATFORM_DOMAIN).request("GET", "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within 60 s")
 
 
 # --- one resident's browser -----------------------------------------------------------------------
@@ -572,12 +541,6 @@ def run_buyers(
 
 
 # --- figures and invariants -----------------------------------------------------------------------
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def ms(seconds: float) -> str:
@@ -854,7 +817,7 @@ def main() -> None:
     log = Path(tempfile.mkdtemp(prefix="comptoir-bench-checkout-")) / "gunicorn.log"
     server = start_gunicorn(port, args.workers, args.threads, log)
     try:
-        wait_until_up(port, server)
+        wait_until_up(port, PLATFORM_DOMAIN, server)
         warm_up(towns, port, clients=args.workers * args.threads)
         print(
             f"setup {time.perf_counter() - started:.0f} s; {args.buyers} buyers for {args.seconds:.0f} s…", flush=True

@@ -39,7 +39,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import percentile  # noqa: E402
 
 BENCH_DB = "bench_payout"
 TOWN_SLUG = "reversements"
@@ -56,11 +57,6 @@ def configure_environment() -> None:
     from benchdb import use_fresh_database
 
     use_fresh_database(BENCH_DB)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def build_merchants(count: int) -> list[int]:

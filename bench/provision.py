@@ -26,6 +26,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import percentile  # noqa: E402
 
 BENCH_DB = "comptoir_bench"
 
@@ -40,12 +42,6 @@ def configure_environment() -> None:
     from benchdb import use_fresh_database
 
     use_fresh_database(BENCH_DB)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def summary(label: str, seconds: list[float]) -> str:

@@ -23,9 +23,7 @@ import http.client
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +35,8 @@ from urllib.parse import quote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import free_port, percentile, start_gunicorn, wait_until_up  # noqa: E402
 
 BENCH_DB = "comptoir_bench_storefront"
 PLATFORM_DOMAIN = "bench.localhost"
@@ -81,12 +81,6 @@ def configure_environment() -> None:
     from benchdb import use_fresh_database
 
     use_fresh_database(BENCH_DB)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def build_town(size: TownSize) -> float:
@@ -174,36 +168,6 @@ class Client:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning", "--chdir", str(PROJECT_ROOT),
-    ]  # fmt: skip
-    return subprocess.Popen(command, env=os.environ.copy())
-
-
-def wait_until_up(port: int, host: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with status {server.returncode}")
-        try:
-            status, _ = Client(port, host).get("/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within 60 s")
 
 
 def count_queries(host: str, paths: dict[str, list[str]]) -> dict[str, int]:
