@@ -39,6 +39,11 @@ _INTENT_STATUS = {
 }
 
 
+def transfer_group_for(*, schema: str, order_id: int) -> str:
+    """The order's transfer group: on its PaymentIntent and on every merchant transfer it funds (Connect)."""
+    return f"order-{schema}-{order_id}"
+
+
 def start_payment(*, order: Order) -> Payment:
     """The order's PaymentIntent, created once (same idempotency key on every retry, even after a crash)."""
     existing = Payment.objects.filter(order=order).first()
@@ -55,7 +60,7 @@ def start_payment(*, order: Order) -> Payment:
             currency=order.currency.lower(),
             idempotency_key=idempotency_key("payment-intent", town.schema_name, order.pk, order.total_cents),
             metadata={"town": town.schema_name, "order": str(order.public_id), "order_number": order.number},
-            transfer_group=f"order-{town.schema_name}-{order.pk}",
+            transfer_group=transfer_group_for(schema=town.schema_name, order_id=order.pk),
         )
     except GatewayError as error:
         raise ValidationError(error.message, code=error.code) from error

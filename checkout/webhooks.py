@@ -1,23 +1,58 @@
 """The one public webhook URL of the operator's Stripe platform (root domain, public schema).
 
-An event is mapped to its town by the connected account it comes from — never by its metadata,
-which anyone able to create a payment could fill — then handled inside that town's schema.
+An event is mapped to its town without trusting its metadata, which anyone able to create a payment
+could fill, then handled inside that town's schema:
+
+* **Régie** (DESIGN.md §4, mode 1): the event comes from the town's own connected account; the
+  account id names the town.
+* **Connect, payments** (mode 2): PaymentIntents live on the platform, so their events carry no
+  account. ``metadata["town"]`` only names a *candidate*; the event is handled there only if that
+  town collects in Connect mode and its schema holds a Payment with that intent id — an intent we
+  created and stored ourselves. Anything else is acknowledged and ignored, nothing written.
+* **Connect, payouts**: ``payout.*`` events come from a merchant's connected account. Checkout
+  knows nothing of merchants' accounts, so they go to ``settings.CHECKOUT_PAYOUT_EVENT_HANDLER``
+  (settlement's), which finds the town and the payout line itself.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import tenant_context
 
-from checkout.gateways.base import WebhookSignatureError
+from checkout.gateways.base import GatewayEvent, WebhookSignatureError
 from checkout.gateways.stripe_gateway import StripeGateway
-from tenants.models import Town
+from checkout.models import Payment
+from tenants.models import CollectorMode, Town
 
 logger = logging.getLogger(__name__)
+
+
+def connect_town_for_platform_event(event: GatewayEvent) -> Town | None:
+    """The Connect town a platform payment event belongs to: named by its metadata *and* holding the intent."""
+    schema = event.metadata.get("town")
+    if not schema:
+        return None
+    town = Town.objects.towns().filter(schema_name=schema, collector_mode=CollectorMode.CONNECT).first()
+    if town is None:
+        return None
+    with tenant_context(town):
+        if not Payment.objects.filter(intent_id=event.object_id).exists():
+            return None
+    return town
+
+
+def _handle_in(town: Town, event: GatewayEvent) -> JsonResponse:
+    from checkout.payments import handle_gateway_event
+
+    with tenant_context(town):
+        outcome = handle_gateway_event(event=event)
+    return JsonResponse({"received": True, "outcome": outcome})
 
 
 @csrf_exempt
@@ -30,13 +65,19 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except WebhookSignatureError as error:
         logger.warning("stripe webhook refused: %s", error)
         return JsonResponse({"error": "invalid signature"}, status=400)
-    town = Town.objects.towns().filter(stripe_account_id=event.account_id).first() if event.account_id else None
-    if town is None:
-        # Acknowledged so Stripe stops retrying; nothing of ours belongs to this account.
+    # Acknowledged in every case below so Stripe stops retrying: nothing else of ours matches.
+    if event.account_id:
+        town = Town.objects.towns().filter(stripe_account_id=event.account_id).first()
+        if town is not None:
+            return _handle_in(town, event)
+        handler_path = getattr(settings, "CHECKOUT_PAYOUT_EVENT_HANDLER", "")
+        if event.type.startswith("payout.") and handler_path:
+            outcome = import_string(handler_path)(event=event)
+            return JsonResponse({"received": True, "outcome": outcome})
         logger.warning("stripe webhook %s for unknown account %s", event.id, event.account_id)
         return JsonResponse({"received": True, "outcome": "unknown account"})
-    from checkout.payments import handle_gateway_event
-
-    with tenant_context(town):
-        outcome = handle_gateway_event(event=event)
-    return JsonResponse({"received": True, "outcome": outcome})
+    town = connect_town_for_platform_event(event)
+    if town is None:
+        logger.warning("stripe platform webhook %s (%s) matches no payment of ours", event.id, event.type)
+        return JsonResponse({"received": True, "outcome": "unknown payment"})
+    return _handle_in(town, event)

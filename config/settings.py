@@ -178,6 +178,9 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
     "run-scheduled-payouts": {"task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},
+    # Connect towns only (a no-op elsewhere): transfers and payouts the gateway refused or never answered.
+    "send-pending-connect-transfers": {"task": "settlement.send_pending_connect_transfers", "schedule": 900.0},
+    "send-pending-connect-payouts": {"task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -187,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Stripe signs the Connect endpoint (connected accounts' events) with its own secret.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Only ever changed by tests (a local stand-in): the payment page loads Stripe.js from here.
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
@@ -195,6 +200,8 @@ ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=DEBUG or LOCAL_DEVEL
 # logistics sits above checkout (DESIGN.md §1): checkout reaches it through these paths, not imports.
 CHECKOUT_DELIVERY_PROVIDER = "logistics.delivery.provider"
 CHECKOUT_DELIVERY_UNAVAILABLE = "logistics.delivery.DeliveryUnavailable"
+# Same for settlement: payout.* events of merchants' connected accounts (Connect mode).
+CHECKOUT_PAYOUT_EVENT_HANDLER = "settlement.payouts_connect.handle_payout_event"
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
 # SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from settlement.iban import BICFormField, IBANFormField, validate_bic_matches_iban
-from settlement.models import PayoutSchedule, SepaVersionChoice, SettlementPolicy
+from settlement.models import PayoutSchedule, SepaVersionChoice, SettlementPolicy, validate_stripe_account_id
 
 # A month of a town's camt.053 is a few hundred kilobytes; anything far larger is not a statement.
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
@@ -51,6 +51,23 @@ class PayoutAccountForm(_AddressMixin):
             except ValidationError as error:
                 self.add_error("bic", error)
         return cleaned
+
+
+class ConnectedAccountForm(forms.Form):
+    """Connect towns: the merchant's Stripe connected account, which receives transfers and payouts."""
+
+    stripe_account_id = forms.CharField(
+        label=_("Compte Stripe connecté"),
+        max_length=64,
+        validators=[validate_stripe_account_id],
+        help_text=_("L’identifiant commence par « acct_ » ; il figure dans le tableau de bord Stripe Connect."),
+    )
+    lift_block = forms.BooleanField(
+        label=_("Le commerçant a corrigé son compte bancaire chez Stripe : reprendre les versements."), required=False
+    )
+
+    def clean_stripe_account_id(self) -> str:
+        return self.cleaned_data["stripe_account_id"].strip()
 
 
 class PayoutSettingsForm(_AddressMixin):

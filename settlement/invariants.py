@@ -7,15 +7,17 @@ Problems are reported in English, one sentence each, for the operators' alerts.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.apps import apps
 from django.db import connection
 from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from settlement.ledger import PSP_CLEARING
-from settlement.models import JournalEntry, Posting
+from settlement.models import ConnectTransfer, ConnectTransferStatus, JournalEntry, PayoutLine, Posting
 from settlement.rules import ORDER_PAID, paid_orders
 
 # More checks (payout runs, SEPA batches) register here as the settlement app grows.
@@ -128,6 +130,26 @@ def _payout_batches() -> list[str]:
     return problems
 
 
+def _connect_stuck() -> list[str]:
+    """Connect towns: a transfer or a Stripe payout still not made a day later needs a person."""
+    day_ago = timezone.now() - dt.timedelta(days=1)
+    stuck_transfers = ConnectTransfer.objects.exclude(status=ConnectTransferStatus.TRANSFERRED).filter(
+        created_at__lt=day_ago
+    )
+    problems = [
+        f"connect transfer {pk} of merchant order {merchant_order_id} not made after a day: {error}"
+        for pk, merchant_order_id, error in stuck_transfers.values_list("pk", "merchant_order_id", "last_error")
+    ]
+    stuck_lines = PayoutLine.objects.filter(
+        status="pending", stripe_payout_id="", batch__exported_at__lt=day_ago
+    ).exclude(stripe_account_id="")
+    problems += [
+        f"payout line {pk} exported a day ago has no Stripe payout: {error}"
+        for pk, error in stuck_lines.values_list("pk", "payout_error")
+    ]
+    return problems
+
+
 def check_invariants() -> list[str]:
     """Every invariant problem of the current town's ledger; an empty list means the ledger is sound."""
     checks: list[Callable[[], list[str]]] = [
@@ -136,6 +158,7 @@ def check_invariants() -> list[str]:
         _stored_balances,
         _captures,
         _payout_lines,
+        _connect_stuck,
         *EXTRA_CHECKS,
     ]
     return [problem for check in checks for problem in check()]

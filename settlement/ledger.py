@@ -55,6 +55,12 @@ CHART: dict[str, AccountSpec] = {
     DISPUTE_LOSSES: AccountSpec("Contestations perdues", AccountKind.EXPENSE, NormalSide.DEBIT),
 }
 _MERCHANT_CODE = re.compile(r"^merchant:(?P<id>[1-9][0-9]*):(?P<part>held|available)$")
+# Connect mode: money already transferred to the merchant's Stripe connected account and not yet
+# paid out to their bank. An asset of the collector's books (it left psp_clearing but the merchant
+# is still owed it on *available* until the payout lands), so the payout run keeps reading
+# *available* alone. Not a ``merchant:`` account: statements and the dashboard list what the
+# merchant is owed, and this is where the money sits, not a debt to them.
+_CONNECT_CODE = re.compile(r"^connect_transferred:(?P<id>[1-9][0-9]*)$")
 
 
 class LedgerError(ValueError):
@@ -69,9 +75,17 @@ def merchant_available(merchant_id: int) -> str:
     return f"merchant:{merchant_id}:available"
 
 
+def connect_transferred(merchant_id: int) -> str:
+    return f"connect_transferred:{merchant_id}"
+
+
 def _spec_for(code: str) -> tuple[AccountSpec, int | None]:
     if code in CHART:
         return CHART[code], None
+    connect = _CONNECT_CODE.match(code)
+    if connect is not None:
+        name = f"Commerçant {connect['id']} : transféré sur son compte Stripe, non versé"
+        return AccountSpec(name, AccountKind.ASSET, NormalSide.DEBIT), None
     match = _MERCHANT_CODE.match(code)
     if match is None:
         raise LedgerError(f"unknown account code {code!r}")

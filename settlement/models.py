@@ -191,7 +191,8 @@ class Release(models.Model):
         return f"Release {self.merchant_order_id}: {self.amount_cents}"
 
 
-# Payout runs live in their own module; Django finds their models here.
+# Connect transfers and payout runs live in their own modules; Django finds their models here.
+from settlement.models_connect import ConnectTransfer, ConnectTransferStatus  # noqa: E402
 from settlement.models_payouts import (  # noqa: E402
     BLOCKING_REASONS,
     EXPORTED_STATES,
@@ -205,6 +206,7 @@ from settlement.models_payouts import (  # noqa: E402
     StatementImport,
     StatementLine,
     StatementLineStatus,
+    validate_stripe_account_id,
 )
 
 __all__ = [
@@ -212,6 +214,8 @@ __all__ = [
     "EXPORTED_STATES",
     "Account",
     "AccountKind",
+    "ConnectTransfer",
+    "ConnectTransferStatus",
     "DeliveryFeeRecipient",
     "JournalEntry",
     "MerchantPayoutAccount",
@@ -230,4 +234,5 @@ __all__ = [
     "StatementImport",
     "StatementLine",
     "StatementLineStatus",
+    "validate_stripe_account_id",
 ]

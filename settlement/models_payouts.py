@@ -8,12 +8,19 @@ is always a positive amount (CHECK), a period has at most one live batch (partia
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Merchant
+
+# Stripe's connected account ids are "acct_" and letters and digits (test fixtures add underscores).
+STRIPE_ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9_]{1,59}$"
+validate_stripe_account_id = RegexValidator(
+    STRIPE_ACCOUNT_PATTERN, _("Un identifiant de compte Stripe commence par « acct_ »."), code="stripe_account"
+)
 
 
 class MerchantPayoutAccount(models.Model):
@@ -33,14 +40,34 @@ class MerchantPayoutAccount(models.Model):
     # not hold and pay out the merchant's money.
     agreement_accepted_at = models.DateTimeField(_("convention acceptée le"), null=True, blank=True)
     agreement_accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # Connect mode (DESIGN.md §4): the merchant's Stripe connected account, which receives one
+    # transfer per released order and is paid out on the town's schedule. Unused by the régie.
+    stripe_account_id = models.CharField(
+        _("compte Stripe connecté"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_stripe_account_id],
     )
     # Set when a transfer comes back (wrong or closed account), cleared when the IBAN is changed.
     is_blocked = models.BooleanField(_("reversements bloqués"), default=False)
     blocked_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
 
     class Meta:
@@ -48,6 +75,10 @@ class MerchantPayoutAccount(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_blocked=False) | ~Q(blocked_reason=""), name="settlement_payout_account_block_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(stripe_account_id__isnull=True) | Q(stripe_account_id__regex=STRIPE_ACCOUNT_PATTERN),
+                name="settlement_payout_account_stripe_id_format",
             ),
         ]
 
@@ -71,7 +102,12 @@ EXPORTED_STATES = (PayoutBatchState.EXPORTED, PayoutBatchState.SETTLED, PayoutBa
 
 
 class PayoutBatch(models.Model):
-    """One payout run of the town for one cut-off: its lines, who prepared and approved it, its file."""
+    """One payout run of the town for one cut-off: its lines, who prepared and approved it, its file.
+
+    The users who signed are kept as ids without a database constraint and with DO_NOTHING: users also
+    live in the public schema, where these tables do not exist, and deleting an account (operator, or
+    a departed agent) must neither fail nor erase who signed an exported batch.
+    """
 
     # The cut-off's civil date in the town ("2026-12-01"): a period has one live batch.
     period_key = models.CharField(_("échéance"), max_length=20)
@@ -86,15 +122,30 @@ class PayoutBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # NULL: prepared by the scheduler (then the exporter must differ from the approver).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     exported_at = models.DateTimeField(null=True, blank=True)
     exported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     file_xml = models.BinaryField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
@@ -105,7 +156,12 @@ class PayoutBatch(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
 
     class Meta:
@@ -162,11 +218,24 @@ class PayoutLine(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason_code = models.CharField(max_length=10, blank=True)
     return_reason = models.CharField(max_length=300, blank=True)
+    # Connect mode: the merchant's connected account paid (snapshot, frozen with the batch), the
+    # Stripe payout made on it (set once), and the last refusal while it could not be made yet.
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+    stripe_payout_id = models.CharField(max_length=64, blank=True)
+    payout_error = models.CharField(max_length=300, blank=True)
+    # Stripe keeps a refusal under its key (funds not yet available): a later attempt needs a new
+    # key, so this counts the attempts Stripe refused for certain, never the unanswered ones.
+    payout_attempt = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ("pk",)
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="settlement_payout_line_positive"),
+            models.UniqueConstraint(
+                fields=("stripe_payout_id",),
+                condition=~Q(stripe_payout_id=""),
+                name="settlement_payout_line_one_stripe_payout",
+            ),
             models.UniqueConstraint(fields=("batch", "merchant"), name="settlement_payout_line_one_per_merchant"),
         ]
 
@@ -178,11 +247,17 @@ class PayoutLine(models.Model):
         """The EndToEndId written in the file and handed back by the bank (money.md §8.7)."""
         return f"PL{self.pk}"
 
+    @property
+    def is_connect(self) -> bool:
+        """Paid by a Stripe payout on the merchant's connected account rather than in a SEPA file."""
+        return bool(self.stripe_account_id)
+
 
 class PayoutBlockReason(models.TextChoices):
     NO_ACCOUNT = "no_account", _("Coordonnées bancaires non renseignées")
     INVALID_IBAN = "invalid_iban", _("IBAN invalide")
     NO_AGREEMENT = "no_agreement", _("Convention avec la régie non acceptée")
+    NO_CONNECTED_ACCOUNT = "no_connect_account", _("Compte Stripe du commerçant non renseigné")
     BLOCKED = "blocked", _("Reversements bloqués")
     BELOW_MINIMUM = "below_minimum", _("Montant inférieur au minimum, reporté")
     NEGATIVE = "negative", _("Solde négatif, reporté")
@@ -193,6 +268,7 @@ BLOCKING_REASONS = (
     PayoutBlockReason.NO_ACCOUNT,
     PayoutBlockReason.INVALID_IBAN,
     PayoutBlockReason.NO_AGREEMENT,
+    PayoutBlockReason.NO_CONNECTED_ACCOUNT,
     PayoutBlockReason.BLOCKED,
 )
 
@@ -224,7 +300,12 @@ class StatementImport(models.Model):
     file_sha256 = models.CharField(max_length=64, unique=True)
     imported_at = models.DateTimeField(default=timezone.now)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     entry_count = models.PositiveIntegerField(default=0)
 

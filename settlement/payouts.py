@@ -12,6 +12,13 @@ Ledger movements (signed cents: positive debit, negative credit), each keyed onc
 
 so payout_in_transit comes back to zero for every batch whose lines are all executed or returned.
 
+Connect towns (DESIGN.md §4 mode 2) use the same batches, lines, states and entries; only the
+payee and the leg outside the town's books differ: a line pays the merchant's connected account
+(snapshot ``stripe_account_id``), ``export_batch`` makes one Stripe payout per line instead of a
+SEPA file (payouts_connect), and where the régie credits *bank*, Connect credits
+``connect_transferred:<merchant>`` — the money leaves the merchant's Stripe balance, not the
+treasury. Returns re-credit *available* and block the merchant in both modes.
+
 Runs, exports and statement imports of one town are serialised by a transaction-scoped advisory
 lock keyed on the town's schema; the partial unique index on ``period_key`` is the backstop, so the
 same period run twice — or twice at once, or after a worker died mid-run — yields one batch.
@@ -37,7 +44,15 @@ from catalog.models import Merchant
 from settlement import sepa
 from settlement.bank_statements import StatementEntry, parse_bank_statement
 from settlement.iban import validate_bic, validate_iban
-from settlement.ledger import BANK, PAYOUT_IN_TRANSIT, ensure_accounts, merchant_available, post_entry, reverse_entry
+from settlement.ledger import (
+    BANK,
+    PAYOUT_IN_TRANSIT,
+    connect_transferred,
+    ensure_accounts,
+    merchant_available,
+    post_entry,
+    reverse_entry,
+)
 from settlement.models import (
     EXPORTED_STATES,
     Account,
@@ -53,8 +68,10 @@ from settlement.models import (
     StatementImport,
     StatementLine,
     StatementLineStatus,
+    validate_stripe_account_id,
 )
 from settlement.rules import get_policy
+from settlement.transfers import current_town, is_connect_town
 from tenants.models import Town
 
 PAYOUT_BATCH = "payout_batch"
@@ -94,14 +111,6 @@ class StatementImportResult:
 # --- Town, lock, schedule -------------------------------------------------------------------------
 
 
-def current_town() -> Town:
-    """The town whose schema is active (a request, a task, ``with town:`` or schema_context)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Town):
-        return tenant
-    return Town.objects.get(schema_name=connection.schema_name)
-
-
 def _lock_town_payouts() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_CLASS, connection.schema_name])
@@ -132,8 +141,20 @@ def period_key_for(cut_off: dt.datetime, time_zone: ZoneInfo) -> str:
 # --- Merchants' bank details ----------------------------------------------------------------------
 
 
-def payout_problem(account: MerchantPayoutAccount | None) -> tuple[str, str] | None:
-    """Why a merchant cannot be paid now (reason code, French detail), or None when they can."""
+def payout_problem(account: MerchantPayoutAccount | None, *, is_connect: bool | None = None) -> tuple[str, str] | None:
+    """Why a merchant cannot be paid now (reason code, French detail), or None when they can.
+
+    Régie: a valid IBAN, a holder and the signed convention. Connect: a connected account (Stripe
+    holds the bank details and the merchant's agreement with the operator). Blocked in both.
+    """
+    if is_connect is None:
+        is_connect = is_connect_town()
+    if is_connect:
+        if account is None or not account.stripe_account_id:
+            return PayoutBlockReason.NO_CONNECTED_ACCOUNT, _("Aucun compte Stripe connecté n’a été enregistré.")
+        if account.is_blocked:
+            return PayoutBlockReason.BLOCKED, account.blocked_reason
+        return None
     if account is None or not account.iban:
         return PayoutBlockReason.NO_ACCOUNT, _("Aucun IBAN n’a été enregistré.")
     try:
@@ -181,6 +202,30 @@ def save_payout_account(
         account.postcode = postcode.strip()
         account.town = town.strip()
         account.country = (country or "FR").strip().upper()
+        account.updated_by = actor
+        account.save()
+    return account
+
+
+def save_connected_account(
+    *, merchant: Merchant, actor: User, stripe_account_id: str, lift_block: bool = False
+) -> MerchantPayoutAccount:
+    """Records the merchant's Stripe connected account (Connect towns); a new account, or the town
+    confirming the merchant fixed their bank details at Stripe, lifts a block left by a failed payout."""
+    stripe_account_id = stripe_account_id.strip()
+    validate_stripe_account_id(stripe_account_id)
+    with transaction.atomic():
+        account = MerchantPayoutAccount.objects.select_for_update().filter(merchant=merchant).first()
+        if account is None:
+            # The bank details live at Stripe; the name is kept for the batch lines and statements.
+            account = MerchantPayoutAccount(merchant=merchant, holder_name=merchant.name[:140])
+        taken = MerchantPayoutAccount.objects.filter(stripe_account_id=stripe_account_id).exclude(merchant=merchant)
+        if taken.exists():
+            raise PayoutError(_("Ce compte Stripe est déjà celui d’un autre commerçant de la ville."))
+        if account.stripe_account_id != stripe_account_id or lift_block:
+            account.is_blocked = False
+            account.blocked_reason = ""
+        account.stripe_account_id = stripe_account_id
         account.updated_by = actor
         account.save()
     return account
@@ -300,6 +345,7 @@ def run_payout(
         if existing is not None:
             return PayoutRun(existing, created=False)
         policy = get_policy()
+        is_connect = is_connect_town()
         batch = PayoutBatch.objects.create(period_key=period_key, cut_off=cut_off, created_by=actor)
         # Account rows locked in id order (post_entry's order): a refund posted meanwhile waits
         # for this run instead of changing a balance between our read and our posting.
@@ -326,13 +372,13 @@ def run_payout(
                 blocks.append(_block(batch, merchant_id, PayoutBlockReason.NEGATIVE, "", amount))
                 continue
             account = accounts.get(merchant_id)
-            problem = payout_problem(account)
+            problem = payout_problem(account, is_connect=is_connect)
             if problem is not None:
                 blocks.append(_block(batch, merchant_id, problem[0], problem[1], amount))
             elif amount < policy.minimum_payout_cents:
                 blocks.append(_block(batch, merchant_id, PayoutBlockReason.BELOW_MINIMUM, "", amount))
             else:
-                lines.append(_line(batch, account, amount))  # type: ignore[arg-type]  # None has a problem
+                lines.append(_line(batch, account, amount, is_connect=is_connect))  # type: ignore[arg-type]
         PayoutBlock.objects.bulk_create(blocks)
         if after_line is None:
             PayoutLine.objects.bulk_create(lines)
@@ -363,8 +409,9 @@ def _block(batch: PayoutBatch, merchant_id: int, reason: str, detail: str, amoun
     return PayoutBlock(batch=batch, merchant_id=merchant_id, reason=reason, detail=detail[:300], amount_cents=amount)
 
 
-def _line(batch: PayoutBatch, account: MerchantPayoutAccount, amount: int) -> PayoutLine:
+def _line(batch: PayoutBatch, account: MerchantPayoutAccount, amount: int, *, is_connect: bool) -> PayoutLine:
     return PayoutLine(
+        stripe_account_id=(account.stripe_account_id or "") if is_connect else "",
         batch=batch,
         merchant_id=account.merchant_id,
         amount_cents=amount,
@@ -382,11 +429,11 @@ def _line(batch: PayoutBatch, account: MerchantPayoutAccount, amount: int) -> Pa
 def run_scheduled_payout(*, now: dt.datetime | None = None) -> PayoutRun | None:
     """Prepares the draft batch of the latest cut-off if none was made for it (the beat task's body).
 
-    Skipped while the town has not set its treasury account (its payouts are not switched on),
-    and for a period whose batch was cancelled: recreating it is a decision for the town's staff.
+    Skipped while a régie town has not set its treasury account (its payouts are not switched on;
+    Connect towns pay from the merchants' Stripe balances and need none), and for a period whose batch was cancelled: recreating it is a decision for the town's staff.
     """
     policy = get_policy()
-    if treasury_problems(policy):
+    if not is_connect_town() and treasury_problems(policy):
         return None
     cut_off = latest_cut_off(now=now or timezone.now(), policy=policy, time_zone=town_time_zone())
     if PayoutBatch.objects.filter(period_key=period_key_for(cut_off, town_time_zone())).exists():
@@ -423,9 +470,17 @@ def approve_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
 
 
 def export_batch(*, batch: PayoutBatch, actor: User, now: dt.datetime | None = None) -> PayoutBatch:
-    """Approved → exported: the SEPA file is built, checked, stored with its hash, and never rebuilt."""
+    """Approved → exported, once; the batch is immutable from then on.
+
+    Régie: the SEPA file is built, checked, stored with its hash, and never rebuilt. Connect: no
+    file; once the batch is frozen, one Stripe payout per line is made on the merchant's connected
+    account (payouts_connect.send_batch_payouts, each line in its own transaction with its own
+    deterministic key; the periodic task sends what the gateway refused for now or never answered).
+    """
     _require_staff(actor)
     now = now or timezone.now()
+    town = current_town()
+    is_connect = is_connect_town(town)
     with transaction.atomic():
         _lock_town_payouts()
         batch = _locked(batch)
@@ -438,73 +493,90 @@ def export_batch(*, batch: PayoutBatch, actor: User, now: dt.datetime | None = N
             raise PayoutError(
                 _("Le lot préparé automatiquement doit être exporté par une autre personne que celle qui l’a approuvé.")
             )
-        policy = get_policy()
-        problems = treasury_problems(policy)
-        if problems:
-            raise PayoutError(problems)
-        town = current_town()
-        time_zone = ZoneInfo(town.time_zone or "Europe/Paris")
         lines = list(batch.lines.order_by("pk"))
-        message_id = batch.reference
-        remittance = f"{town.name} marketplace reversement {batch.reference}"
-        # The file goes to the bank the day it is exported: ask for execution the next business day.
-        execution_date = now.astimezone(time_zone).date() + dt.timedelta(days=1)
-        transfer_batch = sepa.TransferBatch(
-            message_id=message_id,
-            payment_info_id=f"{message_id}-P",
-            debtor=sepa.Debtor(
-                name=policy.treasury_holder_name,
-                iban=policy.treasury_iban,
-                bic=policy.treasury_bic or None,
-                address=sepa.PostalAddress(
-                    street=policy.treasury_street,
-                    building_number=policy.treasury_building_number,
-                    postcode=policy.treasury_postcode,
-                    town=policy.treasury_town,
-                    country=policy.treasury_country or "FR",
-                ),
-            ),
-            execution_date=execution_date,
-            lines=[
-                sepa.TransferLine(
-                    end_to_end_id=line.end_to_end_id,
-                    creditor_name=line.holder_name,
-                    creditor_iban=line.iban,
-                    creditor_bic=line.bic or None,
-                    creditor_address=sepa.PostalAddress(
-                        street=line.street,
-                        building_number=line.building_number,
-                        postcode=line.postcode,
-                        town=line.town,
-                        country=line.country or "FR",
-                    )
-                    if line.town
-                    else None,
-                    amount_cents=line.amount_cents,
-                    remittance=remittance,
-                )
-                for line in lines
-            ],
-            version=policy.sepa_version,  # type: ignore[arg-type]
-            created_at=now,
-        )
+        if any(line.is_connect != is_connect for line in lines):
+            # Prepared before the town changed how it collects: its payees are of the other kind.
+            raise PayoutError(
+                _("Ce lot a été préparé pour un autre mode d’encaissement : annulez-le et préparez-le à nouveau.")
+            )
         if sum(line.amount_cents for line in lines) != batch.total_cents or len(lines) != batch.line_count:
             raise PayoutError(_("Les lignes du lot ne correspondent plus à son total : export refusé."))
-        try:
-            sepa_file = sepa.build_credit_transfer_file(transfer_batch)
-        except sepa.SepaError as error:
-            raise PayoutError(error.messages) from error
-        batch.file_xml = sepa_file.xml
-        batch.file_sha256 = sepa_file.sha256
-        batch.message_id = sepa_file.message_id
-        batch.payment_info_id = sepa_file.payment_info_id
-        batch.sepa_version = sepa_file.version
-        batch.execution_date = sepa_file.execution_date
+        if is_connect:
+            batch.execution_date = now.astimezone(ZoneInfo(town.time_zone or "Europe/Paris")).date()
+        else:
+            _attach_sepa_file(batch, lines, town, now)
         batch.exported_at = now
         batch.exported_by = actor
         batch.state = PayoutBatchState.EXPORTED
         batch.save()
+    if is_connect:
+        from settlement.payouts_connect import send_batch_payouts
+
+        send_batch_payouts(batch=batch)
+        batch.refresh_from_db()
     return batch
+
+
+def _attach_sepa_file(batch: PayoutBatch, lines: list[PayoutLine], town: Town, now: dt.datetime) -> None:
+    """Builds the batch's SEPA file (XSD-validated, totals re-read) onto it; PayoutError if it cannot be."""
+    policy = get_policy()
+    problems = treasury_problems(policy)
+    if problems:
+        raise PayoutError(problems)
+    time_zone = ZoneInfo(town.time_zone or "Europe/Paris")
+    message_id = batch.reference
+    remittance = f"{town.name} marketplace reversement {batch.reference}"
+    # The file goes to the bank the day it is exported: ask for execution the next business day.
+    execution_date = now.astimezone(time_zone).date() + dt.timedelta(days=1)
+    transfer_batch = sepa.TransferBatch(
+        message_id=message_id,
+        payment_info_id=f"{message_id}-P",
+        debtor=sepa.Debtor(
+            name=policy.treasury_holder_name,
+            iban=policy.treasury_iban,
+            bic=policy.treasury_bic or None,
+            address=sepa.PostalAddress(
+                street=policy.treasury_street,
+                building_number=policy.treasury_building_number,
+                postcode=policy.treasury_postcode,
+                town=policy.treasury_town,
+                country=policy.treasury_country or "FR",
+            ),
+        ),
+        execution_date=execution_date,
+        lines=[
+            sepa.TransferLine(
+                end_to_end_id=line.end_to_end_id,
+                creditor_name=line.holder_name,
+                creditor_iban=line.iban,
+                creditor_bic=line.bic or None,
+                creditor_address=sepa.PostalAddress(
+                    street=line.street,
+                    building_number=line.building_number,
+                    postcode=line.postcode,
+                    town=line.town,
+                    country=line.country or "FR",
+                )
+                if line.town
+                else None,
+                amount_cents=line.amount_cents,
+                remittance=remittance,
+            )
+            for line in lines
+        ],
+        version=policy.sepa_version,  # type: ignore[arg-type]
+        created_at=now,
+    )
+    try:
+        sepa_file = sepa.build_credit_transfer_file(transfer_batch)
+    except sepa.SepaError as error:
+        raise PayoutError(error.messages) from error
+    batch.file_xml = sepa_file.xml
+    batch.file_sha256 = sepa_file.sha256
+    batch.message_id = sepa_file.message_id
+    batch.payment_info_id = sepa_file.payment_info_id
+    batch.sepa_version = sepa_file.version
+    batch.execution_date = sepa_file.execution_date
 
 
 def cancel_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
@@ -527,12 +599,17 @@ def cancel_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
 # --- Execution and returns ------------------------------------------------------------------------
 
 
+def _paid_from(line: PayoutLine) -> str:
+    """The account an executed line's money left: the treasury (SEPA), or the merchant's Stripe balance."""
+    return connect_transferred(line.merchant_id) if line.is_connect else BANK
+
+
 def _execute_line(line: PayoutLine, when: dt.datetime) -> None:
     post_entry(
         source=PAYOUT_EXECUTED,
         external_id=str(line.pk),
         description=f"Virement {line.end_to_end_id} débité",
-        lines=[(PAYOUT_IN_TRANSIT, line.amount_cents), (BANK, -line.amount_cents)],
+        lines=[(PAYOUT_IN_TRANSIT, line.amount_cents), (_paid_from(line), -line.amount_cents)],
     )
     line.status = PayoutLineStatus.EXECUTED
     line.executed_at = when
@@ -540,8 +617,8 @@ def _execute_line(line: PayoutLine, when: dt.datetime) -> None:
 
 
 def _return_line(line: PayoutLine, *, code: str, reason: str, when: dt.datetime) -> None:
-    # Before the debit was seen the money is still in transit; after it, it came back to the bank.
-    origin = PAYOUT_IN_TRANSIT if line.status == PayoutLineStatus.PENDING else BANK
+    # Before the debit was seen the money is still in transit; after it, it came back where it left.
+    origin = PAYOUT_IN_TRANSIT if line.status == PayoutLineStatus.PENDING else _paid_from(line)
     post_entry(
         source=PAYOUT_RETURNED,
         external_id=str(line.pk),
@@ -553,11 +630,17 @@ def _return_line(line: PayoutLine, *, code: str, reason: str, when: dt.datetime)
     line.return_reason_code = (code or "")[:10]
     line.return_reason = reason[:300]
     line.save(update_fields=["status", "returned_at", "return_reason_code", "return_reason"])
-    blocked_reason = _("Virement %(reference)s du %(date)s retourné : %(reason)s. Corrigez l’IBAN.") % {
-        "reference": line.end_to_end_id,
-        "date": when.date().strftime("%d/%m/%Y"),
-        "reason": reason,
-    }
+    details = {"reference": line.end_to_end_id, "date": when.date().strftime("%d/%m/%Y"), "reason": reason}
+    if line.is_connect:
+        blocked_reason = (
+            _(
+                "Versement Stripe %(reference)s du %(date)s en échec : %(reason)s. "
+                "Le commerçant doit corriger son compte bancaire chez Stripe."
+            )
+            % details
+        )
+    else:
+        blocked_reason = _("Virement %(reference)s du %(date)s retourné : %(reason)s. Corrigez l’IBAN.") % details
     MerchantPayoutAccount.objects.filter(merchant_id=line.merchant_id).update(
         is_blocked=True, blocked_reason=blocked_reason[:300], updated_at=timezone.now()
     )
@@ -586,6 +669,8 @@ def mark_batch_executed(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
         batch = _locked(batch)
         if batch.state not in (PayoutBatchState.EXPORTED, PayoutBatchState.PARTIALLY_RETURNED):
             raise PayoutError(_("Seul un lot exporté peut être marqué comme exécuté."))
+        if batch.lines.exclude(stripe_account_id="").exists():
+            raise PayoutError(_("Les versements Stripe sont marqués exécutés par Stripe lui-même, pas à la main."))
         for line in batch.lines.select_for_update().filter(status=PayoutLineStatus.PENDING).order_by("pk"):
             _execute_line(line, now)
         _refresh_state(batch, now)
@@ -653,7 +738,8 @@ def _apply_statement_entry(entry: StatementEntry, now: dt.datetime) -> tuple[str
         line = (
             PayoutLine.objects.select_for_update()
             .select_related("batch")
-            .filter(pk=int(match[1]), batch__state__in=EXPORTED_STATES)
+            # Stripe payouts (Connect) never go through the treasury's bank statement.
+            .filter(pk=int(match[1]), batch__state__in=EXPORTED_STATES, stripe_account_id="")
             .first()
         )
     if line is None:

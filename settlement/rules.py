@@ -5,6 +5,7 @@
 | card payment captured          | order_paid / order id            | psp_clearing total            | each merchant held, delivery  |
 | PSP fee known                  | psp_fee / gateway's id           | psp_fees                      | psp_clearing                  |
 | merchant order released        | release / merchant order id      | merchant held                 | merchant available, commission|
+| …then, Connect towns only      | connect_transfer (transfers.py)  | connect_transferred:<merchant>| psp_clearing                  |
 | refund before release          | refund / refund id               | merchant held                 | psp_clearing                  |
 | refund after release (payout)  | refund / refund id               | merchant available (may < 0)  | psp_clearing                  |
 | refund not tied to a merchant  | refund / refund id               | suspense (for the town)       | psp_clearing                  |
@@ -45,6 +46,7 @@ from settlement.ledger import (
     post_entry,
 )
 from settlement.models import DeliveryFeeRecipient, JournalEntry, Release, SettlementPolicy
+from settlement.transfers import prepare_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +186,7 @@ def release_merchant_order(*, merchant_order_id: int, now: dt.datetime | None = 
                 description=f"Libération de la commande {merchant_order.order_id} ({merchant_order.merchant_name})",
                 lines=lines,
             )
-        return Release.objects.create(
+        release = Release.objects.create(
             merchant_order=merchant_order,
             merchant_id=merchant_order.merchant_id,
             amount_cents=amount,
@@ -192,6 +194,10 @@ def release_merchant_order(*, merchant_order_id: int, now: dt.datetime | None = 
             entry=entry,
             released_at=now,
         )
+        # Connect towns: the merchant's net share is transferred to their connected account (after
+        # commit, from a row written here so that a gateway outage never loses it).
+        prepare_transfer(release=release, merchant_order=merchant_order)
+        return release
 
 
 def due_merchant_order_ids(now: dt.datetime) -> list[int]:

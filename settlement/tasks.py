@@ -8,6 +8,10 @@ Beat entries (settings.CELERY_BEAT_SCHEDULE, sent to every town by config.beat.T
         "task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
     "settlement-run-scheduled-payouts": {
         "task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},
+    "send-pending-connect-transfers": {
+        "task": "settlement.send_pending_connect_transfers", "schedule": 900.0},
+    "send-pending-connect-payouts": {
+        "task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
 """
 
 from __future__ import annotations
@@ -82,3 +86,27 @@ def run_scheduled_payouts_task() -> int | None:
         return None
     logger.info("payout batch %s prepared in %s", run.batch.reference, connection.schema_name)
     return run.batch.pk
+
+
+@shared_task(name="settlement.send_connect_transfer", base=TownTask, acks_late=True)
+def send_connect_transfer_task(connect_transfer_id: int) -> str:
+    """Makes one released merchant order's Stripe transfer (Connect towns); a redelivery is a no-op."""
+    from settlement.transfers import send_transfer
+
+    return send_transfer(connect_transfer_id=connect_transfer_id).status
+
+
+@shared_task(name="settlement.send_pending_connect_transfers", base=TownTask)
+def send_pending_connect_transfers_task() -> int:
+    """Retries, with their own keys, the transfers not made yet (failed, or queued and lost)."""
+    from settlement.transfers import send_pending_transfers
+
+    return send_pending_transfers()
+
+
+@shared_task(name="settlement.send_pending_connect_payouts", base=TownTask)
+def send_pending_connect_payouts_task() -> int:
+    """Makes the Stripe payouts of exported lines still without one (postponed, or never sent)."""
+    from settlement.payouts_connect import send_pending_payouts
+
+    return send_pending_payouts()

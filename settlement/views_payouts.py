@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.queries import get_merchant_for
 from settlement import payouts, queries_payouts
 from settlement.bank_statements import BankStatementError
-from settlement.forms import PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
+from settlement.forms import ConnectedAccountForm, PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
 from settlement.iban import mask_iban
 from settlement.models import BLOCKING_REASONS, PayoutBatchState
 from settlement.rules import get_policy
+from settlement.transfers import is_connect_town
 
 View = Callable[..., HttpResponse]
 
@@ -58,7 +59,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     context = {
         "batches": batches,
         "latest_cut_off": payouts.latest_cut_off(now=now, policy=policy, time_zone=payouts.town_time_zone()),
-        "treasury_problems": payouts.treasury_problems(policy),
+        # Connect towns pay from the merchants' Stripe balances: no treasury account to set.
+        "treasury_problems": [] if is_connect_town() else payouts.treasury_problems(policy),
         "payout_tab": "batches",
     }
     return render(request, "settlement/payouts/batch_list.html", context)
@@ -98,6 +100,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "blocked": [block for block in blocks if block.reason in BLOCKING_REASONS],
         "carried": [block for block in blocks if block.reason not in BLOCKING_REASONS],
         "can_approve": batch.state == PayoutBatchState.DRAFT and batch.created_by_id != request.user.pk,
+        "is_connect": is_connect_town(),
         "payout_tab": "batches",
     }
     return render(request, "settlement/payouts/batch_detail.html", context)
@@ -120,9 +123,18 @@ def _batch_action(action: Callable[..., Any], success: Any) -> View:
 
 
 approve_batch = _batch_action(payouts.approve_batch, gettext_lazy("Le lot %(reference)s est approuvé."))
-export_batch = _batch_action(
+_export_sepa = _batch_action(
     payouts.export_batch, gettext_lazy("Le fichier SEPA du lot %(reference)s est prêt à télécharger.")
 )
+_export_connect = _batch_action(
+    payouts.export_batch, gettext_lazy("Les versements Stripe du lot %(reference)s sont envoyés.")
+)
+
+
+def export_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    return (_export_connect if is_connect_town() else _export_sepa)(request, batch_id)
+
+
 cancel_batch = _batch_action(
     payouts.cancel_batch, gettext_lazy("Le lot %(reference)s est annulé ; les montants sont reportés.")
 )
@@ -209,7 +221,7 @@ def bank_details_list(request: HttpRequest) -> HttpResponse:
         account = getattr(merchant, "payout_account", None)
         merchant.masked_iban = mask_iban(account.iban) if account else ""
         merchant.payout_problem = payouts.payout_problem(account)
-    context = {"merchants": merchants, "payout_tab": "bank_details"}
+    context = {"merchants": merchants, "is_connect": is_connect_town(), "payout_tab": "bank_details"}
     return render(request, "settlement/payouts/bank_details_list.html", context)
 
 
@@ -219,6 +231,8 @@ def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     queries_payouts.require_bank_details(request.user)
     merchant = get_merchant_for(request.user, merchant_slug)
     account = queries_payouts.payout_account_of(merchant)
+    if is_connect_town():
+        return _connected_account_edit(request, merchant, account)
     initial = {"holder_name": merchant.name, "postcode": merchant.postcode, "town": merchant.city, "country": "FR"}
     if account is not None:
         # The IBAN is never sent back to the browser: the field stays empty and must be retyped.
@@ -260,6 +274,33 @@ def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
         "merchant": merchant,
         "account": account,
         "masked_iban": mask_iban(account.iban) if account else "",
+        "form": form,
+        "payout_tab": "bank_details",
+    }
+    return render(request, "settlement/payouts/bank_details_form.html", context)
+
+
+def _connected_account_edit(request: HttpRequest, merchant: Any, account: Any) -> HttpResponse:
+    """Connect towns: the page records the merchant's connected account instead of an IBAN."""
+    initial = {"stripe_account_id": account.stripe_account_id if account else ""}
+    form = ConnectedAccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payouts.save_connected_account(
+                merchant=merchant,
+                actor=request.user,
+                stripe_account_id=form.cleaned_data["stripe_account_id"],
+                lift_block=form.cleaned_data["lift_block"],
+            )
+        except (payouts.PayoutError, ValidationError) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Le compte Stripe de %(name)s est enregistré.") % {"name": merchant.name})
+            return redirect("payouts:bank_details_list")
+    context = {
+        "merchant": merchant,
+        "account": account,
+        "is_connect": True,
         "form": form,
         "payout_tab": "bank_details",
     }

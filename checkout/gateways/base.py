@@ -58,6 +58,8 @@ class GatewayEvent:
     status: str | None
     created: int
     metadata: dict[str, str] = field(default_factory=dict)
+    # Why a payout failed (`account_closed`, `no_account`, ...), for payout.failed events.
+    failure_code: str | None = None
 
 
 class GatewayError(Exception):
@@ -159,4 +161,5 @@ def event_from_payload(data: dict) -> GatewayEvent:
         status=obj.get("status"),
         created=int(data["created"]),
         metadata={str(key): str(value) for key, value in (obj.get("metadata") or {}).items()},
+        failure_code=obj.get("failure_code"),
     )

@@ -485,3 +485,26 @@ def test_wrong_api_key_is_a_configuration_error(stripe_fake: StripeFake) -> None
         create_intent(gateway)
 
     assert raised.value.code == "configuration_error"
+
+
+def test_events_signed_with_the_connect_endpoint_secret_are_accepted_too(stripe_gateway, settings):
+    from checkout.gateways.base import WebhookSignatureError
+    from tests.checkout.stripe_fake import signed_webhook
+
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
+    event = {
+        "id": "evt_connect_1",
+        "object": "event",
+        "type": "payout.paid",
+        "account": "acct_commercant",
+        "created": 1_764_000_000,
+        "data": {"object": {"id": "po_1", "object": "payout", "amount": 4750, "currency": "eur", "status": "paid"}},
+    }
+    payload, header = signed_webhook(event, secret="whsec_connect_endpoint")
+
+    parsed = stripe_gateway.parse_webhook(payload=payload, signature_header=header)
+
+    assert (parsed.id, parsed.account_id, parsed.amount_cents) == ("evt_connect_1", "acct_commercant", 4750)
+    wrong, wrong_header = signed_webhook(event, secret="whsec_autre_chose")
+    with pytest.raises(WebhookSignatureError):
+        stripe_gateway.parse_webhook(payload=wrong, signature_header=wrong_header)

@@ -63,7 +63,7 @@ def test_a_refund_by_the_town_is_posted_against_the_merchants_held_share(town_a,
 
 def test_handover_releases_at_once_when_the_town_holds_nothing(town_a, django_capture_on_commit_callbacks):
     with town_a:
-        SettlementPolicy.objects.create(pk=1, hold_days=0)
+        SettlementPolicy.objects.update_or_create(pk=1, defaults={"hold_days": 0})
         order, bakery, grocer = _paid_order_through_the_gateway(town_a, django_capture_on_commit_callbacks)
         merchant_order = order.merchant_orders.get(merchant=bakery)
         accept_merchant_order(merchant_order_id=merchant_order.pk, actor=STAFF)

@@ -324,7 +324,7 @@ def _sales_for(count: int) -> None:
 @pytest.mark.parametrize("count", [2, 10])
 def test_the_dashboard_query_count_does_not_grow_with_the_merchants(town_a, count, django_assert_num_queries):
     with town_a:
-        SettlementPolicy.objects.create(pk=1)
+        SettlementPolicy.objects.update_or_create(pk=1)
         _sales_for(count)
         zone = PARIS
         period = dashboard.month_to_date(dt.datetime.now(tz=zone), zone)

@@ -60,7 +60,7 @@ def march(town_a, django_capture_on_commit_callbacks):
     """
     callbacks = django_capture_on_commit_callbacks
     with town_a:
-        SettlementPolicy.objects.create(pk=1, hold_days=0, commission_basis_points=500)
+        SettlementPolicy.objects.update_or_create(pk=1, defaults={"hold_days": 0, "commission_basis_points": 500})
         agent, second_agent = staff("prepare@ville-a.test"), staff("approuve@ville-a.test")
         with time_machine.travel(at(2, 10), tick=False):
             bakery = make_shop("Boulangerie Dupont", products=[("Éclair", 250, None)], siret=BAKERY_SIRET)

@@ -1,0 +1,234 @@
+"""Connect mode payouts (money.md §8.6, "Stripe model"): the régie's batches and lines, paid by one
+Stripe payout per line on the merchant's connected account (manual payouts, on the town's schedule).
+
+Same state machine and entries as the régie (payouts.py); only the account outside payout_in_transit
+changes — the merchant's Stripe balance instead of the treasury:
+
+| event                               | source / external_id      | debit                          | credit                         |
+|-------------------------------------|---------------------------|--------------------------------|--------------------------------|
+| batch prepared / cancelled          | as the régie              |                                |                                |
+| ``payout.paid``                     | payout_executed / line id | payout_in_transit              | connect_transferred:<merchant> |
+| ``payout.failed`` (or refused when  | payout_returned / line id | payout_in_transit (or, after   | merchant available (re-credit; |
+| made, not retryable)                |                           | paid, connect_transferred)     | merchant blocked)              |
+
+A failed payout's money goes back to the merchant's Stripe balance (still on
+connect_transferred), so the next run pays it again once the town lifts the block.
+
+Keys: ``idempotency_key("payout", schema, line id)`` — a retry of a line, after a crash or a
+timeout, replays Stripe's stored payout. A payout refused for a passing reason (no answer, funds
+still pending at Stripe: ``balance_insufficient``) leaves the line pending with the refusal shown,
+and the periodic task tries again: with the same key after no answer, with the attempt number
+added after ``balance_insufficient`` — Stripe stores that refusal under its key and would replay it.
+
+Webhooks: ``payout.*`` events come from a merchant's connected account to the platform's single
+endpoint (checkout.webhooks, public schema), which hands them to ``handle_payout_event``. The
+account id is looked up among the towns in Connect mode — one query over their schemas for a
+MerchantPayoutAccount with that account (``towns_with_connected_account``) — and, in each such
+town, the event acts only on the line whose *stored* Stripe payout id and connected-account
+snapshot both match: ids that only Stripe's answers to our own calls put there. Metadata is never
+trusted. Each event id is recorded once with its effect (checkout's WebhookEvent). The lookup is
+one indexed probe per Connect town; with thousands of such towns, replace it by a routing table
+in the public schema filled when an account is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tenants.utils import tenant_context
+
+from checkout.gateways import GatewayError, get_gateway, idempotency_key
+from checkout.gateways.base import GatewayEvent
+from checkout.models import WebhookEvent
+from settlement.models import EXPORTED_STATES, PayoutBatch, PayoutLine, PayoutLineStatus
+from settlement.payouts import _execute_line, _lock_town_payouts, _locked, _refresh_state, _return_line
+from settlement.transfers import current_town
+from tenants.models import CollectorMode, Town
+
+logger = logging.getLogger(__name__)
+
+# Stripe's payout failure codes, in the words the town shows the merchant.
+_FAILURE_REASONS = {
+    "account_closed": gettext_lazy("le compte bancaire est clôturé"),
+    "account_frozen": gettext_lazy("le compte bancaire est gelé"),
+    "bank_account_restricted": gettext_lazy("le compte bancaire refuse ce type de virement"),
+    "bank_ownership_changed": gettext_lazy("le titulaire du compte bancaire a changé"),
+    "could_not_process": gettext_lazy("la banque n’a pas pu traiter le versement"),
+    "debit_not_authorized": gettext_lazy("la banque a refusé le versement"),
+    "declined": gettext_lazy("la banque a refusé le versement"),
+    "insufficient_funds": gettext_lazy("le solde Stripe du commerçant est insuffisant"),
+    "invalid_account_number": gettext_lazy("le numéro de compte bancaire est invalide"),
+    "no_account": gettext_lazy("le compte bancaire est introuvable"),
+    "unsupported_card": gettext_lazy("la carte de versement n’est pas acceptée"),
+}
+
+
+def payout_key(*, schema: str, line_id: int, attempt: int = 0) -> str:
+    """(schema, line id); an attempt number is added only after Stripe refused for certain."""
+    if attempt:
+        return idempotency_key("payout", schema, line_id, attempt)
+    return idempotency_key("payout", schema, line_id)
+
+
+def send_line_payout(*, line_id: int, now: dt.datetime | None = None) -> PayoutLine:
+    """Makes the Stripe payout of one exported line on the merchant's connected account, once.
+
+    A refusal that will not pass (account unusable) returns the line at once — re-credit and block,
+    as a returned transfer; a passing one (no answer, funds not yet available) leaves it pending for
+    the periodic task, which sends the same key.
+    """
+    now = now or timezone.now()
+    town = current_town()
+    with transaction.atomic():
+        _lock_town_payouts()
+        line = PayoutLine.objects.select_for_update().select_related("batch").get(pk=line_id)
+        if (
+            line.stripe_payout_id
+            or not line.is_connect
+            or line.status != PayoutLineStatus.PENDING
+            or line.batch.state not in EXPORTED_STATES
+        ):
+            return line
+        try:
+            result = get_gateway(town).create_payout(
+                account_id=line.stripe_account_id,
+                amount_cents=line.amount_cents,
+                currency="eur",
+                idempotency_key=payout_key(schema=town.schema_name, line_id=line.pk, attempt=line.payout_attempt),
+                metadata={"town": town.schema_name, "payout_line": str(line.pk), "batch": line.batch.reference},
+            )
+        except GatewayError as error:
+            if error.is_retryable or error.code == "balance_insufficient":
+                logger.warning("payout of line %s in %s postponed: %s", line.pk, town.schema_name, error.code)
+                line.payout_error = error.message[:300]
+                if not error.is_retryable:
+                    # Refused for certain and stored under the key by Stripe: the next try needs a new key.
+                    line.payout_attempt += 1
+                line.save(update_fields=["payout_error", "payout_attempt"])
+                return line
+            logger.warning("payout of line %s in %s refused: %s", line.pk, town.schema_name, error.code)
+            line.payout_error = error.message[:300]
+            line.save(update_fields=["payout_error"])
+            _return_line(line, code=error.code, reason=error.message, when=now)
+            _refresh_state(_locked(line.batch), now)
+            return line
+        line.stripe_payout_id = result.id
+        line.payout_error = ""
+        line.save(update_fields=["stripe_payout_id", "payout_error"])
+        if result.status == "paid":  # the demonstration gateway pays at once; Stripe says so by webhook
+            _execute_line(line, now)
+            _refresh_state(_locked(line.batch), now)
+    return line
+
+
+def _lines_to_send(batch: PayoutBatch | None = None) -> list[int]:
+    lines = PayoutLine.objects.filter(
+        status=PayoutLineStatus.PENDING, stripe_payout_id="", batch__state__in=EXPORTED_STATES
+    ).exclude(stripe_account_id="")
+    if batch is not None:
+        lines = lines.filter(batch=batch)
+    return list(lines.order_by("pk").values_list("pk", flat=True))
+
+
+def send_batch_payouts(*, batch: PayoutBatch) -> int:
+    """Makes the payout of every line of an exported batch not sent yet; returns how many were made."""
+    return sum(bool(send_line_payout(line_id=line_id).stripe_payout_id) for line_id in _lines_to_send(batch))
+
+
+def send_pending_payouts() -> int:
+    """The periodic catch-up: lines of exported batches whose payout was postponed or never sent."""
+    return sum(bool(send_line_payout(line_id=line_id).stripe_payout_id) for line_id in _lines_to_send())
+
+
+# --- Webhooks -------------------------------------------------------------------------------------
+
+
+def towns_with_connected_account(account_id: str) -> list[Town]:
+    """The towns in Connect mode where a merchant has this connected account (normally one)."""
+    towns = {town.schema_name: town for town in Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT)}
+    if not towns:
+        return []
+    quote = connection.ops.quote_name
+    # Schema names come from our Town rows and are quoted; the account id is a parameter.
+    probes = [
+        f"SELECT %s FROM {quote(schema)}.settlement_merchantpayoutaccount WHERE stripe_account_id = %s"  # noqa: S608
+        for schema in sorted(towns)
+    ]
+    params: list[str] = []
+    for schema in sorted(towns):
+        params += [schema, account_id]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(probes), params)
+        return [towns[schema] for (schema,) in cursor.fetchall()]
+
+
+def _failure_reason(code: str | None) -> str:
+    return str(_FAILURE_REASONS.get(code or "", _("le versement a été refusé par la banque du commerçant")))
+
+
+def apply_payout_event(*, event: GatewayEvent) -> str | None:
+    """Acts on a payout event in the current town, once; None when no line of this town has that payout."""
+    when = dt.datetime.fromtimestamp(event.created, tz=dt.UTC)
+    with transaction.atomic():
+        _lock_town_payouts()
+        line = (
+            PayoutLine.objects.select_for_update()
+            .select_related("batch")
+            .filter(
+                stripe_payout_id=event.object_id,
+                stripe_account_id=event.account_id,
+                batch__state__in=EXPORTED_STATES,
+            )
+            .first()
+        )
+        if line is None:
+            return None
+        try:
+            with transaction.atomic():
+                record = WebhookEvent.objects.create(event_id=event.id, type=event.type, object_id=event.object_id)
+        except IntegrityError:
+            return "duplicate"
+        if event.amount_cents != line.amount_cents:
+            logger.error(
+                "payout event %s: %s cents for line %s of %s", event.id, event.amount_cents, line.pk, line.amount_cents
+            )
+            outcome = "amount mismatch: ignored"
+        elif event.type == "payout.paid":
+            # A paid after a failed (late, out of order) changes nothing: failed is final at Stripe.
+            if line.status == PayoutLineStatus.PENDING:
+                _execute_line(line, when)
+                outcome = f"line {line.pk} executed"
+            else:
+                outcome = f"line {line.pk} already {line.status}"
+        elif event.type == "payout.failed":
+            # Stripe may report a failure days after "paid": the money came back to the Stripe balance.
+            if line.status != PayoutLineStatus.RETURNED:
+                _return_line(line, code=event.failure_code or "", reason=_failure_reason(event.failure_code), when=when)
+                outcome = f"line {line.pk} returned"
+            else:
+                outcome = f"line {line.pk} already returned"
+        else:
+            outcome = "recorded"
+        _refresh_state(_locked(line.batch), timezone.now())
+        record.outcome = outcome[:300]
+        record.save(update_fields=["outcome"])
+    return outcome
+
+
+def handle_payout_event(*, event: GatewayEvent) -> str:
+    """``settings.CHECKOUT_PAYOUT_EVENT_HANDLER``: a verified payout event of a connected account,
+    applied in the town whose payout line it is; acknowledged and ignored when none is ours."""
+    if not event.account_id:
+        return "payout of the platform: ignored"
+    for town in towns_with_connected_account(event.account_id):
+        with tenant_context(town):
+            outcome = apply_payout_event(event=event)
+        if outcome is not None:
+            return outcome
+    logger.warning("payout event %s (%s) of %s matches no payout line", event.id, event.type, event.account_id)
+    return "unknown payout: ignored"

@@ -1,0 +1,198 @@
+"""Connect mode transfers (DESIGN.md §4 mode 2, money.md §8.2 step 4): one per released merchant order.
+
+In a Connect town the residents pay the operator's platform (one PaymentIntent per order, transfer
+group ``order-<schema>-<order id>``); when a merchant order is released, its net share (released
+amount less the commission) is transferred to the merchant's connected account, funded by the
+order's charge (``source_transaction``), so it succeeds even before the charge's funds are available.
+
+Ledger (signed cents: positive debit, negative credit), keyed once by the transfer row:
+
+| event            | source / external_id                | debit                              | credit        |
+|------------------|-------------------------------------|------------------------------------|---------------|
+| transfer made    | connect_transfer / ConnectTransfer id | connect_transferred:<merchant>   | psp_clearing  |
+
+*available* is left alone: the merchant is owed the money until it reaches their bank, and the
+payout run reads *available* exactly as in the régie. ``connect_transferred:<merchant>`` is where
+the money sits meanwhile (the merchant's Stripe balance): the payout's ``payout.paid`` empties it
+(see payouts_connect). psp_clearing keeps matching the platform balance: captures in, transfers,
+refunds and fees out, commissions and delivery fees left on it.
+
+Reliability: the ConnectTransfer row is written (pending) in the release's transaction, and the
+transfer is made after commit with a key derived from (schema, merchant order id). A refusal or
+an unanswered call leaves the row failed and the periodic task retries it. After an unknown outcome
+(no answer, 5xx, rate limit) the retry sends the same key, so Stripe replays what it did rather than
+transferring twice. After a certain refusal (a 4xx: nothing was made) the key gets a generation
+number, because Stripe would otherwise replay the stored refusal for 24 hours.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
+
+from checkout.gateways import GatewayError, gateway_account_id, get_gateway, idempotency_key
+from checkout.models import MerchantOrder, Payment
+from checkout.payments import transfer_group_for
+from settlement.ledger import PSP_CLEARING, connect_transferred, entry_for, post_entry
+from settlement.models import ConnectTransfer, ConnectTransferStatus, MerchantPayoutAccount, Release
+from tenants.models import CollectorMode, Town
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TRANSFER = "connect_transfer"
+
+
+def current_town() -> Town:
+    """The town whose schema is active (a request, a task, ``with town:`` or schema_context)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Town) and tenant.schema_name == connection.schema_name:
+        return tenant
+    return Town.objects.get(schema_name=connection.schema_name)
+
+
+def is_connect_town(town: Town | None = None) -> bool:
+    """True when the town collects through the operator's platform (Stripe Connect), not a régie."""
+    return (town or current_town()).collector_mode == CollectorMode.CONNECT
+
+
+def transfer_key(*, schema: str, merchant_order_id: int, generation: int = 0) -> str:
+    """(schema, merchant order id); a generation is added only after Stripe refused for certain."""
+    if generation:
+        return idempotency_key("transfer", schema, merchant_order_id, generation)
+    return idempotency_key("transfer", schema, merchant_order_id)
+
+
+def prepare_transfer(*, release: Release, merchant_order: MerchantOrder) -> ConnectTransfer | None:
+    """In a Connect town, records (in the release's transaction) the transfer this release owes the
+    merchant and queues it after commit; None in a régie town or when nothing net was released."""
+    town = current_town()
+    if not is_connect_town(town):
+        return None
+    amount = release.amount_cents - release.commission_cents
+    if amount <= 0:
+        return None
+    transfer = ConnectTransfer.objects.create(
+        merchant_order=merchant_order,
+        release=release,
+        merchant_id=merchant_order.merchant_id,
+        amount_cents=amount,
+        currency=merchant_order.order.currency,
+        idempotency_key=transfer_key(schema=town.schema_name, merchant_order_id=merchant_order.pk),
+        transfer_group=transfer_group_for(schema=town.schema_name, order_id=merchant_order.order_id),
+    )
+    schema, transfer_id = town.schema_name, transfer.pk
+    transaction.on_commit(lambda: _queue_transfer(schema, transfer_id))
+    return transfer
+
+
+def _queue_transfer(schema: str, transfer_id: int) -> None:
+    # After commit: an exception here would only turn the merchant's "handed over" into an error
+    # page; the periodic task sends whatever was not sent.
+    from settlement.tasks import send_connect_transfer_task
+
+    try:
+        with schema_context(schema):
+            send_connect_transfer_task.apply_async(args=(transfer_id,))
+    except Exception:
+        logger.exception(
+            "connect transfer %s of %s: could not be queued, left to the periodic task", transfer_id, schema
+        )
+
+
+def _failed(transfer: ConnectTransfer, message: str, *, is_refused_for_certain: bool = False) -> ConnectTransfer:
+    logger.warning(
+        "connect transfer %s (merchant order %s) failed: %s", transfer.pk, transfer.merchant_order_id, message
+    )
+    transfer.status = ConnectTransferStatus.FAILED
+    transfer.last_error = message[:300]
+    if is_refused_for_certain:
+        # Stripe answered no and made nothing: its stored refusal would be replayed under this key
+        # even after the cause is fixed (capability enabled, funds back), so the next try gets a new one.
+        transfer.key_generation += 1
+        transfer.idempotency_key = transfer_key(
+            schema=connection.schema_name,
+            merchant_order_id=transfer.merchant_order_id,
+            generation=transfer.key_generation,
+        )
+    transfer.save(
+        update_fields=[
+            "status",
+            "last_error",
+            "attempts",
+            "destination_account_id",
+            "source_transaction",
+            "key_generation",
+            "idempotency_key",
+        ]
+    )
+    return transfer
+
+
+def send_transfer(*, connect_transfer_id: int) -> ConnectTransfer:
+    """Makes one merchant order's transfer and posts it, once: every attempt sends the same key, so
+    a retry after a crash, a timeout or a refusal never transfers twice; a failure is recorded."""
+    town = current_town()
+    with transaction.atomic():
+        # Locked through the call: two workers on one transfer wait for each other instead of racing.
+        transfer = (
+            ConnectTransfer.objects.select_for_update().select_related("merchant_order").get(pk=connect_transfer_id)
+        )
+        if transfer.status == ConnectTransferStatus.TRANSFERRED:
+            return transfer
+        transfer.attempts += 1
+        account = MerchantPayoutAccount.objects.filter(merchant_id=transfer.merchant_id).first()
+        if account is None or not account.stripe_account_id:
+            return _failed(transfer, _("Le commerçant n’a pas encore de compte Stripe connecté."))
+        transfer.destination_account_id = account.stripe_account_id
+        payment = Payment.objects.filter(order_id=transfer.merchant_order.order_id).first()
+        if payment is None:
+            return _failed(transfer, _("Aucun paiement par carte n’est enregistré pour cette commande."))
+        gateway = get_gateway(town)
+        try:
+            intent = gateway.retrieve_payment_intent(account_id=gateway_account_id(town), intent_id=payment.intent_id)
+            if not intent.latest_charge_id:
+                return _failed(transfer, _("Le paiement de la commande n’a pas encore été débité."))
+            transfer.source_transaction = intent.latest_charge_id
+            result = gateway.create_transfer(
+                amount_cents=transfer.amount_cents,
+                currency=transfer.currency.lower(),
+                destination_account_id=transfer.destination_account_id,
+                source_transaction=transfer.source_transaction,
+                transfer_group=transfer.transfer_group,
+                idempotency_key=transfer.idempotency_key,
+            )
+        except GatewayError as error:
+            # Not retryable = Stripe answered with a refusal; retryable = outcome unknown, same key.
+            return _failed(transfer, error.message, is_refused_for_certain=not error.is_retryable)
+        if result.amount_cents != transfer.amount_cents:
+            # Cannot happen with our key (Stripe refuses other parameters under it): never post it.
+            logger.error("connect transfer %s: gateway answered %s cents", transfer.pk, result.amount_cents)
+            return _failed(transfer, _("Le prestataire a répondu avec un autre montant."))
+        transfer.entry = post_entry(
+            source=CONNECT_TRANSFER,
+            external_id=str(transfer.pk),
+            description=f"Transfert Stripe {result.id}, commande {transfer.merchant_order.order_id}",
+            lines=[
+                (connect_transferred(transfer.merchant_id), transfer.amount_cents),
+                (PSP_CLEARING, -transfer.amount_cents),
+            ],
+        ) or entry_for(CONNECT_TRANSFER, transfer.pk)
+        transfer.transfer_id = result.id
+        transfer.status = ConnectTransferStatus.TRANSFERRED
+        transfer.transferred_at = timezone.now()
+        transfer.last_error = ""
+        transfer.save()
+    return transfer
+
+
+def send_pending_transfers() -> int:
+    """Sends every transfer not made yet (queued and lost, refused, unanswered); returns how many went."""
+    sent = 0
+    pending = ConnectTransfer.objects.exclude(status=ConnectTransferStatus.TRANSFERRED).order_by("pk")
+    for transfer_id in pending.values_list("pk", flat=True):
+        sent += send_transfer(connect_transfer_id=transfer_id).status == ConnectTransferStatus.TRANSFERRED
+    return sent
