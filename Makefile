@@ -24,6 +24,8 @@ run: install
 	$(BIN)/python manage.py seed_demo_catalog luzy --profile luzy
 	$(BIN)/python manage.py seed_demo_logistics calais
 	$(BIN)/python manage.py seed_demo_logistics luzy
+	$(BIN)/python manage.py seed_demo_payouts calais
+	$(BIN)/python manage.py seed_demo_payouts luzy
 	$(BIN)/python manage.py setup_demo
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 

@@ -1,0 +1,144 @@
+"""Demo settlement data for `make run`: the régie's treasury account, merchants' bank details and
+agreements, and a few weeks of paid orders, so the finance pages and a payout run have something to show.
+
+Everything goes through the real actions (checkout's orders, settlement's postings and payout
+settings); only the IBANs are generated — valid French ones, RIB key included, on made-up accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import Role, User
+from catalog.models import Merchant, MerchantStatus, Variant
+from checkout.actions import (
+    GATEWAY,
+    Actor,
+    Contact,
+    FulfilmentChoice,
+    accept_merchant_order,
+    hand_over,
+    mark_merchant_order_ready,
+    mark_order_paid,
+    place_order,
+)
+from checkout.basket import add_to_basket, get_or_create_basket
+from checkout.models import Order
+from settlement.models import MerchantPayoutAccount
+from settlement.payouts import accept_agreement, save_payout_account, update_payout_settings
+from settlement.rules import post_missing_entries, release_due_merchant_orders
+
+FIRST_NAMES = ("Jeanne", "Marcel", "Sophie", "Karim", "Lucie", "Bernard", "Nadia", "Paul", "Chantal", "Yves")
+LAST_NAMES = ("Martin", "Lefebvre", "Dubois", "Leroy", "Moreau", "Fournier", "Girard", "Bonnet", "Lambert")
+
+
+def french_iban(*, bank: int, branch: int, account: int) -> str:
+    """A valid French IBAN (RIB key and IBAN check digits computed) for made-up account numbers."""
+    rib_key = 97 - ((89 * bank + 15 * branch + 3 * account) % 97)
+    bban = f"{bank:05d}{branch:05d}{account:011d}{rib_key:02d}"
+    check = 98 - int(bban + "152700") % 97  # "FR00" moved to the end, letters as numbers (F=15, R=27)
+    return f"FR{check:02d}{bban}"
+
+
+@dataclass(frozen=True)
+class DemoPayouts:
+    merchants_with_bank_details: int
+    orders_paid: int
+    orders_handed_over: int
+
+
+def seed_demo_payouts(*, town_name: str, orders: int = 40, seed: int = 2026) -> DemoPayouts:
+    """Treasury account, bank details for every live merchant, and `orders` paid orders over 3 weeks."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    admin = User.objects.filter(role=Role.TOWN_ADMIN).order_by("pk").first()
+    if admin is None:
+        raise RuntimeError("the town needs an administrator first (setup_demo)")
+    update_payout_settings(
+        actor=admin,
+        treasury_holder_name=f"Régie de recettes de {town_name}",
+        treasury_iban=french_iban(bank=30001, branch=620, account=10_000_000_000 + rng.randrange(10**9)),
+        treasury_street="Place du Soldat Inconnu",
+        treasury_building_number="1",
+        treasury_postcode="62100",
+        treasury_town=town_name,
+    )
+    merchants = list(Merchant.objects.filter(status=MerchantStatus.LIVE, sells_online=True).order_by("pk"))
+    for index, merchant in enumerate(merchants):
+        if MerchantPayoutAccount.objects.filter(merchant=merchant).exists():
+            continue
+        save_payout_account(
+            merchant=merchant,
+            actor=admin,
+            holder_name=merchant.name[:70],
+            iban=french_iban(bank=16_706, branch=50 + index % 40, account=2_000_000 + index),
+            street=merchant.address_line or "Rue Royale",
+            postcode=merchant.postcode or "62100",
+            town=merchant.city or town_name,
+        )
+        accept_agreement(merchant=merchant, actor=admin)
+    paid = handed = 0
+    if not Order.objects.exists():
+        paid, handed = _paid_orders(rng=rng, count=orders)
+    return DemoPayouts(len(merchants), paid, handed)
+
+
+def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
+    variants = list(
+        Variant.objects.filter(
+            product__is_published=True,
+            merchant__status=MerchantStatus.LIVE,
+            merchant__sells_online=True,
+            merchant__click_and_collect=True,
+        )
+        .exclude(stock=0)
+        .select_related("product")
+        .order_by("pk")[:400]
+    )
+    if not variants:
+        return 0, 0
+    # Demo only (`make run` installs the dev extras): orders are placed "in the past" so the finance
+    # pages show three weeks of sales.
+    import time_machine
+
+    real_now = dt.datetime.now(dt.UTC)  # inside time_machine.travel, now() is the travelled moment
+    start = real_now - dt.timedelta(days=21)
+    paid = handed = 0
+    for index in range(count):
+        # Spread over three weeks of opening hours, each order placed "at its time".
+        moment = start + dt.timedelta(hours=index * 21 * 24 / count, minutes=rng.randrange(60))
+        with time_machine.travel(moment, tick=False), transaction.atomic():
+            basket = get_or_create_basket(token=None, user_id=None)
+            for variant in rng.sample(variants, k=rng.choice((1, 1, 2, 3))):
+                add_to_basket(basket=basket, variant_id=variant.pk, quantity=1)
+            merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+            contact = Contact(
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                email=f"habitant{index}@exemple.fr",
+                phone=f"06{rng.randrange(10**8):08d}",
+            )
+            order = place_order(
+                basket=basket,
+                contact=contact,
+                fulfilments={merchant_id: FulfilmentChoice(kind="collect") for merchant_id in merchant_ids},
+                terms_accepted=True,
+                actor=Actor(kind="resident"),
+                now=moment,
+            )
+            mark_order_paid(order_id=order.pk, amount_cents=order.total_cents, currency="EUR", actor=GATEWAY)
+            paid += 1
+            if moment < real_now - dt.timedelta(days=3):
+                for merchant_order in order.merchant_orders.all():
+                    staff = Actor(kind="town_agent")
+                    accept_merchant_order(merchant_order_id=merchant_order.pk, actor=staff)
+                    mark_merchant_order_ready(merchant_order_id=merchant_order.pk, actor=staff)
+                    hand_over(merchant_order_id=merchant_order.pk, pickup_code=merchant_order.pickup_code, actor=staff)
+                handed += 1
+    # Captures are posted after each order's commit; catch up on any not posted yet before releasing.
+    post_missing_entries()
+    release_due_merchant_orders(real_now)
+    return paid, handed

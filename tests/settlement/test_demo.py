@@ -1,0 +1,39 @@
+"""The demo settlement data of `make run` goes through the real actions and leaves a clean ledger."""
+
+from __future__ import annotations
+
+from schwifty import IBAN
+
+from accounts.models import Role, User
+from checkout.models import MerchantOrderStatus, Order, OrderStatus
+from settlement.demo import french_iban, seed_demo_payouts
+from settlement.invariants import check_invariants
+from settlement.models import MerchantPayoutAccount, Release, SettlementPolicy
+from tests.checkout.conftest import make_shop
+
+
+def test_generated_ibans_pass_the_french_rib_key_check():
+    for account in (0, 1, 2_000_123, 99_999_999_999):
+        IBAN(french_iban(bank=16706, branch=50, account=account), validate_bban=True)
+
+
+def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with town_a:
+        User.objects.create_user(email="admin-demo@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_ADMIN)
+        make_shop("Boulangerie Démo", products=[("Baguette", 120, None), ("Tarte", 1800, None)])
+        make_shop("Fleuriste Démo", products=[("Bouquet", 2500, None)])
+
+        result = seed_demo_payouts(town_name="Ville A", orders=12)
+        again = seed_demo_payouts(town_name="Ville A", orders=12)
+
+        assert (result.merchants_with_bank_details, result.orders_paid) == (2, 12)
+        assert 0 < result.orders_handed_over < 12
+        assert again.orders_paid == 0  # idempotent: a second run adds no orders
+        assert Order.objects.filter(status=OrderStatus.PAID).count() == 12
+        assert MerchantPayoutAccount.objects.filter(agreement_accepted_at__isnull=False).count() == 2
+        assert SettlementPolicy.objects.get().treasury_iban.startswith("FR")
+        handed = Order.objects.filter(merchant_orders__status=MerchantOrderStatus.COLLECTED).distinct().count()
+        assert handed == result.orders_handed_over
+        assert Release.objects.exists()
+        assert check_invariants() == []
