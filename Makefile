@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test install lint bench-provision bench-storefront bench-checkout worker beat clean-db
+.PHONY: run test install lint bench-provision bench-storefront bench-checkout bench-payout worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-storefront: install
 
 bench-checkout: install
 	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
+
+bench-payout: install
+	$(BIN)/python bench/payout.py $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -87,7 +87,9 @@ def seed_demo_payouts(*, town_name: str, orders: int = 40, seed: int = 2026) -> 
 
 
 def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
-    variants = list(
+    # A few products of every shop (the supermarket alone has thousands), so orders spread over shops.
+    by_merchant: dict[int, list[Variant]] = {}
+    for variant in (
         Variant.objects.filter(
             product__is_published=True,
             merchant__status=MerchantStatus.LIVE,
@@ -95,9 +97,12 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
             merchant__click_and_collect=True,
         )
         .exclude(stock=0)
-        .select_related("product")
-        .order_by("pk")[:400]
-    )
+        .order_by("merchant_id", "pk")
+    ):
+        if len(by_merchant.setdefault(variant.merchant_id, [])) < 4:
+            by_merchant[variant.merchant_id].append(variant)
+    shops = list(by_merchant.values())
+    variants = [variant for shop in shops for variant in shop]
     if not variants:
         return 0, 0
     # Demo only (`make run` installs the dev extras): orders are placed "in the past" so the finance
@@ -112,8 +117,9 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
         moment = start + dt.timedelta(hours=index * 21 * 24 / count, minutes=rng.randrange(60))
         with time_machine.travel(moment, tick=False), transaction.atomic():
             basket = get_or_create_basket(token=None, user_id=None)
-            for variant in rng.sample(variants, k=rng.choice((1, 1, 2, 3))):
-                add_to_basket(basket=basket, variant_id=variant.pk, quantity=1)
+            for shop in rng.sample(shops, k=min(len(shops), rng.choice((1, 1, 1, 2)))):
+                for variant in rng.sample(shop, k=min(len(shop), rng.choice((1, 2)))):
+                    add_to_basket(basket=basket, variant_id=variant.pk, quantity=rng.choice((1, 1, 2)))
             merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
             contact = Contact(
                 first_name=rng.choice(FIRST_NAMES),
@@ -140,5 +146,11 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
                 handed += 1
     # Captures are posted after each order's commit; catch up on any not posted yet before releasing.
     post_missing_entries()
+    # Release day by day, as the periodic task would have, so each release is dated when it happened
+    # and a payout run at a past cut-off finds what was available then.
+    for day in range(22):
+        moment = start + dt.timedelta(days=day)
+        with time_machine.travel(moment, tick=False):
+            release_due_merchant_orders(moment)
     release_due_merchant_orders(real_now)
     return paid, handed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from schwifty import IBAN
 
 from accounts.models import Role, User
@@ -9,6 +12,7 @@ from checkout.models import MerchantOrderStatus, Order, OrderStatus
 from settlement.demo import french_iban, seed_demo_payouts
 from settlement.invariants import check_invariants
 from settlement.models import MerchantPayoutAccount, Release, SettlementPolicy
+from settlement.payouts import run_payout
 from tests.checkout.conftest import make_shop
 
 
@@ -37,3 +41,8 @@ def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
         assert handed == result.orders_handed_over
         assert Release.objects.exists()
         assert check_invariants() == []
+        # Releases are dated when they happened: a payout at a cut-off a week ago already has lines.
+        run = run_payout(
+            cut_off=timezone.now() - dt.timedelta(days=7), actor=User.objects.get(email="admin-demo@ville-a.fr")
+        )
+        assert run.batch.line_count > 0
