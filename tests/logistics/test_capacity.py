@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -11,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from logistics.actions import save_zone, town_today
 from logistics.delivery import DeliveryUnavailable, provider
 from logistics.models import DeliveryDay, DeliveryZone
+from tests.conftest import run_concurrently
 from tests.logistics.factories import CargoBikeZoneFactory
 
 DAY = dt.date(2026, 3, 10)
@@ -126,81 +126,41 @@ def test_a_new_daily_capacity_applies_to_coming_days_but_keeps_bookings(town_a):
 
 
 # --- concurrency, with real transactions ---------------------------------------------------------
+# In a throw-away town whose writes really commit (tests/conftest.py): no flush of the public schema.
 
 
-@pytest.fixture
-def committed_zone(town_a):
-    """A zone really committed (other connections must see it); removed afterwards.
-
-    The test database is flushed only for the ``logistics`` app (``available_apps``), whose tables
-    do not exist in public: the towns and their users survive the flush, so this fixture cleans
-    the town's rows itself.
-    """
-    with town_a:
+def test_ten_concurrent_reservations_for_three_places_give_exactly_three(committed_town):
+    with committed_town:
         zone = CargoBikeZoneFactory(daily_capacity=3)
-    yield zone
-    # Raw SQL: with only ``logistics`` in the app registry, django-tenants' delete signal fails.
-    with town_a, connection.cursor() as cursor:
-        cursor.execute("DELETE FROM logistics_deliveryday WHERE zone_id = %s", [zone.pk])
-        cursor.execute("DELETE FROM logistics_deliveryzone WHERE id = %s", [zone.pk])
 
+    def checkout(index: int) -> str:
+        connection.set_tenant(committed_town)  # a thread has its own connection, in public until told
+        with transaction.atomic():
+            try:
+                provider.reserve(zone_id=zone.pk, delivery_date=DAY)
+            except DeliveryUnavailable as refusal:
+                return refusal.code
+            return "reserved"
 
-@pytest.mark.django_db(transaction=True, available_apps=["logistics"])
-def test_ten_concurrent_reservations_for_three_places_give_exactly_three(town_a, committed_zone):
-    threads_count = 10
-    barrier = threading.Barrier(threads_count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    outcomes = run_concurrently(10, checkout)
 
-    def checkout() -> None:
-        try:
-            connection.set_tenant(town_a)  # a thread has its own connection, in public until told
-            with transaction.atomic():
-                barrier.wait(timeout=10)
-                try:
-                    provider.reserve(zone_id=committed_zone.pk, delivery_date=DAY)
-                except DeliveryUnavailable as refusal:
-                    outcome = refusal.code
-                else:
-                    outcome = "reserved"
-            with lock:
-                outcomes.append(outcome)
-        except Exception as error:  # a crash in a thread must fail the test, not vanish
-            with lock:
-                outcomes.append(f"error: {error!r}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=checkout) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert sorted(outcomes) == ["capacity_full"] * 7 + ["reserved"] * 3
-    with town_a:
-        day = DeliveryDay.objects.get(zone_id=committed_zone.pk, date=DAY)
+    assert sorted(map(str, outcomes)) == ["capacity_full"] * 7 + ["reserved"] * 3
+    with committed_town:
+        day = DeliveryDay.objects.get(zone_id=zone.pk, date=DAY)
     assert (day.booked, day.capacity) == (3, 3)
 
 
-@pytest.mark.django_db(transaction=True, available_apps=["logistics"])
-def test_concurrent_releases_never_go_below_zero(town_a, committed_zone):
-    with town_a:
-        provider.reserve(zone_id=committed_zone.pk, delivery_date=DAY)
-    barrier = threading.Barrier(5)
+def test_concurrent_releases_never_go_below_zero(committed_town):
+    with committed_town:
+        zone = CargoBikeZoneFactory(daily_capacity=3)
+        provider.reserve(zone_id=zone.pk, delivery_date=DAY)
 
-    def cancel() -> None:
-        try:
-            connection.set_tenant(town_a)
-            barrier.wait(timeout=10)
-            provider.release(zone_id=committed_zone.pk, delivery_date=DAY)
-        finally:
-            connection.close()
+    def cancel(index: int) -> None:
+        connection.set_tenant(committed_town)
+        provider.release(zone_id=zone.pk, delivery_date=DAY)
 
-    threads = [threading.Thread(target=cancel) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    with town_a:
-        assert DeliveryDay.objects.get(zone_id=committed_zone.pk, date=DAY).booked == 0
+    outcomes = run_concurrently(5, cancel)
+
+    assert outcomes == [None] * 5
+    with committed_town:
+        assert DeliveryDay.objects.get(zone_id=zone.pk, date=DAY).booked == 0
