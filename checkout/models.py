@@ -249,8 +249,19 @@ class Payment(models.Model):
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    # The provider's fee on the charge, once its balance transaction is known (None: not known, or a
+    # gateway without fees); the balance transaction id keys the fee's ledger entry.
+    fee_cents = models.BigIntegerField(null=True, blank=True)
+    fee_balance_transaction_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_cents__isnull=True) | Q(fee_cents__gte=0), name="payment_fee_not_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.intent_id
@@ -274,6 +285,50 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_cents} c ({self.reason})"
+
+
+class DisputeStatus(models.TextChoices):
+    # Stripe's statuses. warning_* are inquiries: no money moves unless they become a dispute.
+    WARNING_NEEDS_RESPONSE = "warning_needs_response", _("Demande d'information de la banque")
+    WARNING_UNDER_REVIEW = "warning_under_review", _("Demande d'information en examen")
+    WARNING_CLOSED = "warning_closed", _("Demande d'information close")
+    NEEDS_RESPONSE = "needs_response", _("Contestation : réponse attendue")
+    UNDER_REVIEW = "under_review", _("Contestation en examen")
+    WON = "won", _("Contestation gagnée")
+    LOST = "lost", _("Contestation perdue")
+
+
+# Once a dispute is decided, a late event carrying an earlier status never takes it back.
+DISPUTE_FINAL_STATUSES = frozenset({DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WARNING_CLOSED})
+
+
+class Dispute(models.Model):
+    """A chargeback on an order's payment (the order is *disputed* while one is open). The order's
+    own status is left alone: the resident's page keeps saying what happened to the goods."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    gateway_dispute_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=24, choices=DisputeStatus.choices)
+    amount_cents = models.BigIntegerField()
+    # What the provider charged for the dispute (not given back when it is won).
+    fee_cents = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0) & Q(fee_cents__gte=0), name="dispute_amounts_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_dispute_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in DISPUTE_FINAL_STATUSES
 
 
 class WebhookEvent(models.Model):

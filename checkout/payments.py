@@ -20,6 +20,9 @@ from checkout.actions import GATEWAY, Actor, cancel_unpaid_order, lock_order, ma
 from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
 from checkout.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
 from checkout.models import (
+    DISPUTE_FINAL_STATUSES,
+    Dispute,
+    DisputeStatus,
     MerchantOrder,
     Order,
     OrderStatus,
@@ -90,11 +93,76 @@ def _apply_intent(payment: Payment, intent: PaymentIntentResult, actor: Actor, n
             actor=actor,
             note=note,
         )
+        if order.status == OrderStatus.PAID:
+            _record_fee(payment, intent)
         return f"order {order.pk} {order.status}"
     if intent.status == "canceled":
         order = cancel_unpaid_order(order_id=payment.order_id, actor=actor, reason=_("Paiement annulé."))
         return f"order {order.pk} {order.status}"
     return f"intent {intent.status}: nothing to do"
+
+
+def _record_fee(payment: Payment, intent: PaymentIntentResult) -> None:
+    # Sent on every confirmation (webhook, browser return, replays): the ledger posts the fee once,
+    # keyed by the balance transaction, so a signal lost once is made good by the next one.
+    if intent.fee_cents is None or not intent.balance_transaction_id:
+        return
+    Payment.objects.filter(pk=payment.pk).update(
+        fee_cents=intent.fee_cents, fee_balance_transaction_id=intent.balance_transaction_id
+    )
+    order_id, fee_cents, transaction_id = payment.order_id, intent.fee_cents, intent.balance_transaction_id
+    schema = connection.tenant.schema_name
+    transaction.on_commit(
+        lambda: signals.payment_fee_known.send(
+            sender=Payment,
+            order_id=order_id,
+            fee_cents=fee_cents,
+            balance_transaction_id=transaction_id,
+            schema=schema,
+        )
+    )
+
+
+def record_dispute(*, payment: Payment, event: GatewayEvent) -> str:
+    """Marks the order disputed (a Dispute row, the order's status untouched) and announces each new
+    status once; a decided dispute is never taken back by a late event carrying an earlier status."""
+    if not event.dispute_id or not event.amount_cents or event.status not in DisputeStatus.values:
+        logger.warning("dispute event %s (%s) without a usable dispute: ignored", event.id, event.type)
+        return "dispute event without a dispute: ignored"
+    lock_order(payment.order_id)
+    dispute = Dispute.objects.select_for_update().filter(gateway_dispute_id=event.dispute_id).first()
+    fee_cents = event.fee_cents or 0
+    if dispute is None:
+        dispute = Dispute.objects.create(
+            order_id=payment.order_id,
+            gateway_dispute_id=event.dispute_id,
+            status=event.status,
+            amount_cents=event.amount_cents,
+            fee_cents=fee_cents,
+            currency=(event.currency or "eur").upper(),
+        )
+    elif dispute.status in DISPUTE_FINAL_STATUSES or dispute.status == event.status:
+        return f"dispute {dispute.gateway_dispute_id} {dispute.status}: unchanged"
+    else:
+        dispute.status = event.status
+        dispute.amount_cents = event.amount_cents
+        dispute.fee_cents = max(dispute.fee_cents, fee_cents)
+        dispute.save(update_fields=["status", "amount_cents", "fee_cents", "updated_at"])
+    schema = connection.tenant.schema_name
+    order_id, dispute_id, status = dispute.order_id, dispute.gateway_dispute_id, dispute.status
+    amount_cents, dispute_fee_cents = dispute.amount_cents, dispute.fee_cents
+    transaction.on_commit(
+        lambda: signals.dispute_changed.send(
+            sender=Dispute,
+            order_id=order_id,
+            dispute_id=dispute_id,
+            status=status,
+            amount_cents=amount_cents,
+            fee_cents=dispute_fee_cents,
+            schema=schema,
+        )
+    )
+    return f"dispute {dispute_id} {status}"
 
 
 def confirm_payment_from_return(*, order: Order) -> Order:
@@ -136,6 +204,8 @@ def handle_gateway_event(*, event: GatewayEvent) -> str:
             outcome = _apply_intent(
                 payment, intent, GATEWAY, _("Confirmé par la passerelle (%(type)s)") % {"type": event.type}
             )
+        elif event.type.startswith("charge.dispute."):
+            outcome = record_dispute(payment=payment, event=event)
         else:
             outcome = "recorded"
         record.outcome = outcome[:300]

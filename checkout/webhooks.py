@@ -9,6 +9,8 @@ could fill, then handled inside that town's schema:
   account. ``metadata["town"]`` only names a *candidate*; the event is handled there only if that
   town collects in Connect mode and its schema holds a Payment with that intent id — an intent we
   created and stored ourselves. Anything else is acknowledged and ignored, nothing written.
+* **Connect, disputes**: ``charge.dispute.*`` events name the disputed PaymentIntent but carry the
+  dispute's own metadata (empty): the town is the Connect town whose schema holds that intent.
 * **Connect, payouts**: ``payout.*`` events come from a merchant's connected account. Checkout
   knows nothing of merchants' accounts, so they go to ``settings.CHECKOUT_PAYOUT_EVENT_HANDLER``
   (settlement's), which finds the town and the payout line itself.
@@ -37,6 +39,10 @@ def connect_town_for_platform_event(event: GatewayEvent) -> Town | None:
     """The Connect town a platform payment event belongs to: named by its metadata *and* holding the intent."""
     schema = event.metadata.get("town")
     if not schema:
+        # A dispute carries its own (empty) metadata, not the payment's: the town is the one whose
+        # schema holds the disputed intent. Disputes are rare, so asking each Connect town is cheap.
+        if event.type.startswith("charge.dispute."):
+            return _connect_town_holding(event.object_id)
         return None
     town = Town.objects.towns().filter(schema_name=schema, collector_mode=CollectorMode.CONNECT).first()
     if town is None:
@@ -45,6 +51,14 @@ def connect_town_for_platform_event(event: GatewayEvent) -> Town | None:
         if not Payment.objects.filter(intent_id=event.object_id).exists():
             return None
     return town
+
+
+def _connect_town_holding(intent_id: str) -> Town | None:
+    for town in Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT).order_by("pk"):
+        with tenant_context(town):
+            if Payment.objects.filter(intent_id=intent_id).exists():
+                return town
+    return None
 
 
 def _handle_in(town: Town, event: GatewayEvent) -> JsonResponse:

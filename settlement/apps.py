@@ -12,6 +12,8 @@ class SettlementConfig(AppConfig):
 
         signals.order_paid.connect(receivers.on_order_paid, dispatch_uid="settlement-order-paid")
         signals.order_refunded.connect(receivers.on_order_refunded, dispatch_uid="settlement-order-refunded")
+        signals.payment_fee_known.connect(receivers.on_payment_fee_known, dispatch_uid="settlement-payment-fee-known")
+        signals.dispute_changed.connect(receivers.on_dispute_changed, dispatch_uid="settlement-dispute-changed")
         signals.merchant_order_handed_over.connect(
             receivers.on_merchant_order_handed_over, dispatch_uid="settlement-merchant-order-handed-over"
         )

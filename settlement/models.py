@@ -129,6 +129,11 @@ class SettlementPolicy(models.Model):
         max_length=16, choices=PayoutSchedule.choices, default=PayoutSchedule.TWICE_MONTHLY
     )
     minimum_payout_cents = models.BigIntegerField(_("virement minimum (centimes)"), default=100)
+    # A lost chargeback: by default the merchant bears it (it stays out of their available balance);
+    # a town may choose to take the loss over (dispute_losses), e.g. for fraud it should have caught.
+    dispute_losses_borne_by_town = models.BooleanField(
+        _("la ville prend en charge les contestations perdues"), default=False
+    )
     # Hour of the cut-off in the town's time zone (00:00 by default: the day's sales all count).
     payout_cut_off_hour = models.PositiveSmallIntegerField(_("heure d'arrêté"), default=0)
     # The town's treasury account (the debtor of every SEPA file); blank until the town sets it,
@@ -192,7 +197,12 @@ class Release(models.Model):
 
 
 # Connect transfers and payout runs live in their own modules; Django finds their models here.
-from settlement.models_connect import ConnectTransfer, ConnectTransferStatus  # noqa: E402
+from settlement.models_connect import (  # noqa: E402
+    ConnectReversalStatus,
+    ConnectTransfer,
+    ConnectTransferReversal,
+    ConnectTransferStatus,
+)
 from settlement.models_payouts import (  # noqa: E402
     BLOCKING_REASONS,
     EXPORTED_STATES,
@@ -214,7 +224,9 @@ __all__ = [
     "EXPORTED_STATES",
     "Account",
     "AccountKind",
+    "ConnectReversalStatus",
     "ConnectTransfer",
+    "ConnectTransferReversal",
     "ConnectTransferStatus",
     "DeliveryFeeRecipient",
     "JournalEntry",

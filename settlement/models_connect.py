@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Merchant
-from checkout.models import MerchantOrder
+from checkout.models import MerchantOrder, Refund
 
 
 class ConnectTransferStatus(models.TextChoices):
@@ -67,3 +67,50 @@ class ConnectTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_order_id}: {self.amount_cents} ({self.status})"
+
+
+class ConnectReversalStatus(models.TextChoices):
+    PENDING = "pending", _("À reprendre")
+    REVERSED = "reversed", _("Repris au commerçant")
+    # Stripe refused (the connected balance is too low, already paid out): the refund stays netted
+    # in the ledger, out of the merchant's next payout. Final: never retried.
+    REFUSED = "refused", _("Refusé, déduit du prochain versement")
+    # No answer (network, 5xx): retried by the periodic task with the same key.
+    FAILED = "failed", _("Échec, nouvel essai prévu")
+
+
+class ConnectTransferReversal(models.Model):
+    """Taking a refund made after the transfer back from the merchant's connected account (one per refund)."""
+
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="+")
+    connect_transfer = models.ForeignKey(ConnectTransfer, on_delete=models.PROTECT, related_name="reversals")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    # The refund, capped by what is left of the transfer (the merchant never received the commission).
+    amount_cents = models.BigIntegerField()
+    status = models.CharField(
+        max_length=12, choices=ConnectReversalStatus.choices, default=ConnectReversalStatus.PENDING
+    )
+    # (schema, refund id): every attempt sends it, so a replay never reverses twice.
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    reversal_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # The entry bringing the money back from connect_transferred:<merchant> to psp_clearing.
+    entry = models.OneToOneField(
+        "settlement.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="settlement_connect_reversal_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="reversed") | (Q(reversal_id__isnull=False) & Q(entry__isnull=False)),
+                name="settlement_connect_reversal_done_has_id_and_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id}: {self.amount_cents} ({self.status})"

@@ -40,3 +40,16 @@ def on_merchant_order_handed_over(sender: Any, merchant_order_id: int, schema: s
     from settlement.tasks import release_merchant_order_task
 
     _queue(release_merchant_order_task, schema, merchant_order_id)
+
+
+def on_payment_fee_known(sender: Any, order_id: int, schema: str, **kwargs: Any) -> None:
+    from settlement.tasks import post_payment_fee_task
+
+    _queue(post_payment_fee_task, schema, order_id)
+
+
+def on_dispute_changed(sender: Any, order_id: int, dispute_id: str, schema: str, **kwargs: Any) -> None:
+    # The task re-reads the dispute: signals may be handled out of order, the row's status is the truth.
+    from settlement.tasks import post_order_dispute_task
+
+    _queue(post_order_dispute_task, schema, dispute_id)

@@ -12,6 +12,14 @@
 | dispute opened                 | dispute_opened / dispute id      | merchant available, psp_fees  | psp_clearing                  |
 | dispute won                    | dispute_won / dispute id         | psp_clearing                  | merchant available            |
 | dispute lost, town bears it    | dispute_lost / dispute id        | dispute_losses                | merchant available            |
+| refund after a Connect transfer| connect_transfer_reversal (transfers.py) | psp_clearing          | connect_transferred:<merchant>|
+
+A dispute is on the whole charge, not on a merchant: ``post_order_dispute`` splits its amount over the
+order's parts in proportion to what each was paid — each merchant order's items total and, when
+the order has one, the delivery fee (taken back from whoever the capture credited it to) — by
+largest remainder (``allocate``), so the parts add up exactly to the disputed amount. The dispute
+fee is the town's (psp_fees). A lost dispute stays with the merchants unless the town's policy
+(``dispute_losses_borne_by_town``) takes it over.
 
 Held vs available for a refund is decided under a lock on the merchant order row, the same lock the
 release takes, so a refund and a release of one merchant order serialise; a release moves only the
@@ -29,7 +37,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from checkout.models import MerchantOrder, Order, OrderStatus, PaymentMethod, Refund
+from checkout.models import Dispute, DisputeStatus, MerchantOrder, Order, OrderStatus, Payment, PaymentMethod, Refund
 from checkout.money import allocate
 from settlement.ledger import (
     COMMISSION,
@@ -46,7 +54,7 @@ from settlement.ledger import (
     post_entry,
 )
 from settlement.models import DeliveryFeeRecipient, JournalEntry, Release, SettlementPolicy
-from settlement.transfers import prepare_transfer
+from settlement.transfers import prepare_reversal, prepare_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +113,14 @@ def post_psp_fee(*, order_id: int, fee_cents: int, external_id: str) -> JournalE
     )
 
 
+def post_payment_fee(*, order_id: int) -> JournalEntry | None:
+    """The fee recorded on the order's payment, posted once per balance transaction; None if unknown."""
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None or not payment.fee_cents or not payment.fee_balance_transaction_id:
+        return None
+    return post_psp_fee(order_id=order_id, fee_cents=payment.fee_cents, external_id=payment.fee_balance_transaction_id)
+
+
 def _lock_merchant_order(merchant_order_id: int) -> MerchantOrder:
     # NO KEY UPDATE: serialises our refund and release postings without blocking checkout's inserts
     # of rows pointing at the merchant order (a Refund takes a KEY SHARE lock on it).
@@ -126,12 +142,16 @@ def post_refund(*, refund_id: int) -> JournalEntry | None:
             is_released = Release.objects.filter(merchant_order_id=merchant_order.pk).exists()
             merchant_id = merchant_order.merchant_id
             debit = merchant_available(merchant_id) if is_released else merchant_held(merchant_id)
-        return post_entry(
+        entry = post_entry(
             source=REFUND,
             external_id=str(refund.pk),
             description=f"Remboursement {refund.pk} de la commande {refund.order_id}",
             lines=[(debit, refund.amount_cents), (PSP_CLEARING, -refund.amount_cents)],
         )
+        if entry is not None and refund.merchant_order_id is not None and is_released:
+            # Connect towns: the merchant's share already sits on their Stripe balance; take it back.
+            prepare_reversal(refund=refund, merchant_order=merchant_order)
+        return entry
 
 
 def _posted_refunds_cents(merchant_order_id: int) -> int:
@@ -234,50 +254,129 @@ def post_missing_entries() -> int:
     refunded = JournalEntry.objects.filter(source=REFUND, external_id=Cast(OuterRef("pk"), CharField()))
     for refund_id in Refund.objects.exclude(Exists(refunded)).order_by("pk").values_list("pk", flat=True):
         posted += post_refund(refund_id=refund_id) is not None
+    fee_posted = JournalEntry.objects.filter(source=PSP_FEE, external_id=OuterRef("fee_balance_transaction_id"))
+    unposted_fees = Payment.objects.filter(fee_cents__gt=0).exclude(fee_balance_transaction_id="")
+    for order_id in unposted_fees.exclude(Exists(fee_posted)).order_by("pk").values_list("order_id", flat=True):
+        posted += post_payment_fee(order_id=order_id) is not None
+    for dispute_id in _disputes_missing_entries():
+        posted += len(post_order_dispute(dispute_id=dispute_id))
     return posted
 
 
+def _disputes_missing_entries() -> list[str]:
+    def posted(source: str) -> Exists:
+        return Exists(JournalEntry.objects.filter(source=source, external_id=OuterRef("gateway_dispute_id")))
+
+    missing = ~posted(DISPUTE_OPENED) | (Q(status=DisputeStatus.WON) & ~posted(DISPUTE_WON))
+    if get_policy().dispute_losses_borne_by_town:
+        missing |= Q(status=DisputeStatus.LOST) & ~posted(DISPUTE_LOST)
+    return list(
+        Dispute.objects.exclude(status__startswith="warning_")
+        .filter(missing)
+        .order_by("pk")
+        .values_list("gateway_dispute_id", flat=True)
+    )
+
+
 # --- disputes (chargebacks): amounts come from the provider's dispute object -----------------------
-def post_dispute_opened(
-    *, dispute_id: str, merchant_id: int, amount_cents: int, fee_cents: int = 0
-) -> JournalEntry | None:
-    """The provider withdrew the disputed amount (and its fee): taken from the merchant's available balance."""
+Shares = list[tuple[str, int]]
+
+
+def _merge(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    merged: dict[str, int] = {}
+    for account, cents in lines:
+        merged[account] = merged.get(account, 0) + cents
+    return [(account, cents) for account, cents in merged.items() if cents]
+
+
+def _post_opened(dispute_id: str, shares: Shares, amount_cents: int, fee_cents: int) -> JournalEntry | None:
     if amount_cents <= 0 or fee_cents < 0:
         raise LedgerError("a dispute has a positive amount and a non-negative fee")
-    lines = [(merchant_available(merchant_id), amount_cents), (PSP_CLEARING, -(amount_cents + fee_cents))]
+    lines = [*[(account, cents) for account, cents in shares], (PSP_CLEARING, -(amount_cents + fee_cents))]
     if fee_cents:
         lines.append((PSP_FEES, fee_cents))
     return post_entry(
         source=DISPUTE_OPENED,
         external_id=dispute_id,
         description=f"Contestation {dispute_id} ouverte",
-        lines=lines,
+        lines=_merge(lines),
     )
+
+
+def _post_won(dispute_id: str, shares: Shares, amount_cents: int) -> JournalEntry | None:
+    if amount_cents <= 0:
+        raise LedgerError("a dispute has a positive amount")
+    lines = [(PSP_CLEARING, amount_cents), *[(account, -cents) for account, cents in shares]]
+    return post_entry(
+        source=DISPUTE_WON, external_id=dispute_id, description=f"Contestation {dispute_id} gagnée", lines=_merge(lines)
+    )
+
+
+def _post_lost(dispute_id: str, shares: Shares, amount_cents: int, is_borne_by_town: bool) -> JournalEntry | None:
+    if amount_cents <= 0:
+        raise LedgerError("a dispute has a positive amount")
+    if not is_borne_by_town:
+        return None
+    lines = [(DISPUTE_LOSSES, amount_cents), *[(account, -cents) for account, cents in shares]]
+    return post_entry(
+        source=DISPUTE_LOST,
+        external_id=dispute_id,
+        description=f"Contestation {dispute_id} perdue, à la charge de la ville",
+        lines=_merge(lines),
+    )
+
+
+def post_dispute_opened(
+    *, dispute_id: str, merchant_id: int, amount_cents: int, fee_cents: int = 0
+) -> JournalEntry | None:
+    """The provider withdrew the disputed amount (and its fee): taken from the merchant's available balance."""
+    return _post_opened(dispute_id, [(merchant_available(merchant_id), amount_cents)], amount_cents, fee_cents)
 
 
 def post_dispute_won(*, dispute_id: str, merchant_id: int, amount_cents: int) -> JournalEntry | None:
     """The provider gave the disputed amount back: the merchant is re-credited (the fee stays lost)."""
-    if amount_cents <= 0:
-        raise LedgerError("a dispute has a positive amount")
-    return post_entry(
-        source=DISPUTE_WON,
-        external_id=dispute_id,
-        description=f"Contestation {dispute_id} gagnée",
-        lines=[(PSP_CLEARING, amount_cents), (merchant_available(merchant_id), -amount_cents)],
-    )
+    return _post_won(dispute_id, [(merchant_available(merchant_id), amount_cents)], amount_cents)
 
 
 def post_dispute_lost(
     *, dispute_id: str, merchant_id: int, amount_cents: int, is_borne_by_town: bool
 ) -> JournalEntry | None:
     """A lost dispute: the merchant already bore it (nothing to post), or the town takes the loss over."""
-    if amount_cents <= 0:
-        raise LedgerError("a dispute has a positive amount")
-    if not is_borne_by_town:
-        return None
-    return post_entry(
-        source=DISPUTE_LOST,
-        external_id=dispute_id,
-        description=f"Contestation {dispute_id} perdue, à la charge de la ville",
-        lines=[(DISPUTE_LOSSES, amount_cents), (merchant_available(merchant_id), -amount_cents)],
-    )
+    return _post_lost(dispute_id, [(merchant_available(merchant_id), amount_cents)], amount_cents, is_borne_by_town)
+
+
+def dispute_shares(*, order: Order, amount_cents: int) -> Shares:
+    """(account, cents) each part of the order bears of a disputed amount, in proportion to what it was
+    paid (merchant orders' items, the delivery fee), by largest remainder: the parts sum to the amount."""
+    accounts: list[str] = []
+    weights: list[int] = []
+    for merchant_id, items_cents in (
+        MerchantOrder.objects.filter(order_id=order.pk).order_by("pk").values_list("merchant_id", "items_total_cents")
+    ):
+        if items_cents:
+            accounts.append(merchant_available(merchant_id))
+            weights.append(items_cents)
+    if order.delivery_fee_cents:
+        recipient = get_policy().delivery_fee_recipient
+        accounts.append(DELIVERY_PARTNER_PAYABLE if recipient == DeliveryFeeRecipient.PARTNER else DELIVERY_FEES)
+        weights.append(order.delivery_fee_cents)
+    if not weights:
+        raise LedgerError(f"order {order.pk} has nothing a dispute could be charged to")
+    return list(zip(accounts, allocate(amount_cents, weights), strict=True))
+
+
+def post_order_dispute(*, dispute_id: str) -> list[JournalEntry]:
+    """Posts what the dispute's current status calls for, each step once and in order: opened (even
+    when the decision arrived first), then won or lost; an inquiry (warning_*) moves no money."""
+    dispute = Dispute.objects.select_related("order").get(gateway_dispute_id=dispute_id)
+    if dispute.status.startswith("warning_"):
+        return []
+    shares = dispute_shares(order=dispute.order, amount_cents=dispute.amount_cents)
+    with transaction.atomic():
+        entries = [_post_opened(dispute_id, shares, dispute.amount_cents, dispute.fee_cents)]
+        if dispute.status == DisputeStatus.WON:
+            entries.append(_post_won(dispute_id, shares, dispute.amount_cents))
+        elif dispute.status == DisputeStatus.LOST:
+            is_borne_by_town = get_policy().dispute_losses_borne_by_town
+            entries.append(_post_lost(dispute_id, shares, dispute.amount_cents, is_borne_by_town))
+    return [entry for entry in entries if entry is not None]

@@ -99,9 +99,34 @@ def send_connect_transfer_task(connect_transfer_id: int) -> str:
 @shared_task(name="settlement.send_pending_connect_transfers", base=TownTask)
 def send_pending_connect_transfers_task() -> int:
     """Retries, with their own keys, the transfers not made yet (failed, or queued and lost)."""
-    from settlement.transfers import send_pending_transfers
+    from settlement.transfers import send_pending_reversals, send_pending_transfers
 
-    return send_pending_transfers()
+    return send_pending_transfers() + send_pending_reversals()
+
+
+@shared_task(name="settlement.send_connect_reversal", base=TownTask, acks_late=True)
+def send_connect_reversal_task(reversal_id: int) -> str:
+    """Takes a refund made after the transfer back from the merchant's connected account (once)."""
+    from settlement.transfers import send_reversal
+
+    return send_reversal(reversal_id=reversal_id).status
+
+
+@shared_task(name="settlement.post_payment_fee", base=TownTask, acks_late=True)
+def post_payment_fee_task(order_id: int) -> int | None:
+    """Posts the provider's fee on an order's payment once; returns the entry id if it posted."""
+    from settlement.rules import post_payment_fee
+
+    entry = post_payment_fee(order_id=order_id)
+    return entry.pk if entry else None
+
+
+@shared_task(name="settlement.post_order_dispute", base=TownTask, acks_late=True)
+def post_order_dispute_task(dispute_id: str) -> list[int]:
+    """Posts what a dispute's current status calls for (each step once); returns the new entry ids."""
+    from settlement.rules import post_order_dispute
+
+    return [entry.pk for entry in post_order_dispute(dispute_id=dispute_id)]
 
 
 @shared_task(name="settlement.send_pending_connect_payouts", base=TownTask)

@@ -11,11 +11,25 @@ Ledger (signed cents: positive debit, negative credit), keyed once by the transf
 |------------------|-------------------------------------|------------------------------------|---------------|
 | transfer made    | connect_transfer / ConnectTransfer id | connect_transferred:<merchant>   | psp_clearing  |
 
+| refund after it | connect_transfer_reversal / ConnectTransferReversal id | psp_clearing | connect_transferred:<merchant> |
+
 *available* is left alone: the merchant is owed the money until it reaches their bank, and the
 payout run reads *available* exactly as in the régie. ``connect_transferred:<merchant>`` is where
 the money sits meanwhile (the merchant's Stripe balance): the payout's ``payout.paid`` empties it
 (see payouts_connect). psp_clearing keeps matching the platform balance: captures in, transfers,
 refunds and fees out, commissions and delivery fees left on it.
+
+Refund after the transfer: the refund itself is posted as in the régie (merchant available debited,
+psp_clearing credited: the resident's money left the platform balance), and the merchant's share is
+taken back from their connected account with a transfer reversal of the refund — capped by what is
+left of the transfer, since the merchant never received the commission. The reversal brings the
+money back to the platform: psp_clearing debited, connect_transferred:<merchant> credited, so
+connect_transferred again equals what the merchant is owed on *available*. When Stripe refuses
+(the connected balance is too low, typically already paid out), nothing moves and nothing is
+posted: the refund stays netted in the ledger (available may go negative and is taken from the
+next payout), and the refusal is kept on the ConnectTransferReversal row. The reversal key is
+(schema, refund id), so a replay or a retry after a timeout never reverses twice. A refund made
+before the transfer was sent is not reversed (the transfer was sized at release): it is netted.
 
 Reliability: the ConnectTransfer row is written (pending) in the release's transaction, and the
 transfer is made after commit with a key derived from (schema, merchant order id). A refusal or
@@ -35,15 +49,23 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from checkout.gateways import GatewayError, gateway_account_id, get_gateway, idempotency_key
-from checkout.models import MerchantOrder, Payment
+from checkout.models import MerchantOrder, Payment, Refund
 from checkout.payments import transfer_group_for
 from settlement.ledger import PSP_CLEARING, connect_transferred, entry_for, post_entry
-from settlement.models import ConnectTransfer, ConnectTransferStatus, MerchantPayoutAccount, Release
+from settlement.models import (
+    ConnectReversalStatus,
+    ConnectTransfer,
+    ConnectTransferReversal,
+    ConnectTransferStatus,
+    MerchantPayoutAccount,
+    Release,
+)
 from tenants.models import CollectorMode, Town
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TRANSFER = "connect_transfer"
+CONNECT_TRANSFER_REVERSAL = "connect_transfer_reversal"
 
 
 def current_town() -> Town:
@@ -195,4 +217,110 @@ def send_pending_transfers() -> int:
     pending = ConnectTransfer.objects.exclude(status=ConnectTransferStatus.TRANSFERRED).order_by("pk")
     for transfer_id in pending.values_list("pk", flat=True):
         sent += send_transfer(connect_transfer_id=transfer_id).status == ConnectTransferStatus.TRANSFERRED
+    return sent
+
+
+# --- refunds after the transfer: transfer reversals -------------------------------------------------
+def reversal_key(*, schema: str, refund_id: int) -> str:
+    return idempotency_key("transfer-reversal", schema, refund_id)
+
+
+def prepare_reversal(*, refund: Refund, merchant_order: MerchantOrder) -> ConnectTransferReversal | None:
+    """In a Connect town, records (in the refund posting's transaction) the reversal of the merchant's
+    transfer this refund calls for and queues it after commit; None when there is nothing to take back."""
+    town = current_town()
+    if not is_connect_town(town):
+        return None
+    transfer = ConnectTransfer.objects.filter(
+        merchant_order_id=merchant_order.pk, status=ConnectTransferStatus.TRANSFERRED
+    ).first()
+    if transfer is None:
+        return None
+    already = sum(
+        transfer.reversals.exclude(status=ConnectReversalStatus.REFUSED).values_list("amount_cents", flat=True)
+    )
+    amount = min(refund.amount_cents, transfer.amount_cents - already)
+    if amount <= 0:
+        return None
+    reversal = ConnectTransferReversal.objects.create(
+        refund=refund,
+        connect_transfer=transfer,
+        merchant_id=transfer.merchant_id,
+        amount_cents=amount,
+        idempotency_key=reversal_key(schema=town.schema_name, refund_id=refund.pk),
+    )
+    schema, reversal_id = town.schema_name, reversal.pk
+    transaction.on_commit(lambda: _queue_reversal(schema, reversal_id))
+    return reversal
+
+
+def _queue_reversal(schema: str, reversal_id: int) -> None:
+    from settlement.tasks import send_connect_reversal_task
+
+    try:
+        with schema_context(schema):
+            send_connect_reversal_task.apply_async(args=(reversal_id,))
+    except Exception:
+        logger.exception(
+            "transfer reversal %s of %s: could not be queued, left to the periodic task", reversal_id, schema
+        )
+
+
+def send_reversal(*, reversal_id: int) -> ConnectTransferReversal:
+    """Reverses (part of) a merchant's transfer once and posts it; a refusal falls back to ledger
+    netting and is recorded; an unanswered call is retried later with the same key."""
+    town = current_town()
+    with transaction.atomic():
+        reversal = (
+            ConnectTransferReversal.objects.select_for_update().select_related("connect_transfer").get(pk=reversal_id)
+        )
+        if reversal.status in (ConnectReversalStatus.REVERSED, ConnectReversalStatus.REFUSED):
+            return reversal
+        reversal.attempts += 1
+        transfer = reversal.connect_transfer
+        try:
+            result = get_gateway(town).reverse_transfer(
+                transfer_id=transfer.transfer_id or "",
+                amount_cents=reversal.amount_cents,
+                idempotency_key=reversal.idempotency_key,
+            )
+        except GatewayError as error:
+            reversal.status = ConnectReversalStatus.FAILED if error.is_retryable else ConnectReversalStatus.REFUSED
+            reversal.last_error = error.message[:300]
+            logger.warning(
+                "transfer reversal %s (refund %s) %s: %s", reversal.pk, reversal.refund_id, reversal.status, error
+            )
+            reversal.save(update_fields=["status", "last_error", "attempts"])
+            return reversal
+        if result.amount_cents != reversal.amount_cents:
+            logger.error("transfer reversal %s: gateway answered %s cents", reversal.pk, result.amount_cents)
+            reversal.status = ConnectReversalStatus.FAILED
+            reversal.last_error = _("Le prestataire a répondu avec un autre montant.")
+            reversal.save(update_fields=["status", "last_error", "attempts"])
+            return reversal
+        reversal.entry = post_entry(
+            source=CONNECT_TRANSFER_REVERSAL,
+            external_id=str(reversal.pk),
+            description=f"Reprise {result.id} du transfert {transfer.transfer_id}, remboursement {reversal.refund_id}",
+            lines=[
+                (PSP_CLEARING, reversal.amount_cents),
+                (connect_transferred(reversal.merchant_id), -reversal.amount_cents),
+            ],
+        ) or entry_for(CONNECT_TRANSFER_REVERSAL, reversal.pk)
+        reversal.reversal_id = result.id
+        reversal.status = ConnectReversalStatus.REVERSED
+        reversal.reversed_at = timezone.now()
+        reversal.last_error = ""
+        reversal.save()
+    return reversal
+
+
+def send_pending_reversals() -> int:
+    """Sends the reversals not answered yet (queued and lost, or unanswered); returns how many were made."""
+    sent = 0
+    pending = ConnectTransferReversal.objects.filter(
+        status__in=(ConnectReversalStatus.PENDING, ConnectReversalStatus.FAILED)
+    ).order_by("pk")
+    for reversal_id in pending.values_list("pk", flat=True):
+        sent += send_reversal(reversal_id=reversal_id).status == ConnectReversalStatus.REVERSED
     return sent

@@ -15,6 +15,7 @@ from checkout.gateways.base import (
     PaymentIntentResult,
     PayoutResult,
     RefundResult,
+    ReversalResult,
     TransferResult,
     WebhookSignatureError,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "PaymentIntentResult",
     "PayoutResult",
     "RefundResult",
+    "ReversalResult",
     "TransferResult",
     "WebhookSignatureError",
     "gateway_account_id",

@@ -20,6 +20,10 @@ class PaymentIntentResult:
     metadata: dict[str, str]
     # Connect mode needs the charge as `source_transaction` of each merchant transfer.
     latest_charge_id: str | None = None
+    # The provider's fee on the charge, from its balance transaction; None while unknown (or when
+    # the gateway has no fees, like the test gateway). The balance transaction id keys its posting.
+    fee_cents: int | None = None
+    balance_transaction_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,13 @@ class RefundResult:
 @dataclass(frozen=True)
 class TransferResult:
     id: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class ReversalResult:
+    id: str
+    transfer_id: str
     amount_cents: int
 
 
@@ -60,6 +71,10 @@ class GatewayEvent:
     metadata: dict[str, str] = field(default_factory=dict)
     # Why a payout failed (`account_closed`, `no_account`, ...), for payout.failed events.
     failure_code: str | None = None
+    # Disputes (`charge.dispute.*`): the dispute's own id (object_id is its PaymentIntent) and the
+    # fees its balance transactions took (the provider's dispute fee).
+    dispute_id: str | None = None
+    fee_cents: int | None = None
 
 
 class GatewayError(Exception):
@@ -126,6 +141,8 @@ class PaymentGateway(Protocol):
         idempotency_key: str,
     ) -> TransferResult: ...
 
+    def reverse_transfer(self, *, transfer_id: str, amount_cents: int, idempotency_key: str) -> ReversalResult: ...
+
     def create_payout(
         self,
         *,
@@ -151,6 +168,8 @@ def event_from_payload(data: dict) -> GatewayEvent:
     obj = data["data"]["object"]
     object_id = obj["id"] if obj.get("object") == "payment_intent" else (obj.get("payment_intent") or obj["id"])
     amount = obj.get("amount_refunded") if data["type"] == "charge.refunded" else obj.get("amount")
+    is_dispute = obj.get("object") == "dispute"
+    dispute_fees = [int(txn.get("fee") or 0) for txn in obj.get("balance_transactions") or [] if isinstance(txn, dict)]
     return GatewayEvent(
         id=str(data["id"]),
         type=str(data["type"]),
@@ -162,4 +181,6 @@ def event_from_payload(data: dict) -> GatewayEvent:
         created=int(data["created"]),
         metadata={str(key): str(value) for key, value in (obj.get("metadata") or {}).items()},
         failure_code=obj.get("failure_code"),
+        dispute_id=str(obj["id"]) if is_dispute else None,
+        fee_cents=sum(dispute_fees) if is_dispute else None,
     )

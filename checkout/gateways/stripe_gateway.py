@@ -23,6 +23,7 @@ from stripe.params import (
     PayoutCreateParams,
     RefundCreateParams,
     TransferCreateParams,
+    TransferReversalCreateParams,
 )
 
 from checkout.gateways.base import (
@@ -32,6 +33,7 @@ from checkout.gateways.base import (
     PaymentIntentResult,
     PayoutResult,
     RefundResult,
+    ReversalResult,
     TransferResult,
     WebhookSignatureError,
     event_from_payload,
@@ -133,7 +135,13 @@ def _options(*, account_id: str | None, idempotency_key: str | None = None) -> s
 
 def _intent_result(intent: stripe.PaymentIntent) -> PaymentIntentResult:
     latest_charge = intent.get("latest_charge")
+    fee_cents = balance_transaction_id = None
     if latest_charge is not None and not isinstance(latest_charge, str):
+        # Expanded (retrieve asks for latest_charge.balance_transaction): the fee is known once the
+        # charge has its balance transaction, i.e. once it succeeded.
+        balance_transaction = latest_charge.get("balance_transaction")
+        if balance_transaction is not None and not isinstance(balance_transaction, str):
+            fee_cents, balance_transaction_id = int(balance_transaction["fee"]), balance_transaction["id"]
         latest_charge = latest_charge["id"]
     return PaymentIntentResult(
         id=intent["id"],
@@ -143,6 +151,8 @@ def _intent_result(intent: stripe.PaymentIntent) -> PaymentIntentResult:
         status=intent["status"],
         metadata={str(key): str(value) for key, value in (intent.get("metadata") or {}).items()},
         latest_charge_id=latest_charge,
+        fee_cents=fee_cents,
+        balance_transaction_id=balance_transaction_id,
     )
 
 
@@ -214,7 +224,9 @@ class StripeGateway:
 
     def retrieve_payment_intent(self, *, account_id: str | None, intent_id: str) -> PaymentIntentResult:
         try:
-            intent = self._client.v1.payment_intents.retrieve(intent_id, None, _options(account_id=account_id))
+            intent = self._client.v1.payment_intents.retrieve(
+                intent_id, {"expand": ["latest_charge.balance_transaction"]}, _options(account_id=account_id)
+            )
         except stripe.StripeError as error:
             raise gateway_error_from_stripe(error) from error
         return _intent_result(intent)
@@ -274,6 +286,21 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise gateway_error_from_stripe(error) from error
         return TransferResult(id=transfer["id"], amount_cents=int(transfer["amount"]))
+
+    def reverse_transfer(self, *, transfer_id: str, amount_cents: int, idempotency_key: str) -> ReversalResult:
+        """Takes (part of) a transfer back from the merchant's connected account to the platform."""
+        params: TransferReversalCreateParams = {"amount": amount_cents}
+        options = _options(account_id=None, idempotency_key=idempotency_key)
+        try:
+            reversal = self._client.v1.transfers.reversals.create(transfer_id, params, options)
+        except stripe.StripeError as error:
+            raise gateway_error_from_stripe(error) from error
+        transfer = reversal["transfer"]
+        return ReversalResult(
+            id=reversal["id"],
+            transfer_id=transfer if isinstance(transfer, str) else transfer["id"],
+            amount_cents=int(reversal["amount"]),
+        )
 
     def create_payout(
         self,

@@ -40,6 +40,7 @@ from checkout.gateways.base import (
     PaymentIntentResult,
     PayoutResult,
     RefundResult,
+    ReversalResult,
     TransferResult,
     WebhookSignatureError,
     event_from_payload,
@@ -270,6 +271,11 @@ class TestGateway:
         idempotency_key: str,
     ) -> TransferResult:
         return TransferResult(id=_test_id("testtr", idempotency_key), amount_cents=amount_cents)
+
+    def reverse_transfer(self, *, transfer_id: str, amount_cents: int, idempotency_key: str) -> ReversalResult:
+        return ReversalResult(
+            id=_test_id("testtrr", idempotency_key), transfer_id=transfer_id, amount_cents=amount_cents
+        )
 
     def create_payout(
         self,

@@ -54,6 +54,8 @@ _PREFIXES = {
     "transfers": "tr",
     "payouts": "po",
     "events": "evt",
+    "balance_transactions": "txn",
+    "disputes": "dp",
 }
 _OBJECT_NAMES = {
     "payment_intents": "payment_intent",
@@ -62,7 +64,20 @@ _OBJECT_NAMES = {
     "transfers": "transfer",
     "payouts": "payout",
     "events": "event",
+    "balance_transactions": "balance_transaction",
+    "disputes": "dispute",
 }
+# Stripe's standard pricing for European cards, and the fee of a dispute.
+CARD_FEE_BASIS_POINTS = 140
+CARD_FEE_FIXED_CENTS = 25
+DISPUTE_FEE_CENTS = 1500
+
+
+def card_fee_cents(amount: int) -> int:
+    """1.4 % + 25 cents, rounded half up to the cent."""
+    return (amount * CARD_FEE_BASIS_POINTS + 5_000) // 10_000 + CARD_FEE_FIXED_CENTS
+
+
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _CANCELABLE = (*_CONFIRMABLE, "requires_capture", "processing")
 _DECLINES = {
@@ -136,6 +151,7 @@ _ALLOWED_PARAMS = {
         "statement_descriptor",
         "expand",
     },
+    ("POST", "reversals"): {"amount", "metadata", "description", "refund_application_fee", "expand"},
 }
 
 
@@ -441,6 +457,12 @@ class StripeFake:
         with self._lock:
             self._balance(_scope(account)).available = cents
 
+    def empty_balance(self, *, account: str | None = None) -> None:
+        """Everything on the account was paid out to its bank: nothing left, available or pending."""
+        with self._lock:
+            balance = self._balance(_scope(account))
+            balance.available = balance.pending = 0
+
     def settle_payout(self, payout_id: str, *, account: str | None = None, is_paid: bool = True) -> dict[str, Any]:
         """The bank accepts (`payout.paid`) or returns (`payout.failed`) a payout."""
         with self._lock:
@@ -452,6 +474,61 @@ class StripeFake:
                 self._balance(scope).available += payout["amount"]
             self._emit(f"payout.{payout['status']}", payout, scope)
             return copy.deepcopy(payout)
+
+    def open_dispute(
+        self,
+        intent_id: str,
+        *,
+        account: str | None = None,
+        amount: int | None = None,
+        fee: int = DISPUTE_FEE_CENTS,
+        reason: str = "fraudulent",
+    ) -> dict[str, Any]:
+        """The resident's bank disputes the charge: the amount and the dispute fee leave the balance
+        (`charge.dispute.created`, then `charge.dispute.funds_withdrawn`)."""
+        with self._lock:
+            scope = _scope(account)
+            charge = self._find(self._find(intent_id, scope)["latest_charge"], scope)
+            amount = charge["amount"] if amount is None else amount
+            withdrawal = self._balance_transaction(-amount, scope, type="adjustment", source=None, fee=fee)
+            dispute = self._store(
+                {
+                    "id": new_id("dp"),
+                    "object": "dispute",
+                    "amount": amount,
+                    "balance_transactions": [withdrawal],
+                    "charge": charge["id"],
+                    "created": int(time.time()),
+                    "currency": charge["currency"],
+                    "is_charge_refundable": False,
+                    "livemode": False,
+                    "metadata": {},
+                    "payment_intent": intent_id,
+                    "reason": reason,
+                    "status": "needs_response",
+                },
+                scope,
+            )
+            withdrawal["source"] = dispute["id"]
+            charge["disputed"] = True
+            self._balance(scope).available -= amount + fee
+            self._emit("charge.dispute.created", dispute, scope)
+            self._emit("charge.dispute.funds_withdrawn", dispute, scope)
+            return copy.deepcopy(dispute)
+
+    def close_dispute(self, dispute_id: str, *, account: str | None = None, is_won: bool) -> dict[str, Any]:
+        """The card network decides: won gives the amount back (not the fee), lost keeps it."""
+        with self._lock:
+            scope = _scope(account)
+            dispute = self._find(dispute_id, scope)
+            dispute["status"] = "won" if is_won else "lost"
+            if is_won:
+                reinstated = self._balance_transaction(dispute["amount"], scope, type="adjustment", source=dispute_id)
+                dispute["balance_transactions"].append(reinstated)
+                self._balance(scope).available += dispute["amount"]
+                self._emit("charge.dispute.funds_reinstated", dispute, scope)
+            self._emit("charge.dispute.closed", dispute, scope)
+            return copy.deepcopy(dispute)
 
     def make_event(self, type: str, obj: dict[str, Any], account: str | None = None) -> dict[str, Any]:
         """An event of any type around a snapshot of `obj`, stored so GET /v1/events sees it."""
@@ -606,7 +683,11 @@ class StripeFake:
             }[resource]
             return copy.deepcopy(create(params, scope))
         if method == "GET" and len(parts) == 3 and resource in _OBJECT_NAMES:
-            return copy.deepcopy(self._find_for_api(parts[2], scope, resource))
+            found = copy.deepcopy(self._find_for_api(parts[2], scope, resource))
+            return self._expand(found, params.get("expand") or [], scope)
+        if method == "POST" and len(parts) == 4 and resource == "transfers" and parts[3] == "reversals":
+            _check_params(params, _ALLOWED_PARAMS[("POST", "reversals")])
+            return copy.deepcopy(self._reverse_transfer(parts[2], params, scope))
         if method == "POST" and len(parts) == 4 and resource == "payment_intents" and parts[3] in ("confirm", "cancel"):
             _check_params(params, _ALLOWED_PARAMS[("POST", parts[3])])
             intent = self._find_for_api(parts[2], scope, resource)
@@ -636,6 +717,41 @@ class StripeFake:
                 param="id" if resource != "payment_intents" else "intent",
             )
         return obj
+
+    def _expand(self, obj: dict[str, Any], paths: list[str], scope: str) -> dict[str, Any]:
+        """Replaces ids by the objects they name along dotted `expand[]` paths (e.g.
+        `latest_charge.balance_transaction`), as Stripe does; unknown paths are refused."""
+        for path in paths:
+            node = obj
+            for name in str(path).split("."):
+                if not isinstance(node, dict) or name not in node:
+                    raise StripeApiError(400, f"This property cannot be expanded ({path}).", param="expand")
+                if isinstance(node[name], str):
+                    node[name] = copy.deepcopy(self._find(node[name], scope))
+                node = node[name]
+                if node is None:  # nothing there yet (no charge): Stripe answers null
+                    break
+        return obj
+
+    def _balance_transaction(
+        self, amount: int, scope: str, *, type: str, source: str | None, fee: int = 0
+    ) -> dict[str, Any]:
+        return self._store(
+            {
+                "id": new_id("txn"),
+                "object": "balance_transaction",
+                "amount": amount,
+                "created": int(time.time()),
+                "currency": "eur",
+                "fee": fee,
+                "fee_details": [{"amount": fee, "currency": "eur", "type": "stripe_fee"}] if fee else [],
+                "net": amount - fee,
+                "source": source,
+                "status": "pending",
+                "type": type,
+            },
+            scope,
+        )
 
     def _store(self, obj: dict[str, Any], scope: str) -> dict[str, Any]:
         self._state.objects[obj["id"]] = (scope, obj)
@@ -862,7 +978,7 @@ class StripeFake:
             "amount": intent["amount"],
             "amount_captured": intent["amount"] if is_paid else 0,
             "amount_refunded": 0,
-            "balance_transaction": new_id("txn") if is_paid else None,
+            "balance_transaction": None,
             "captured": is_paid,
             "created": int(time.time()),
             "currency": intent["currency"],
@@ -876,6 +992,11 @@ class StripeFake:
             "status": status,
             "transfer_group": intent["transfer_group"],
         }
+        if is_paid:
+            fee = card_fee_cents(intent["amount"])
+            charge["balance_transaction"] = self._balance_transaction(
+                intent["amount"], scope, type="charge", source=charge["id"], fee=fee
+            )["id"]
         return self._store(charge, scope)
 
     def _charge_succeeded(self, intent: dict[str, Any], scope: str, payment_method: str) -> dict[str, Any]:
@@ -1033,6 +1154,49 @@ class StripeFake:
         )
         self._emit("transfer.created", transfer, scope)
         return transfer
+
+    def _reverse_transfer(self, transfer_id: str, params: dict[str, Any], scope: str) -> dict[str, Any]:
+        transfer = self._find_for_api(transfer_id, scope, "transfers")
+        remaining = transfer["amount"] - transfer["amount_reversed"]
+        amount = _integer(params["amount"], "amount") if "amount" in params else remaining
+        if amount < 1 or amount > remaining:
+            raise StripeApiError(
+                400,
+                f"You have requested a reversal of {amount} cents but this transfer only has {remaining} cents "
+                "left to reverse.",
+                code="amount_too_large" if amount >= 1 else "parameter_invalid_integer",
+                param="amount",
+                is_stored=True,
+            )
+        destination = self._balance(transfer["destination"])
+        if amount > destination.available + destination.pending:
+            raise StripeApiError(
+                400,
+                "Insufficient funds in the connected account to reverse this transfer.",
+                code="balance_insufficient",
+                is_stored=True,
+            )
+        from_pending = min(destination.pending, amount)
+        destination.pending -= from_pending
+        destination.available -= amount - from_pending
+        self._balance(scope).available += amount
+        transfer["amount_reversed"] += amount
+        transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+        reversal = self._store(
+            {
+                "id": new_id("trr"),
+                "object": "transfer_reversal",
+                "amount": amount,
+                "balance_transaction": new_id("txn"),
+                "created": int(time.time()),
+                "currency": transfer["currency"],
+                "metadata": _metadata(params),
+                "transfer": transfer["id"],
+            },
+            scope,
+        )
+        self._emit("transfer.reversed", transfer, scope)
+        return reversal
 
     def _create_payout(self, params: dict[str, Any], scope: str) -> dict[str, Any]:
         amount = _integer(_required(params, "amount"), "amount")

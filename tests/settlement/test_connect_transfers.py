@@ -107,8 +107,10 @@ def test_each_released_merchant_order_is_transferred_once_from_the_order_charge(
         assert merchant_balances(grocer.pk) == (0, 845)
         assert balance(f"connect_transferred:{bakery.pk}") == 475
         assert balance(f"connect_transferred:{grocer.pk}") == 845
-        # The platform keeps the commission: 1 390 captured − 1 320 transferred.
-        assert balance("psp_clearing") == 70
+        # The platform keeps the commission: 1 390 captured − 1 320 transferred, less Stripe's fee
+        # on the charge (1.4 % of 1 390 = 19 + 25 cents = 44), posted from its balance transaction.
+        assert balance("psp_clearing") == 70 - 44
+        assert balance("psp_fees") == 44
         assert balance("commission") == 70
         assert stripe_fake.balance(account=BAKERY_ACCOUNT) == (0, 475)
         assert check_invariants() == []
