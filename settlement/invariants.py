@@ -150,6 +150,29 @@ def _connect_stuck() -> list[str]:
     return problems
 
 
+# A SEPA transfer shows on the treasury's statement within a couple of business days; a week later
+# something went wrong (file never sent, statement never imported, transfer lost).
+IN_TRANSIT_ALERT_DAYS = 7
+
+
+def _in_transit_too_long() -> list[str]:
+    """Transfers of an exported batch still not seen on a bank statement a week after execution."""
+    late = timezone.localdate() - dt.timedelta(days=IN_TRANSIT_ALERT_DAYS)
+    lines = (
+        PayoutLine.objects.filter(status="pending", stripe_account_id="", batch__execution_date__lt=late)
+        .values_list("batch_id", "batch__execution_date")
+        .order_by("batch_id")
+    )
+    counts: dict[tuple[int, dt.date], int] = {}
+    for batch_id, execution_date in lines:
+        counts[(batch_id, execution_date)] = counts.get((batch_id, execution_date), 0) + 1
+    return [
+        f"payout batch {batch_id}: {count} transfer(s) executed on {execution_date} still in transit "
+        f"(not seen on a bank statement after {IN_TRANSIT_ALERT_DAYS} days)"
+        for (batch_id, execution_date), count in counts.items()
+    ]
+
+
 def check_invariants() -> list[str]:
     """Every invariant problem of the current town's ledger; an empty list means the ledger is sound."""
     checks: list[Callable[[], list[str]]] = [
@@ -159,6 +182,7 @@ def check_invariants() -> list[str]:
         _captures,
         _payout_lines,
         _connect_stuck,
+        _in_transit_too_long,
         *EXTRA_CHECKS,
     ]
     return [problem for check in checks for problem in check()]

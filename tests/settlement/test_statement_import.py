@@ -222,3 +222,20 @@ def test_the_import_command_applies_a_file_once(exported, tmp_path, capsys):
         "ville-a: 1 executed, 0 returned, 0 already applied, 0 unmatched (suspense), 0 duplicates\n"
         "ville-a: releve.xml was already imported; nothing changed\n"
     )
+
+
+def test_transfers_not_seen_on_a_statement_a_week_after_execution_raise_an_alert(exported):
+    import datetime as dt
+
+    import time_machine
+
+    batch = exported
+    assert batch.execution_date is not None
+    assert check_invariants() == []
+    with time_machine.travel(
+        dt.datetime.combine(batch.execution_date, dt.time(12), tzinfo=dt.UTC) + dt.timedelta(days=8)
+    ):
+        problems = check_invariants()
+    assert len(problems) == 1
+    assert f"payout batch {batch.pk}: " in problems[0]
+    assert "still in transit" in problems[0]
