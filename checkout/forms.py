@@ -59,7 +59,9 @@ class CheckoutForm(forms.Form):
         widget=forms.RadioSelect,
     )
     accept_terms = forms.BooleanField(
-        label=gettext_lazy("J’ai lu et j’accepte les conditions générales de vente."), required=True
+        label=gettext_lazy("J’ai lu et j’accepte les conditions générales de vente."),
+        required=True,
+        error_messages={"required": gettext_lazy("Cochez la case pour accepter les conditions générales de vente.")},
     )
 
     def __init__(self, *args: Any, basket: PricedBasket, town: Any, now: dt.datetime, **kwargs: Any) -> None:

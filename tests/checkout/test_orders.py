@@ -415,3 +415,15 @@ def test_a_merchant_cannot_use_the_refund_form(client_a, town_a, shops):
         f"/gestion/mes-commandes/{merchant_order_id}/rembourser/", {"amount": "1", "reason": "x", "request_key": "k"}
     )
     assert response.status_code == 403
+
+
+def test_the_checkout_form_explains_each_missing_field_in_french(client_a, town_a, shops):
+    client_a.post("/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1"})
+
+    page = client_a.post("/commande/", {"email": "pas-une-adresse", "phone": "12"}).content.decode()
+
+    assert "Cochez la case pour accepter les conditions générales de vente." in page
+    assert "Numéro de téléphone invalide" in page
+    assert "Saisissez une adresse e-mail valide." in page
+    with town_a:
+        assert not Order.objects.exists()
