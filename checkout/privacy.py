@@ -62,7 +62,7 @@ def anonymise_resident(*, user_id: int) -> None:
     with transaction.atomic():
         orders = Order.objects.filter(user_id=user_id)
         Notification.objects.filter(order__in=orders).update(recipient="")
-        StatusChange.objects.filter(actor_id=user_id).update(actor_id=None)
+        StatusChange.objects.filter(actor_id=user_id, actor_kind="resident").update(actor_id=None)
         orders.update(
             user_id=None,
             first_name=ANONYMOUS,

@@ -9,6 +9,8 @@ from django.urls import reverse
 from checkout.models import Order
 
 _SALT = "checkout.order-status"
+# Long enough for an order's life and a late question; a link forwarded or left in a mailbox dies.
+STATUS_LINK_MAX_AGE = 60 * 60 * 24 * 90
 
 
 def make_status_token(order: Order) -> str:
@@ -18,7 +20,7 @@ def make_status_token(order: Order) -> str:
 def order_public_id_from_token(token: str) -> str | None:
     """The order's public id, or None when the token was forged or altered."""
     try:
-        return signing.loads(token, salt=_SALT)
+        return signing.loads(token, salt=_SALT, max_age=STATUS_LINK_MAX_AGE)
     except signing.BadSignature:
         return None
 

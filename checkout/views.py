@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
 from checkout import actions, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
@@ -263,6 +264,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
 def delete_account(request: HttpRequest) -> HttpResponse:
     from checkout.privacy import anonymise_resident
 
+    if request.user.role != Role.RESIDENT:
+        # Staff accounts sign orders, refunds and payouts: they are deactivated by the town, not erased.
+        raise PermissionDenied
     if request.method == "POST":
         if request.POST.get("confirm") != "oui":
             messages.error(request, _("Cochez la case pour confirmer la suppression."))

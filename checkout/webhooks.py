@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -64,8 +65,14 @@ def _connect_town_holding(intent_id: str) -> Town | None:
 def _handle_in(town: Town, event: GatewayEvent) -> JsonResponse:
     from checkout.payments import handle_gateway_event
 
-    with tenant_context(town):
-        outcome = handle_gateway_event(event=event)
+    try:
+        with tenant_context(town):
+            outcome = handle_gateway_event(event=event)
+    except ImproperlyConfigured as error:
+        # A town set up wrongly stays wrong on every retry: acknowledge (Stripe would retry for days and
+        # may disable the shared endpoint) and tell the operator. Temporary failures still answer 500.
+        logger.error("stripe webhook %s for town %s cannot be handled: %s", event.id, town.slug, error)
+        return JsonResponse({"received": True, "outcome": "town misconfigured"})
     return JsonResponse({"received": True, "outcome": outcome})
 
 

@@ -196,7 +196,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Only ever changed by tests (a local stand-in): the payment page loads Stripe.js from here.
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # The demo gateway moves no money: refused unless explicitly allowed (on by default only in development).
-ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=DEBUG or LOCAL_DEVELOPMENT)
+ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
 # logistics sits above checkout (DESIGN.md §1): checkout reaches it through these paths, not imports.
 CHECKOUT_DELIVERY_PROVIDER = "logistics.delivery.provider"
 CHECKOUT_DELIVERY_UNAVAILABLE = "logistics.delivery.DeliveryUnavailable"

@@ -183,17 +183,26 @@ def save_payout_account(
     town: str,
     country: str = "FR",
 ) -> MerchantPayoutAccount:
-    """Records a merchant's bank details (IBAN checked, RIB key included); a new IBAN lifts a return block."""
+    """Records a merchant's bank details (IBAN checked, RIB key included).
+
+    An IBAN entered or changed by the merchant's own staff holds their payouts until a town agent
+    checks it (saving the details again): a hijacked shop account must not redirect the money. An
+    IBAN entered by town staff lifts any block (the one left by a returned transfer included).
+    """
     iban = validate_iban(iban)
     bic = validate_bic(bic) if bic else ""
+    is_town_staff = actor.role in TOWN_STAFF_ROLES
     with transaction.atomic():
         account = MerchantPayoutAccount.objects.select_for_update().filter(merchant=merchant).first()
+        is_new_iban = account is None or account.iban != iban
         if account is None:
             account = MerchantPayoutAccount(merchant=merchant)
-        elif account.iban != iban:
-            # The block was about the account the money bounced from: a new account lifts it.
+        if is_town_staff and (is_new_iban or account.blocked_reason == IBAN_TO_CHECK):
             account.is_blocked = False
             account.blocked_reason = ""
+        elif is_new_iban and not is_town_staff:
+            account.is_blocked = True
+            account.blocked_reason = IBAN_TO_CHECK
         account.holder_name = holder_name.strip()
         account.iban = iban
         account.bic = bic
@@ -207,11 +216,19 @@ def save_payout_account(
     return account
 
 
+IBAN_TO_CHECK = _("Nouvel IBAN saisi par le commerçant : à vérifier par la ville avant tout virement.")
+
+
 def save_connected_account(
     *, merchant: Merchant, actor: User, stripe_account_id: str, lift_block: bool = False
 ) -> MerchantPayoutAccount:
     """Records the merchant's Stripe connected account (Connect towns); a new account, or the town
-    confirming the merchant fixed their bank details at Stripe, lifts a block left by a failed payout."""
+    confirming the merchant fixed their bank details at Stripe, lifts a block left by a failed payout.
+
+    Town staff only: whoever sets this account decides where the merchant's money goes.
+    """
+    if actor.role not in TOWN_STAFF_ROLES:
+        raise PayoutError(_("Seuls les agents de la ville enregistrent le compte Stripe d’un commerçant."))
     stripe_account_id = stripe_account_id.strip()
     validate_stripe_account_id(stripe_account_id)
     with transaction.atomic():

@@ -427,3 +427,22 @@ def test_the_checkout_form_explains_each_missing_field_in_french(client_a, town_
     assert "Saisissez une adresse e-mail valide." in page
     with town_a:
         assert not Order.objects.exists()
+
+
+def test_a_webhook_for_a_misconfigured_town_is_acknowledged_not_retried_forever(
+    stripe_town, shops, stripe_fake, settings
+):
+    with stripe_town:
+        order = order_from(basket_with([(shops["grocer"]["variants"][0], 1)]))
+        payment = start_payment(order=order)
+    event = paid_event(stripe_fake, payment.intent_id)
+    stripe_town.payment_gateway = "test"  # the town was switched to the demo gateway, refused in production
+    stripe_town.save()
+    settings.ALLOW_TEST_GATEWAY = False
+
+    response = post_webhook(event)
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["outcome"] == "town misconfigured"
+    with stripe_town:
+        assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT

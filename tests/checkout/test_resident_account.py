@@ -110,3 +110,39 @@ def test_pay_in_store_is_offered_for_collection_only_when_the_town_allows_it(tow
             )
         assert Order.objects.count() == 1
         assert CONTACT.email == order.email
+
+
+def test_staff_accounts_cannot_erase_themselves_and_their_signatures_stay(client_a, town_a, shops):
+    from checkout.models import StatusChange
+
+    with town_a:
+        agent = User.objects.create_user(email="agent@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_AGENT)
+        order = order_from(basket_with([(shops["bakery"]["variants"][0], 1)]))
+        mark_order_paid(order_id=order.pk, amount_cents=order.total_cents, currency="EUR", actor=Actor(kind="gateway"))
+        from checkout.actions import accept_merchant_order
+
+        accept_merchant_order(
+            merchant_order_id=order.merchant_orders.get().pk, actor=Actor(kind="town_agent", user_id=agent.pk)
+        )
+    client_a.force_login(agent)
+
+    assert client_a.post("/compte/supprimer/", {"confirm": "oui"}).status_code == 403
+
+    with town_a:
+        assert User.objects.filter(pk=agent.pk).exists()
+        assert StatusChange.objects.filter(actor_id=agent.pk, to_status="accepted").exists()
+
+
+def test_the_status_link_expires_after_ninety_days(client_a, town_a, shops):
+    import datetime as dt
+
+    import time_machine
+
+    from checkout.tokens import status_path
+
+    with town_a:
+        order = order_from(basket_with([(shops["bakery"]["variants"][0], 1)]))
+        path = status_path(order)
+    assert client_a.get(path).status_code == 200
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=91)):
+        assert client_a.get(path).status_code == 404

@@ -1,0 +1,61 @@
+"""Where a merchant's money goes is decided by the town: a shop account cannot redirect payouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Role
+from catalog.models import MerchantMembership
+from settlement.models import MerchantPayoutAccount
+from settlement.payouts import IBAN_TO_CHECK, PayoutError, save_connected_account, save_payout_account
+from tests.settlement.payout_factories import french_iban, payable_merchant, town_user
+
+ADDRESS = {"street": "rue Royale", "postcode": "62100", "town": "Calais"}
+
+
+@pytest.fixture(autouse=True)
+def in_town_a(town_a):
+    with town_a:
+        yield town_a
+
+
+def _staff_of(merchant):
+    user = town_user(Role.MERCHANT_STAFF)
+    MerchantMembership.objects.create(merchant=merchant, user_id=user.pk)
+    return user
+
+
+def test_an_iban_changed_by_the_shop_holds_payouts_until_a_town_agent_checks_it():
+    merchant = payable_merchant("Épicerie")
+    staff = _staff_of(merchant)
+
+    save_payout_account(merchant=merchant, actor=staff, holder_name="Épicerie", iban=french_iban(990001), **ADDRESS)
+
+    account = MerchantPayoutAccount.objects.get(merchant=merchant)
+    assert (account.is_blocked, account.blocked_reason) == (True, str(IBAN_TO_CHECK))
+
+    save_payout_account(merchant=merchant, actor=town_user(), holder_name="Épicerie", iban=account.iban, **ADDRESS)
+
+    account.refresh_from_db()
+    assert (account.is_blocked, account.blocked_reason) == (False, "")
+
+
+def test_the_shop_cannot_lift_a_block_left_by_a_returned_transfer_by_retyping_an_iban():
+    merchant = payable_merchant("Fromagerie", blocked=True)
+    staff = _staff_of(merchant)
+
+    save_payout_account(merchant=merchant, actor=staff, holder_name="Fromagerie", iban=french_iban(990002), **ADDRESS)
+
+    assert MerchantPayoutAccount.objects.get(merchant=merchant).is_blocked
+
+
+def test_only_town_staff_record_a_stripe_connected_account():
+    merchant = payable_merchant("Caviste")
+    staff = _staff_of(merchant)
+
+    with pytest.raises(PayoutError, match="agents de la ville"):
+        save_connected_account(merchant=merchant, actor=staff, stripe_account_id="acct_1Pirate42", lift_block=True)
+
+    assert MerchantPayoutAccount.objects.get(merchant=merchant).stripe_account_id in (None, "")
+    save_connected_account(merchant=merchant, actor=town_user(), stripe_account_id="acct_1Caviste42")
+    assert MerchantPayoutAccount.objects.get(merchant=merchant).stripe_account_id == "acct_1Caviste42"
