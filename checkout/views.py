@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from checkout.models import Basket, OrderStatus, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 
+logger = logging.getLogger(__name__)
 BASKET_SESSION_KEY = "basket_token"
 
 
@@ -152,12 +154,18 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect("checkout:confirmation", public_id=order.public_id)
     error = ""
-    payment = None
+    payment = gateway = None
     try:
+        gateway = get_gateway(request.tenant)
         payment = payments.start_payment(order=order)
     except ValidationError as failure:
         error = " ".join(failure.messages)
-    gateway = get_gateway(request.tenant)
+    except ImproperlyConfigured:
+        logger.exception("town %s cannot take card payments", request.tenant.slug)
+        error = _(
+            "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
+            "Votre commande reste réservée 30 minutes."
+        )
     return render(
         request,
         "checkout/payment.html",

@@ -446,3 +446,25 @@ def test_a_webhook_for_a_misconfigured_town_is_acknowledged_not_retried_forever(
     assert json.loads(response.content)["outcome"] == "town misconfigured"
     with stripe_town:
         assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
+
+
+def test_a_town_whose_gateway_is_refused_shows_a_french_message_not_an_error_page(client_a, town_a, shops, settings):
+    settings.ALLOW_TEST_GATEWAY = False
+    client_a.post("/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1"})
+    data = {
+        "first_name": "Jeanne",
+        "last_name": "Martin",
+        "email": "jeanne@exemple.fr",
+        "phone": "0612345678",
+        "payment_method": "card",
+        "accept_terms": "on",
+        f"fulfilment_{shops['bakery']['merchant'].pk}": "collect",
+    }
+    placed = client_a.post("/commande/", data)
+
+    page = client_a.get(placed["Location"])
+
+    assert page.status_code == 200
+    assert "Le paiement en ligne n’est pas disponible pour le moment" in page.content.decode()
+    with town_a:
+        assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
