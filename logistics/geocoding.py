@@ -130,7 +130,8 @@ class BanGeocoder:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 payload = json.loads(response.read(2_000_000))
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-            logger.warning("BAN geocoding failed for %r: %s", text, error)
+            # Not the text itself: it is often a resident's home address (personal data in the logs).
+            logger.warning("BAN geocoding failed for a %d-character query: %s", len(text), error)
             raise GeocodingError(
                 _("Le service national des adresses ne répond pas pour le moment. Réessayez dans un instant.")
             ) from error

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import asdict
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from logistics.forms import AddressQueryForm
 from logistics.geocoding import MIN_QUERY_LENGTH, GeocodingError, get_geocoder
 
 SUGGESTIONS = 5
+# The endpoint is public and each miss may call the national address API: answers are cached (per
+# town, through the tenant-aware cache keys) and each client is limited, so nobody can exhaust the
+# platform's share of the API for every town.
+SUGGESTION_CACHE_SECONDS = 3600
+REQUESTS_PER_MINUTE = 60
+
+
+def _over_the_limit(request: HttpRequest) -> bool:
+    key = f"address-suggestions:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=70)
+    try:
+        return cache.incr(key) > REQUESTS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return False
+
+
+def _suggestions(text: str) -> list:
+    normalised = " ".join(text.lower().split())
+    key = f"address-suggestions:{settings.GEOCODER}:" + hashlib.sha256(normalised.encode()).hexdigest()
+    addresses = cache.get(key)
+    if addresses is None:
+        addresses = get_geocoder().search(text, limit=SUGGESTIONS)
+        cache.set(key, addresses, SUGGESTION_CACHE_SECONDS)
+    return addresses
 
 
 @require_GET
@@ -22,8 +51,12 @@ def address_suggestions(request: HttpRequest) -> HttpResponse:
     as_json = form.is_valid() and form.cleaned_data["format"] == "json"
     addresses, error = [], ""
     if len(text) >= MIN_QUERY_LENGTH:
+        if _over_the_limit(request):
+            return HttpResponse(
+                _("Trop de recherches d’adresse en une minute : réessayez dans un instant."), status=429
+            )
         try:
-            addresses = get_geocoder().search(text, limit=SUGGESTIONS)
+            addresses = _suggestions(text)
         except GeocodingError as failure:
             error = failure.message
     if as_json:

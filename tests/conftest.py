@@ -73,6 +73,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: a value cached by another test's data must not answer."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _back_to_public_schema() -> Iterator[None]:
     """Every test starts and ends in public: a leaked search_path would hide isolation bugs."""
     connection.set_schema_to_public()

@@ -301,3 +301,35 @@ def test_suggestions_when_the_ban_is_down(client_a, ban_settings):
         "Le service national des adresses ne répond pas"
         in client_a.get(SUGGESTIONS, {"q": BROKEN_QUERY}).content.decode()
     )
+
+
+def test_suggestions_are_cached_and_each_client_is_limited(client_a, local_addresses, settings, monkeypatch):
+    from logistics import views
+
+    calls = []
+    real = views.get_geocoder
+
+    def counting_geocoder():
+        geocoder = real()
+        search = geocoder.search
+
+        def counted(text, *, limit=5):
+            calls.append(text)
+            return search(text, limit=limit)
+
+        geocoder.search = counted
+        return geocoder
+
+    monkeypatch.setattr(views, "get_geocoder", counting_geocoder)
+    monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
+
+    first = client_a.get("/livraison/adresses/", {"q": "rue royale", "format": "json"})
+    second = client_a.get("/livraison/adresses/", {"q": "Rue  Royale", "format": "json"})
+    third = client_a.get("/livraison/adresses/", {"q": "rue royale", "format": "json"})
+    fourth = client_a.get("/livraison/adresses/", {"q": "rue royale", "format": "json"})
+
+    assert first.json()["results"] == second.json()["results"] != []
+    assert calls == ["rue royale"]  # one lookup, then the cache
+    assert third.status_code == 200
+    assert fourth.status_code == 429
+    assert "Trop de recherches" in fourth.content.decode()
