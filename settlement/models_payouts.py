@@ -23,6 +23,23 @@ validate_stripe_account_id = RegexValidator(
 )
 
 
+def user_reference() -> models.ForeignKey:
+    """Who did it: a user of the town, kept as a reference the database does not enforce.
+
+    Users also live in the public schema, where these tables do not exist: with a real foreign key,
+    deleting any user there (an operator) would look them up and fail; and deleting a departed agent
+    must not erase who signed an exported batch.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
 class MerchantPayoutAccount(models.Model):
     """Where a merchant is paid, and whether the town may pay them (the convention with the régie)."""
 
@@ -39,14 +56,7 @@ class MerchantPayoutAccount(models.Model):
     # The convention "pour compte de tiers" signed with the town's régie: without it the town may
     # not hold and pay out the merchant's money.
     agreement_accepted_at = models.DateTimeField(_("convention acceptée le"), null=True, blank=True)
-    agreement_accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    agreement_accepted_by = user_reference()
     # Connect mode (DESIGN.md §4): the merchant's Stripe connected account, which receives one
     # transfer per released order and is paid out on the town's schedule. Unused by the régie.
     stripe_account_id = models.CharField(
@@ -61,14 +71,7 @@ class MerchantPayoutAccount(models.Model):
     is_blocked = models.BooleanField(_("reversements bloqués"), default=False)
     blocked_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    updated_by = user_reference()
 
     class Meta:
         verbose_name = _("coordonnées bancaires de reversement")
@@ -102,12 +105,7 @@ EXPORTED_STATES = (PayoutBatchState.EXPORTED, PayoutBatchState.SETTLED, PayoutBa
 
 
 class PayoutBatch(models.Model):
-    """One payout run of the town for one cut-off: its lines, who prepared and approved it, its file.
-
-    The users who signed are kept as ids without a database constraint and with DO_NOTHING: users also
-    live in the public schema, where these tables do not exist, and deleting an account (operator, or
-    a departed agent) must neither fail nor erase who signed an exported batch.
-    """
+    """One payout run of the town for one cut-off: its lines, who prepared and approved it, its file."""
 
     # The cut-off's civil date in the town ("2026-12-01"): a period has one live batch.
     period_key = models.CharField(_("échéance"), max_length=20)
@@ -121,32 +119,11 @@ class PayoutBatch(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     # NULL: prepared by the scheduler (then the exporter must differ from the approver).
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    created_by = user_reference()
     approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    approved_by = user_reference()
     exported_at = models.DateTimeField(null=True, blank=True)
-    exported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    exported_by = user_reference()
     file_xml = models.BinaryField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
     message_id = models.CharField(max_length=35, blank=True)
@@ -155,14 +132,7 @@ class PayoutBatch(models.Model):
     execution_date = models.DateField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    cancelled_by = user_reference()
 
     class Meta:
         ordering = ("-cut_off", "-pk")
@@ -299,14 +269,7 @@ class StatementImport(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     file_sha256 = models.CharField(max_length=64, unique=True)
     imported_at = models.DateTimeField(default=timezone.now)
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    imported_by = user_reference()
     entry_count = models.PositiveIntegerField(default=0)
 
     class Meta:
