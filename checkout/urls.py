@@ -2,23 +2,9 @@
 
 from django.urls import path
 
-from checkout import views, views_merchant
+from checkout import views
 
 app_name = "checkout"
-
-merchant_patterns = (
-    [
-        path("", views_merchant.order_list, name="list"),
-        path("<int:merchant_order_id>/", views_merchant.order_detail, name="detail"),
-        path("<int:merchant_order_id>/accepter/", views_merchant.accept, name="accept"),
-        path("<int:merchant_order_id>/prete/", views_merchant.ready, name="ready"),
-        path("<int:merchant_order_id>/remise/", views_merchant.hand_over, name="hand_over"),
-        path("<int:merchant_order_id>/rembourser/", views_merchant.refund, name="refund"),
-        path("<int:merchant_order_id>/ticket.pdf", views_merchant.ticket, name="ticket"),
-        path("articles/<int:line_id>/refuser/", views_merchant.refuse_line, name="refuse_line"),
-    ],
-    "merchant_orders",
-)
 
 urlpatterns = [
     path("panier/", views.basket_page, name="basket"),

@@ -107,22 +107,20 @@ def prepare_transfer(*, release: Release, merchant_order: MerchantOrder) -> Conn
         transfer_group=transfer_group_for(schema=town.schema_name, order_id=merchant_order.order_id),
     )
     schema, transfer_id = town.schema_name, transfer.pk
-    transaction.on_commit(lambda: _queue_transfer(schema, transfer_id))
+    transaction.on_commit(lambda: _queue("send_connect_transfer_task", schema, transfer_id))
     return transfer
 
 
-def _queue_transfer(schema: str, transfer_id: int) -> None:
-    # After commit: an exception here would only turn the merchant's "handed over" into an error
-    # page; the periodic task sends whatever was not sent.
-    from settlement.tasks import send_connect_transfer_task
+def _queue(task_name: str, schema: str, row_id: int) -> None:
+    # After commit: an exception here would only turn the merchant's "handed over" (or the refund)
+    # into an error page; the periodic task sends whatever was not sent.
+    from settlement import tasks
 
     try:
         with schema_context(schema):
-            send_connect_transfer_task.apply_async(args=(transfer_id,))
+            getattr(tasks, task_name).apply_async(args=(row_id,))
     except Exception:
-        logger.exception(
-            "connect transfer %s of %s: could not be queued, left to the periodic task", transfer_id, schema
-        )
+        logger.exception("%s(%s) in %s could not be queued, left to the periodic task", task_name, row_id, schema)
 
 
 def _failed(transfer: ConnectTransfer, message: str, *, is_refused_for_certain: bool = False) -> ConnectTransfer:
@@ -250,20 +248,8 @@ def prepare_reversal(*, refund: Refund, merchant_order: MerchantOrder) -> Connec
         idempotency_key=reversal_key(schema=town.schema_name, refund_id=refund.pk),
     )
     schema, reversal_id = town.schema_name, reversal.pk
-    transaction.on_commit(lambda: _queue_reversal(schema, reversal_id))
+    transaction.on_commit(lambda: _queue("send_connect_reversal_task", schema, reversal_id))
     return reversal
-
-
-def _queue_reversal(schema: str, reversal_id: int) -> None:
-    from settlement.tasks import send_connect_reversal_task
-
-    try:
-        with schema_context(schema):
-            send_connect_reversal_task.apply_async(args=(reversal_id,))
-    except Exception:
-        logger.exception(
-            "transfer reversal %s of %s: could not be queued, left to the periodic task", reversal_id, schema
-        )
 
 
 def send_reversal(*, reversal_id: int) -> ConnectTransferReversal:

@@ -157,6 +157,18 @@ def serious_accessibility_violations(page: object) -> list[str]:
     ]
 
 
+def accessibility_problems(page: object, base: str, pages: dict[str, str]) -> dict[str, list[str]]:
+    """Opens each page (it must answer 200), keeps a screenshot, returns its serious axe violations."""
+    problems = {}
+    for name, path in pages.items():
+        response = page.goto(base + path)
+        assert response.status == 200, (name, response.status)
+        screenshot(page, name)
+        if violations := serious_accessibility_violations(page):
+            problems[name] = violations
+    return problems
+
+
 def log_in(page: object, base: str, email: str, password: str) -> None:
     """Through the real login form, as a person would; fails the test if the login did not take."""
     page.goto(f"{base}/compte/login/")

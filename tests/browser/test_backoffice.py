@@ -10,7 +10,7 @@ from accounts.models import Role, User
 from catalog.actions import save_merchant, save_product
 from catalog.models import Merchant, MerchantMembership, Product
 from tenants.models import Town
-from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
+from tests.browser.conftest import accessibility_problems, log_in, screenshot, serious_accessibility_violations
 
 PASSWORD = "mot-de-passe-du-back-office"
 pytestmark = pytest.mark.django_db
@@ -50,14 +50,7 @@ def test_back_office_pages_have_no_serious_accessibility_violations(page, server
         "bo-categories": "/gestion/catalogue/categories/",
         "bo-imports": "/gestion/catalogue/imports/",
     }
-    problems = {}
-    for name, path in pages.items():
-        response = page.goto(base + path)
-        assert response.status == 200, (name, response.status)
-        screenshot(page, name)
-        if violations := serious_accessibility_violations(page):
-            problems[name] = violations
-    assert problems == {}
+    assert accessibility_problems(page, base, pages) == {}
 
 
 @pytest.mark.browser

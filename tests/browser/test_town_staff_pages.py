@@ -9,7 +9,7 @@ import pytest
 from accounts.models import Role, User
 from settlement.models import SettlementPolicy
 from tenants.models import Town
-from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
+from tests.browser.conftest import accessibility_problems, log_in
 
 PASSWORD = "mot-de-passe-des-pages-de-gestion"
 pytestmark = pytest.mark.django_db
@@ -50,25 +50,16 @@ def test_town_staff_pages_have_no_serious_accessibility_violations(page, server_
         "staff-bank-details": "/gestion/reversements/coordonnees-bancaires/",
         "staff-bank-statements": "/gestion/reversements/releves/",
     }
-    problems = {}
-    for name, path in pages.items():
-        response = page.goto(base + path)
-        assert response.status == 200, (name, response.status)
-        screenshot(page, name)
-        if violations := serious_accessibility_violations(page):
-            problems[name] = violations
-    assert problems == {}
+    assert accessibility_problems(page, base, pages) == {}
 
 
 @pytest.mark.browser
 def test_resident_account_pages_have_no_serious_accessibility_violations(page, server_port, people):
     base = f"http://ville-a.test:{server_port}"
     log_in(page, base, "habitante@ville-a.fr", PASSWORD)
-    problems = {}
-    for name, path in {"resident-orders": "/compte/commandes/", "resident-delete": "/compte/supprimer/"}.items():
-        response = page.goto(base + path)
-        assert response.status == 200, (name, response.status)
-        screenshot(page, name)
-        if violations := serious_accessibility_violations(page):
-            problems[name] = violations
-    assert problems == {}
+    assert (
+        accessibility_problems(
+            page, base, {"resident-orders": "/compte/commandes/", "resident-delete": "/compte/supprimer/"}
+        )
+        == {}
+    )
