@@ -81,6 +81,23 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag_cleared() -> Iterator[None]:
+    """Each test starts with Celery's "inside a task" flag down.
+
+    In eager mode ``apply_async`` raises a process-wide flag while the task runs and puts back the value
+    it saw before (celery.result.denied_join_result). Two threads doing that at once — the concurrency
+    tests' checkouts queue tasks after commit — can leave it raised for good, and every later
+    ``EagerResult.get()`` then fails with "Never call result.get() within a task!". Application code
+    never calls ``get()``; only tests do, so only tests need the flag put back.
+    """
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _back_to_public_schema() -> Iterator[None]:
     """Every test starts and ends in public: a leaked search_path would hide isolation bugs."""
     connection.set_schema_to_public()
