@@ -79,6 +79,13 @@ _CAMT_CONTAINERS = {
     "BkToCstmrAcctRpt": "Rpt",
 }
 _AMOUNT_RE = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,5}))?")
+# Far above any movement of a town's treasury (999 999 999,99 €, the SEPA file's own cap), far below
+# what the database's bigint holds.
+MAX_STATEMENT_AMOUNT_CENTS = 99_999_999_999
+MAX_REFERENCE_LENGTH = 140
+# camt nests about ten levels deep; a file nested far deeper is not a statement, and would exhaust
+# the recursion of the serialiser that keeps each entry's raw XML.
+MAX_XML_DEPTH = 64
 _CSV_STATUSES = {
     "executed": False,
     "execute": False,
@@ -116,6 +123,16 @@ class StatementEntry:
     return_reason_code: str | None
     return_reason: str | None
     raw: str
+
+    def __post_init__(self) -> None:
+        # ISO 20022 caps these at 35 characters; our columns hold 140. A longer one is refused rather
+        # than cut, so two references never become one (and the duplicate check sees what is stored).
+        for value in (self.statement_id, self.entry_ref):
+            if len(value) > MAX_REFERENCE_LENGTH:
+                raise BankStatementError(
+                    gettext("Référence « %(start)s… » trop longue (%(length)d caractères, %(limit)d au plus).")
+                    % {"start": value[:35], "length": len(value), "limit": MAX_REFERENCE_LENGTH}
+                )
 
 
 def return_reason_label(code: str | None) -> str:
@@ -164,7 +181,13 @@ def _amount_cents(text: str, where: str) -> int:
         raise BankStatementError(
             gettext("%(where)s : montant « %(text)s » plus précis que le centime.") % {"where": where, "text": text}
         )
-    return int(euros) * 100 + int(fraction[:2])
+    cents = int(euros) * 100 + int(fraction[:2])
+    if cents > MAX_STATEMENT_AMOUNT_CENTS:
+        raise BankStatementError(
+            gettext("%(where)s : montant « %(text)s » hors limites (999 999 999,99 € au plus).")
+            % {"where": where, "text": text}
+        )
+    return cents
 
 
 def _date(text: str, where: str) -> datetime.date:
@@ -200,9 +223,18 @@ def _parse_xml(data: bytes) -> ET.Element:
             % {"line": line, "column": column + 1}  # expat counts columns from 0, editors from 1
         ) from error
     # Versions differ only by namespace for what we read: drop namespaces once, then use plain paths.
-    for element in root.iter():
+    # The walk is iterative and checks the depth on the way.
+    pending = [(root, 1)]
+    while pending:
+        element, depth = pending.pop()
+        if depth > MAX_XML_DEPTH:
+            raise BankStatementError(
+                gettext("Relevé refusé : éléments XML imbriqués sur plus de %(limit)d niveaux.")
+                % {"limit": MAX_XML_DEPTH}
+            )
         if isinstance(element.tag, str):
             element.tag = element.tag.rpartition("}")[2]
+        pending.extend((child, depth + 1) for child in element)
     return root
 
 

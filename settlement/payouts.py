@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -721,8 +721,8 @@ def import_bank_statement(*, data: bytes, file_name: str, actor: User | None) ->
                 touched[line.batch_id] = line.batch
             StatementLine.objects.create(
                 statement_import=statement_import,
-                statement_id=entry.statement_id[:140],
-                entry_ref=entry.entry_ref[:140],
+                statement_id=entry.statement_id,
+                entry_ref=entry.entry_ref,
                 end_to_end_id=(entry.end_to_end_id or "")[:35],
                 amount_cents=entry.amount_cents,
                 booking_date=entry.booking_date,
@@ -770,7 +770,11 @@ def _apply_statement_entry(entry: StatementEntry, now: dt.datetime) -> tuple[str
         }
         return StatementLineStatus.UNMATCHED, None, note
     when = dt.datetime.combine(entry.booking_date, dt.time(12), tzinfo=dt.UTC)
-    if entry.is_return or entry.is_credit:
+    if entry.is_return and not entry.is_credit:
+        # Money left the account: whatever the bank calls it (a reversal of a return it had credited…),
+        # it never gives the merchant their payout back. A person looks at it.
+        return StatementLineStatus.UNMATCHED, None, _("Débit marqué comme retour ou annulation : à vérifier")
+    if entry.is_credit:
         if not entry.is_return:
             return StatementLineStatus.UNMATCHED, None, _("Crédit non identifié comme un retour")
         if line.status == PayoutLineStatus.RETURNED:

@@ -22,13 +22,13 @@ added after ``balance_insufficient`` — Stripe stores that refusal under its ke
 
 Webhooks: ``payout.*`` events come from a merchant's connected account to the platform's single
 endpoint (checkout.webhooks, public schema), which hands them to ``handle_payout_event``. The
-account id is looked up among the towns in Connect mode — one query over their schemas for a
-MerchantPayoutAccount with that account (``towns_with_connected_account``) — and, in each such
-town, the event acts only on the line whose *stored* Stripe payout id and connected-account
-snapshot both match: ids that only Stripe's answers to our own calls put there. Metadata is never
+town is found among the towns in Connect mode — one query over their schemas for a payout line
+with that payout id and connected-account snapshot (``towns_with_payout``), so a merchant whose
+account changed since still gets the outcome — and there the event acts only on that line: ids
+that only Stripe's answers to our own calls put there. Metadata is never
 trusted. Each event id is recorded once with its effect (checkout's WebhookEvent). The lookup is
 one indexed probe per Connect town; with thousands of such towns, replace it by a routing table
-in the public schema filled when an account is saved.
+in the public schema filled when a payout is sent.
 """
 
 from __future__ import annotations
@@ -148,20 +148,25 @@ def send_pending_payouts() -> int:
 # --- Webhooks -------------------------------------------------------------------------------------
 
 
-def towns_with_connected_account(account_id: str) -> list[Town]:
-    """The towns in Connect mode where a merchant has this connected account (normally one)."""
+def towns_with_payout(account_id: str, payout_id: str) -> list[Town]:
+    """The towns in Connect mode holding a payout line for this Stripe payout (normally one).
+
+    The line's own snapshot of the connected account is what counts, not the merchant's current
+    account: a merchant whose account changed after the payout still gets its outcome.
+    """
     towns = {town.schema_name: town for town in Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT)}
-    if not towns:
+    if not towns or not payout_id:
         return []
     quote = connection.ops.quote_name
-    # Schema names come from our Town rows and are quoted; the account id is a parameter.
+    # Schema names come from our Town rows and are quoted; the ids are parameters. The payout id is
+    # under a unique index in each schema.
     probes = [
-        f"SELECT %s FROM {quote(schema)}.settlement_merchantpayoutaccount WHERE stripe_account_id = %s"  # noqa: S608
+        f"SELECT %s FROM {quote(schema)}.settlement_payoutline WHERE stripe_payout_id = %s AND stripe_account_id = %s"  # noqa: S608
         for schema in sorted(towns)
     ]
     params: list[str] = []
     for schema in sorted(towns):
-        params += [schema, account_id]
+        params += [schema, payout_id, account_id]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(probes), params)
         return [towns[schema] for (schema,) in cursor.fetchall()]
@@ -225,7 +230,7 @@ def handle_payout_event(*, event: GatewayEvent) -> str:
     applied in the town whose payout line it is; acknowledged and ignored when none is ours."""
     if not event.account_id:
         return "payout of the platform: ignored"
-    for town in towns_with_connected_account(event.account_id):
+    for town in towns_with_payout(event.account_id, event.object_id):
         with tenant_context(town):
             outcome = apply_payout_event(event=event)
         if outcome is not None:

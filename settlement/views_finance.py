@@ -29,6 +29,9 @@ View = Callable[..., HttpResponse]
 # Daily bars past three months are unreadable; a year bounds the queries and the CSV.
 MAX_DAYS = 366
 MAX_DAILY_DAYS = 93
+# A typo in the year (9999) must get a message, not the end of the calendar.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 CSV_TYPE = "text/csv; charset=utf-8"
 PDF_TYPE = "application/pdf"
 
@@ -58,8 +61,11 @@ def town_finance_view(view: View) -> View:
 
 
 class PeriodForm(forms.Form):
-    du = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    au = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type="date"> only takes ISO dates: the French format would show an empty field.
+    du = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    au = forms.DateField(
+        label=gettext_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     par = forms.ChoiceField(
         label=gettext_lazy("Ventes par"), choices=dashboard.Granularity.CHOICES, initial=dashboard.Granularity.DAY
     )
@@ -67,6 +73,12 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         first, last, granularity = data.get("du"), data.get("au"), data.get("par")
+        for day in (first, last):
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise forms.ValidationError(
+                    _("Choisissez des dates entre %(first)d et %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                    code="out_of_range",
+                )
         if first and last:
             days = (last - first).days + 1
             if days < 1:

@@ -173,6 +173,17 @@ def test_a_period_outside_the_sales_shows_nothing_sold(town_a, november_sales, a
     assert [(row.starts_on, row.sales.turnover_cents) for row in board.by_period] == [(dt.date(2026, 10, 1), 0)]
 
 
+def test_the_period_fields_show_the_dates_in_the_form_date_inputs_read(town_a, agent_client):
+    # <input type="date"> shows nothing (and blocks the form) for a value that is not ISO.
+    with time_machine.travel(FRIDAY_MORNING, tick=False):
+        default = agent_client.get("/gestion/finances/").content.decode()
+        chosen = agent_client.get("/gestion/finances/", {"du": "2026-10-01", "au": "2026-10-31"}).content.decode()
+
+    assert 'type="date" name="du" value="2026-11-01"' in default
+    assert 'type="date" name="du" value="2026-10-01"' in chosen
+    assert 'type="date" name="au" value="2026-10-31"' in chosen
+
+
 def test_an_invalid_period_falls_back_to_month_to_date_with_an_error(town_a, agent_client):
     with time_machine.travel(FRIDAY_MORNING, tick=False):
         response = agent_client.get("/gestion/finances/", {"du": "2026-11-30", "au": "2026-11-01", "par": "jour"})
