@@ -72,6 +72,10 @@ class MerchantPayoutAccount(models.Model):
     blocked_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = user_reference()
+    # Who typed the current IBAN, and when: that person may not approve a batch paying it (four eyes
+    # on where the money goes, not only on how much), and the approver is shown a first payment to it.
+    iban_changed_at = models.DateTimeField(_("IBAN saisi le"), null=True, blank=True)
+    iban_changed_by = user_reference()
 
     class Meta:
         verbose_name = _("coordonnées bancaires de reversement")

@@ -212,6 +212,9 @@ def save_payout_account(
         account.town = town.strip()
         account.country = (country or "FR").strip().upper()
         account.updated_by = actor
+        if is_new_iban:
+            account.iban_changed_at = timezone.now()
+            account.iban_changed_by = actor
         account.save()
     return account
 
@@ -479,6 +482,20 @@ def approve_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
             raise PayoutError(_("Seul un lot à approuver peut être approuvé."))
         if batch.created_by_id == actor.pk:
             raise PayoutError(_("Le lot doit être approuvé par une autre personne que celle qui l’a préparé."))
+        typed_by_actor = (
+            batch.lines.filter(
+                merchant__payout_account__iban_changed_by=actor.pk,
+                merchant__payout_account__iban=F("iban"),
+            )
+            .order_by("merchant__name")
+            .values_list("merchant__name", flat=True)
+            .first()
+        )
+        if typed_by_actor is not None:
+            raise PayoutError(
+                _("Vous avez saisi l’IBAN de %(merchant)s : une autre personne doit approuver ce lot.")
+                % {"merchant": typed_by_actor}
+            )
         batch.state = PayoutBatchState.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()

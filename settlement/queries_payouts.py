@@ -7,9 +7,12 @@ through ``catalog.queries.merchants_for``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import TOWN_STAFF_ROLES, Role, User
 from catalog.models import Merchant
@@ -19,6 +22,7 @@ from settlement.models import (
     PayoutBatch,
     PayoutBlock,
     PayoutLine,
+    PayoutLineStatus,
     StatementImport,
     StatementLine,
     StatementLineStatus,
@@ -72,7 +76,20 @@ def get_batch_file_for(user: User, batch_id: int) -> PayoutBatch:
 
 
 def lines_of(batch: PayoutBatch) -> QuerySet[PayoutLine]:
-    return batch.lines.select_related("merchant", "merchant__payout_account").order_by("merchant__name", "pk")
+    """The batch's lines, each with ``paid_before``: whether an earlier transfer to the same account
+    (IBAN or connected account) was executed — a first payment to a new account is flagged to the
+    approver, the classic "changement de RIB" fraud being a new account."""
+    executed_before = PayoutLine.objects.filter(
+        merchant=OuterRef("merchant"),
+        iban=OuterRef("iban"),
+        stripe_account_id=OuterRef("stripe_account_id"),
+        status=PayoutLineStatus.EXECUTED,
+    ).exclude(batch=OuterRef("batch"))
+    return (
+        batch.lines.select_related("merchant", "merchant__payout_account")
+        .annotate(paid_before=Exists(executed_before))
+        .order_by("merchant__name", "pk")
+    )
 
 
 def blocks_of(batch: PayoutBatch) -> QuerySet[PayoutBlock]:
@@ -98,3 +115,11 @@ def suspense_lines_for(user: User) -> QuerySet[StatementLine]:
     """Statement lines nothing was posted for: the town must work them to zero."""
     require_payouts_desk(user)
     return StatementLine.objects.filter(status=StatementLineStatus.UNMATCHED).order_by("-booking_date", "pk")
+
+
+def names_of_users(user_ids: Iterable[int | None]) -> dict[int, str]:
+    """E-mail addresses of the town users who did something, by id, in one query (a departed user
+    keeps their id on the record and shows as such)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    found = dict(User.objects.filter(pk__in=wanted).values_list("pk", "email"))
+    return {user_id: found.get(user_id, str(_("compte supprimé"))) for user_id in wanted}

@@ -88,11 +88,18 @@ def prepare_batch(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = queries_payouts.get_batch_for(request.user, batch_id)
     lines = list(queries_payouts.lines_of(batch))
+    typed_by = queries_payouts.names_of_users(
+        line.merchant.payout_account.iban_changed_by_id
+        for line in lines
+        if getattr(line.merchant, "payout_account", None) is not None and not line.paid_before
+    )
     for line in lines:
         line.masked_iban = mask_iban(line.iban)
         current = getattr(line.merchant, "payout_account", None)
         # The file pays the snapshot: tell the town when the merchant has changed account since.
         line.iban_changed = current is not None and current.iban != line.iban
+        if current is not None and not line.paid_before and current.iban == line.iban and current.iban_changed_at:
+            line.typed_by, line.typed_at = typed_by.get(current.iban_changed_by_id), current.iban_changed_at
     blocks = list(queries_payouts.blocks_of(batch))
     context = {
         "batch": batch,
