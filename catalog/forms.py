@@ -257,7 +257,9 @@ OpeningPeriodFormSet = forms.formset_factory(OpeningPeriodForm, extra=2, can_del
 
 
 class ClosureForm(forms.Form):
-    starts_on = forms.DateField(label=gettext_lazy("Fermé du"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=gettext_lazy("Fermé du"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     ends_on = forms.DateField(
         label=gettext_lazy("au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

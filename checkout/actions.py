@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from checkout.models import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    Refund,
     StatusChange,
 )
 from checkout.money import line_total_cents
@@ -442,7 +444,10 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         order, merchant_order = _lock_merchant_order(merchant_order_id)
         if merchant_order.status != MerchantOrderStatus.READY:
             raise ValidationError(_("Cette commande n'est pas prête à être remise."), code="state")
-        if not secrets.compare_digest(pickup_code.strip().replace(" ", ""), merchant_order.pickup_code):
+        # Phone keyboards may send full-width digits: NFKC makes them ASCII; anything else left that
+        # is not ASCII cannot be the code (and compare_digest only takes ASCII text).
+        typed = unicodedata.normalize("NFKC", pickup_code).strip().replace(" ", "")
+        if not typed.isascii() or not secrets.compare_digest(typed, merchant_order.pickup_code):
             raise ValidationError(_("Code de retrait incorrect."), code="code")
         target = (
             MerchantOrderStatus.COLLECTED
@@ -462,6 +467,29 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
 
 
 # --- refusals and refunds -----------------------------------------------------------------------
+def _cancel_delivery_if_nothing_left(order: Order, actor: Actor) -> None:
+    """Every delivered part was refused: no courier goes out, so the slot is freed and the resident
+    gets the delivery fee back, once. Caller holds the order lock. (Paying in store is for
+    collection only: a delivered order is a card order.)"""
+    from checkout.payments import refund_amount
+
+    if order.merchant_orders.filter(fulfilment=Fulfilment.DELIVERY, lines__is_refused=False).exists():
+        return
+    if Refund.objects.filter(order=order, is_delivery_fee=True).exists():
+        return  # done already: neither the fee nor the slot twice
+    if order.delivery_fee_cents and order.payment_method == PaymentMethod.CARD:
+        refund_amount(
+            order=order,
+            merchant_order=None,
+            amount_cents=order.delivery_fee_cents,
+            reason=_("Frais de livraison : plus rien à livrer"),
+            idempotency_parts=("delivery-fee", order.pk),
+            actor=actor,
+            is_delivery_fee=True,
+        )
+    _release_delivery(order)
+
+
 def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
     """The merchant cannot supply a line (out of stock): it is refunded through the gateway, the resident told."""
     from checkout.payments import refund_amount
@@ -507,6 +535,8 @@ def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
             )
             merchant_order.save(update_fields=["status"])
             _record(order, merchant_order.status, actor, merchant_order=merchant_order, from_status=previous, note=note)
+            if merchant_order.fulfilment == Fulfilment.DELIVERY:
+                _cancel_delivery_if_nothing_left(order, actor)
         else:
             _record(
                 order,

@@ -134,7 +134,15 @@ def set_basket_quantity(*, basket: Basket, variant_id: object, quantity: object)
     variant = get_sellable_variant(variant_id)
     wanted = parse_quantity(quantity, unit=variant.product.unit)
     _check_stock(variant, wanted)
-    line, _created = BasketLine.objects.update_or_create(basket=basket, variant=variant, defaults={"quantity": wanted})
+    with transaction.atomic():
+        line = BasketLine.objects.select_for_update().filter(basket=basket, variant=variant).first()
+        if line is None:
+            # The form posts variant ids: a new one here is a new line, under the same cap as adding.
+            if basket.lines.count() >= MAX_LINES:
+                raise ValidationError(_("Votre panier est plein (100 articles différents)."), code="full")
+            return BasketLine.objects.create(basket=basket, variant=variant, quantity=wanted)
+        line.quantity = wanted
+        line.save(update_fields=["quantity"])
     return line
 
 

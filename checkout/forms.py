@@ -20,7 +20,9 @@ from checkout.pickup import pickup_windows
 
 def normalise_french_phone(value: str) -> str:
     """06 12 34 56 78 / +33 6 12 34 56 78 → 0612345678; other countries kept as +CC…"""
-    digits = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    # Only ASCII digits: str.isdigit() also takes Arabic-Indic, full-width or superscript ones, which
+    # no phone network dials.
+    digits = "".join(ch for ch in value if ch in "0123456789+")
     if digits.startswith("+33"):
         digits = "0" + digits[3:]
     elif digits.startswith("0033"):
@@ -64,7 +66,15 @@ class CheckoutForm(forms.Form):
         error_messages={"required": gettext_lazy("Cochez la case pour accepter les conditions générales de vente.")},
     )
 
-    def __init__(self, *args: Any, basket: PricedBasket, town: Any, now: dt.datetime, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        basket: PricedBasket,
+        town: Any,
+        now: dt.datetime,
+        delivery_available: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.basket = basket
         self.merchant_fields: list[tuple[Any, str, str | None]] = []
@@ -75,17 +85,22 @@ class CheckoutForm(forms.Form):
             choices = []
             if merchant.click_and_collect:
                 choices.append((Fulfilment.COLLECT, Fulfilment.COLLECT.label))
-            if merchant.delivery_eligible:
+            # Delivery is offered only when the town delivers (zones and partner set up).
+            if merchant.delivery_eligible and delivery_available:
                 choices.append((Fulfilment.DELIVERY, Fulfilment.DELIVERY.label))
             name = f"fulfilment_{merchant.pk}"
+            if choices:
+                required_message = _("Choisissez le retrait ou la livraison pour %(shop)s.") % {"shop": merchant.name}
+            else:
+                required_message = _(
+                    "%(shop)s ne propose pour le moment ni retrait ni livraison : retirez ses articles du panier."
+                ) % {"shop": merchant.name}
             self.fields[name] = forms.ChoiceField(
                 label=_("Chez %(shop)s") % {"shop": merchant.name},
                 choices=choices,
                 initial=choices[0][0] if choices else None,
                 widget=forms.RadioSelect,
-                error_messages={
-                    "required": _("Choisissez le retrait ou la livraison pour %(shop)s.") % {"shop": merchant.name}
-                },
+                error_messages={"required": required_message},
             )
             pickup_name = None
             if merchant.click_and_collect:
@@ -141,6 +156,10 @@ class PickupCodeForm(forms.Form):
     )
 
 
+# Far above any order; bounds the number before it is rounded to the cent.
+MAX_REFUND_EUROS = Decimal(1_000_000)
+
+
 class RefundForm(forms.Form):
     amount = forms.CharField(
         label=gettext_lazy("Montant à rembourser (en euros)"), max_length=12, help_text=gettext_lazy("Exemple : 12,50")
@@ -156,7 +175,11 @@ class RefundForm(forms.Form):
         except InvalidOperation:
             self.add_error("amount", _("Indiquez un montant en euros, par exemple 12,50."))
             return data
-        if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        # Bounded before quantize: "1e30" would overflow the decimal context (InvalidOperation).
+        if not amount.is_finite() or amount <= 0 or amount >= MAX_REFUND_EUROS:
+            self.add_error("amount", _("Indiquez un montant positif, au centime près."))
+            return data
+        if amount != amount.quantize(Decimal("0.01")):
             self.add_error("amount", _("Indiquez un montant positif, au centime près."))
             return data
         data["amount_cents"] = int(amount * 100)

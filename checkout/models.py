@@ -136,6 +136,15 @@ class MerchantOrderStatus(models.TextChoices):
     REFUNDED = "refunded", _("Remboursée")
 
 
+# What a resident reads of their part of an order: the shop's own wording ("Payée, à accepter") is
+# for the shop.
+_RESIDENT_LABELS = {
+    MerchantOrderStatus.PAID: _("En attente de validation par le commerçant"),
+    MerchantOrderStatus.PLACED: _("En attente de validation par le commerçant"),
+    MerchantOrderStatus.ACCEPTED: _("Acceptée, en préparation"),
+}
+
+
 class Fulfilment(models.TextChoices):
     COLLECT = "collect", _("Retrait en boutique")
     DELIVERY = "delivery", _("Livraison à domicile le jour même")
@@ -178,6 +187,21 @@ class MerchantOrder(models.Model):
     @property
     def kept_cents(self) -> int:
         return self.items_total_cents - self.refunded_cents
+
+    def resident_status_display(self) -> str:
+        """The state in the resident's words."""
+        return resident_status_label(self.status, self.fulfilment)
+
+
+def resident_status_label(status: str, fulfilment: str) -> str:
+    if status == MerchantOrderStatus.READY:
+        if fulfilment == Fulfilment.COLLECT:
+            return str(_("Prête : vous pouvez venir la retirer"))
+        return str(_("Prête, bientôt confiée au livreur"))
+    label = _RESIDENT_LABELS.get(status)
+    if label is None:
+        return str(MerchantOrderStatus(status).label) if status in MerchantOrderStatus.values else status
+    return str(label)
 
 
 class OrderLine(models.Model):
@@ -278,6 +302,8 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=255, unique=True)
     gateway_refund_id = models.CharField(max_length=255, blank=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
+    # The delivery fee given back (no delivery left to make): the ledger takes it from the fee's owner.
+    is_delivery_fee = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

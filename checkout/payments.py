@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -39,6 +39,8 @@ _INTENT_STATUS = {
     "succeeded": PaymentStatus.SUCCEEDED,
     "canceled": PaymentStatus.CANCELLED,
     "requires_payment_method": PaymentStatus.PENDING,
+    "processing": PaymentStatus.PENDING,  # a new attempt after a refusal: waiting again
+    "requires_action": PaymentStatus.PENDING,
 }
 
 
@@ -83,7 +85,10 @@ def start_payment(*, order: Order) -> Payment:
 
 def _apply_intent(payment: Payment, intent: PaymentIntentResult, actor: Actor, note: str) -> str:
     status = _INTENT_STATUS.get(intent.status)
-    if status and payment.status != status and payment.status != PaymentStatus.SUCCEEDED:
+    # "requires_payment_method" is both "not tried yet" and "tried and refused": a refusal already
+    # recorded stays until another attempt moves the intent on.
+    is_downgrade = intent.status == "requires_payment_method" and payment.status == PaymentStatus.FAILED
+    if status and payment.status != status and payment.status != PaymentStatus.SUCCEEDED and not is_downgrade:
         Payment.objects.filter(pk=payment.pk).update(status=status)
     if intent.status == "succeeded":
         order = mark_order_paid(
@@ -178,6 +183,10 @@ def confirm_payment_from_return(*, order: Order) -> Order:
     except GatewayError:
         logger.warning("payment return: could not retrieve intent %s", payment.intent_id)
         return order
+    except ImproperlyConfigured:
+        # The town's gateway setting broke after the payment started: the webhook still decides.
+        logger.exception("payment return: town %s has no usable gateway", town.slug)
+        return order
     _apply_intent(payment, intent, GATEWAY, _("Confirmé au retour du paiement"))
     order.refresh_from_db()
     return order
@@ -201,9 +210,11 @@ def handle_gateway_event(*, event: GatewayEvent) -> str:
                 account_id=gateway_account_id(town), intent_id=payment.intent_id
             )
             lock_order(payment.order_id)
-            outcome = _apply_intent(
-                payment, intent, GATEWAY, _("Confirmé par la passerelle (%(type)s)") % {"type": event.type}
-            )
+            outcome = _apply_intent(payment, intent, GATEWAY, _("Confirmé par la banque"))
+            if event.type == "payment_intent.payment_failed" and intent.status == "requires_payment_method":
+                # The attempt was refused and nothing newer happened: the resident is told so, not
+                # "waiting for the bank".
+                Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
         elif event.type.startswith("charge.dispute."):
             outcome = record_dispute(payment=payment, event=event)
         else:
@@ -222,6 +233,7 @@ def refund_amount(
     reason: str,
     idempotency_parts: tuple[Any, ...],
     actor: Actor,
+    is_delivery_fee: bool = False,
 ) -> Refund:
     """Refunds part of a paid order through the gateway, once per idempotency key. Caller holds the order lock."""
     town = connection.tenant
@@ -259,6 +271,7 @@ def refund_amount(
         idempotency_key=key,
         gateway_refund_id=result.id,
         actor_id=actor.user_id,
+        is_delivery_fee=is_delivery_fee,
     )
     Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount_cents)
     if merchant_order is not None:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import User
 from checkout.models import Basket, Notification, Order, StatusChange
+from checkout.notifications.content import MERCHANT_EVENT_KINDS
 
 ANONYMOUS = "Anonyme"
 
@@ -61,7 +62,11 @@ def anonymise_resident(*, user_id: int) -> None:
     """Deletes the account; its orders stay (accounting, 10 years) without name, contact or address."""
     with transaction.atomic():
         orders = Order.objects.filter(user_id=user_id)
-        Notification.objects.filter(order__in=orders).update(recipient="")
+        # The resident's messages lose their address; the shops' own (new order, cancelled) keep theirs:
+        # a merchant still waiting for a new-order e-mail must get it.
+        Notification.objects.filter(order__in=orders).exclude(
+            merchant_order__isnull=False, kind__in=MERCHANT_EVENT_KINDS
+        ).update(recipient="")
         StatusChange.objects.filter(actor_id=user_id, actor_kind="resident").update(actor_id=None)
         orders.update(
             user_id=None,

@@ -11,7 +11,15 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import Role, User
 from catalog.queries import merchants_for
-from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, NotificationChannel, Order, OrderLine
+from checkout.models import (
+    MerchantOrder,
+    MerchantOrderStatus,
+    Notification,
+    NotificationChannel,
+    Order,
+    OrderLine,
+    PaymentMethod,
+)
 
 SESSION_ORDERS_KEY = "checkout_orders"
 
@@ -91,6 +99,9 @@ def merchant_orders_for(user: User) -> QuerySet[MerchantOrder]:
     require_order_handler(user)
     return (
         MerchantOrder.objects.filter(merchant__in=merchants_for(user), status__in=VISIBLE_TO_MERCHANT)
+        # A card order cancelled before it was paid (it expired, the payment failed) never reached the
+        # shop: it was not told of it and has nothing to do with it, nor with the buyer's details.
+        .exclude(status=MerchantOrderStatus.CANCELLED, paid_at__isnull=True, order__payment_method=PaymentMethod.CARD)
         .select_related("order", "merchant")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
     )

@@ -24,7 +24,7 @@ from checkout import basket as baskets
 from checkout.forms import CheckoutForm
 from checkout.gateways import gateway_account_id, get_gateway
 from checkout.gateways.base import GatewayError
-from checkout.models import Basket, OrderStatus, PaymentMethod
+from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_label
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 
@@ -110,7 +110,15 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
             "last_name": request.user.last_name,
             "email": request.user.email,
         }
-    form = CheckoutForm(request.POST or None, basket=priced, town=request.tenant, now=now, initial=initial)
+    delivery_available = _delivery_available(priced)
+    form = CheckoutForm(
+        request.POST or None,
+        basket=priced,
+        town=request.tenant,
+        now=now,
+        delivery_available=delivery_available,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         actor = actions.Actor(kind="resident", user_id=request.user.pk if request.user.is_authenticated else None)
         try:
@@ -136,7 +144,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "checkout/checkout.html",
-        {"basket": priced, "form": form, "delivery_available": _delivery_available(priced)},
+        {"basket": priced, "form": form, "delivery_available": delivery_available},
     )
 
 
@@ -188,7 +196,13 @@ def test_gateway_pay(request: HttpRequest, public_id: str) -> HttpResponse:
     gateway = get_gateway(request.tenant)
     if gateway.kind != "test":  # only the demo gateway; Stripe in test mode uses its own card form
         raise Http404(public_id)
-    payment = payments.start_payment(order=order)
+    if order.status != OrderStatus.PENDING_PAYMENT:  # paid, expired or to pay in store: back button
+        return redirect("checkout:confirmation", public_id=order.public_id)
+    try:
+        payment = payments.start_payment(order=order)
+    except ValidationError as failure:
+        messages.error(request, " ".join(failure.messages))
+        return redirect("checkout:confirmation", public_id=order.public_id)
     outcome = request.POST.get("outcome", "succeeded")
     account_id = gateway_account_id(request.tenant)
     try:
@@ -244,8 +258,38 @@ def _order_context(order: Any) -> dict[str, Any]:
         "has_perishables": any(
             line.is_perishable for merchant_order in order.merchant_orders.all() for line in merchant_order.lines.all()
         ),
-        "status_changes": order.status_changes.all(),
+        "history": _resident_history(order),
     }
+
+
+# Order-wide steps as the resident reads them; the stored notes are the town's audit trail.
+_ORDER_STEPS = {
+    OrderStatus.PENDING_PAYMENT: _("Commande passée"),
+    OrderStatus.PAID: _("Paiement confirmé"),
+    OrderStatus.PLACED: _("Commande confirmée, à payer en boutique"),
+    OrderStatus.CANCELLED: _("Commande annulée"),
+    OrderStatus.REVIEW: _("Paiement à vérifier par la ville"),
+}
+
+
+def _resident_history(order: Any) -> list[tuple[Any, str]]:
+    """(when, what) of each step, in plain words: a shop's step names the shop, and a shop's or the
+    town's reason (an item out of stock, a refund) is kept; the gateway's technical notes are not."""
+    history = []
+    for change in order.status_changes.select_related("merchant_order"):
+        if change.merchant_order_id is None:
+            text = str(_ORDER_STEPS.get(change.to_status, change.to_status))
+            if change.to_status == OrderStatus.CANCELLED and change.note:
+                text = f"{text} : {change.note}"
+        else:
+            merchant_order = change.merchant_order
+            text = (
+                f"{merchant_order.merchant_name} : {resident_status_label(change.to_status, merchant_order.fulfilment)}"
+            )
+            if change.note and change.actor_kind != "gateway":
+                text = f"{text} — {change.note}"
+        history.append((change.created_at, text))
+    return history
 
 
 # --- the resident's account -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.formatting import format_price
@@ -49,13 +49,24 @@ def order_desk_view(view: View) -> View:
     return wrapper
 
 
+def waiting_label(minutes: int) -> str:
+    """90 → "1 h 30", 3730 → "2 jours 14 h": how long a shop has left an order waiting, at a glance."""
+    if minutes < 60:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": rest}
+    days, hours = divmod(hours, 24)
+    return ngettext("%(days)d jour %(hours)d h", "%(days)d jours %(hours)d h", days) % {"days": days, "hours": hours}
+
+
 @require_GET
 @order_desk_view
 def awaiting_acceptance(request: HttpRequest) -> HttpResponse:
     merchant_orders = list(queries_staff.merchant_orders_awaiting_acceptance(request.user))
     now = timezone.now()
     for merchant_order in merchant_orders:
-        merchant_order.waiting_minutes = int((now - merchant_order.waiting_since).total_seconds() // 60)
+        merchant_order.waiting = waiting_label(int((now - merchant_order.waiting_since).total_seconds() // 60))
         merchant_order.amount = format_price(merchant_order.items_total_cents)
         merchant_order.tel_href = "tel:" + re.sub(r"[^\d+]", "", merchant_order.merchant.phone)
     context = {"merchant_orders": merchant_orders, "desk_tab": "awaiting"}

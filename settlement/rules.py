@@ -53,7 +53,7 @@ from settlement.ledger import (
     merchant_held,
     post_entry,
 )
-from settlement.models import DeliveryFeeRecipient, JournalEntry, Release, SettlementPolicy
+from settlement.models import DeliveryFeeRecipient, JournalEntry, Posting, Release, SettlementPolicy
 from settlement.transfers import prepare_reversal, prepare_transfer
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,7 @@ def post_payment_captured(*, order_id: int) -> JournalEntry | None:
         if merchant_order.items_total_cents:
             lines.append((merchant_held(merchant_order.merchant_id), -merchant_order.items_total_cents))
     if order.delivery_fee_cents:
-        recipient = get_policy().delivery_fee_recipient
-        account = DELIVERY_PARTNER_PAYABLE if recipient == DeliveryFeeRecipient.PARTNER else DELIVERY_FEES
-        lines.append((account, -order.delivery_fee_cents))
+        lines.append((_policy_delivery_fee_account(), -order.delivery_fee_cents))
     return post_entry(
         source=ORDER_PAID,
         external_id=str(order.pk),
@@ -133,7 +131,10 @@ def post_refund(*, refund_id: int) -> JournalEntry | None:
     if entry_for(REFUND, refund.pk) is not None:
         return None
     with transaction.atomic():
-        if refund.merchant_order_id is None:
+        if refund.is_delivery_fee:
+            # Taken back from whoever the fee was credited to when the order was paid.
+            debit = _delivery_fee_account_of(refund.order_id)
+        elif refund.merchant_order_id is None:
             # Nobody's share named: parked for the town to assign rather than guessed.
             logger.warning("refund %s of order %s names no merchant: posted to suspense", refund.pk, refund.order_id)
             debit = SUSPENSE
@@ -152,6 +153,29 @@ def post_refund(*, refund_id: int) -> JournalEntry | None:
             # Connect towns: the merchant's share already sits on their Stripe balance; take it back.
             prepare_reversal(refund=refund, merchant_order=merchant_order)
         return entry
+
+
+def _delivery_fee_account_of(order_id: int) -> str:
+    """The account the order's payment credited with its delivery fee (the town's, or the partner's
+    payable), so a policy changed since never takes the refund from the other one."""
+    code = (
+        Posting.objects.filter(
+            entry__source=ORDER_PAID,
+            entry__external_id=str(order_id),
+            account__code__in=(DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE),
+        )
+        .values_list("account__code", flat=True)
+        .first()
+    )
+    if code is None:  # the payment is not posted yet: it will credit the account the policy names
+        return _policy_delivery_fee_account()
+    return code
+
+
+def _policy_delivery_fee_account() -> str:
+    """Where the town's settings send delivery fees: its own account, or the partner's payable."""
+    recipient = get_policy().delivery_fee_recipient
+    return DELIVERY_PARTNER_PAYABLE if recipient == DeliveryFeeRecipient.PARTNER else DELIVERY_FEES
 
 
 def _posted_refunds_cents(merchant_order_id: int) -> int:
@@ -357,8 +381,7 @@ def dispute_shares(*, order: Order, amount_cents: int) -> Shares:
             accounts.append(merchant_available(merchant_id))
             weights.append(items_cents)
     if order.delivery_fee_cents:
-        recipient = get_policy().delivery_fee_recipient
-        accounts.append(DELIVERY_PARTNER_PAYABLE if recipient == DeliveryFeeRecipient.PARTNER else DELIVERY_FEES)
+        accounts.append(_policy_delivery_fee_account())
         weights.append(order.delivery_fee_cents)
     if not weights:
         raise LedgerError(f"order {order.pk} has nothing a dispute could be charged to")

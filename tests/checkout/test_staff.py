@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, Order, PaymentMethod
+from checkout.views_staff import waiting_label
 from tests.catalog.factories import MerchantFactory
 from tests.catalog.test_backoffice import sign_in
 from tests.checkout.notification_factories import Line, make_order
@@ -111,8 +112,26 @@ def test_orders_unaccepted_after_30_minutes_are_listed_oldest_first_with_a_call_
     assert f"n° {middle.number}" in page
     assert recent.number not in page
     assert "23,90\xa0€" in page
-    assert "90 minutes" in page
+    assert "1 h 30" in page
+    assert "45 minutes" in page
+    with town_a:  # each number opens the order
+        assert f'/gestion/mes-commandes/{oldest.merchant_orders.get().pk}/">n° {oldest.number}</a>' in page
     assert '<th scope="col">Téléphone</th>' in page
+
+
+@pytest.mark.parametrize(
+    ("minutes", "label"),
+    [
+        (1, "1 minute"),
+        (59, "59 minutes"),
+        (60, "1 h 00"),
+        (605, "10 h 05"),
+        (1440, "1 jour 0 h"),
+        (3730, "2 jours 14 h"),
+    ],
+)
+def test_waiting_times_read_at_a_glance(minutes, label):
+    assert waiting_label(minutes) == label
 
 
 def test_the_awaiting_page_runs_the_same_queries_for_2_or_10_orders(client_a, town_a, django_assert_num_queries):
