@@ -6,6 +6,7 @@ from __future__ import annotations
 from checkout.actions import accept_merchant_order, refuse_line
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.tokens import status_path
+from tests.checkout.conftest import merchant_user
 from tests.checkout.test_review_attacks import MERCHANT, checkout_data
 
 
@@ -79,3 +80,16 @@ def test_basket_and_checkout_keep_the_way_back_to_the_shops(client_a, town_a, sh
         page = client_a.get(url).content.decode()
         assert '<a href="/commerces/">Commerces</a>' in page, url
         assert '<a href="/recherche/">Rechercher</a>' in page, url
+
+
+def test_the_shop_reads_the_buyers_phone_number_in_pairs_and_dials_it_whole(client_a, town_a, shops):
+    payment_url = _placed(client_a, shops)
+    client_a.get(payment_url)
+    client_a.post(payment_url.replace("paiement/", "paiement-test/"), {"outcome": "succeeded"})
+    with town_a:
+        merchant_order = Order.objects.get().merchant_orders.get()
+        client_a.force_login(merchant_user(shops["bakery"]["merchant"], "boulanger@exemple.fr"))
+
+    page = client_a.get(f"/gestion/mes-commandes/{merchant_order.pk}/").content.decode()
+
+    assert '<a href="tel:0612345678">06 12 34 56 78</a>' in page
