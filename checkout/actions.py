@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -286,8 +287,10 @@ def _take_stock(variant_id: int, quantity: Any) -> Variant:
     return variant
 
 
-def _give_back_stock(order: Order) -> None:
+def _give_back_stock(order: Order, *, merchant_order: MerchantOrder | None = None) -> None:
     lines = OrderLine.objects.filter(merchant_order__order=order, stock_taken__isnull=False, variant__isnull=False)
+    if merchant_order is not None:
+        lines = lines.filter(merchant_order=merchant_order)
     for line in sorted(lines, key=lambda item: item.variant_id):
         Variant.objects.filter(pk=line.variant_id, stock__isnull=False).update(stock=F("stock") + line.stock_taken)
         line.stock_taken = None
@@ -388,6 +391,48 @@ def expire_unpaid_orders(*, now: dt.datetime | None = None) -> int:
         order = cancel_unpaid_order(order_id=order_id, actor=SYSTEM, reason=_("Paiement non reçu à temps."))
         count += order.status == OrderStatus.CANCELLED
     return count
+
+
+# A shop keeps a pay-in-store order this long after the end of its pickup window (or after it was
+# placed, without one); then its goods go back on sale. Without this limit, anyone could hold a
+# shop's whole stock for ever by ordering and never coming.
+UNCOLLECTED_GRACE = dt.timedelta(days=3)
+_OPEN_IN_STORE = (MerchantOrderStatus.PLACED, MerchantOrderStatus.ACCEPTED, MerchantOrderStatus.READY)
+
+
+def expire_uncollected_orders(*, now: dt.datetime | None = None) -> int:
+    """Cancels the parts of pay-in-store orders nobody came for (run by beat in every town): their
+    stock goes back on sale; when no part is left, the order is cancelled and everyone told."""
+    now = now or timezone.now()
+    due = (
+        MerchantOrder.objects.filter(order__payment_method=PaymentMethod.IN_STORE, status__in=_OPEN_IN_STORE)
+        .annotate(deadline=Coalesce("pickup_ends_at", "order__created_at"))
+        .filter(deadline__lt=now - UNCOLLECTED_GRACE)
+        .order_by("order_id", "pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(_expire_uncollected(merchant_order_id) for merchant_order_id in list(due))
+
+
+def _expire_uncollected(merchant_order_id: int) -> bool:
+    with transaction.atomic():
+        order, merchant_order = _lock_merchant_order(merchant_order_id)
+        if merchant_order.status not in _OPEN_IN_STORE:
+            return False  # collected or refused meanwhile
+        previous = merchant_order.status
+        merchant_order.status = MerchantOrderStatus.CANCELLED
+        merchant_order.save(update_fields=["status"])
+        _give_back_stock(order, merchant_order=merchant_order)
+        note = _("Non retirée : la commande est annulée, les articles sont remis en vente.")
+        _record(
+            order, MerchantOrderStatus.CANCELLED, SYSTEM, merchant_order=merchant_order, from_status=previous, note=note
+        )
+        if not order.merchant_orders.exclude(status=MerchantOrderStatus.CANCELLED).exists():
+            order.status = OrderStatus.CANCELLED
+            order.save(update_fields=["status"])
+            _record(order, OrderStatus.CANCELLED, SYSTEM, from_status=OrderStatus.PLACED, note=note)
+            _notify(order, "order_cancelled")
+    return True
 
 
 # --- the merchant's steps -------------------------------------------------------------------------

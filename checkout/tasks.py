@@ -42,7 +42,10 @@ def send_pending_notifications_task() -> int:
 
 @shared_task(name="checkout.expire_unpaid_orders", base=TownTask)
 def expire_unpaid_orders_task() -> int:
-    """Releases stock and delivery capacity of orders left unpaid past the timeout."""
-    from checkout.actions import expire_unpaid_orders
+    """Releases stock and delivery capacity of orders left unpaid past the timeout, and the stock of
+    pay-in-store orders not collected in time."""
+    from checkout.actions import expire_uncollected_orders, expire_unpaid_orders
 
+    # Pay-in-store orders nobody came for, checked on the same beat (a cheap indexed query).
+    expire_uncollected_orders()
     return expire_unpaid_orders()
