@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -60,3 +61,9 @@ def phone(value: str) -> str:
     if len(value) == 10 and value.isascii() and value.isdigit():
         return " ".join(value[index : index + 2] for index in range(0, 10, 2))
     return value
+
+
+@register.filter
+def order_number(value: str) -> str:
+    """An order number that never breaks at its hyphen ("2026-" / "000041") in a heading."""
+    return format_html('<span class="order-number">{}</span>', value)
