@@ -96,7 +96,7 @@ def messages_of(response: object) -> list[str]:
 
 
 def test_merchants_never_see_an_unpaid_card_order_that_expired(client_a, town_a, shops):
-    """Regression (found in review, fixed): an unpaid card order that expires becomes "cancelled" and CANCELLED is in
+    """Found in review, now fixed; before the fix: an unpaid card order that expires becomes "cancelled" and CANCELLED is in
     VISIBLE_TO_MERCHANT, so the shop sees an order it was never told about in "Commandes du jour",
     with the customer's name and phone on the detail page and on the ticket PDF."""
     with town_a:
@@ -114,7 +114,7 @@ def test_merchants_never_see_an_unpaid_card_order_that_expired(client_a, town_a,
 
 
 def test_a_pickup_code_typed_with_non_ascii_characters_is_refused_not_a_500(client_a, town_a, shops):
-    """Regression (found in review, fixed): hand_over compares with secrets.compare_digest(str, str), which raises TypeError for
+    """Found in review, now fixed; before the fix: hand_over compares with secrets.compare_digest(str, str), which raises TypeError for
     non-ASCII text: a shop typing "１２３４５６" (full-width digits of a phone keyboard) or "12345é"
     gets a server error instead of "Code de retrait incorrect."."""
     with town_a:
@@ -134,7 +134,7 @@ def test_a_pickup_code_typed_with_non_ascii_characters_is_refused_not_a_500(clie
 
 @pytest.mark.parametrize("case", ["pay in store", "expired"])
 def test_the_demo_payment_form_on_an_order_not_awaiting_payment_is_not_a_500(client_a, town_a, shops, case):
-    """Regression (found in review, fixed): test_gateway_pay calls start_payment without catching its ValidationError ("Cette
+    """Found in review, now fixed; before the fix: test_gateway_pay calls start_payment without catching its ValidationError ("Cette
     commande n'attend pas de paiement."): re-posting the demo card form for a pay-in-store order, or
     for a card order that expired before its payment page was opened (back button), is a 500."""
     if case == "pay in store":
@@ -158,7 +158,7 @@ def test_the_demo_payment_form_on_an_order_not_awaiting_payment_is_not_a_500(cli
 
 @pytest.mark.parametrize("amount", ["1e30", "9e99"])
 def test_a_refund_amount_written_with_a_huge_exponent_is_a_french_error_not_a_500(client_a, town_a, shops, amount):
-    """Regression (found in review, fixed): RefundForm.clean quantizes Decimal("1e30") to cents, which exceeds the decimal context's
+    """Found in review, now fixed; before the fix: RefundForm.clean quantizes Decimal("1e30") to cents, which exceeds the decimal context's
     28 digits and raises decimal.InvalidOperation: a town agent's typo is a server error."""
     with town_a:
         merchant_order = paid_order(shops["bakery"]["variants"][0]).merchant_orders.get()
@@ -177,7 +177,7 @@ def test_a_refund_amount_written_with_a_huge_exponent_is_a_french_error_not_a_50
 
 
 def test_setting_a_quantity_cannot_grow_the_basket_past_its_100_lines(client_a, town_a, shops):
-    """Regression (found in review, fixed): basket_add refuses a 101st line ("Votre panier est plein"), but basket_update →
+    """Found in review, now fixed; before the fix: basket_add refuses a 101st line ("Votre panier est plein"), but basket_update →
     set_basket_quantity uses update_or_create and adds any variant without that check: a script
     can grow a basket without bound (every basket and checkout page then prices all of it)."""
     with town_a:
@@ -198,7 +198,7 @@ def test_setting_a_quantity_cannot_grow_the_basket_past_its_100_lines(client_a, 
 
 
 def test_the_payment_return_with_an_unusable_gateway_waits_for_the_webhook_not_a_500(client_a, town_a, shops, settings):
-    """Regression (found in review, fixed): payment_page turns ImproperlyConfigured into a French message, but payment_return (the
+    """Found in review, now fixed; before the fix: payment_page turns ImproperlyConfigured into a French message, but payment_return (the
     page the bank sends the resident back to) lets it escape: a 500 right after paying."""
     public_id = place_through_pages(client_a, shops)
     client_a.get(f"/commande/{public_id}/paiement/")  # the intent exists
@@ -220,7 +220,7 @@ def test_refusing_every_line_of_a_delivered_order_refunds_the_delivery_fee_too(
     zones,  # noqa: F811
     django_capture_on_commit_callbacks,
 ):
-    """Regression (found in review, fixed): refuse_line refunds each refused line but never the delivery fee: when the shop can
+    """Found in review, now fixed; before the fix: refuse_line refunds each refused line but never the delivery fee: when the shop can
     supply nothing, nothing is delivered and the resident is still charged 3,50 €. No screen can
     refund it either (a staff refund is capped at the merchant's share, which excludes the fee)."""
     honey, jam = shops["grocer"]["variants"]
@@ -254,7 +254,7 @@ def test_refusing_every_line_of_a_delivered_order_refunds_the_delivery_fee_too(
 
 
 def test_deleting_the_account_keeps_the_merchants_notifications_deliverable(town_a, shops):
-    """Regression (found in review, fixed): anonymise_resident blanks the recipient of every notification of the resident's orders,
+    """Found in review, now fixed; before the fix: anonymise_resident blanks the recipient of every notification of the resident's orders,
     the merchant's e-mail and SMS included: a merchant whose new-order e-mail is still pending (or
     failed and resent by the town) never gets it. Only the resident's own messages hold their data."""
     from checkout.privacy import anonymise_resident
@@ -284,7 +284,7 @@ def test_deleting_the_account_keeps_the_merchants_notifications_deliverable(town
 
 @pytest.mark.parametrize("phone", ["06١٢٣٤٥٦٧٨", "0６12345678", "06²2345678"])
 def test_a_phone_number_with_non_latin_digits_is_refused(client_a, town_a, shops, phone):
-    """Regression (found in review, fixed): normalise_french_phone keeps every character for which str.isdigit() is true, so
+    """Found in review, now fixed; before the fix: normalise_french_phone keeps every character for which str.isdigit() is true, so
     Arabic-Indic, full-width or superscript digits pass and are stored: the merchant's tel: link, the
     courier's call and the SMS then go to a number no network can dial."""
     client_a.post("/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1"})

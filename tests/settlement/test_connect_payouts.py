@@ -330,3 +330,37 @@ def test_the_bank_details_page_records_the_connected_account_in_a_connect_town(c
     page = client_a.get(LIST).content.decode()
     assert "acct_fleuriste" in page
     assert "Prêt pour les reversements." in page
+
+
+def test_a_payout_event_still_finds_its_line_after_the_merchant_changed_connected_account(
+    connect_town, stripe_fake, django_capture_on_commit_callbacks
+):
+    """Found in review: the town used to be found through the merchant's *current* connected account,
+    so once the town recorded a new one (re-onboarding at Stripe) while a payout on the old one was in
+    flight, its payout.paid / payout.failed was "unknown payout: ignored" and the line stayed pending
+    for ever. Routing now follows the payout line's own snapshot."""
+    with connect_town:
+        bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
+    order = pay_on_the_platform(
+        connect_town, stripe_fake, django_capture_on_commit_callbacks, [(bakery["variants"][0], 2)]
+    )
+    with connect_town:
+        hand_over_all(order, django_capture_on_commit_callbacks)
+    stripe_fake.release_pending(account=BAKERY_ACCOUNT)
+    with connect_town:
+        preparer, approver = town_user(Role.TOWN_AGENT), town_user(Role.TOWN_ADMIN)
+        batch = run_payout(cut_off=timezone.now(), actor=preparer).batch
+        approve_batch(batch=batch, actor=approver)
+        line = export_batch(batch=batch, actor=preparer).lines.get()
+        assert line.stripe_payout_id
+        # The merchant re-onboards: the town records their new connected account.
+        save_connected_account(merchant=bakery["merchant"], actor=approver, stripe_account_id="acct_boulangerie_v2")
+
+    stripe_fake.settle_payout(line.stripe_payout_id, account=BAKERY_ACCOUNT, is_paid=True)
+    outcome = post_webhook(stripe_fake.last_event("payout.paid", account=BAKERY_ACCOUNT))["outcome"]
+
+    assert outcome == f"line {line.pk} executed"
+    with connect_town:
+        line.refresh_from_db()
+        assert line.status == PayoutLineStatus.EXECUTED
+        assert balance("payout_in_transit") == 0

@@ -108,7 +108,7 @@ def draft(town_a):
 
 
 def test_a_statement_with_an_absurd_amount_is_refused_with_a_french_message(client_a, town_a, exported):
-    """Regression (found in review, fixed): bank_statements._amount_cents has no upper bound, so an amount beyond a bigint (a corrupt or
+    """Found in review, now fixed; before the fix: bank_statements._amount_cents has no upper bound, so an amount beyond a bigint (a corrupt or
     forged CSV/camt line) reaches StatementLine.objects.create and PostgreSQL raises
     NumericValueOutOfRange: the upload page answers 500 instead of naming the line in French."""
     sign_in(client_a, town_a, role=Role.TOWN_AGENT)
@@ -125,7 +125,7 @@ def test_a_statement_with_an_absurd_amount_is_refused_with_a_french_message(clie
 
 
 def test_a_camt_entry_nested_absurdly_deep_is_refused_not_a_crash(town_a):
-    """Regression (found in review, fixed): bank_statements._camt_entry keeps ``ET.tostring(entry)`` as the raw text of each entry; the
+    """Found in review, now fixed; before the fix: bank_statements._camt_entry keeps ``ET.tostring(entry)`` as the raw text of each entry; the
     standard library serialises recursively, so an Ntry holding a few thousand nested elements (a 30 kB
     file, well under the 5 MB limit) raises RecursionError — a 500 on upload — instead of a
     BankStatementError in French."""
@@ -163,7 +163,7 @@ def test_an_entry_repeated_in_one_statement_executes_once_and_counts_a_duplicate
 
 
 def test_a_debit_flagged_as_a_reversal_never_recredits_the_merchant(town_a, exported):
-    """Regression (found in review, fixed): payouts._apply_statement_entry treats any entry with ``is_return`` as money coming back,
+    """Found in review, now fixed; before the fix: payouts._apply_statement_entry treats any entry with ``is_return`` as money coming back,
     even a debit: bank_statements._camt_entry sets is_return for RvslInd=true or an RRTN sub-family
     whatever CdtDbtInd says. A *debit* of the treasury (money leaving, e.g. the bank reversing a return
     it had credited) carrying our EndToEndId then marks the pending line returned and re-credits the
@@ -435,7 +435,7 @@ def test_merchant_controlled_text_is_neutralised_in_the_payout_statement_csv(cli
 
 
 def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_500(client_a, town_a):
-    """Regression (found in review, fixed): views_finance.PeriodForm accepts any pair of dates up to a year apart, and dashboard.Period.end
+    """Found in review, now fixed; before the fix: views_finance.PeriodForm accepts any pair of dates up to a year apart, and dashboard.Period.end
     adds a day to the last one: ``?du=9999-12-31&au=9999-12-31`` (a typo in the year, a crafted link)
     raises OverflowError on the dashboard and in every CSV export — a 500 instead of the form's French
     error or the default period."""
