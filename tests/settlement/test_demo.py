@@ -46,3 +46,18 @@ def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
             cut_off=timezone.now() - dt.timedelta(days=7), actor=User.objects.get(email="admin-demo@ville-a.fr")
         )
         assert run.batch.line_count > 0
+
+
+def test_demo_payouts_go_on_when_earlier_demo_orders_sold_the_last_units(town_a, settings):
+    # `make run` once stopped on Luzy: a demo order wanted the last unit another demo order had taken.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with town_a:
+        User.objects.create_user(email="admin-demo@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_ADMIN)
+        make_shop("Ébéniste Démo", products=[("Tabouret en chêne", 9000, 1), ("Plateau", 4000, 2)])
+        make_shop("Fleuriste Démo", products=[("Bouquet", 2500, None)])
+
+        result = seed_demo_payouts(town_name="Ville A", orders=12)
+
+        assert 0 < result.orders_paid <= 12
+        assert Order.objects.filter(status=OrderStatus.PAID).count() == result.orders_paid
+        assert check_invariants() == []
