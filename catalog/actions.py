@@ -26,6 +26,7 @@ from catalog.models import (
     Variant,
 )
 from catalog.sanitising import sanitise_description
+from catalog.validators import MAX_STOCK
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,11 @@ def set_variant_stock(*, variant: Variant, stock: int | None) -> Variant:
     """Set units on hand (``None``: not tracked, always available); never negative."""
     if stock is not None and stock < 0:
         raise ValidationError(_("Le stock ne peut pas être négatif."), code="negative_stock")
+    if stock is not None and stock > MAX_STOCK:
+        raise ValidationError(
+            _("Le stock ne peut pas dépasser %(max)s unités.") % {"max": f"{MAX_STOCK:_}".replace("_", "\u202f")},
+            code="stock_too_large",
+        )
     with transaction.atomic():
         Variant.objects.filter(pk=variant.pk).update(stock=stock)
         variant.stock = stock

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
-from catalog.validators import validate_price_cents
+from catalog.validators import MAX_STOCK, validate_price_cents
 from tenants.validators import validate_insee_code
 
 _PRICE_PATTERN = re.compile(r"(?P<euros>\d+)(?:[.,](?P<cents>\d{1,2}))?")
@@ -415,7 +415,7 @@ class VariantForm(forms.ModelForm):
 
 
 class StockForm(forms.Form):
-    stock = forms.IntegerField(label=gettext_lazy("Stock"), required=False, min_value=0)
+    stock = forms.IntegerField(label=gettext_lazy("Stock"), required=False, min_value=0, max_value=MAX_STOCK)
 
 
 class PhotoUploadForm(forms.Form):

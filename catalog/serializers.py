@@ -8,7 +8,16 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from catalog.models import Category, Merchant, Product, Variant
-from catalog.validators import MAX_PRICE_CENTS
+from catalog.validators import MAX_PRICE_CENTS, MAX_STOCK
+
+
+class SlugField(serializers.SlugRelatedField):
+    """A slug lookup that refuses a NUL character (PostgreSQL cannot even compare one) as "not found"."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -89,14 +98,17 @@ class ManagedVariantSerializer(serializers.ModelSerializer):
 class ManagedProductSerializer(serializers.ModelSerializer):
     """A product of a merchant the user manages; ``merchant`` only accepts those merchants."""
 
-    merchant = serializers.SlugRelatedField(slug_field="slug", queryset=Merchant.objects.none())
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    merchant = SlugField(slug_field="slug", queryset=Merchant.objects.none())
+    category = SlugField(slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False)
     price_cents = serializers.IntegerField(min_value=0, max_value=MAX_PRICE_CENTS)
     sku = serializers.CharField(max_length=64, required=False, write_only=True, help_text="SKU of the default variant")
     stock = serializers.IntegerField(
-        min_value=0, allow_null=True, required=False, write_only=True, help_text="null: stock not tracked"
+        min_value=0,
+        max_value=MAX_STOCK,
+        allow_null=True,
+        required=False,
+        write_only=True,
+        help_text="null: stock not tracked",
     )
     variants = ManagedVariantSerializer(many=True, read_only=True)
 
@@ -130,11 +142,13 @@ class ManagedProductSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             self.fields["merchant"].read_only = True  # a product never moves to another merchant
 
-    def validate_sku(self, sku: str) -> str:
-        merchant = self.initial_data.get("merchant")
-        if Variant.objects.filter(merchant__slug=merchant, sku=sku).exists():
-            raise serializers.ValidationError(_("Cette référence existe déjà chez ce commerçant."))
-        return sku
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The SKU is unique per merchant: checked against the merchant the serializer validated, never
+        # against the raw input.
+        merchant, sku = attrs.get("merchant"), attrs.get("sku")
+        if self.instance is None and sku and merchant is not None and merchant.variants.filter(sku=sku).exists():
+            raise serializers.ValidationError({"sku": [_("Cette référence existe déjà chez ce commerçant.")]})
+        return attrs
 
 
 class PublicationSerializer(serializers.Serializer):
@@ -143,7 +157,7 @@ class PublicationSerializer(serializers.Serializer):
 
 class StockSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64, required=False, help_text="default: the product's first variant")
-    stock = serializers.IntegerField(min_value=0, max_value=10_000_000, allow_null=True)
+    stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, allow_null=True)
 
 
 class ApiTokenSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as stdnum_siret
 
 MAX_PRICE_CENTS = 10_000_000  # 100 000 € — beyond that it is a typing error, not a shop price
+MAX_STOCK = 10_000_000  # units on hand; beyond that a typing error (and past the database's integer)
 
 
 def validate_siret(value: str) -> None:

@@ -45,18 +45,21 @@ def _swap(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geometry, lambda coordinates: coordinates[:, ::-1])
 
 
-def _geometry_object(value: Any) -> dict[str, Any]:
+def _geometry_object(value: Any, *, depth: int = 0) -> dict[str, Any]:
     """The geometry of a bare geometry, a Feature, or a FeatureCollection of polygons (geojson.io)."""
     if not isinstance(value, dict):
         raise ValidationError(_("Le périmètre doit être un objet GeoJSON."), code="not_geojson")
     kind = value.get("type")
+    # GeoJSON nests at most a collection of features, each with a geometry: nothing deeper.
+    if (kind == "FeatureCollection" and depth > 0) or (kind == "Feature" and depth > 1):
+        raise ValidationError(_("Un élément GeoJSON ne peut pas en contenir un autre de ce type."), code="nested")
     if kind == "Feature":
-        return _geometry_object(value.get("geometry"))
+        return _geometry_object(value.get("geometry"), depth=2)
     if kind == "FeatureCollection":
         features = value.get("features")
         if not isinstance(features, list) or not features:
             raise ValidationError(_("La collection GeoJSON ne contient aucun polygone."), code="empty")
-        geometries = [_geometry_object(feature) for feature in features]
+        geometries = [_geometry_object(feature, depth=1) for feature in features]
         if len(geometries) == 1:
             return geometries[0]
         polygons = [geometry for geometry in geometries if geometry.get("type") == "Polygon"]
@@ -72,6 +75,10 @@ def parse_zone_geometry(text: str) -> dict[str, Any]:
     """A valid Polygon or MultiPolygon inside France, as a GeoJSON geometry dict, or a French error."""
     try:
         value = json.loads(text)
+    except RecursionError as error:  # "[[[[…" pasted tens of thousands of times deep
+        raise ValidationError(
+            _("Le texte n'est pas du GeoJSON lisible : imbrication trop profonde."), code="invalid_json"
+        ) from error
     except ValueError as error:
         raise ValidationError(
             _("Le texte n'est pas du GeoJSON lisible (erreur ligne %(line)d, colonne %(column)d).")

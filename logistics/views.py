@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.network import client_ip
 from logistics.forms import AddressQueryForm
 from logistics.geocoding import MIN_QUERY_LENGTH, GeocodingError, get_geocoder
 
@@ -25,7 +26,7 @@ REQUESTS_PER_MINUTE = 60
 
 
 def _over_the_limit(request: HttpRequest) -> bool:
-    key = f"address-suggestions:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
+    key = f"address-suggestions:{client_ip(request)}:{int(time.time() // 60)}"
     cache.add(key, 0, timeout=70)
     try:
         return cache.incr(key) > REQUESTS_PER_MINUTE

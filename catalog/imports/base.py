@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.validators import MAX_STOCK  # noqa: F401 - re-exported to the import modules
+
 MAX_ROWS = 50_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 500 * 1024 * 1024
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 MAX_REPORTED_ERRORS = 1_000  # a file broken on every line needs its first errors, not 50,000
-MAX_STOCK = 10_000_000
 MAX_DESCRIPTION_CHARS = 20_000
 CHUNK_SIZE = 1_000
 IMAGE_SEPARATOR = "|"

@@ -52,6 +52,7 @@ from catalog.models import (
     Variant,
     VatRate,
 )
+from catalog.photos import ACCEPTED_FORMATS
 from catalog.sanitising import sanitise_description
 
 
@@ -92,7 +93,8 @@ class ImageArchive:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(self.zip.read(info))) as image:
+                # The formats the photo upload itself takes: the dry run must refuse what the import would.
+                with Image.open(io.BytesIO(self.zip.read(info)), formats=ACCEPTED_FORMATS) as image:
                     image.verify()
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
             return _("« %(name)s » n'est pas une image acceptée (JPEG, PNG, WebP).") % {"name": name}
@@ -242,12 +244,25 @@ def import_products(
         progress(0, 0)
     if dry_run or not report.is_valid:
         return report
+    stored_photos: list[Photo] = []
     try:
         with transaction.atomic():
-            _write_products(merchant=merchant, rows=checked, present=present, archive=archive, report=report)
+            _write_products(
+                merchant=merchant,
+                rows=checked,
+                present=present,
+                archive=archive,
+                report=report,
+                stored_photos=stored_photos,
+            )
             if unpublish_missing:
                 report.unpublished = _unpublish_missing(merchant=merchant, skus=[row.sku for row in checked])
-    except (DatabaseError, ValidationError, OSError) as error:
+    except BaseException as error:
+        # The rows are rolled back; the photo files written on the way are not: remove them.
+        for photo in stored_photos:
+            photo.image.storage.delete(photo.image.name)
+        if not isinstance(error, (DatabaseError, ValidationError, OSError)):
+            raise
         report.created = report.updated = report.unpublished = report.photos = 0
         report.add_error(None, "", _("L'enregistrement a échoué, rien n'a été modifié : %(error)s") % {"error": error})
         return report
@@ -267,7 +282,13 @@ PRODUCT_FIELDS_BY_COLUMN = {
 
 
 def _write_products(
-    *, merchant: Merchant, rows: list[ProductRow], present: set[str], archive: ImageArchive | None, report: ImportReport
+    *,
+    merchant: Merchant,
+    rows: list[ProductRow],
+    present: set[str],
+    archive: ImageArchive | None,
+    report: ImportReport,
+    stored_photos: list[Photo],
 ) -> None:
     # One import per merchant at a time: a second one waits here instead of racing on SKUs.
     Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
@@ -341,7 +362,9 @@ def _write_products(
     report.created, report.updated = len(new_skus), len(rows) - len(new_skus)
     product_ids = {sku: product if isinstance(product, int) else product.pk for sku, product in products_by_sku.items()}
     if archive is not None:
-        report.photos = _attach_photos(rows=rows, products_by_sku=product_ids, archive=archive)
+        report.photos = _attach_photos(
+            rows=rows, products_by_sku=product_ids, archive=archive, stored_photos=stored_photos
+        )
     refresh_search_vectors(product_ids=set(product_ids.values()))
 
 
@@ -403,7 +426,9 @@ def _free_slug(title: str, taken: set[str]) -> str:
     return slug
 
 
-def _attach_photos(*, rows: list[ProductRow], products_by_sku: dict[str, int], archive: ImageArchive) -> int:
+def _attach_photos(
+    *, rows: list[ProductRow], products_by_sku: dict[str, int], archive: ImageArchive, stored_photos: list[Photo]
+) -> int:
     """Photos for products that have none yet: re-importing the same file adds no duplicates.
 
     Each goes through ``add_photo`` (the back-office's path): re-encoded, EXIF stripped,
@@ -416,7 +441,9 @@ def _attach_photos(*, rows: list[ProductRow], products_by_sku: dict[str, int], a
         row = wanted[product_id]
         for name in row.images:
             content = archive.read(name)
-            add_photo(upload=io.BytesIO(content), size=len(content), alt_text=row.title[:250], product=product)
+            stored_photos.append(
+                add_photo(upload=io.BytesIO(content), size=len(content), alt_text=row.title[:250], product=product)
+            )
             count += 1
     return count
 
