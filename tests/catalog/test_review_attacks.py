@@ -246,7 +246,7 @@ def test_backoffice_post_without_csrf_token_is_refused(town_a, two_shops):
 
 # --- back-office: absurd numbers -----------------------------------------------------------------------
 def test_quick_stock_of_ten_billion_is_refused_with_a_message_not_a_500(client_a, town_a, two_shops):
-    """POST declinaisons/<id>/stock/ with stock=10000000000 → 500 (DataError: integer out of range).
+    """Found in review, now fixed; before the fix: POST declinaisons/<id>/stock/ with stock=10000000000 → 500 (DataError: integer out of range).
     catalog/forms.py StockForm.stock is an IntegerField without max_value and
     actions.set_variant_stock writes it with .update(), skipping the model's range validators."""
     mine, *_ = two_shops
@@ -409,7 +409,7 @@ def test_a_failed_import_leaves_no_photo_files_behind(town_a, monkeypatch):
 # --- API ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("query", ["merchant=%00", "category=%00", "search=%00pain"])
 def test_public_api_filters_with_a_nul_byte_are_not_a_500(client_a, shelf, query):
-    """GET /api/v1/products/?merchant=%00 (or category=, search=) → 500: catalog/api.py
+    """Found in review, now fixed; before the fix: GET /api/v1/products/?merchant=%00 (or category=, search=) → 500: catalog/api.py
     ProductViewSet.get_queryset passes query parameters straight into SQL and PostgreSQL refuses NUL."""
     response = lenient(client_a).get(f"/api/v1/products/?{query}")
     assert response.status_code in (200, 400)
@@ -440,7 +440,7 @@ def test_api_create_with_a_malformed_merchant_is_a_400(client_a, town_a, api_aut
 
 @pytest.mark.parametrize("field", ["merchant", "category"])
 def test_api_create_with_a_nul_byte_in_a_slug_is_a_400(client_a, town_a, api_auth, field):
-    """POST /api/v1/manage/products/ with "merchant": "\\u0000" (or "category") → 500 (DataError).
+    """Found in review, now fixed; before the fix: POST /api/v1/manage/products/ with "merchant": "\\u0000" (or "category") → 500 (DataError).
     DRF's SlugRelatedField (catalog/serializers.py ManagedProductSerializer.merchant/category) runs
     ``queryset.get(slug=data)`` and only catches DoesNotExist/TypeError/ValueError; validate_sku
     then does the same with ``self.initial_data.get("merchant")``, the raw unvalidated value."""
@@ -452,7 +452,7 @@ def test_api_create_with_a_nul_byte_in_a_slug_is_a_400(client_a, town_a, api_aut
 
 
 def test_api_create_with_a_stock_beyond_the_integer_range_is_a_400(client_a, town_a, api_auth):
-    """POST /api/v1/manage/products/ with "stock": 10**12 → 500 (DataError, integer out of range).
+    """Found in review, now fixed; before the fix: POST /api/v1/manage/products/ with "stock": 10**12 → 500 (DataError, integer out of range).
     catalog/serializers.py ManagedProductSerializer.stock has min_value=0 but no max_value (the
     /stock/ action's StockSerializer caps at 10,000,000; imports at MAX_STOCK)."""
     _merchant, auth = api_auth

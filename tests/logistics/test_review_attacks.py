@@ -41,7 +41,7 @@ def _nested_features(depth: int) -> str:
     ids=["deep-array", "deep-coordinates", "nested-features"],
 )
 def test_deeply_nested_geojson_is_refused_in_french_not_a_500(admin_client, town_a, geometry_text):
-    """Pasting "[[[[…" (50,000 brackets: a truncated or hostile paste) or a Feature nested in a
+    """Found in review, now fixed; before the fix: pasting "[[[[…" (50,000 brackets: a truncated or hostile paste) or a Feature nested in a
     Feature 900 times into /gestion/livraison/zones/nouvelle/ → 500 (RecursionError).
     logistics/geometry.py parse_zone_geometry catches only ValueError from json.loads, and
     _geometry_object recurses once per nested Feature without any depth limit."""
@@ -170,66 +170,42 @@ def test_suggestions_do_not_accept_writes(client_a):
     assert client_a.post(SUGGESTIONS, {"q": "rue royale"}).status_code == 405
 
 
-def test_residents_behind_the_reverse_proxy_are_not_limited_together(client_a, town_a, monkeypatch, settings):
-    """In production every request reaches gunicorn from Caddy/nginx on 127.0.0.1 (infra/Caddyfile,
-    infra/nginx.conf.example): REMOTE_ADDR is the proxy, and the client is in X-Forwarded-For.
-    logistics/views.py _over_the_limit keys the 60-per-minute limit on REMOTE_ADDR only, so one
-    town's residents share a single budget: a handful of people typing an address at checkout get
-    "Trop de recherches d'adresse" (429) for the rest of the minute."""
+@pytest.fixture
+def limit_of_three(town_a, monkeypatch):
     from logistics import views
 
     monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
-    settings.TRUSTED_PROXY_COUNT = 1  # one reverse proxy in front, as deployed (infra/)
     with town_a:
         LocalAddressFactory()
-    statuses = [
-        client_a.get(
-            SUGGESTIONS,
-            {"q": "rue royale", "format": "json"},
-            REMOTE_ADDR="127.0.0.1",
-            HTTP_X_FORWARDED_FOR=f"203.0.113.{resident}",
+
+
+def _five_lookups(client, *, remote: str, forwarded_for: list[str]) -> list[int]:
+    return [
+        client.get(
+            SUGGESTIONS, {"q": "rue royale", "format": "json"}, REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded
         ).status_code
-        for resident in range(1, 6)
+        for forwarded in forwarded_for
     ]
-    assert statuses == [200] * 5
 
 
-def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(client_a, town_a, monkeypatch, settings):
+def test_residents_behind_the_reverse_proxy_are_not_limited_together(client_a, limit_of_three, settings):
+    """Found in review, now fixed: behind Caddy/nginx REMOTE_ADDR is the proxy, and the limit was keyed
+    on it, so a town's residents shared one budget of 60 lookups a minute."""
+    settings.TRUSTED_PROXY_COUNT = 1  # one reverse proxy in front, as deployed (infra/)
+    residents = [f"203.0.113.{resident}" for resident in range(1, 6)]
+    assert _five_lookups(client_a, remote="127.0.0.1", forwarded_for=residents) == [200] * 5
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(client_a, limit_of_three, settings):
     """gunicorn facing clients directly (the default): X-Forwarded-For is the client's own words, so
     sending a new one with each request must not reset the limit."""
-    from logistics import views
-
-    monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
     settings.TRUSTED_PROXY_COUNT = 0
-    with town_a:
-        LocalAddressFactory()
-    statuses = [
-        client_a.get(
-            SUGGESTIONS,
-            {"q": "rue royale", "format": "json"},
-            REMOTE_ADDR="198.51.100.7",
-            HTTP_X_FORWARDED_FOR=f"203.0.113.{forged}",
-        ).status_code
-        for forged in range(1, 6)
-    ]
-    assert statuses == [200, 200, 200, 429, 429]
+    forged = [f"203.0.113.{number}" for number in range(1, 6)]
+    assert _five_lookups(client_a, remote="198.51.100.7", forwarded_for=forged) == [200, 200, 200, 429, 429]
 
 
-def test_behind_one_proxy_only_the_address_it_wrote_counts(client_a, town_a, monkeypatch, settings):
+def test_behind_one_proxy_only_the_address_it_wrote_counts(client_a, limit_of_three, settings):
     """The client can prepend anything to X-Forwarded-For; the proxy appends the real address last."""
-    from logistics import views
-
-    monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
     settings.TRUSTED_PROXY_COUNT = 1
-    with town_a:
-        LocalAddressFactory()
-    statuses = [
-        client_a.get(
-            SUGGESTIONS,
-            {"q": "rue royale", "format": "json"},
-            REMOTE_ADDR="127.0.0.1",
-            HTTP_X_FORWARDED_FOR=f"10.0.0.{forged}, 203.0.113.9",
-        ).status_code
-        for forged in range(1, 6)
-    ]
-    assert statuses == [200, 200, 200, 429, 429]
+    forged = [f"10.0.0.{number}, 203.0.113.9" for number in range(1, 6)]
+    assert _five_lookups(client_a, remote="127.0.0.1", forwarded_for=forged) == [200, 200, 200, 429, 429]
