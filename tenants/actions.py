@@ -356,11 +356,14 @@ def update_branding(*, town: Town, **fields: object) -> Town:
         errors.setdefault("payment_gateway", []).append(
             ValidationError(_("La passerelle de test est refusée sur ce serveur de production."))
         )
+    if "name" in fields and not str(fields["name"] or "").strip():
+        errors.setdefault("name", []).append(ValidationError(_("Le nom de la ville est obligatoire.")))
     if errors:
         raise ProvisioningError(errors)
     with transaction.atomic():
         for field, value in fields.items():
-            setattr(town, field, value)
+            # save_form_data turns a cleared file field (False from the form's "Effacer") into "".
+            Town._meta.get_field(field).save_form_data(town, value.strip() if field == "name" else value)
         town.save()
     return town
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,7 +23,8 @@ def is_platform_root(hostname: str) -> bool:
 
 def _public_cache_key(hostname: str) -> str:
     generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
-    return f"town-hosts:{generation}:{hostname}"
+    # Hashed: a Host header is the client's to choose, and may be longer than a cache key may be.
+    return f"town-hosts:{generation}:{hashlib.sha256(hostname.encode()).hexdigest()}"
 
 
 def find_town_for_host(hostname: str) -> Town | None:

@@ -38,7 +38,8 @@ class TownMiddleware(MiddlewareMixin):
             set_urlconf(request.urlconf)
             return None
 
-        town = find_town_for_host(remove_www(hostname))
+        # A custom domain may itself be "www.…": the exact host first, then without "www.".
+        town = find_town_for_host(hostname) or find_town_for_host(remove_www(hostname))
         if town is None:
             return self._page(request, "tenants/unknown_host.html", status=404, hostname=hostname)
         town.domain_url = hostname

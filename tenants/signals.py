@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django.dispatch
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from tenants.hosts import forget_cached_hosts
@@ -19,7 +20,10 @@ town_provisioned = django.dispatch.Signal()
 
 
 def _forget_hosts(sender: type, instance: Town | Domain, **kwargs: Any) -> None:
+    # Now, and again once the change is committed: a request between the two would otherwise
+    # read the old committed row and cache it (a suspended town kept online for the cache's life).
     forget_cached_hosts()
+    transaction.on_commit(forget_cached_hosts)
 
 
 for _model in (Town, Domain):

@@ -1,0 +1,221 @@
+"""Attacks on login, signup, lockouts, redirects and API tokens (review of accounts)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from accounts.models import ApiToken, Role, User
+from accounts.tokens import issue_api_token
+
+PASSWORD = "le-bon-mot-de-passe"
+
+
+def _town_admin_token(town: object, email: str) -> str:
+    with town:
+        admin = User.objects.create_user(email=email, role=Role.TOWN_ADMIN)
+        return issue_api_token(user=admin, name="intégration")
+
+
+# --- Bugs -------------------------------------------------------------------------------------
+
+
+def test_nobody_can_sign_up_on_the_operator_site(db):
+    """Found in review, now fixed: the root domain served allauth's signup, so anyone could create an account in the public schema.
+
+    Public-schema users are operator staff (DESIGN.md §2), created by the platform, never by
+    self-service; residents who land on the root domain create accounts that exist in no town
+    (and that sit next to the operators, one ``is_staff`` flag away from the console).
+    """
+    response = Client(HTTP_HOST="test").post(
+        "/compte/signup/", {"email": "inconnu@exemple.fr", "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+    assert response.status_code in (403, 404)
+    assert not User.objects.filter(email="inconnu@exemple.fr").exists()
+
+
+# --- Behaviour pinned (passing) ------------------------------------------------------------------
+
+
+def test_lockout_cannot_be_dodged_by_changing_the_case_of_the_email(db, town_a, client_a):
+    """Five failures on one account, spread over spellings and IP addresses, still lock it."""
+    with town_a:
+        User.objects.create_user(email="cible@ville-a.fr", password=PASSWORD)
+    spellings = ["cible@ville-a.fr", "Cible@ville-a.fr", "CIBLE@ville-a.fr", "cIble@ville-a.fr", "ciBle@ville-a.fr"]
+    for number, login in enumerate(spellings):
+        client_a.post("/compte/login/", {"login": login, "password": "mauvais"}, REMOTE_ADDR=f"10.1.0.{number}")
+
+    response = client_a.post(
+        "/compte/login/", {"login": "cible@ville-a.fr", "password": PASSWORD}, REMOTE_ADDR="10.1.0.99"
+    )
+
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "http://ville-b.test/",
+        "http://test/console/",
+        "javascript:alert(1)",
+        "https:evil.example",
+    ],
+)
+def test_login_next_never_leaves_the_town(db, town_a, client_a, next_url):
+    with town_a:
+        User.objects.create_user(email="habitant@ville-a.fr", password=PASSWORD)
+    response = client_a.post(f"/compte/login/?next={next_url}", {"login": "habitant@ville-a.fr", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "http://ville-a.test/"])
+def test_logout_and_language_next_never_leave_the_host(db, town_a, client_a, next_url):
+    with town_a:
+        client_a.force_login(User.objects.create_user(email="habitant@ville-a.fr"))
+    logout = client_a.post("/compte/logout/", {"next": next_url})
+    assert logout.status_code == 302
+    assert "evil" not in logout["Location"]
+    assert logout["Location"].startswith(("/", "http://ville-a.test/"))
+    language = client_a.post("/i18n/setlang/", {"language": "en", "next": next_url})
+    assert "evil" not in language.get("Location", "")
+
+
+def test_logout_by_get_does_not_log_out(db, town_a, client_a):
+    with town_a:
+        client_a.force_login(User.objects.create_user(email="habitant@ville-a.fr"))
+    client_a.get("/compte/logout/")
+    assert "habitant@ville-a.fr" in client_a.get("/").content.decode()
+
+
+def test_signup_in_a_town_makes_a_resident_whatever_is_posted(db, town_a, client_a):
+    response = client_a.post(
+        "/compte/signup/",
+        {
+            "email": "Nouveau@Ville-A.fr",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": Role.TOWN_ADMIN,
+            "is_staff": "on",
+            "is_superuser": "on",
+        },
+    )
+    assert response.status_code == 302
+    with town_a:
+        user = User.objects.get(email__iexact="nouveau@ville-a.fr")
+        assert (user.role, user.is_staff, user.is_superuser) == (Role.RESIDENT, False, False)
+    connection.set_schema_to_public()
+    assert not User.objects.filter(email__iexact="nouveau@ville-a.fr").exists()  # nothing in public
+
+
+def test_signup_with_an_email_of_another_town_is_a_separate_account(db, town_a, town_b, client_b):
+    with town_a:
+        User.objects.create_user(email="meme@exemple.fr", password="autre-mot-de-passe-a")
+    response = client_b.post(
+        "/compte/signup/", {"email": "meme@exemple.fr", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 302
+    with town_a:
+        assert User.objects.get(email="meme@exemple.fr").check_password("autre-mot-de-passe-a")
+
+
+def test_password_reset_mails_only_accounts_of_this_town_with_a_link_to_this_town(db, town_a, town_b, mailoutbox):
+    with town_b:
+        User.objects.create_user(email="seulement-b@exemple.fr", password=PASSWORD)
+    Client(HTTP_HOST="ville-a.test").post("/compte/password/reset/", {"email": "seulement-b@exemple.fr"})
+    assert all("ville-b" not in message.body for message in mailoutbox)
+
+    mailoutbox.clear()
+    Client(HTTP_HOST="ville-b.test").post("/compte/password/reset/", {"email": "seulement-b@exemple.fr"})
+    assert len(mailoutbox) == 1
+    assert "http://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
+
+
+def test_login_with_nul_or_huge_input_is_a_form_error_not_a_500(db, client_a):
+    for login, password in (("a\x00@b.fr", "x"), ("x" * 100_000 + "@b.fr", "y" * 100_000), ("a@b.fr", "\x00")):
+        response = client_a.post("/compte/login/", {"login": login, "password": password})
+        assert response.status_code in (200, 429)
+
+
+def test_invitation_link_of_one_town_is_void_on_another(db, town_a, town_b, client_b):
+    from accounts.actions import invitation_url
+
+    with town_a:
+        invited = User.objects.create_user(email="invite@ville-a.fr", role=Role.TOWN_ADMIN)
+        link = invitation_url(user=invited, site_url="http://ville-a.test")
+    with town_b:
+        User.objects.filter(pk=invited.pk).delete()
+        User.objects.create(pk=invited.pk, email="autre@ville-b.fr", role=Role.TOWN_ADMIN)
+    path = link.removeprefix("http://ville-a.test")
+    response = client_b.get(path, follow=True)
+    assert response.status_code == 200
+    assert 'name="new_password1"' not in response.content.decode()
+
+
+def test_api_token_of_one_town_is_refused_on_another(db, town_a, town_b):
+    key = _town_admin_token(town_a, "maire@ville-a.fr")
+    assert (
+        Client(HTTP_HOST="ville-a.test", HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/manage/products/").status_code
+        == 200
+    )
+    assert (
+        Client(HTTP_HOST="ville-b.test", HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/manage/products/").status_code
+        == 401
+    )
+    assert Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/towns/").status_code == 401
+
+
+def test_operator_token_is_refused_on_a_town(db):
+    operator = User.objects.create_user(email="op@operateur.test", role=Role.OPERATOR, is_staff=True)
+    key = issue_api_token(user=operator)
+    response = Client(HTTP_HOST="ville-a.test", HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/manage/products/")
+    assert response.status_code == 401
+
+
+def test_revoked_token_and_token_of_a_disabled_user_are_refused(db, town_a):
+    key = _town_admin_token(town_a, "maire@ville-a.fr")
+    api = Client(HTTP_HOST="ville-a.test", HTTP_AUTHORIZATION=f"Token {key}")
+    with town_a:
+        User.objects.filter(email="maire@ville-a.fr").update(is_active=False)
+    assert api.get("/api/v1/manage/products/").status_code == 401
+    with town_a:
+        User.objects.filter(email="maire@ville-a.fr").update(is_active=True)
+        ApiToken.objects.all().delete()
+    assert api.get("/api/v1/manage/products/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token", "Token a b", "Token " + "x" * 10_000, "Token é", "token abcdefgh", "Bearer abc", "Token \t"],
+)
+def test_malformed_authorization_headers_are_401_never_500(db, town_a, header):
+    key = _town_admin_token(town_a, "maire@ville-a.fr")
+    wrong_suffix = f"Token {key[:8]}{'A' * 35}"
+    for value in (header, wrong_suffix):
+        response = Client(HTTP_HOST="ville-a.test", HTTP_AUTHORIZATION=value).get("/api/v1/manage/products/")
+        assert response.status_code in (401, 403), (value[:40], response.status_code)
+
+
+def test_token_requests_need_no_csrf_but_session_writes_do(db, town_a):
+    with town_a:
+        admin = User.objects.create_user(email="maire@ville-a.fr", role=Role.TOWN_ADMIN)
+        strict = Client(HTTP_HOST="ville-a.test", enforce_csrf_checks=True)
+        strict.force_login(admin)
+    assert strict.post("/api/v1/manage/products/", {}, content_type="application/json").status_code == 403
+
+
+def test_session_cookie_is_not_readable_by_scripts_and_rotates_on_login(db, town_a, client_a):
+    with town_a:
+        User.objects.create_user(email="habitant@ville-a.fr", password=PASSWORD)
+    client_a.get("/compte/login/")
+    client_a.cookies[settings.SESSION_COOKIE_NAME] = "fixe" * 8
+    response = client_a.post("/compte/login/", {"login": "habitant@ville-a.fr", "password": PASSWORD})
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value != "fixe" * 8
+    assert cookie["httponly"] is True
