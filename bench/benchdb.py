@@ -4,8 +4,10 @@ started as in production, and percentiles."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -36,7 +38,36 @@ def use_fresh_database(name: str) -> None:
     server.psql(f"CREATE DATABASE {name};")
 
 
+def migrate_platform(*, collect_static: bool = False) -> None:
+    """The public schema migrated and the town template ready (after ``django.setup()``); with
+    ``collect_static``, the static files gunicorn's whitenoise serves."""
+    from django.core.management import call_command
+
+    from tenants.actions import ensure_template
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    ensure_template()
+    if collect_static:
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
 # --- shared by the benchmarks that measure over a real server ------------------------------------
+def production_environment(*, platform_domain: str, database: str) -> None:
+    """Point Django (here and in gunicorn) at a fresh benchmark database, in production mode
+    (DEBUG off) over plain HTTP on loopback, e-mail kept in memory, no spare towns."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ["PLATFORM_DOMAIN"] = platform_domain
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
+    os.environ["ALLOWED_HOSTS"] = f".{platform_domain},{platform_domain}"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="comptoir-bench-static-")
+    use_fresh_database(database)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The value at ``fraction`` (0.95 → p95) of the sorted values, nearest rank; NaN when empty."""
     if not values:

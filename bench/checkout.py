@@ -58,7 +58,14 @@ from urllib.parse import urlencode, urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import free_port, percentile, start_gunicorn, wait_until_up  # noqa: E402
+from benchdb import (  # noqa: E402
+    free_port,
+    migrate_platform,
+    percentile,
+    production_environment,
+    start_gunicorn,
+    wait_until_up,
+)
 
 from tests.checkout.stripe_fake import StripeFake, deliver  # noqa: E402
 
@@ -160,17 +167,8 @@ class UnexpectedAnswer(Exception):
 
 # --- set-up ---------------------------------------------------------------------------------------
 def configure_environment(fake_url: str) -> None:
-    """Point Django (here and in gunicorn) at a fresh benchmark database, in production mode over HTTP."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
-    os.environ["PLATFORM_DOMAIN"] = PLATFORM_DOMAIN
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-    os.environ["ALLOWED_HOSTS"] = f".{PLATFORM_DOMAIN},{PLATFORM_DOMAIN}"
-    # Plain HTTP on loopback: no redirect to HTTPS, cookies without Secure (and so without "__Host-").
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    """Production mode over plain HTTP (benchdb.production_environment), with the Stripe fake and no broker."""
+    # Buyers keep cookies over plain HTTP: without Secure (and so without "__Host-").
     os.environ["SECURE_COOKIES"] = "0"
     os.environ["SECURE_HSTS_SECONDS"] = "0"
     os.environ["ALLOW_TEST_GATEWAY"] = "0"
@@ -178,11 +176,8 @@ def configure_environment(fake_url: str) -> None:
     os.environ["STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
     os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     os.environ["STRIPE_API_BASE"] = fake_url
-    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="comptoir-bench-static-")
     os.environ.pop("REDIS_URL", None)
-    from benchdb import use_fresh_database
-
-    use_fresh_database(BENCH_DB)
+    production_environment(platform_domain=PLATFORM_DOMAIN, database=BENCH_DB)
 
 
 def build_town(
@@ -784,15 +779,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection, connections
 
-    from tenants.actions import ensure_template
-
     started = time.perf_counter()
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    ensure_template()
-    call_command("collectstatic", interactive=False, verbosity=0)
+    migrate_platform(collect_static=True)
     print(
         f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores; "
         f"gunicorn {args.workers} workers × {args.threads} threads (gthread), DEBUG off; Stripe fake {fake.url}",

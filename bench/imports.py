@@ -75,16 +75,15 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    from benchdb import migrate_platform
     from django.db import connection
 
     from catalog.export import write_products_csv
     from catalog.imports import import_products
     from catalog.models import Merchant, MerchantKind, MerchantStatus, Product
-    from tenants.actions import ensure_template, provision_town
+    from tenants.actions import provision_town
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    ensure_template()
+    migrate_platform()
     town = provision_town(slug="bench-imports", name="Bench imports").town
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n")
 

@@ -40,7 +40,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import percentile  # noqa: E402
+from benchdb import migrate_platform, percentile  # noqa: E402
 
 BENCH_DB = "bench_payout"
 TOWN_SLUG = "reversements"
@@ -239,7 +239,6 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -247,10 +246,9 @@ def main() -> int:
     from settlement.invariants import check_invariants
     from settlement.ledger import merchant_balances
     from settlement.payouts import approve_batch, export_batch, run_payout, update_payout_settings
-    from tenants.actions import ensure_template, provision_town
+    from tenants.actions import provision_town
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    ensure_template()
+    migrate_platform()
     town = provision_town(slug=TOWN_SLUG, name="Bench Reversements").town
     print(f"database {BENCH_DB}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders")
 

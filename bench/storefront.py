@@ -22,10 +22,8 @@ import argparse
 import http.client
 import os
 import random
-import secrets
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -36,7 +34,14 @@ from urllib.parse import quote
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import free_port, percentile, start_gunicorn, wait_until_up  # noqa: E402
+from benchdb import (  # noqa: E402
+    free_port,
+    migrate_platform,
+    percentile,
+    production_environment,
+    start_gunicorn,
+    wait_until_up,
+)
 
 BENCH_DB = "comptoir_bench_storefront"
 PLATFORM_DOMAIN = "bench.localhost"
@@ -64,23 +69,6 @@ class TownSize:
 class Measure:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
-
-
-def configure_environment() -> None:
-    """Point Django (here and in gunicorn) at a fresh benchmark database, in production mode."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
-    os.environ["PLATFORM_DOMAIN"] = PLATFORM_DOMAIN
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-    os.environ["ALLOWED_HOSTS"] = f".{PLATFORM_DOMAIN},{PLATFORM_DOMAIN}"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="comptoir-bench-static-")
-    from benchdb import use_fresh_database
-
-    use_fresh_database(BENCH_DB)
 
 
 def build_town(size: TownSize) -> float:
@@ -300,19 +288,14 @@ def main() -> None:
         towns = [TownSize("bench", 30, 1_000, 300, 1.0), TownSize("stress", 100, 3_000, 500, 2.0)]
         args.requests, args.duration = min(args.requests, 50), min(args.duration, 3.0)
 
-    configure_environment()
+    production_environment(platform_domain=PLATFORM_DOMAIN, database=BENCH_DB)
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection, connections
 
-    from tenants.actions import ensure_template
-
     started = time.perf_counter()
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    ensure_template()
-    call_command("collectstatic", interactive=False, verbosity=0)
+    migrate_platform(collect_static=True)
     print(
         f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores; "
         f"gunicorn {args.workers} workers × {args.threads} threads (gthread), DEBUG off",
