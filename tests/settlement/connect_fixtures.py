@@ -82,6 +82,22 @@ def pay_on_the_platform(
     return order
 
 
+@pytest.fixture
+def paid_order(connect_town: Town, stripe_fake: StripeFake, django_capture_on_commit_callbacks: Callable) -> tuple:
+    """Éclairs 2 × 2,50 € at the bakery, honey 8,90 € at the grocer, paid on the platform:
+    (order, bakery merchant, grocer merchant)."""
+    with connect_town:
+        bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
+        grocer = connected_shop("Épicerie", GROCER_ACCOUNT, [("Miel", 890, None)])
+    order = pay_on_the_platform(
+        connect_town,
+        stripe_fake,
+        django_capture_on_commit_callbacks,
+        [(bakery["variants"][0], 2), (grocer["variants"][0], 1)],
+    )
+    return order, bakery["merchant"], grocer["merchant"]
+
+
 def hand_over_all(order: Order, callbacks: Callable) -> None:
     """Every merchant order accepted, ready and collected; with no hold, each is released after commit."""
     for merchant_order in MerchantOrder.objects.filter(order=order).order_by("pk"):

@@ -40,6 +40,7 @@ from tests.settlement.connect_fixtures import (
 from tests.settlement.payout_factories import payable_merchant, town_user
 
 connect_town = connect_fixtures.connect_town
+paid_order = connect_fixtures.paid_order
 stripe_fake = stripe_fixtures.stripe_fake
 stripe_fake_server = stripe_fixtures.stripe_fake_server
 
@@ -49,22 +50,14 @@ def payout_requests(stripe_fake):
 
 
 @pytest.fixture
-def transferred(connect_town, stripe_fake, django_capture_on_commit_callbacks):
+def transferred(connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks):
     """Bakery (4,75 € net) and grocer (8,45 € net) transferred, the charge's funds now available at Stripe."""
-    with connect_town:
-        bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
-        grocer = connected_shop("Épicerie", GROCER_ACCOUNT, [("Miel", 890, None)])
-    order = pay_on_the_platform(
-        connect_town,
-        stripe_fake,
-        django_capture_on_commit_callbacks,
-        [(bakery["variants"][0], 2), (grocer["variants"][0], 1)],
-    )
+    order, bakery, grocer = paid_order
     with connect_town:
         hand_over_all(order, django_capture_on_commit_callbacks)
     for account in (BAKERY_ACCOUNT, GROCER_ACCOUNT):
         stripe_fake.release_pending(account=account)
-    return bakery["merchant"], grocer["merchant"]
+    return bakery, grocer
 
 
 def exported_batch(town, stripe_fake):

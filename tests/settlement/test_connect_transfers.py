@@ -27,27 +27,13 @@ from tests.settlement.connect_fixtures import (
 from tests.settlement.payout_factories import town_user
 
 connect_town = connect_fixtures.connect_town
+paid_order = connect_fixtures.paid_order
 stripe_fake = stripe_fixtures.stripe_fake
 stripe_fake_server = stripe_fixtures.stripe_fake_server
 
 
 def transfer_requests(stripe_fake):
     return [request for request in stripe_fake.requests if request.method == "POST" and request.path == "/v1/transfers"]
-
-
-@pytest.fixture
-def paid_order(connect_town, stripe_fake, django_capture_on_commit_callbacks):
-    """Éclairs 2 × 2,50 € at the bakery, honey 8,90 € at the grocer, paid on the platform."""
-    with connect_town:
-        bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
-        grocer = connected_shop("Épicerie", GROCER_ACCOUNT, [("Miel", 890, None)])
-    order = pay_on_the_platform(
-        connect_town,
-        stripe_fake,
-        django_capture_on_commit_callbacks,
-        [(bakery["variants"][0], 2), (grocer["variants"][0], 1)],
-    )
-    return order, bakery["merchant"], grocer["merchant"]
 
 
 def test_each_released_merchant_order_is_transferred_once_from_the_order_charge(

@@ -29,15 +29,13 @@ from tests.checkout import stripe_fixtures
 from tests.settlement import connect_fixtures
 from tests.settlement.connect_fixtures import (
     BAKERY_ACCOUNT,
-    GROCER_ACCOUNT,
     STAFF,
-    connected_shop,
     hand_over_all,
-    pay_on_the_platform,
     post_webhook,
 )
 
 connect_town = connect_fixtures.connect_town
+paid_order = connect_fixtures.paid_order
 stripe_fake = stripe_fixtures.stripe_fake
 stripe_fake_server = stripe_fixtures.stripe_fake_server
 
@@ -48,20 +46,6 @@ def lines_of(entry: JournalEntry) -> list[tuple[str, int]]:
 
 def entries(source: str) -> list[JournalEntry]:
     return list(JournalEntry.objects.filter(source=source).order_by("pk"))
-
-
-@pytest.fixture
-def paid_order(connect_town, stripe_fake, django_capture_on_commit_callbacks):
-    with connect_town:
-        bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
-        grocer = connected_shop("Épicerie", GROCER_ACCOUNT, [("Miel", 890, None)])
-    order = pay_on_the_platform(
-        connect_town,
-        stripe_fake,
-        django_capture_on_commit_callbacks,
-        [(bakery["variants"][0], 2), (grocer["variants"][0], 1)],
-    )
-    return order, bakery["merchant"], grocer["merchant"]
 
 
 @pytest.fixture
