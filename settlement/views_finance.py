@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -36,23 +36,11 @@ CSV_TYPE = "text/csv; charset=utf-8"
 PDF_TYPE = "application/pdf"
 
 
-def signed_in(view: View) -> View:
-    """Anonymous → login page (then back here)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def town_finance_view(view: View) -> View:
     """Anonymous → login page; signed in but not town staff → 403."""
 
     @wraps(view)
-    @signed_in
+    @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         dashboard.require_town_finances(request.user)
         return view(request, *args, **kwargs)
@@ -183,7 +171,7 @@ def payout_statement_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 # --- the merchants' statements ---------------------------------------------------------------------
 @require_GET
-@signed_in
+@login_required
 def statement_index(request: HttpRequest) -> HttpResponse:
     """A merchant with one shop goes straight to its statements; town staff choose the merchant."""
     merchants = list(merchants_for(request.user).order_by("name")[:500])
@@ -195,7 +183,7 @@ def statement_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@signed_in
+@login_required
 def statement_list(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     merchant = get_merchant_for(request.user, merchant_slug)
     context = {
@@ -220,21 +208,21 @@ def _for_batch(request: HttpRequest, merchant_slug: str, batch_id: int) -> state
 
 
 @require_GET
-@signed_in
+@login_required
 def monthly_statement_pdf(request: HttpRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
     statement = _monthly(request, merchant_slug, year, month)
     return _pdf_response(statements.statement_pdf(statement), f"releve-{merchant_slug}-{year}-{month:02d}.pdf")
 
 
 @require_GET
-@signed_in
+@login_required
 def monthly_statement_csv(request: HttpRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
     statement = _monthly(request, merchant_slug, year, month)
     return _csv_response(statements.statement_csv(statement), f"releve-{merchant_slug}-{year}-{month:02d}.csv")
 
 
 @require_GET
-@signed_in
+@login_required
 def batch_statement_pdf(request: HttpRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
     statement = _for_batch(request, merchant_slug, batch_id)
     reference = statement.batch.reference if statement.batch else batch_id
@@ -242,7 +230,7 @@ def batch_statement_pdf(request: HttpRequest, merchant_slug: str, batch_id: int)
 
 
 @require_GET
-@signed_in
+@login_required
 def batch_statement_csv(request: HttpRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
     statement = _for_batch(request, merchant_slug, batch_id)
     reference = statement.batch.reference if statement.batch else batch_id

@@ -7,11 +7,10 @@ Thin views: a form or a query, then an action from ``settlement.payouts``; refus
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,16 +31,6 @@ from settlement.transfers import is_connect_town
 View = Callable[..., HttpResponse]
 
 
-def signed_in(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _refused(request: HttpRequest, error: payouts.PayoutError | ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -51,7 +40,7 @@ def _refused(request: HttpRequest, error: payouts.PayoutError | ValidationError)
 
 
 @require_GET
-@signed_in
+@login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
     batches = list(queries_payouts.batches_for(request.user)[:100])
     policy = get_policy()
@@ -67,7 +56,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@signed_in
+@login_required
 def prepare_batch(request: HttpRequest) -> HttpResponse:
     queries_payouts.require_payouts_desk(request.user)
     cut_off = payouts.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=payouts.town_time_zone())
@@ -84,7 +73,7 @@ def prepare_batch(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@signed_in
+@login_required
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = queries_payouts.get_batch_for(request.user, batch_id)
     lines = list(queries_payouts.lines_of(batch))
@@ -115,7 +104,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 def _batch_action(action: Callable[..., Any], success: Any) -> View:
     @require_POST
-    @signed_in
+    @login_required
     def view(request: HttpRequest, batch_id: int) -> HttpResponse:
         batch = queries_payouts.get_batch_for(request.user, batch_id)
         try:
@@ -151,7 +140,7 @@ mark_executed = _batch_action(
 
 
 @require_GET
-@signed_in
+@login_required
 def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = queries_payouts.get_batch_file_for(request.user, batch_id)
     response = HttpResponse(bytes(batch.file_xml), content_type="application/xml; charset=utf-8")
@@ -164,7 +153,7 @@ def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@signed_in
+@login_required
 def statements(request: HttpRequest) -> HttpResponse:
     queries_payouts.require_payouts_desk(request.user)
     form = StatementUploadForm(request.POST or None, request.FILES or None)
@@ -200,7 +189,7 @@ def statements(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@signed_in
+@login_required
 def payout_settings(request: HttpRequest) -> HttpResponse:
     queries_payouts.require_payout_settings(request.user)
     policy = get_policy()
@@ -221,7 +210,7 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@signed_in
+@login_required
 def bank_details_list(request: HttpRequest) -> HttpResponse:
     merchants = list(queries_payouts.bank_details_overview(request.user))
     for merchant in merchants:
@@ -233,7 +222,7 @@ def bank_details_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@signed_in
+@login_required
 def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     queries_payouts.require_bank_details(request.user)
     merchant = get_merchant_for(request.user, merchant_slug)
