@@ -139,15 +139,12 @@ def format_iban(value: str) -> str:
     return " ".join(iban[index : index + 4] for index in range(0, len(iban), 4))
 
 
-class IBANFormField(forms.CharField):
-    """A form field that accepts an IBAN as people type it and cleans it to the compact form."""
+class _BankCodeField(forms.CharField):
+    """A bank code typed as people type it (spaces, lower case), cleaned to the compact form, then checked."""
 
-    default_error_messages = {"required": gettext_lazy("Saisissez un IBAN.")}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 42)  # 34 characters plus the spaces between blocks
-        kwargs.setdefault("strip", True)
-        super().__init__(**kwargs)
+    @staticmethod
+    def check(value: str) -> object:
+        raise NotImplementedError
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
@@ -156,7 +153,19 @@ class IBANFormField(forms.CharField):
     def validate(self, value: str) -> None:
         super().validate(value)
         if value:
-            validate_iban(value)
+            self.check(value)
+
+
+class IBANFormField(_BankCodeField):
+    """A form field that accepts an IBAN as people type it and cleans it to the compact form."""
+
+    default_error_messages = {"required": gettext_lazy("Saisissez un IBAN.")}
+    check = staticmethod(validate_iban)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 42)  # 34 characters plus the spaces between blocks
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
@@ -165,19 +174,12 @@ class IBANFormField(forms.CharField):
         return attrs
 
 
-class BICFormField(forms.CharField):
+class BICFormField(_BankCodeField):
     """An optional BIC: SEPA payments in euros only need the IBAN."""
+
+    check = staticmethod(validate_bic)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 11)
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
-        return compact_iban(text) if text else text
-
-    def validate(self, value: str) -> None:
-        super().validate(value)
-        if value:
-            validate_bic(value)
