@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 import pytest
 from django.core.files.storage import default_storage
@@ -26,6 +25,7 @@ from catalog.models import ImportJob, ImportKind, MerchantMembership, MerchantSt
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.catalog.test_api import merchant_staff
 from tests.catalog.test_backoffice import sign_in, url
+from tests.catalog.test_imports import zip_of
 from tests.catalog.test_photos import image_bytes, pixel_flood_png
 
 XSS = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -45,15 +45,6 @@ def _gif() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 6), "red").save(buffer, "GIF")
     return buffer.getvalue()
-
-
-def _zip(files: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    buffer.seek(0)
-    return buffer
 
 
 HEADER = "sku;titre;prix;images\n"
@@ -353,7 +344,7 @@ def test_a_broken_row_in_the_middle_writes_nothing(town_a):
 def test_zip_entries_with_traversal_names_are_only_matched_by_base_name(town_a):
     with town_a:
         merchant = MerchantFactory()
-        archive = _zip({"../../../../tmp/evil.png": _png(), "/abs/ok.png": _png()})
+        archive = zip_of({"../../../../tmp/evil.png": _png(), "/abs/ok.png": _png()})
         data = (HEADER + "A;Pain;1,20;ok.png\nB;Brioche;2;../../../../tmp/evil.png\n").encode()
         report = import_products(merchant=merchant, data=data, filename="p.csv", images=archive)
         # "../../../../tmp/evil.png" is not a name in the archive's flat namespace: refused, nothing written
@@ -370,7 +361,7 @@ def test_a_dry_run_flags_a_zip_image_in_a_format_the_real_import_refuses(town_a)
         merchant = MerchantFactory()
         data = (HEADER + "A;Pain;1,20;pain.gif\n").encode()
         report = import_products(
-            merchant=merchant, data=data, filename="p.csv", images=_zip({"pain.gif": _gif()}), dry_run=True
+            merchant=merchant, data=data, filename="p.csv", images=zip_of({"pain.gif": _gif()}), dry_run=True
         )
     assert [(error["line"], error["column"]) for error in report.errors] == [(2, "images")]
 
@@ -398,7 +389,7 @@ def test_a_failed_import_leaves_no_photo_files_behind(town_a, monkeypatch):
 
         monkeypatch.setattr(default_storage, "save", spy)
         report = import_products(
-            merchant=merchant, data=data, filename="p.csv", images=_zip({"a.png": _png(), "b.png": _png()})
+            merchant=merchant, data=data, filename="p.csv", images=zip_of({"a.png": _png(), "b.png": _png()})
         )
         assert not report.is_committed
         assert not Product.objects.filter(merchant=merchant).exists()

@@ -16,26 +16,7 @@ from accounts.models import Role, User
 from tenants.actions import suspend_town
 from tenants.hosts import find_town_for_host
 from tenants.models import Domain, Town, TownStatus
-
-
-def _branding_data(**extra: object) -> dict[str, object]:
-    return {
-        "name": "Ville A",
-        "kind": "commune",
-        "insee_codes": "",
-        "tagline": "",
-        "primary_color": "#003366",
-        "secondary_color": "#6b2737",
-        "publisher_name": "",
-        "publisher_address": "",
-        "publisher_phone": "",
-        "publisher_email": "",
-        "publisher_siret": "",
-        "publication_director": "",
-        "payment_gateway": "test",
-        "collector_mode": "regie",
-        **extra,
-    }
+from tests.tenants.test_console_and_api import _branding_data
 
 
 def _png(name: str = "logo.png") -> SimpleUploadedFile:
