@@ -90,6 +90,21 @@ def order_from(basket: Basket, **kwargs: object) -> Order:
     return place_order(basket=basket, **options)
 
 
+def checkout_data(shops: dict, **extra: str) -> dict[str, str]:
+    """The checkout form as a guest fills it: the bakery collected, paid by card."""
+    data = {
+        "first_name": "Jeanne",
+        "last_name": "Martin",
+        "email": "jeanne@exemple.fr",
+        "phone": "06 12 34 56 78",
+        "payment_method": "card",
+        "accept_terms": "on",
+        f"fulfilment_{shops['bakery']['merchant'].pk}": "collect",
+    }
+    data.update(extra)
+    return data
+
+
 def merchant_user(merchant: object, email: str) -> User:
     user = User.objects.create_user(email=email, password="mot-de-passe-solide-42", role=Role.MERCHANT_STAFF)
     MerchantMembership.objects.create(merchant=merchant, user_id=user.pk)

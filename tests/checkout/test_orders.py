@@ -23,7 +23,14 @@ from checkout.models import (
     WebhookEvent,
 )
 from checkout.payments import confirm_payment_from_return, start_payment
-from tests.checkout.conftest import FAKE_WEBHOOK_SECRET, TOWN_ACCOUNT, basket_with, merchant_user, order_from
+from tests.checkout.conftest import (
+    FAKE_WEBHOOK_SECRET,
+    TOWN_ACCOUNT,
+    basket_with,
+    checkout_data,
+    merchant_user,
+    order_from,
+)
 from tests.checkout.stripe_fake import signed_webhook
 
 
@@ -317,16 +324,7 @@ def test_full_purchase_through_the_pages_with_the_demo_gateway(client_a, town_a,
     client_a.post("/panier/ajouter/", {"variant": honey.pk, "quantity": "1"})
     form = client_a.get("/commande/")
     assert form.status_code == 200
-    data = {
-        "first_name": "Jeanne",
-        "last_name": "Martin",
-        "email": "jeanne@exemple.fr",
-        "phone": "06 12 34 56 78",
-        "payment_method": "card",
-        "accept_terms": "on",
-        f"fulfilment_{shops['bakery']['merchant'].pk}": "collect",
-        f"fulfilment_{shops['grocer']['merchant'].pk}": "collect",
-    }
+    data = checkout_data(shops, **{f"fulfilment_{shops['grocer']['merchant'].pk}": "collect"})
     placed = client_a.post("/commande/", data)
     assert placed.status_code == 302, placed.content.decode()[:2000]
     payment_page = client_a.get(placed["Location"])

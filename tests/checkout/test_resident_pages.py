@@ -6,8 +6,8 @@ from __future__ import annotations
 from checkout.actions import accept_merchant_order, refuse_line
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.tokens import status_path
-from tests.checkout.conftest import merchant_user
-from tests.checkout.test_review_attacks import MERCHANT, checkout_data
+from tests.checkout.conftest import checkout_data, merchant_user
+from tests.checkout.test_review_attacks import MERCHANT
 
 
 def _placed(client, shops) -> str:

@@ -40,7 +40,7 @@ from logistics.models import DeliveryDay
 from settlement.invariants import check_invariants
 from settlement.ledger import DELIVERY_FEES, PSP_CLEARING, SUSPENSE, balance
 from tests.catalog.factories import ProductFactory, VariantFactory
-from tests.checkout.conftest import basket_with, merchant_user, order_from
+from tests.checkout.conftest import basket_with, checkout_data, merchant_user, order_from
 from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all, zones  # noqa: F401  (fixture)
 
 GATEWAY = Actor(kind="gateway")
@@ -51,20 +51,6 @@ def no_raise(client: Client) -> Client:
     """The client answers a crash with the 500 page instead of raising it in the test."""
     client.raise_request_exception = False
     return client
-
-
-def checkout_data(shops: dict, **extra: str) -> dict[str, str]:
-    data = {
-        "first_name": "Jeanne",
-        "last_name": "Martin",
-        "email": "jeanne@exemple.fr",
-        "phone": "06 12 34 56 78",
-        "payment_method": "card",
-        "accept_terms": "on",
-        f"fulfilment_{shops['bakery']['merchant'].pk}": "collect",
-    }
-    data.update(extra)
-    return data
 
 
 def place_through_pages(client: Client, shops: dict, **extra: str) -> str:
