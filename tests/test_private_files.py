@@ -37,7 +37,7 @@ from tests.tenants.test_console_and_api import _branding_data
 # What may be under MEDIA_ROOT: photos (original JPEG, WebP renditions) and branding images.
 PUBLIC_FILE = re.compile(
     r"v_ville_a/photos/(products|merchants)/\d+/[0-9a-f]{24}(\.jpg|_\d+\.webp)"
-    r"|public/branding/ville-a/[0-9a-f]{16}\.png"
+    r"|public/branding/ville-a/[0-9a-f]{16}\.(png|jpg|webp)"
 )
 PUBLIC_FORMATS = {".jpg": "JPEG", ".webp": "WEBP", ".png": "PNG"}
 

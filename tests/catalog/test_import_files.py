@@ -15,8 +15,9 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client, override_settings
+from django.test import override_settings
 
+from accounts.models import Role, User
 from catalog.imports import queue_import, run_import_job
 from catalog.models import ImportJob, ImportKind, ImportStatus, Product
 from tenants.private_files import private_storage
@@ -192,7 +193,7 @@ def test_on_s3_import_files_are_under_the_private_prefix_with_no_url(
 ):
     with town_a:
         merchant = MerchantFactory()
-        staff = sign_in(Client(), town_a, role="town_agent")
+        staff = User.objects.create_user(email="agent@ville-a.test", password="x" * 12, role=Role.TOWN_AGENT)
         with django_capture_on_commit_callbacks(execute=False) as queued:
             job = queue_import(
                 user=staff,
