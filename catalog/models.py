@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.validators import validate_ean, validate_price_cents, validate_siret
+from tenants.private_files import private_storage, random_private_name
 
 
 class MerchantKind(models.TextChoices):
@@ -347,13 +348,23 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("refusé")
 
 
+def import_upload_path(instance: ImportJob, filename: str) -> str:
+    return random_private_name("imports", filename)
+
+
 class ImportJob(models.Model):
-    """A catalogue import run in the background, with its progress and row-by-row report."""
+    """A catalogue import run in the background, with its progress and row-by-row report.
+
+    The uploaded files are a merchant's whole catalogue: they are private files (never under
+    /media/), under random names, deleted once the job has ended.
+    """
 
     kind = models.CharField(max_length=12, choices=ImportKind.choices)
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="imports")
-    source = models.FileField(upload_to="imports/")
-    images_archive = models.FileField(upload_to="imports/", blank=True)
+    source = models.FileField(storage=private_storage, upload_to=import_upload_path)
+    # The name the file had on the uploader's computer, shown on the job page; never a path.
+    source_name = models.CharField(max_length=255, blank=True)
+    images_archive = models.FileField(storage=private_storage, upload_to=import_upload_path, blank=True)
     is_dry_run = models.BooleanField(default=False)
     unpublish_missing = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)

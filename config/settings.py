@@ -325,8 +325,27 @@ else:
     # Files of each town go under its own folder (django-tenants' storage adds the schema).
     _media_storage = {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Private files (imports, and any document about people or money): never under a public URL
+# (tenants.private_files). On disk, a folder outside MEDIA_ROOT that no proxy serves; on S3, the
+# keys under private/<schema>/ of the private bucket (the media bucket unless set).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media")))
+if any(PRIVATE_MEDIA_ROOT.resolve().is_relative_to(root.resolve()) for root in (MEDIA_ROOT, STATIC_ROOT)):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must be outside MEDIA_ROOT and STATIC_ROOT, which are served.")
+if AWS_STORAGE_BUCKET_NAME:
+    _private_storage = {
+        "BACKEND": "tenants.private_files_s3.PrivateS3Storage",
+        "OPTIONS": {
+            **_media_storage["OPTIONS"],
+            "bucket_name": env.str("AWS_PRIVATE_STORAGE_BUCKET_NAME", default=AWS_STORAGE_BUCKET_NAME),
+        },
+    }
+else:
+    _private_storage = {"BACKEND": "tenants.private_files.PrivateFileSystemStorage"}
 STORAGES = {
     "default": _media_storage,
+    "private": _private_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING

@@ -13,6 +13,10 @@ os.environ.setdefault("ALLOW_TEST_GATEWAY", "1")
 os.environ.setdefault(
     "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts", "media")
 )
+os.environ.setdefault(
+    "PRIVATE_MEDIA_ROOT",
+    os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts", "private-media"),
+)
 
 from config.settings import *  # noqa: F403
 

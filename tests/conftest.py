@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import translation
+from pytest_django.fixtures import Settings
 
 from tenants.models import Town
 
@@ -136,6 +138,19 @@ def operator_client(db: None) -> Client:
     client = Client(HTTP_HOST="test")
     client.force_login(operator)
     return client
+
+
+@pytest.fixture
+def isolated_media(settings: Settings, tmp_path: Path) -> tuple[Path, Path]:
+    """Empty MEDIA_ROOT and PRIVATE_MEDIA_ROOT for this test only, so it sees every file it writes.
+
+    STORAGES is set again so that the storages are built anew: django-tenants' storage keeps the
+    media root it first read.
+    """
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    settings.STORAGES = {**settings.STORAGES}
+    return settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT
 
 
 @pytest.fixture

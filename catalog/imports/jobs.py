@@ -146,7 +146,8 @@ def queue_import(
             unpublish_missing=unpublish_missing and kind == ImportKind.PRODUCTS,
             created_by_id=user.pk,
         )
-        job.source.save(PurePosixPath(source.name).name, source, save=False)
+        job.source_name = PurePosixPath(source.name).name[:255]
+        job.source.save(job.source_name, source, save=False)
         if images_archive is not None and kind == ImportKind.PRODUCTS:
             job.images_archive.save(PurePosixPath(images_archive.name).name, images_archive, save=False)
         job.save()

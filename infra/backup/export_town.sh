@@ -10,18 +10,22 @@
 #                        directly rather than through PgBouncer.
 #   BACKUP_DATABASE_URL  optional; used instead of DATABASE_URL when set.
 #   MEDIA_ROOT           optional; when set, MEDIA_ROOT/<schema>/ is archived.
+#   PRIVATE_MEDIA_ROOT   optional; when set, PRIVATE_MEDIA_ROOT/<schema>/ (the
+#                        town's private files: imports, ...) is archived.
 #
 # Output, in output-dir (default: current directory), with TS a UTC timestamp:
 #   <slug>-<TS>.dump             pg_dump custom format of schema v_<slug>
 #   <slug>-<TS>.town.csv         the town's row of public.tenants_town
 #   <slug>-<TS>.domains.csv      its rows of public.tenants_domain
 #   <slug>-<TS>.media.tar.gz     its media folder (if MEDIA_ROOT is set)
+#   <slug>-<TS>.private.tar.gz   its private files (if PRIVATE_MEDIA_ROOT is set)
 #   <slug>-<TS>.sha256           checksums of the files above (sha256sum -c)
 #
 # This is a per-town export (handing data to a town, moving a town, undoing a
 # mistake in one town). It does not replace whole-cluster backups (physical
 # base backups + WAL archiving, e.g. pgBackRest). Media stored in S3 is not
-# covered: copy the bucket's <schema>/ prefix with your S3 tooling.
+# covered: copy the bucket's <schema>/ and private/<schema>/ prefixes with your
+# S3 tooling.
 # Tip: the URL (with its password) is visible in `ps` while this runs. On
 # shared hosts prefer a password-less URL plus ~/.pgpass or PGPASSFILE.
 
@@ -133,7 +137,21 @@ if [[ -n ${MEDIA_ROOT:-} ]]; then
     fi
 fi
 
-# 4. Checksums, with relative names so `sha256sum -c` works inside out_dir.
+# 4. Private files (never served), under PRIVATE_MEDIA_ROOT/<schema_name>/.
+if [[ -n ${PRIVATE_MEDIA_ROOT:-} ]]; then
+    if [[ -d $PRIVATE_MEDIA_ROOT/$schema ]]; then
+        printf 'Archiving %s/%s...\n' "$PRIVATE_MEDIA_ROOT" "$schema" >&2
+        (umask 077 && tar --create --gzip \
+            --file="$out_dir/$prefix.private.tar.gz" \
+            --directory="$PRIVATE_MEDIA_ROOT" -- "$schema")
+        files+=("$prefix.private.tar.gz")
+    else
+        printf 'export_town: note: no private files directory %s/%s\n' \
+            "$PRIVATE_MEDIA_ROOT" "$schema" >&2
+    fi
+fi
+
+# 5. Checksums, with relative names so `sha256sum -c` works inside out_dir.
 (cd -- "$out_dir" && sha256sum -- "${files[@]}" >"$prefix.sha256")
 
 printf 'Exported town %s (schema %s) to %s:\n' "$slug" "$schema" "$out_dir" >&2

@@ -18,6 +18,7 @@
 # Not restored by this script (see the other export files):
 #   - public.tenants_town / public.tenants_domain rows (<slug>-<TS>.*.csv);
 #   - media: tar -xzf <slug>-<TS>.media.tar.gz -C "$MEDIA_ROOT"
+#   - private files: tar -xzf <slug>-<TS>.private.tar.gz -C "$PRIVATE_MEDIA_ROOT"
 # Afterwards, clear the cache / restart web and worker so that no stale
 # catalog data is served.
 

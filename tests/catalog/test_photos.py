@@ -256,6 +256,8 @@ def s3_server() -> Iterator[str]:
         "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="eu-west-3"
     ).create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     yield endpoint
+    # moto keeps its buckets in the process, across servers: the next test starts from none.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310 - loopback
     server.stop()
 
 

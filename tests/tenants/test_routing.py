@@ -111,9 +111,9 @@ def test_town_pages_cost_no_host_lookup_query_once_cached(client_a):
 
 def test_media_of_one_town_are_not_served_on_another_town_host(client_a, client_b, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    (tmp_path / "v_ville_b").mkdir()
-    (tmp_path / "v_ville_b" / "secret.txt").write_text("à B")
+    (tmp_path / "v_ville_b" / "photos").mkdir(parents=True)
+    (tmp_path / "v_ville_b" / "photos" / "vitrine.jpg").write_text("à B")
 
-    assert client_b.get("/media/v_ville_b/secret.txt").status_code == 200
-    assert client_a.get("/media/v_ville_b/secret.txt").status_code == 404
-    assert client_a.get("/media/v_ville_a/../v_ville_b/secret.txt").status_code == 404
+    assert client_b.get("/media/v_ville_b/photos/vitrine.jpg").status_code == 200
+    assert client_a.get("/media/v_ville_b/photos/vitrine.jpg").status_code == 404
+    assert client_a.get("/media/v_ville_a/photos/../../v_ville_b/photos/vitrine.jpg").status_code == 404
