@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
-from checkout import signals
+from checkout import outbox
 from checkout.basket import get_sellable_variant, price_basket, stock_units
 from checkout.models import (
     Basket,
@@ -246,9 +246,7 @@ def place_order(
         basket.lines.all().delete()
         if order.status == OrderStatus.PLACED:
             _notify(order, "order_placed")
-            transaction.on_commit(
-                lambda: signals.order_placed.send(sender=Order, order_id=order.pk, schema=town.schema_name)
-            )
+            outbox.emit(outbox.ORDER_PLACED, order_id=order.pk)
     return order
 
 
@@ -335,8 +333,8 @@ def mark_order_paid(*, order_id: int, amount_cents: int, currency: str, actor: A
         order.merchant_orders.update(status=MerchantOrderStatus.PAID, paid_at=now)
         _record(order, OrderStatus.PAID, actor, from_status=previous, note=note)
         _notify(order, "order_paid")
-        schema = connection.tenant.schema_name
-        transaction.on_commit(lambda: signals.order_paid.send(sender=Order, order_id=order.pk, schema=schema))
+        # In this transaction: a paid order never exists without the event that posts it to the ledger.
+        outbox.emit(outbox.ORDER_PAID, order_id=order.pk)
     return order
 
 
@@ -502,12 +500,7 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
         merchant_order.save(update_fields=["status", "handed_over_at"])
         _record(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
-        schema = connection.tenant.schema_name
-        transaction.on_commit(
-            lambda: signals.merchant_order_handed_over.send(
-                sender=MerchantOrder, merchant_order_id=merchant_order.pk, schema=schema
-            )
-        )
+        outbox.emit(outbox.MERCHANT_ORDER_HANDED_OVER, merchant_order_id=merchant_order.pk)
     return merchant_order
 
 

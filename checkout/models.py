@@ -426,3 +426,29 @@ class Notification(models.Model):
             "order_cancelled": _("Commande annulée"),
         }
         return labels.get(self.kind.split(":", 1)[0], self.kind)
+
+
+class OutboxEvent(models.Model):
+    """One checkout event for one subscribing app, written in the transaction that caused it (the
+    outbox, ``checkout.outbox``): delivered after commit, processed at most once by its subscriber."""
+
+    kind = models.CharField(max_length=40)
+    subscriber = models.CharField(max_length=60)
+    # Ids and amounts only (order_id, refund_id…): the subscriber re-reads the rows it needs.
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    # After a failed attempt, the sweep leaves the event alone until then (backoff).
+    retry_after = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(processed_at__isnull=True), name="outbox_event_pending"),
+            models.Index(fields=["processed_at"], name="outbox_event_processed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.subscriber}"

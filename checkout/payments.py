@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from checkout import signals
+from checkout import outbox
 from checkout.actions import GATEWAY, Actor, cancel_unpaid_order, lock_order, mark_order_paid
 from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
 from checkout.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
@@ -108,24 +108,22 @@ def _apply_intent(payment: Payment, intent: PaymentIntentResult, actor: Actor, n
 
 
 def _record_fee(payment: Payment, intent: PaymentIntentResult) -> None:
-    # Sent on every confirmation (webhook, browser return, replays): the ledger posts the fee once,
-    # keyed by the balance transaction, so a signal lost once is made good by the next one.
+    # Emitted on every confirmation (webhook, browser return, replays): the ledger posts the fee once,
+    # keyed by the balance transaction.
     if intent.fee_cents is None or not intent.balance_transaction_id:
         return
-    Payment.objects.filter(pk=payment.pk).update(
-        fee_cents=intent.fee_cents, fee_balance_transaction_id=intent.balance_transaction_id
-    )
-    order_id, fee_cents, transaction_id = payment.order_id, intent.fee_cents, intent.balance_transaction_id
-    schema = connection.tenant.schema_name
-    transaction.on_commit(
-        lambda: signals.payment_fee_known.send(
-            sender=Payment,
-            order_id=order_id,
-            fee_cents=fee_cents,
-            balance_transaction_id=transaction_id,
-            schema=schema,
+    # One transaction even on the browser-return path (which runs outside the webhook's): the fee
+    # recorded on the payment and its event commit together.
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(
+            fee_cents=intent.fee_cents, fee_balance_transaction_id=intent.balance_transaction_id
         )
-    )
+        outbox.emit(
+            outbox.PAYMENT_FEE_KNOWN,
+            order_id=payment.order_id,
+            fee_cents=intent.fee_cents,
+            balance_transaction_id=intent.balance_transaction_id,
+        )
 
 
 def record_dispute(*, payment: Payment, event: GatewayEvent) -> str:
@@ -153,21 +151,15 @@ def record_dispute(*, payment: Payment, event: GatewayEvent) -> str:
         dispute.amount_cents = event.amount_cents
         dispute.fee_cents = max(dispute.fee_cents, fee_cents)
         dispute.save(update_fields=["status", "amount_cents", "fee_cents", "updated_at"])
-    schema = connection.tenant.schema_name
-    order_id, dispute_id, status = dispute.order_id, dispute.gateway_dispute_id, dispute.status
-    amount_cents, dispute_fee_cents = dispute.amount_cents, dispute.fee_cents
-    transaction.on_commit(
-        lambda: signals.dispute_changed.send(
-            sender=Dispute,
-            order_id=order_id,
-            dispute_id=dispute_id,
-            status=status,
-            amount_cents=amount_cents,
-            fee_cents=dispute_fee_cents,
-            schema=schema,
-        )
+    outbox.emit(
+        outbox.DISPUTE_CHANGED,
+        order_id=dispute.order_id,
+        dispute_id=dispute.gateway_dispute_id,
+        status=dispute.status,
+        amount_cents=dispute.amount_cents,
+        fee_cents=dispute.fee_cents,
     )
-    return f"dispute {dispute_id} {status}"
+    return f"dispute {dispute.gateway_dispute_id} {dispute.status}"
 
 
 def confirm_payment_from_return(*, order: Order) -> Order:
@@ -276,12 +268,7 @@ def refund_amount(
     Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount_cents)
     if merchant_order is not None:
         MerchantOrder.objects.filter(pk=merchant_order.pk).update(refunded_cents=F("refunded_cents") + amount_cents)
-    schema = town.schema_name
-    transaction.on_commit(
-        lambda: signals.order_refunded.send(
-            sender=Order, order_id=order.pk, refund_id=refund.pk, amount_cents=amount_cents, schema=schema
-        )
-    )
+    outbox.emit(outbox.ORDER_REFUNDED, order_id=order.pk, refund_id=refund.pk, amount_cents=amount_cents)
     return refund
 
 

@@ -1,8 +1,8 @@
-"""Background work of checkout, run in the town that queued it: sending notifications.
+"""Background work of checkout, run in the town that queued it: notifications, events for the apps above.
 
-Beat entry (settings.CELERY_BEAT_SCHEDULE, run per town by tenant-schemas-celery's scheduler):
-``"checkout-send-pending-notifications": {"task": "checkout.send_pending_notifications",
-"schedule": 60.0}``.
+Beat entries (settings.CELERY_BEAT_SCHEDULE, run per town by tenant-schemas-celery's scheduler):
+``"send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0}``,
+``"deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0}``.
 """
 
 from __future__ import annotations
@@ -49,3 +49,19 @@ def expire_unpaid_orders_task() -> int:
     # Pay-in-store orders nobody came for, checked on the same beat (a cheap indexed query).
     expire_uncollected_orders()
     return expire_unpaid_orders()
+
+
+@shared_task(name="checkout.deliver_event", base=TownTask, acks_late=True)
+def deliver_event_task(event_id: int) -> str:
+    """Processes one outbox event with its subscriber's handler, once (a redelivery is a no-op)."""
+    from checkout.outbox import deliver_event
+
+    return deliver_event(event_id=event_id)
+
+
+@shared_task(name="checkout.deliver_pending_events", base=TownTask)
+def deliver_pending_events_task() -> int:
+    """Hands over again the outbox events left pending (process killed after commit, broker down, failure)."""
+    from checkout.outbox import deliver_pending_events
+
+    return deliver_pending_events()

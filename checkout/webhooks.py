@@ -18,11 +18,13 @@ could fill, then handled inside that town's schema:
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.log import log_response
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -76,6 +78,13 @@ def _handle_in(town: Town, event: GatewayEvent) -> JsonResponse:
     return JsonResponse({"received": True, "outcome": outcome})
 
 
+@functools.cache
+def _report_unconfigured(reason: str) -> None:
+    # Once per process and reason: the URL is public, and an error per request (what alerting picks
+    # up) would let anyone page the operator at will. One is enough; a restart with the keys clears it.
+    logger.error("stripe webhooks refused with 503 until configured: %s", reason)
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
@@ -83,6 +92,15 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = StripeGateway().parse_webhook(
             payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
         )
+    except ImproperlyConfigured as error:
+        # No Stripe keys on this platform: nothing can be verified. 503, not 500 (it is no crash) nor
+        # 400 (the sender did nothing wrong): Stripe keeps retrying for three days, so events sent
+        # before the keys are set are still handled once they are.
+        _report_unconfigured(str(error))
+        response = JsonResponse({"error": "stripe webhooks are not configured"}, status=503)
+        # Django would log each 5xx as an error: here each request is a warning, the error was said once.
+        log_response("Service Unavailable: %s", request.path, response=response, request=request, level="warning")
+        return response
     except WebhookSignatureError as error:
         logger.warning("stripe webhook refused: %s", error)
         return JsonResponse({"error": "invalid signature"}, status=400)

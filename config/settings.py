@@ -176,6 +176,8 @@ CELERY_BEAT_SCHEDULER = "config.beat.TownScheduler"
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {"task": "checkout.expire_unpaid_orders", "schedule": 60.0},
     "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
+    # Checkout's outbox: events whose after-commit hand-over was lost (process killed, broker down).
+    "deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0},
     "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
     "run-scheduled-payouts": {"task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},

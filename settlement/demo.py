@@ -30,9 +30,10 @@ from checkout.actions import (
 )
 from checkout.basket import add_to_basket, get_or_create_basket
 from checkout.models import Order
+from checkout.outbox import deliver_event, pending_events
 from settlement.models import MerchantPayoutAccount
 from settlement.payouts import accept_agreement, save_payout_account, update_payout_settings
-from settlement.rules import post_missing_entries, release_due_merchant_orders
+from settlement.rules import release_due_merchant_orders
 
 FIRST_NAMES = ("Jeanne", "Marcel", "Sophie", "Karim", "Lucie", "Bernard", "Nadia", "Paul", "Chantal", "Yves")
 LAST_NAMES = ("Martin", "Lefebvre", "Dubois", "Leroy", "Moreau", "Fournier", "Girard", "Bonnet", "Lambert")
@@ -152,8 +153,11 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
                     mark_merchant_order_ready(merchant_order_id=merchant_order.pk, actor=staff)
                     hand_over(merchant_order_id=merchant_order.pk, pickup_code=merchant_order.pickup_code, actor=staff)
                 handed += 1
-    # Captures are posted after each order's commit; catch up on any not posted yet before releasing.
-    post_missing_entries()
+    # Checkout's events reach the ledger right after each order's commit. Inside an outer transaction
+    # (the tests) nothing commits: deliver those still pending, each at the moment it was written.
+    for event in pending_events():
+        with time_machine.travel(event.created_at, tick=False):
+            deliver_event(event_id=event.pk)
     # Release day by day, as the periodic task would have, so each release is dated when it happened
     # and a payout run at a past cut-off finds what was available then.
     for day in range(22):

@@ -1,55 +1,56 @@
-"""Checkout's after-commit events → ledger tasks, queued in the event's town.
+"""Checkout's events → ledger postings, subscribed to checkout's outbox as ``settlement.ledger``.
 
-A receiver never raises: it runs after checkout's transaction has committed, where an exception
-would only turn a paid order into an error page. A posting that could not be queued is caught up
-by the periodic ``settlement.release_due_merchant_orders`` task (post_missing_entries) and, failing
-that, reported by the nightly check.
+Each handler runs in the transaction that marks its event processed (``checkout.outbox``), in the
+event's town, so an event is posted exactly once even when the process dies mid-way: the posting
+and the "processed" mark commit together, or neither does and the event is delivered again. The
+postings are idempotent too (one entry per ``(source, external_id)``); a handler that raises leaves
+the event pending, retried by checkout's sweep and reported by ``manage.py check_ledger``.
+The periodic ``settlement.release_due_merchant_orders`` task still catches up postings missing for
+any other reason (post_missing_entries), and releases what a handover could not release at once.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django_tenants.utils import schema_context
+from checkout import outbox
+from settlement.rules import (
+    post_order_dispute,
+    post_payment_captured,
+    post_payment_fee,
+    post_refund,
+    release_merchant_order,
+)
 
-logger = logging.getLogger(__name__)
-
-
-def _queue(task: Any, schema: str, *args: Any) -> None:
-    try:
-        with schema_context(schema):
-            task.apply_async(args=args)
-    except Exception:
-        logger.exception("settlement: could not queue %s%r in %s", task.name, args, schema)
-
-
-def on_order_paid(sender: Any, order_id: int, schema: str, **kwargs: Any) -> None:
-    from settlement.tasks import post_payment_captured_task
-
-    _queue(post_payment_captured_task, schema, order_id)
+LEDGER = "settlement.ledger"
 
 
-def on_order_refunded(sender: Any, order_id: int, refund_id: int, schema: str, **kwargs: Any) -> None:
-    from settlement.tasks import post_refund_task
-
-    _queue(post_refund_task, schema, refund_id)
+def post_order_paid(*, order_id: int, **payload: Any) -> None:
+    post_payment_captured(order_id=order_id)
 
 
-def on_merchant_order_handed_over(sender: Any, merchant_order_id: int, schema: str, **kwargs: Any) -> None:
-    from settlement.tasks import release_merchant_order_task
-
-    _queue(release_merchant_order_task, schema, merchant_order_id)
+def post_order_refunded(*, refund_id: int, **payload: Any) -> None:
+    post_refund(refund_id=refund_id)
 
 
-def on_payment_fee_known(sender: Any, order_id: int, schema: str, **kwargs: Any) -> None:
-    from settlement.tasks import post_payment_fee_task
+def release_handed_over(*, merchant_order_id: int, **payload: Any) -> None:
+    # Releases at once only when the town holds nothing (hold_days = 0); otherwise the periodic task does.
+    release_merchant_order(merchant_order_id=merchant_order_id)
 
-    _queue(post_payment_fee_task, schema, order_id)
+
+def post_fee_known(*, order_id: int, **payload: Any) -> None:
+    post_payment_fee(order_id=order_id)
 
 
-def on_dispute_changed(sender: Any, order_id: int, dispute_id: str, schema: str, **kwargs: Any) -> None:
-    # The task re-reads the dispute: signals may be handled out of order, the row's status is the truth.
-    from settlement.tasks import post_order_dispute_task
+def post_dispute_changed(*, dispute_id: str, **payload: Any) -> None:
+    # Re-reads the dispute: events may be processed out of order, the row's status is the truth.
+    post_order_dispute(dispute_id=dispute_id)
 
-    _queue(post_order_dispute_task, schema, dispute_id)
+
+def subscribe_to_checkout() -> None:
+    """Called once from SettlementConfig.ready()."""
+    outbox.subscribe(outbox.ORDER_PAID, subscriber=LEDGER, handler=post_order_paid)
+    outbox.subscribe(outbox.ORDER_REFUNDED, subscriber=LEDGER, handler=post_order_refunded)
+    outbox.subscribe(outbox.MERCHANT_ORDER_HANDED_OVER, subscriber=LEDGER, handler=release_handed_over)
+    outbox.subscribe(outbox.PAYMENT_FEE_KNOWN, subscriber=LEDGER, handler=post_fee_known)
+    outbox.subscribe(outbox.DISPUTE_CHANGED, subscriber=LEDGER, handler=post_dispute_changed)

@@ -270,7 +270,8 @@ def release_due_merchant_orders(now: dt.datetime | None = None) -> int:
 
 
 def post_missing_entries() -> int:
-    """Posts captures and refunds whose event was lost (broker down when queued); returns how many."""
+    """Posts captures, refunds, fees and disputes still missing; returns how many. A safety net under
+    checkout's outbox (which delivers each event until it is processed) for postings it never carried."""
     posted = 0
     captured = JournalEntry.objects.filter(source=ORDER_PAID, external_id=Cast(OuterRef("pk"), CharField()))
     for order_id in paid_orders().exclude(Exists(captured)).values_list("pk", flat=True):

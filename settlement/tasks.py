@@ -1,4 +1,6 @@
-"""Ledger work run in the town that queued it: postings after checkout's events, releases, checks.
+"""Ledger work run in each town: releases, catch-up postings, checks, payouts and Connect transfers.
+
+Postings after checkout's events run in checkout's outbox delivery (settlement.receivers).
 
 Beat entries (settings.CELERY_BEAT_SCHEDULE, sent to every town by config.beat.TownScheduler)::
 
@@ -24,32 +26,6 @@ from django.db import connection
 from tenants.tasks import TownTask
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(name="settlement.post_payment_captured", base=TownTask, acks_late=True)
-def post_payment_captured_task(order_id: int) -> int | None:
-    """Posts an order's capture once (a redelivered task is a no-op); returns the entry id if it posted."""
-    from settlement.rules import post_payment_captured
-
-    entry = post_payment_captured(order_id=order_id)
-    return entry.pk if entry else None
-
-
-@shared_task(name="settlement.post_refund", base=TownTask, acks_late=True)
-def post_refund_task(refund_id: int) -> int | None:
-    """Posts a refund once; returns the entry id if it posted."""
-    from settlement.rules import post_refund
-
-    entry = post_refund(refund_id=refund_id)
-    return entry.pk if entry else None
-
-
-@shared_task(name="settlement.release_merchant_order", base=TownTask, acks_late=True)
-def release_merchant_order_task(merchant_order_id: int) -> bool:
-    """Releases a handed-over merchant order at once when the town holds nothing (hold_days = 0)."""
-    from settlement.rules import release_merchant_order
-
-    return release_merchant_order(merchant_order_id=merchant_order_id) is not None
 
 
 @shared_task(name="settlement.release_due_merchant_orders", base=TownTask)
@@ -110,23 +86,6 @@ def send_connect_reversal_task(reversal_id: int) -> str:
     from settlement.transfers import send_reversal
 
     return send_reversal(reversal_id=reversal_id).status
-
-
-@shared_task(name="settlement.post_payment_fee", base=TownTask, acks_late=True)
-def post_payment_fee_task(order_id: int) -> int | None:
-    """Posts the provider's fee on an order's payment once; returns the entry id if it posted."""
-    from settlement.rules import post_payment_fee
-
-    entry = post_payment_fee(order_id=order_id)
-    return entry.pk if entry else None
-
-
-@shared_task(name="settlement.post_order_dispute", base=TownTask, acks_late=True)
-def post_order_dispute_task(dispute_id: str) -> list[int]:
-    """Posts what a dispute's current status calls for (each step once); returns the new entry ids."""
-    from settlement.rules import post_order_dispute
-
-    return [entry.pk for entry in post_order_dispute(dispute_id=dispute_id)]
 
 
 @shared_task(name="settlement.send_pending_connect_payouts", base=TownTask)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
 
-from checkout import signals
 from checkout.gateways.stripe_gateway import StripeGateway
-from checkout.models import Dispute, Order, OrderStatus, StatusChange
+from checkout.models import Dispute, Order, OrderStatus, OutboxEvent, StatusChange
 from checkout.payments import start_payment
 from tenants.models import Town
 from tests.checkout.conftest import basket_with, order_from
@@ -56,29 +53,36 @@ def test_dispute_event_is_mapped_to_the_intent_with_the_dispute_id_and_its_fee(
     )
 
 
-def test_a_chargeback_marks_the_order_disputed_after_commit_and_leaves_the_resident_page_alone(
+def test_a_chargeback_marks_the_order_disputed_and_is_announced_with_it_then_delivered_after_commit(
     stripe_town: Town, stripe_fake: StripeFake, paid_order: Order, django_capture_on_commit_callbacks
 ) -> None:
-    received: list[dict[str, Any]] = []
-    signals.dispute_changed.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="t-régie")
-    try:
-        with stripe_town:
-            changes_before = StatusChange.objects.filter(order=paid_order).count()
-        dispute = stripe_fake.open_dispute(paid_order.payment.intent_id, account=TOWN_ACCOUNT)
+    with stripe_town:
+        changes_before = StatusChange.objects.filter(order=paid_order).count()
+    dispute = stripe_fake.open_dispute(paid_order.payment.intent_id, account=TOWN_ACCOUNT)
 
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            outcome = post_webhook(stripe_fake.last_event("charge.dispute.created", account=TOWN_ACCOUNT))
-        assert received == []  # nothing announced before the commit
-        for callback in callbacks:
-            callback()
-    finally:
-        signals.dispute_changed.disconnect(dispatch_uid="t-régie")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcome = post_webhook(stripe_fake.last_event("charge.dispute.created", account=TOWN_ACCOUNT))
+    with stripe_town:
+        # Written in the dispute's transaction, delivered only after the commit.
+        announced = OutboxEvent.objects.filter(kind="dispute_changed")
+        assert [(event.payload, event.processed_at) for event in announced] == [
+            (
+                {
+                    "order_id": paid_order.pk,
+                    "dispute_id": dispute["id"],
+                    "status": "needs_response",
+                    "amount_cents": 500,
+                    "fee_cents": 1_500,
+                },
+                None,
+            )
+        ]
+    for callback in callbacks:
+        callback()
 
     assert outcome == {"received": True, "outcome": f"dispute {dispute['id']} needs_response"}
-    assert [(kw["dispute_id"], kw["status"], kw["amount_cents"], kw["fee_cents"]) for kw in received] == [
-        (dispute["id"], "needs_response", 500, 1_500)
-    ]
     with stripe_town:
+        assert [event.processed_at is not None for event in announced.all()] == [True]
         order = Order.objects.get(pk=paid_order.pk)
         assert order.status == OrderStatus.PAID
         assert StatusChange.objects.filter(order=order).count() == changes_before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 
 import pytest
 import time_machine
@@ -23,6 +24,7 @@ from checkout.models import (
     WebhookEvent,
 )
 from checkout.payments import confirm_payment_from_return, start_payment
+from checkout.webhooks import _report_unconfigured
 from tests.checkout.conftest import (
     FAKE_WEBHOOK_SECRET,
     TOWN_ACCOUNT,
@@ -148,6 +150,40 @@ def test_unverifiable_webhooks_are_refused_and_change_nothing(stripe_town, shops
         response = post_webhook(event, timestamp=int(dt.datetime.now(dt.UTC).timestamp()) - 301)
 
     assert response.status_code == expected
+    with stripe_town:
+        assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
+        assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("missing", ["every Stripe key", "the webhook secrets"])
+def test_webhooks_without_stripe_keys_answer_503_and_log_one_error_per_process(
+    stripe_town, shops, stripe_fake, settings, caplog, missing
+):
+    with stripe_town:
+        order = order_from(basket_with([(shops["grocer"]["variants"][0], 1)]))
+        payment = start_payment(order=order)
+    event = paid_event(stripe_fake, payment.intent_id)
+    settings.STRIPE_WEBHOOK_SECRET = settings.STRIPE_CONNECT_WEBHOOK_SECRET = ""
+    if missing == "every Stripe key":
+        settings.STRIPE_SECRET_KEY = settings.STRIPE_PUBLISHABLE_KEY = ""
+    _report_unconfigured.cache_clear()  # a fresh process
+
+    with caplog.at_level(logging.INFO):
+        responses = [post_webhook(event) for _ in range(3)]
+
+    assert [(response.status_code, response.json()) for response in responses] == [
+        (503, {"error": "stripe webhooks are not configured"})
+    ] * 3
+    reason = (
+        "STRIPE_SECRET_KEY is required for towns using the Stripe gateway."
+        if missing == "every Stripe key"
+        else "STRIPE_WEBHOOK_SECRET is required to accept Stripe webhooks."
+    )
+    # One error per process (no traceback); each request only a warning.
+    assert [(record.levelno, record.getMessage(), record.exc_info) for record in caplog.records] == [
+        (logging.ERROR, f"stripe webhooks refused with 503 until configured: {reason}", None),
+        *[(logging.WARNING, "Service Unavailable: /webhooks/stripe/", None)] * 3,
+    ]
     with stripe_town:
         assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
         assert not WebhookEvent.objects.exists()

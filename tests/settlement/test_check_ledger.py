@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from checkout.models import Order
+from checkout.outbox import ORDER_PAID, emit
 from settlement.invariants import check_invariants
 from settlement.rules import post_payment_captured
 from settlement.tasks import check_ledger_task
@@ -76,3 +80,49 @@ def test_the_nightly_task_logs_each_problem_as_an_error(posted_order, caplog):
 def test_an_unknown_town_is_an_error(db):
     with pytest.raises(CommandError, match="no town"):
         call_command("check_ledger", "nulle-part")
+
+
+@pytest.fixture
+def payment_waiting_for_the_ledger(town_a):
+    """A paid order whose event was written with the payment but never delivered (process killed)."""
+    written_at = timezone.now().replace(microsecond=0)
+    with town_a:
+        (shop,) = merchants(1)
+        with time_machine.travel(written_at, tick=False), transaction.atomic():
+            order = paid_order([(shop, 500)])
+            emit(ORDER_PAID, order_id=order.pk)
+    return order, written_at
+
+
+def test_events_waiting_for_the_ledger_are_counted_and_the_command_still_exits_zero(
+    payment_waiting_for_the_ledger, capsys
+):
+    _order, written_at = payment_waiting_for_the_ledger
+
+    with time_machine.travel(written_at + dt.timedelta(minutes=14, seconds=59), tick=False):
+        call_command("check_ledger", "ville-a")
+
+    assert capsys.readouterr().out == "ville-a: ok, 1 event(s) waiting for the ledger (oldest 14 min)\n"
+
+
+def test_an_event_waiting_more_than_fifteen_minutes_is_a_problem_and_the_command_exits_non_zero(
+    town_a, payment_waiting_for_the_ledger, capsys, caplog
+):
+    order, written_at = payment_waiting_for_the_ledger
+    problem = (
+        "1 checkout event(s) waiting for the ledger for more than 15 minutes; "
+        f'oldest: order_paid {{"order_id": {order.pk}}} since {written_at:%Y-%m-%d %H:%M:%S} UTC, '
+        "0 attempt(s), last error: none"
+    )
+
+    with time_machine.travel(written_at + dt.timedelta(minutes=15, seconds=1), tick=False):
+        with town_a:
+            assert check_invariants() == [problem]
+        with caplog.at_level(logging.ERROR), pytest.raises(CommandError) as raised:
+            call_command("check_ledger", "ville-a")
+
+    assert raised.value.returncode == 1
+    output = capsys.readouterr()
+    assert output.err == f"ville-a: {problem}\n"
+    assert output.out == "ville-a: 1 event(s) waiting for the ledger (oldest 15 min)\n"
+    assert [record.levelno for record in caplog.records] == [logging.ERROR]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from django.db import connection
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import time_machine
+from django.db import connection, transaction
+from django.utils import timezone
+
+from checkout.actions import GATEWAY, mark_order_paid
+from checkout.models import OutboxEvent
+from checkout.outbox import deliver_event, deliver_pending_events
 from settlement.invariants import check_invariants
 from settlement.ledger import balance, merchant_balances, post_entry
 from settlement.models import JournalEntry, Posting
 from settlement.rules import post_payment_captured
+from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.conftest import run_concurrently
 from tests.settlement.factories import merchants, paid_order
 
@@ -56,4 +66,56 @@ def test_different_events_on_the_same_accounts_all_post_without_deadlock(committ
         assert balance("psp_clearing") == 1000
         assert merchant_balances(shop.pk) == (600, 0)
         assert balance("delivery_fees") == 400
+        assert check_invariants() == []
+
+
+@contextmanager
+def killed_right_after_commit() -> Iterator[None]:
+    """The block commits, then the process dies: none of its after-commit work (the hand-over) runs."""
+    with transaction.atomic():
+        yield
+        connection.run_on_commit.clear()  # what a kill -9 between COMMIT and the callbacks leaves
+
+
+def _paid_and_killed_before_the_hand_over(town, paid_at: dt.datetime):
+    with town:
+        shop = make_shop("Fromagerie", products=[("Comté", 1250, None)])
+        order = order_from(basket_with([(shop["variants"][0], 2)]))
+        with time_machine.travel(paid_at, tick=False), killed_right_after_commit():
+            mark_order_paid(order_id=order.pk, amount_cents=2500, currency="EUR", actor=GATEWAY)
+        assert JournalEntry.objects.count() == 0
+        assert OutboxEvent.objects.filter(processed_at=None).count() == 1
+    return order, shop["merchant"]
+
+
+def test_a_lost_event_delivered_by_eight_workers_at_once_is_processed_once(committed_town):
+    _order, merchant = _paid_and_killed_before_the_hand_over(committed_town, timezone.now())
+    with committed_town:
+        event_id = OutboxEvent.objects.get().pk
+
+    results = run_concurrently(8, in_town(committed_town, lambda _i: deliver_event(event_id=event_id)))
+
+    assert results.count("processed") == 1, results
+    assert set(results) <= {"processed", "skipped", "already processed"}, results
+    with committed_town:
+        assert OutboxEvent.objects.get().attempts == 1
+        assert JournalEntry.objects.count() == 1
+        assert merchant_balances(merchant.pk) == (2500, 0)
+
+
+def test_a_payment_lost_after_commit_and_swept_by_four_workers_at_once_is_posted_once(committed_town):
+    paid_at = timezone.now()
+    order, merchant = _paid_and_killed_before_the_hand_over(committed_town, paid_at)
+
+    with time_machine.travel(paid_at + dt.timedelta(minutes=2), tick=False):
+        results = run_concurrently(4, in_town(committed_town, lambda _i: deliver_pending_events()))
+
+    assert all(isinstance(result, int) for result in results), results
+    with committed_town:
+        assert [(entry.source, entry.external_id) for entry in JournalEntry.objects.all()] == [
+            ("order_paid", str(order.pk))
+        ]
+        event = OutboxEvent.objects.get()
+        assert (event.processed_at, event.attempts) == (paid_at + dt.timedelta(minutes=2), 1)
+        assert merchant_balances(merchant.pk) == (2500, 0)
         assert check_invariants() == []

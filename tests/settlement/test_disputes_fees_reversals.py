@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from checkout import signals
-from checkout.models import Dispute, MerchantOrder, Order, OrderStatus, Payment
+from checkout.models import Dispute, MerchantOrder, Order, OrderStatus, OutboxEvent, Payment
 from checkout.payments import refund_merchant_order
 from settlement.invariants import check_invariants
 from settlement.ledger import balance, merchant_balances
@@ -48,16 +45,12 @@ def entries(source: str) -> list[JournalEntry]:
     return list(JournalEntry.objects.filter(source=source).order_by("pk"))
 
 
-@pytest.fixture
-def dispute_signals():
-    received: list[dict[str, Any]] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> None:
-        received.append({key: value for key, value in kwargs.items() if key != "signal"})
-
-    signals.dispute_changed.connect(receiver, dispatch_uid="test-dispute-signals")
-    yield received
-    signals.dispute_changed.disconnect(dispatch_uid="test-dispute-signals")
+def dispute_events(town) -> list[dict[str, Any]]:
+    """What checkout announced to the ledger about disputes, in order (its outbox, all processed)."""
+    with town:
+        events = OutboxEvent.objects.filter(kind="dispute_changed", subscriber="settlement.ledger")
+        assert not events.filter(processed_at__isnull=True).exists()
+        return list(events.order_by("pk").values_list("payload", flat=True))
 
 
 def deliver(event: dict, callbacks) -> str:
@@ -91,7 +84,7 @@ def test_the_charge_fee_is_posted_once_keyed_by_its_balance_transaction(
 
 # --- disputes -------------------------------------------------------------------------------------
 def test_a_dispute_flags_the_order_without_changing_its_status_and_posts_the_withdrawal_once(
-    connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks, dispute_signals
+    connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks
 ):
     order, bakery, grocer = paid_order
     dispute = stripe_fake.open_dispute(order.payment.intent_id, amount=1_000)
@@ -108,14 +101,13 @@ def test_a_dispute_flags_the_order_without_changing_its_status_and_posts_the_wit
         "duplicate",
         f"dispute {dispute['id']} needs_response: unchanged",
     ]
-    assert dispute_signals == [
+    assert dispute_events(connect_town) == [
         {
             "order_id": order.pk,
             "dispute_id": dispute["id"],
             "status": "needs_response",
             "amount_cents": 1_000,
             "fee_cents": 1_500,
-            "schema": connect_town.schema_name,
         }
     ]
     with connect_town:
@@ -190,7 +182,7 @@ def test_a_lost_dispute_stays_with_the_merchants_by_default(
 
 
 def test_a_lost_dispute_arriving_before_its_opening_converges_and_the_town_takes_it_over(
-    connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks, dispute_signals
+    connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks
 ):
     order, bakery, grocer = paid_order
     with connect_town:
@@ -203,7 +195,7 @@ def test_a_lost_dispute_arriving_before_its_opening_converges_and_the_town_takes
     late = deliver(stripe_fake.last_event("charge.dispute.created"), django_capture_on_commit_callbacks)
 
     assert late == f"dispute {dispute['id']} lost: unchanged"
-    assert [signal["status"] for signal in dispute_signals] == ["lost"]
+    assert [event["status"] for event in dispute_events(connect_town)] == ["lost"]
     with connect_town:
         assert Dispute.objects.get().status == "lost"
         assert [(entry.source, entry.external_id) for entry in JournalEntry.objects.filter(
@@ -367,13 +359,13 @@ def test_an_unanswered_reversal_is_retried_with_the_same_key(
         assert balance(f"connect_transferred:{bakery.pk}") == 275
 
 
-def test_postings_lost_with_their_signal_are_caught_up_by_the_periodic_task(
+def test_postings_whose_events_were_not_delivered_are_caught_up_by_the_periodic_task(
     connect_town, paid_order, stripe_fake, django_capture_on_commit_callbacks
 ):
     order, bakery, grocer = paid_order
     dispute = stripe_fake.open_dispute(order.payment.intent_id, amount=1_000)
     stripe_fake.close_dispute(dispute["id"], is_won=True)
-    # The broker was down: the webhook is handled, its after-commit signal never runs.
+    # The broker was down: the webhook is handled, its after-commit hand-over never runs.
     with django_capture_on_commit_callbacks(execute=False):
         post_webhook(stripe_fake.last_event("charge.dispute.closed"))
 

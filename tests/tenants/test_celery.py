@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,10 @@ def _forget_cached_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
-@pytest.fixture
-def real_worker(db) -> Iterator[str]:
-    """A real `celery worker` process on Redis, reading the test database (committed towns)."""
+@contextmanager
+def running_worker() -> Iterator[str]:
+    """A real `celery worker` process on Redis, reading the test database (committed data only);
+    yields its queue, which this process sends tasks to meanwhile."""
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     require_or_skip(bool(redis_url), "Redis (scripts/services.sh sets TEST_REDIS_URL)")
     queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -96,6 +98,12 @@ def real_worker(db) -> Iterator[str]:
             output, _ = worker.communicate()
         if worker.returncode not in (0, -15):
             sys.stderr.write(output.decode(errors="replace"))
+
+
+@pytest.fixture
+def real_worker(db) -> Iterator[str]:
+    with running_worker() as queue:
+        yield queue
 
 
 @pytest.mark.worker
