@@ -27,6 +27,7 @@ from catalog.models import (
 )
 from catalog.sanitising import sanitise_description
 from catalog.validators import MAX_STOCK
+from tenants.images import clean_image
 
 logger = logging.getLogger(__name__)
 
@@ -236,12 +237,11 @@ def add_photo(
     product: Product | None = None,
 ) -> Photo:
     """Check and re-encode an uploaded photo, store it last in order, and queue its renditions."""
-    from catalog.photos import clean_upload
     from catalog.tasks import make_photo_renditions_task
 
     if (merchant is None) == (product is None):
         raise ValueError("a photo belongs to exactly one merchant or one product")
-    clean = clean_upload(upload, size=size)
+    clean = clean_image(upload, size=size)
     with transaction.atomic():
         owner_photos = Photo.objects.filter(product=product) if product else Photo.objects.filter(merchant=merchant)
         last = owner_photos.aggregate(last=Max("position"))["last"]
