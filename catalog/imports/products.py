@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.actions import add_photo, refresh_search_vectors
+from catalog.cache import bump_catalogue_version
 from catalog.imports.base import (
     CHUNK_SIZE,
     IMAGE_SEPARATOR,
@@ -254,6 +255,7 @@ def import_products(
             )
             if unpublish_missing:
                 report.unpublished = _unpublish_missing(merchant=merchant, skus=[row.sku for row in checked])
+            bump_catalogue_version()
     except BaseException as error:
         # The rows are rolled back; the photo files written on the way are not: remove them.
         for photo in stored_photos:
