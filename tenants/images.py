@@ -63,8 +63,13 @@ _SRGB = ImageCms.createProfile("sRGB")
 _RESIZABLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
 
 
+def _family(image_format: str) -> str:
+    # Pillow names a JPEG holding several pictures (MPO: some phones and cameras) by its own format.
+    return "JPEG" if image_format == "MPO" else image_format
+
+
 def max_pixels_for(image_format: str) -> int:
-    return MAX_PIXELS_BY_FORMAT.get(image_format, min(MAX_PIXELS_BY_FORMAT.values()))
+    return MAX_PIXELS_BY_FORMAT.get(_family(image_format), min(MAX_PIXELS_BY_FORMAT.values()))
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ def _not_an_image() -> ValidationError:
 
 
 def _too_many_pixels(image_format: str) -> ValidationError:
+    image_format = _family(image_format)
     if image_format == "JPEG" or image_format not in ACCEPTED_FORMATS:
         return ValidationError(
             _(

@@ -248,6 +248,15 @@ def test_formats_decoded_at_full_size_have_their_own_pixel_limit(name, make, mes
     assert refused.value.messages[0].startswith(message)
 
 
+def test_a_multi_picture_jpeg_from_a_camera_has_the_jpeg_limit():
+    # Pillow calls it MPO, not JPEG: 17 MP is over the limit of the formats decoded at full size.
+    buffer = io.BytesIO()
+    picture = Image.new("RGB", (4800, 3600), (20, 120, 200))
+    picture.save(buffer, "MPO", save_all=True, append_images=[picture])
+
+    assert clean_image(buffer).extension == "jpg"
+
+
 def test_a_jpeg_keeps_no_comment_exif_xmp_colour_profile_or_iptc(town_a):
     """The stored original of a JPEG whose comment segment held a <script> still carried it: Pillow's
     JPEG encoder copies ``info["comment"]`` of the image it is given."""
