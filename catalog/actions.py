@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from catalog.cache import bump_catalogue_version
 from catalog.models import (
     Category,
     Closure,
@@ -27,6 +28,7 @@ from catalog.models import (
 )
 from catalog.sanitising import sanitise_description
 from catalog.validators import MAX_STOCK
+from tenants.images import clean_image
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ def seed_default_categories(sender: Any = None, **kwargs: Any) -> None:
     """Receiver of ``town_provisioned``: the French default category tree, once."""
     if Category.objects.exists():
         return
+    # A new town may reuse the schema name of a deleted one, whose pages may still be cached.
+    bump_catalogue_version()
     for position, (name, children) in enumerate(DEFAULT_CATEGORY_TREE):
         parent = Category.objects.create(name=name, slug=slugify(name), position=position)
         Category.objects.bulk_create(
@@ -121,6 +125,7 @@ def save_merchant(*, merchant: Merchant, **fields: Any) -> Merchant:
         merchant.full_clean(exclude=["categories"])
         merchant.save()
         refresh_search_vectors(merchant_ids=[merchant.pk], product_ids=merchant.products.values_list("pk", flat=True))
+        bump_catalogue_version()
     return merchant
 
 
@@ -137,6 +142,7 @@ def save_product(*, product: Product, sku: str | None = None, stock: int | None 
         if not product.variants.exists():
             Variant.objects.create(product=product, merchant=product.merchant, sku=sku or f"P{product.pk}", stock=stock)
         refresh_search_vectors(product_ids=[product.pk])
+        bump_catalogue_version()
     return product
 
 
@@ -185,6 +191,7 @@ def set_product_published(*, product: Product, is_published: bool) -> Product:
     with transaction.atomic():
         Product.objects.filter(pk=product.pk).update(is_published=is_published, updated_at=timezone.now())
         product.is_published = is_published
+        bump_catalogue_version()
     return product
 
 
@@ -236,12 +243,11 @@ def add_photo(
     product: Product | None = None,
 ) -> Photo:
     """Check and re-encode an uploaded photo, store it last in order, and queue its renditions."""
-    from catalog.photos import clean_upload
     from catalog.tasks import make_photo_renditions_task
 
     if (merchant is None) == (product is None):
         raise ValueError("a photo belongs to exactly one merchant or one product")
-    clean = clean_upload(upload, size=size)
+    clean = clean_image(upload, size=size)
     with transaction.atomic():
         owner_photos = Photo.objects.filter(product=product) if product else Photo.objects.filter(merchant=merchant)
         last = owner_photos.aggregate(last=Max("position"))["last"]
@@ -363,6 +369,7 @@ def save_category(*, category: Category, **fields: Any) -> Category:
         category.save()
         if renamed:  # product vectors carry the category name
             refresh_search_vectors(product_ids=category.products.values_list("pk", flat=True))
+        bump_catalogue_version()
     return category
 
 
@@ -386,3 +393,4 @@ def delete_category(*, category: Category) -> None:
                 code="category_in_use",
             )
         locked.delete()
+        bump_catalogue_version()

@@ -29,6 +29,7 @@ from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
 from catalog.actions import refresh_search_vectors, seed_default_categories
+from catalog.cache import bump_catalogue_version
 from catalog.demo_content import COLOURS as COLOURS
 from catalog.demo_content import (
     COMMON_SURNAMES,
@@ -370,6 +371,7 @@ def generate_catalogue(
     summary = DemoCatalogue()
 
     with transaction.atomic():
+        bump_catalogue_version()
         seed_default_categories()
         categories = dict(Category.objects.values_list("slug", "pk"))
         trade_keys = _pick_trades(rng, town, merchants - (1 if has_supermarket else 0))

@@ -419,7 +419,7 @@ class StockForm(forms.Form):
 
 
 class PhotoUploadForm(forms.Form):
-    # A plain FileField: the real image checks (format, pixels, bombs) live in catalog.photos, and
+    # A plain FileField: the real image checks (format, pixels, bombs) live in tenants.images, and
     # Django's ImageField would decode the file once more without our limits.
     image = forms.FileField(
         label=gettext_lazy("Photo"),

@@ -1,10 +1,8 @@
 """The residents' storefront (French paths: they are part of the town's public site)."""
 
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from catalog import views_storefront as views
-from catalog.sitemaps import SITEMAPS
 
 app_name = "storefront"
 
@@ -15,5 +13,6 @@ urlpatterns = [
     path("commerces/<slug:merchant_slug>/<slug:product_slug>/", views.product_page, name="product"),
     path("categories/<slug:category_slug>/", views.category_page, name="category"),
     path("recherche/", views.search_page, name="search"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", views.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", views.sitemap_section, name="sitemap_section"),
 ]

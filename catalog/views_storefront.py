@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from catalog import search
+from catalog import search, sitemaps
 from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
 from catalog.queries import get_live_merchant, get_published_product, live_merchants, published_products
 
@@ -209,3 +209,22 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "sorts": search.SORT_LABELS,
     }
     return render(request, "catalog/storefront/search.html", context)
+
+
+# --- sitemap -----------------------------------------------------------------------------------
+def _sitemap_response(xml: bytes) -> HttpResponse:
+    response = HttpResponse(xml, content_type="application/xml")
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"  # as Django's own sitemap views
+    return response
+
+
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    return _sitemap_response(sitemaps.index_xml())
+
+
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    try:
+        page = int(request.GET.get("p", "1"))
+    except ValueError as error:
+        raise Http404(section) from error
+    return _sitemap_response(sitemaps.section_xml(section, page))

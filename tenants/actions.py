@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, schema_rename
 
 from tenants import schemas
+from tenants.images import clean_image
 from tenants.models import DEFAULT_PRIMARY_COLOUR, DEFAULT_SECONDARY_COLOUR, Domain, Town, TownKind, TownStatus
 from tenants.signals import town_provisioned
 from tenants.validators import (
@@ -31,6 +33,9 @@ from tenants.validators import (
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+# The logo shows at 48 px (96 on a sharp screen), the hero image at 480 px and as the link preview.
+BRANDING_IMAGE_MAX_SIDES = {"logo": 512, "hero_image": 1600}
 
 
 class ProvisioningError(ValidationError):
@@ -358,6 +363,17 @@ def update_branding(*, town: Town, **fields: object) -> Town:
         )
     if "name" in fields and not str(fields["name"] or "").strip():
         errors.setdefault("name", []).append(ValidationError(_("Le nom de la ville est obligatoire.")))
+    for image_field, max_side in BRANDING_IMAGE_MAX_SIDES.items():
+        upload = fields.get(image_field)
+        if not hasattr(upload, "read"):  # unchanged, or cleared (False / "")
+            continue
+        try:
+            # What is stored is the engine's re-encoding, never the operator's file (metadata, payloads).
+            clean = clean_image(upload, size=getattr(upload, "size", None), max_side=max_side, keep_transparency=True)
+        except ValidationError as error:
+            errors.setdefault(image_field, []).append(error)
+        else:
+            fields[image_field] = ContentFile(clean.content.read(), name=f"{image_field}.{clean.extension}")
     if errors:
         raise ProvisioningError(errors)
     with transaction.atomic():

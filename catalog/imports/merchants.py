@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.actions import refresh_search_vectors
+from catalog.cache import bump_catalogue_version
 from catalog.imports.base import (
     CHUNK_SIZE,
     IMAGE_SEPARATOR,
@@ -208,6 +209,7 @@ def import_merchants(
     try:
         with transaction.atomic():
             _write_merchants(rows=checked, present=present)
+            bump_catalogue_version()
     except (DatabaseError, ValidationError) as error:
         report.created = report.updated = 0
         report.add_error(None, "", _("L'enregistrement a échoué, rien n'a été modifié : %(error)s") % {"error": error})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, UnidentifiedImageError
 
 from catalog.actions import add_photo, refresh_search_vectors
+from catalog.cache import bump_catalogue_version
 from catalog.imports.base import (
     CHUNK_SIZE,
     IMAGE_SEPARATOR,
@@ -52,8 +51,8 @@ from catalog.models import (
     Variant,
     VatRate,
 )
-from catalog.photos import ACCEPTED_FORMATS
 from catalog.sanitising import sanitise_description
+from tenants.images import inspect_image
 
 
 # --- images from the ZIP archive ---------------------------------------------------------------
@@ -91,14 +90,13 @@ class ImageArchive:
         if info.file_size > MAX_IMAGE_BYTES:
             return _("Image « %(name)s » : 15 Mo au plus.") % {"name": name}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                # The formats the photo upload itself takes: the dry run must refuse what the import would.
-                with Image.open(io.BytesIO(self.zip.read(info)), formats=ACCEPTED_FORMATS) as image:
-                    image.verify()
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-            return _("« %(name)s » n'est pas une image acceptée (JPEG, PNG, WebP).") % {"name": name}
-        except (OSError, SyntaxError, ValueError, zipfile.BadZipFile):
+            # The engine's own checks, without decoding: the dry run refuses what the import would.
+            inspect_image(io.BytesIO(self.zip.read(info)), size=info.file_size)
+        except ValidationError as refusal:
+            if refusal.code == "not_an_image":
+                return _("« %(name)s » n'est pas une image acceptée (JPEG, PNG, WebP).") % {"name": name}
+            return _("Image « %(name)s » : %(reason)s") % {"name": name, "reason": refusal.messages[0]}
+        except (OSError, ValueError, zipfile.BadZipFile):
             return _("Image « %(name)s » illisible ou abîmée.") % {"name": name}
         return None
 
@@ -257,6 +255,7 @@ def import_products(
             )
             if unpublish_missing:
                 report.unpublished = _unpublish_missing(merchant=merchant, skus=[row.sku for row in checked])
+            bump_catalogue_version()
     except BaseException as error:
         # The rows are rolled back; the photo files written on the way are not: remove them.
         for photo in stored_photos:

@@ -432,6 +432,58 @@ def test_phone_photo_upload_strips_gps_and_is_ready_with_renditions(
     assert 'loading="lazy"' in page.text
 
 
+@pytest.fixture
+def broker_queue():
+    """Celery as in production: tasks are sent to the broker (Kombu's in-memory one here) and nothing
+    runs them in the request; the test reads what was queued."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as broker:
+        queue = broker.SimpleQueue(app.conf.task_default_queue)
+        queue.clear()
+        try:
+            yield queue
+        finally:
+            queue.clear()
+            queue.close()
+            app.conf.task_always_eager = eager
+
+
+def test_a_photo_upload_only_queues_its_renditions_for_the_worker(
+    client_a, town_a, shop, shopkeeper, broker_queue, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from catalog.tasks import make_photo_renditions_task
+
+    upload = SimpleUploadedFile("vitrine.jpg", image_bytes("JPEG", size=(2000, 1500)), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(url("merchant_photos", merchant_slug=shop.slug), {"image": upload})
+
+    assert response.status_code == 302
+    with town_a:
+        photo = Photo.objects.get(merchant=shop)
+        base = photo.image.name.rsplit(".", 1)[0]
+        assert (photo.status, photo.renditions, photo.width, photo.height) == (PhotoStatus.PROCESSING, {}, 2000, 1500)
+        assert [default_storage.exists(f"{base}_{width}.webp") for width in (320, 800, 1600)] == [False] * 3
+    message = broker_queue.get(timeout=5)
+    message.ack()
+    headers = message.headers
+    assert (headers["task"], headers["argsrepr"], headers["_schema_name"]) == (
+        "catalog.make_photo_renditions",
+        f"({photo.pk},)",
+        town_a.schema_name,
+    )
+    assert broker_queue.qsize() == 0
+
+    with town_a:  # what the worker then runs
+        make_photo_renditions_task.apply(args=[photo.pk])
+        photo.refresh_from_db()
+        assert (photo.status, sorted(photo.renditions)) == (PhotoStatus.READY, ["1600", "320", "800"])
+
+
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [

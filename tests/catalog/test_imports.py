@@ -14,6 +14,7 @@ from catalog.imports import import_merchants, import_products, run_import_job
 from catalog.models import Category, Merchant, MerchantKind, MerchantStatus, Photo, Product, Variant
 from tenants.tasks import TownTaskOutsideTown
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
+from tests.catalog.test_photos import pixel_flood_png
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER = "sku;titre;categorie;prix;tva;unite;stock;ean;publie\n"
@@ -361,6 +362,29 @@ def test_missing_or_fake_images_are_reported(town_a):
             {"line": 3, "column": "images", "message": "Image « absente.png » absente de l'archive."},
         ]
         assert Photo.objects.count() == 0
+
+
+def test_a_zip_image_over_its_formats_pixel_limit_is_flagged_by_the_dry_run(town_a):
+    """The dry run checked ZIP images against Pillow's own 60 MP warning only: a 7,740 px PNG passed,
+    then cost the worker 800 MB when the import decoded it."""
+    header = "sku;titre;prix;images\n"
+    with town_a:
+        report = import_products(
+            merchant=MerchantFactory(),
+            data=csv_bytes("S1;Affiche;3;affiche.png", header=header),
+            filename="p.csv",
+            images=zip_of({"affiche.png": pixel_flood_png(7740, 7740)}),
+            dry_run=True,
+        )
+
+    assert report.errors == [
+        {
+            "line": 2,
+            "column": "images",
+            "message": "Image « affiche.png » : Cette image PNG est trop grande (plus de 25 millions de pixels). "
+            "Réduisez-la, ou envoyez-la en JPEG (jusqu'à 60 millions de pixels).",
+        }
+    ]
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import socket
 import struct
+import threading
 import urllib.error
 import urllib.request
 import zlib
@@ -18,11 +19,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import override_settings
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
 
 from catalog.actions import add_photo, delete_photo, make_photo_renditions, move_photo
 from catalog.models import Photo, PhotoStatus
-from catalog.photos import MAX_UPLOAD_BYTES, clean_upload
+from tenants import images
+from tenants.images import MAX_UPLOAD_BYTES, clean_image
 from tests.catalog.factories import MerchantFactory, ProductFactory
 
 # --- files a phone (or an attacker) might send ---------------------------------------------------
@@ -65,6 +68,76 @@ def pixel_flood_png(width: int = 30_000, height: int = 30_000) -> bytes:
     )
 
 
+SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def jpeg_with_every_metadata() -> bytes:
+    """A JPEG carrying a script in its comment (COM), EXIF with GPS, XMP, a colour profile and IPTC."""
+    exif = Image.open(io.BytesIO(jpeg_with_gps())).getexif()
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(
+        buffer,
+        "JPEG",
+        exif=exif,
+        comment=b"<script>alert(document.cookie)</script>",
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Rue du Temple, Calais</x:xmpmeta>',
+        icc_profile=SRGB_PROFILE,
+    )
+    data = buffer.getvalue()
+    caption = b"<script>iptc</script>"
+    record = b"\x1c\x02\x78" + struct.pack(">H", len(caption)) + caption  # IPTC caption
+    iptc = b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(record)) + record
+    return data[:2] + b"\xff\xed" + struct.pack(">H", len(iptc) + 2) + iptc + data[2:]  # APP13 after SOI
+
+
+def png_with_text_chunks(*, size: tuple[int, int] = (40, 30), mode: str = "RGBA") -> bytes:
+    """A PNG carrying a script in a tEXt chunk, XMP in an iTXt chunk, EXIF and a colour profile."""
+    info = PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta xmlns:x="adobe:ns:meta/">secret</x:xmpmeta>')
+    buffer = io.BytesIO()
+    colour = (20, 120, 200, 128) if mode == "RGBA" else (20, 120, 200)
+    exif = Image.open(io.BytesIO(jpeg_with_gps())).getexif()
+    Image.new(mode, size, colour).save(buffer, "PNG", pnginfo=info, exif=exif, icc_profile=SRGB_PROFILE)
+    return buffer.getvalue()
+
+
+def jpeg_segments(data: bytes) -> list[int]:
+    """The marker of every segment before the compressed image data (SOS included)."""
+    markers, position = [], 2
+    while data[position + 1] != 0xDA:
+        markers.append(data[position + 1])
+        position += 2 + struct.unpack(">H", data[position + 2 : position + 4])[0]
+    return [*markers, 0xDA]
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    chunks, position = [], 8
+    while position < len(data):
+        length = struct.unpack(">I", data[position : position + 4])[0]
+        chunks.append(data[position + 4 : position + 8])
+        position += 12 + length
+    return chunks
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) claims ``width`` × ``height``."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    position = data.index(b"\xff\xc0") + 5  # marker, length, sample precision
+    return data[:position] + struct.pack(">HH", height, width) + data[position + 4 :]
+
+
+def heif_claiming(width: int, height: int) -> bytes:
+    """A small real HEIF whose image header (ispe) claims ``width`` × ``height``."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 120, 200)).save(buffer, "HEIF")
+    data = buffer.getvalue()
+    position = data.index(b"ispe") + 8  # box type, version and flags
+    return data[:position] + struct.pack(">II", width, height) + data[position + 8 :]
+
+
 NOT_PHOTOS = {
     "pdf_renamed_jpg": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
     "svg_with_script": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
@@ -75,7 +148,7 @@ NOT_PHOTOS = {
 
 
 def _clean(data: bytes) -> Image.Image:
-    return Image.open(io.BytesIO(clean_upload(io.BytesIO(data)).content.read()))
+    return Image.open(io.BytesIO(clean_image(io.BytesIO(data)).content.read()))
 
 
 # --- checks and re-encoding ----------------------------------------------------------------------
@@ -119,7 +192,7 @@ def test_huge_photos_are_reduced_to_the_kept_original_size():
 @pytest.mark.parametrize("name", sorted(NOT_PHOTOS))
 def test_anything_but_a_photo_is_refused_in_french(name):
     with pytest.raises(ValidationError) as refused:
-        clean_upload(io.BytesIO(NOT_PHOTOS[name]))
+        clean_image(io.BytesIO(NOT_PHOTOS[name]))
     assert refused.value.messages == [
         "Ce fichier n'est pas une photo utilisable. Formats acceptés : JPEG, PNG, WebP et HEIC (iPhone)."
     ]
@@ -128,12 +201,12 @@ def test_anything_but_a_photo_is_refused_in_french(name):
 def test_gif_and_bmp_are_not_accepted_formats():
     for fmt in ("GIF", "BMP"):
         with pytest.raises(ValidationError, match="pas une photo utilisable"):
-            clean_upload(io.BytesIO(image_bytes(fmt, size=(10, 10))))
+            clean_image(io.BytesIO(image_bytes(fmt, size=(10, 10))))
 
 
 def test_a_30000_by_30000_png_is_refused_before_decoding():
     with pytest.raises(ValidationError) as refused:
-        clean_upload(io.BytesIO(pixel_flood_png()))
+        clean_image(io.BytesIO(pixel_flood_png()))
     assert refused.value.code == "too_many_pixels"
     assert refused.value.messages == [
         "Cette image est trop grande (plus de 60 millions de pixels). Réduisez-la avant de l'envoyer."
@@ -143,12 +216,107 @@ def test_a_30000_by_30000_png_is_refused_before_decoding():
 def test_a_picture_just_over_the_pixel_limit_is_refused_too():
     # Between MAX_IMAGE_PIXELS and twice it Pillow only warns: our own check refuses it.
     with pytest.warns(Image.DecompressionBombWarning), pytest.raises(ValidationError, match="trop grande"):
-        clean_upload(io.BytesIO(pixel_flood_png(10_000, 6_500)))
+        clean_image(io.BytesIO(pixel_flood_png(10_000, 6_500)))
+
+
+def test_the_7740_px_png_of_the_issue_is_refused_before_any_pixel_is_decoded():
+    # 59.9 MP: under the JPEG limit, but a PNG is decoded at full size (it took 800 MB and 3 s).
+    with pytest.raises(ValidationError) as refused:
+        clean_image(io.BytesIO(pixel_flood_png(7740, 7740)))
+    assert refused.value.code == "too_many_pixels"
+    assert refused.value.messages == [
+        "Cette image PNG est trop grande (plus de 25 millions de pixels). "
+        "Réduisez-la, ou envoyez-la en JPEG (jusqu'à 60 millions de pixels)."
+    ]
+
+
+# Pillow warns of its own above 60 MP (the JPEG case); the refusal is what is tested.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (
+            "JPEG 7746 × 7746",
+            lambda: jpeg_claiming(7746, 7746),
+            "Cette image est trop grande (plus de 60 millions",
+        ),
+        (
+            "PNG 5001 × 5000",
+            lambda: pixel_flood_png(5001, 5000),
+            "Cette image PNG est trop grande (plus de 25 millions",
+        ),
+        (
+            "HEIF 5001 × 5000",
+            lambda: heif_claiming(5001, 5000),
+            "Cette image HEIC est trop grande (plus de 25 millions",
+        ),
+        (
+            "WebP 4001 × 4000",
+            lambda: image_bytes("WEBP", size=(4001, 4000)),
+            "Cette image WebP est trop grande (plus de 16 millions",
+        ),
+    ],
+)
+def test_each_format_has_its_pixel_limit(name, make, message):
+    with pytest.raises(ValidationError) as refused:
+        clean_image(io.BytesIO(make()))
+    assert refused.value.code == "too_many_pixels"
+    assert refused.value.messages[0].startswith(message)
+
+
+def test_a_multi_picture_jpeg_from_a_camera_has_the_jpeg_limit():
+    # Pillow calls it MPO, not JPEG: 17 MP is over the limit of the formats decoded at full size.
+    buffer = io.BytesIO()
+    picture = Image.new("RGB", (4800, 3600), (20, 120, 200))
+    picture.save(buffer, "MPO", save_all=True, append_images=[picture])
+
+    assert clean_image(buffer).extension == "jpg"
+
+
+def test_a_jpeg_keeps_no_comment_exif_xmp_colour_profile_or_iptc(town_a):
+    """The stored original of a JPEG whose comment segment held a <script> still carried it: Pillow's
+    JPEG encoder copies ``info["comment"]`` of the image it is given."""
+    uploaded = jpeg_with_every_metadata()
+    assert {0xFE, 0xE1, 0xE2, 0xED} <= set(jpeg_segments(uploaded))  # COM, EXIF/XMP, ICC, IPTC
+    with town_a:
+        photo = add_photo(upload=io.BytesIO(uploaded), merchant=MerchantFactory())
+        with photo.image.open("rb") as stored:
+            kept = stored.read()
+
+    assert jpeg_segments(kept) == [0xE0, 0xDB, 0xDB, 0xC2, 0xC4, 0xC4, 0xDA]  # JFIF, tables, frame, scan
+    for trace in (b"<script", b"Exif", b"xmpmeta", b"ICC_PROFILE", b"Photoshop", b"\xff\xfe"):
+        assert trace not in kept
+    assert Image.open(io.BytesIO(kept)).getpixel((30, 20)) == pytest.approx((200, 30, 30), abs=4)
+
+
+def test_png_text_chunks_exif_and_colour_profile_are_not_kept():
+    uploaded = png_with_text_chunks(mode="RGB")
+    assert {b"tEXt", b"iTXt", b"eXIf", b"iCCP"} <= set(png_chunks(uploaded))
+
+    kept = clean_image(io.BytesIO(uploaded)).content.read()
+
+    assert jpeg_segments(kept)[0] == 0xE0
+    assert not {0xFE, *range(0xE1, 0xF0)} & set(jpeg_segments(kept))
+    assert b"<script" not in kept
+    assert b"xmpmeta" not in kept
+
+
+def test_a_process_decodes_one_upload_at_a_time():
+    """Four large uploads decoded at once by one gunicorn worker's threads took four times the memory."""
+    finished = []
+    upload = io.BytesIO(image_bytes("PNG", size=(40, 30)))
+    with images.DECODING:  # another upload is being decoded
+        waiting = threading.Thread(target=lambda: finished.append(clean_image(upload)))
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert (waiting.is_alive(), finished) == (True, [])
+    waiting.join(timeout=30)
+    assert [(clean.width, clean.height) for clean in finished] == [(40, 30)]
 
 
 def test_files_over_15_mb_are_refused_without_being_read():
     with pytest.raises(ValidationError) as refused:
-        clean_upload(io.BytesIO(b"\xff\xd8" + b"\x00" * MAX_UPLOAD_BYTES))
+        clean_image(io.BytesIO(b"\xff\xd8" + b"\x00" * MAX_UPLOAD_BYTES))
     assert refused.value.messages == ["Cette photo pèse plus de 15 Mo : envoyez une version plus légère."]
 
 

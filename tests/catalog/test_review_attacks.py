@@ -108,9 +108,9 @@ def test_search_with_a_nul_byte_in_the_merchant_filter_is_not_a_500(client_a, sh
 
 def test_sitemap_pages_out_of_range_are_404_not_500(client_a, shelf):
     client = lenient(client_a)
-    assert client.get("/sitemap.xml").status_code == 200
-    assert client.get("/sitemap.xml?p=abc").status_code == 404
-    assert client.get(f"/sitemap.xml?p={10**20}").status_code == 404
+    assert client.get("/sitemap-products.xml").status_code == 200
+    assert client.get("/sitemap-products.xml?p=abc").status_code == 404
+    assert client.get(f"/sitemap-products.xml?p={10**20}").status_code == 404
 
 
 def test_sitemap_lists_only_this_towns_live_catalogue(client_a, town_a, town_b):
@@ -119,7 +119,7 @@ def test_sitemap_lists_only_this_towns_live_catalogue(client_a, town_a, town_b):
     with town_a:
         MerchantFactory(slug="brouillon-a", status=MerchantStatus.DRAFT)
         MerchantFactory(slug="en-ligne-a")
-    body = client_a.get("/sitemap.xml").text
+    body = client_a.get("/sitemap-merchants.xml").text
     assert "en-ligne-a" in body
     assert "secret-de-b" not in body
     assert "brouillon-a" not in body

@@ -361,7 +361,7 @@ def test_unpublished_and_foreign_products_are_not_found(town_a, town_b, client_a
     assert client_a.get("/commerces/epicerie-b/de-b/").status_code == 404
 
 
-# --- categories, sitemap -----------------------------------------------------------------------
+# --- categories ----------------------------------------------------------------------------------
 def test_category_page_includes_products_of_its_subcategories(town_a, client_a):
     with town_a:
         bakery = Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
@@ -376,23 +376,6 @@ def test_category_page_includes_products_of_its_subcategories(town_a, client_a):
     assert "Écharpe" not in html
     assert 'href="/categories/alimentation-boulangerie-et-patisserie/"' in html
     assert client_a.get("/categories/inconnue/").status_code == 404
-
-
-def test_sitemap_lists_live_merchants_published_products_and_categories_on_the_town_host(town_a, client_a):
-    with town_a:
-        merchant = MerchantFactory(slug="chez-paul")
-        ProductFactory(merchant=merchant, slug="tarte")
-        ProductFactory(merchant=merchant, slug="cache", is_published=False)
-        MerchantFactory(slug="brouillon", status=MerchantStatus.DRAFT)
-
-    xml = _html(client_a.get("/sitemap.xml"))
-
-    assert "<loc>http://ville-a.test/</loc>" in xml
-    assert "<loc>http://ville-a.test/commerces/chez-paul/</loc>" in xml
-    assert "<loc>http://ville-a.test/commerces/chez-paul/tarte/</loc>" in xml
-    assert "<loc>http://ville-a.test/categories/alimentation/</loc>" in xml
-    assert "cache" not in xml
-    assert "brouillon" not in xml
 
 
 # --- query counts ------------------------------------------------------------------------------

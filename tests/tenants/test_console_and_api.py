@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 from django.test import Client
 
 from accounts.models import Role, User
@@ -213,6 +215,54 @@ def test_console_uploads_a_logo_shown_on_the_town_site(operator_client, town_a, 
     html = client_a.get("/").content.decode()
     assert f'src="/media/public/{town_a.logo.name}"' in html
     assert client_a.get(f"/media/public/{town_a.logo.name}").status_code == 200
+
+
+def test_branding_images_are_re_encoded_by_the_photo_engine_without_metadata(
+    operator_client, town_a, settings, tmp_path
+):
+    """Logo and hero image were stored as the operator's own bytes: EXIF with GPS, comments, text chunks."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.catalog.test_photos import jpeg_segments, jpeg_with_every_metadata, png_chunks, png_with_text_chunks
+
+    settings.MEDIA_ROOT = tmp_path
+    logo = SimpleUploadedFile("logo.png", png_with_text_chunks(size=(2000, 1000)), content_type="image/png")
+    hero = SimpleUploadedFile("accueil.jpg", jpeg_with_every_metadata(), content_type="image/jpeg")
+
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(logo=logo, hero_image=hero))
+
+    assert response.status_code == 302
+    town_a.refresh_from_db()
+    with town_a.logo.open("rb") as stored:
+        kept_logo = stored.read()
+    with town_a.hero_image.open("rb") as stored:
+        kept_hero = stored.read()
+    # A transparent logo stays a transparent PNG, shrunk to 512 px, with nothing but its pixels.
+    assert town_a.logo.name.endswith(".png")
+    assert png_chunks(kept_logo) == [b"IHDR", b"IDAT", b"IEND"]
+    assert Image.open(io.BytesIO(kept_logo)).size == (512, 256)
+    assert Image.open(io.BytesIO(kept_logo)).getpixel((5, 5))[3] == 128
+    assert town_a.hero_image.name.endswith(".jpg")
+    assert not {0xFE, *range(0xE1, 0xF0)} & set(jpeg_segments(kept_hero))
+    assert b"<script" not in kept_logo + kept_hero
+
+
+def test_branding_images_have_the_photo_pixel_limits(operator_client, town_a, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.catalog.test_photos import pixel_flood_png
+
+    settings.MEDIA_ROOT = tmp_path
+    hero = SimpleUploadedFile("accueil.png", pixel_flood_png(7740, 7740), content_type="image/png")
+
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(hero_image=hero))
+
+    assert response.status_code == 200
+    assert "Cette image PNG est trop grande (plus de 25 millions de pixels)." in response.content.decode()
+    town_a.refresh_from_db()
+    assert not town_a.hero_image
+    assert list(tmp_path.rglob("*.*")) == []
 
 
 def test_console_refuses_a_pdf_renamed_as_a_logo(operator_client, town_a, settings, tmp_path):
