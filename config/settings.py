@@ -20,6 +20,12 @@ PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost").lower()
 PLATFORM_NAME = env.str("PLATFORM_NAME", default="Comptoir")
 # Local development runs over plain HTTP on *.localhost; anywhere else HTTPS is required.
 LOCAL_DEVELOPMENT = PLATFORM_DOMAIN == "localhost" or PLATFORM_DOMAIN.endswith(".localhost")
+# Port named in absolute links (e-mails, canonical URLs), never the request's: `make run` serves on 8000.
+PUBLIC_URL_PORT = env.str("PUBLIC_URL_PORT", default="8000" if PLATFORM_DOMAIN == "localhost" else "")
+if PUBLIC_URL_PORT and not (PUBLIC_URL_PORT.isascii() and PUBLIC_URL_PORT.isdigit()):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PUBLIC_URL_PORT must be a port number, or empty.")
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-comptoir-never-use-in-production-0123456789"  # noqa: S105 - refused below whenever DEBUG is off
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -235,6 +241,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "tenants.account_adapter.TownAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # django-axes does the lockout; allauth's own limit stays as a looser second net.

@@ -134,7 +134,7 @@ def test_password_reset_mails_only_accounts_of_this_town_with_a_link_to_this_tow
     mailoutbox.clear()
     Client(HTTP_HOST="ville-b.test").post("/compte/password/reset/", {"email": "seulement-b@exemple.fr"})
     assert len(mailoutbox) == 1
-    assert "http://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
+    assert "https://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
 
 
 def test_login_with_nul_or_huge_input_is_a_form_error_not_a_500(db, client_a):
