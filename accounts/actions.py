@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -13,12 +12,15 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.signing import InvitationTokenGenerator
+
+invitation_token_generator = InvitationTokenGenerator()
 
 
 def invitation_url(*, user: User, site_url: str) -> str:
-    """A one-use link (Django's password-reset token: void once the password is set)."""
+    """A one-use link (a password token salted with the town: void once the password is set, and elsewhere)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = invitation_token_generator.make_token(user)
     path = reverse("accounts:accept_invitation", kwargs={"uidb64": uid, "token": token}, urlconf=settings.ROOT_URLCONF)
     return site_url.rstrip("/") + path
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
+from accounts.actions import invitation_token_generator
 from accounts.forms import SetPasswordForm
 
 
@@ -14,3 +15,4 @@ class AcceptInvitationView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("account_login")
     post_reset_login = False
     reset_url_token = "definir-mot-de-passe"  # noqa: S105 - a URL segment, not a password
+    token_generator = invitation_token_generator

@@ -241,6 +241,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.signing.PasswordResetTokenGenerator"  # noqa: S105 - a class path
 ACCOUNT_ADAPTER = "tenants.account_adapter.TownAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
@@ -250,6 +251,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Flash messages: Django's cookie-then-session storage, the cookie signed for one town only.
+MESSAGE_STORAGE = "config.messages.TownFallbackStorage"
 # Host-only cookies: no Domain attribute, so a cookie of one town never reaches another.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -156,6 +158,46 @@ def test_invitation_link_of_one_town_is_void_on_another(db, town_a, town_b, clie
     response = client_b.get(path, follow=True)
     assert response.status_code == 200
     assert 'name="new_password1"' not in response.content.decode()
+
+
+def _same_account_in_both_towns(town_a, town_b, email: str) -> User:
+    """One account, and its exact twin (id, address, password hash, last login) in the other town."""
+    with town_a:
+        account = User.objects.create_user(email=email, password=PASSWORD, role=Role.TOWN_ADMIN)
+    with town_b:
+        User.objects.filter(pk=account.pk).delete()
+        User.objects.create(
+            pk=account.pk, email=email, password=account.password, last_login=account.last_login, role=Role.TOWN_ADMIN
+        )
+    return account
+
+
+def test_an_invitation_link_of_one_town_is_refused_by_its_exact_twin_in_another(db, town_a, town_b):
+    """Found in review, now fixed: invitation tokens were Django's password tokens, salted alike for
+    every town, so an identical account elsewhere accepted them. They now name their town."""
+    from accounts.actions import invitation_url
+
+    account = _same_account_in_both_towns(town_a, town_b, "invite@exemple.fr")
+    with town_a:
+        path = invitation_url(user=account, site_url="")
+
+    on_b = Client(HTTP_HOST="ville-b.test").get(path, follow=True).content.decode()
+    on_a = Client(HTTP_HOST="ville-a.test").get(path, follow=True).content.decode()
+
+    assert 'name="new_password1"' not in on_b
+    assert 'name="new_password1"' in on_a
+
+
+def test_a_password_reset_link_mailed_by_one_town_is_refused_by_another(db, town_a, town_b, mailoutbox):
+    _same_account_in_both_towns(town_a, town_b, "habitant@exemple.fr")
+    Client(HTTP_HOST="ville-a.test").post("/compte/password/reset/", {"email": "habitant@exemple.fr"})
+    path = re.search(r"://ville-a\.test(/compte/password/reset/key/\S+/)", mailoutbox[0].body).group(1)
+
+    on_b = Client(HTTP_HOST="ville-b.test").get(path, follow=True).content.decode()
+    on_a = Client(HTTP_HOST="ville-a.test").get(path, follow=True).content.decode()
+
+    assert 'name="password1"' not in on_b
+    assert 'name="password1"' in on_a
 
 
 def test_api_token_of_one_town_is_refused_on_another(db, town_a, town_b):
