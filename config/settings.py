@@ -240,7 +240,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# No account enumeration: signing up with an address that has an account (a resident's, a town
+# agent's) answers exactly as for a new one ("confirm your address") and mails the owner instead.
+# allauth can only do that when every signup waits for its confirmation link, hence "mandatory";
+# accounts made by code or invitation carry a verified address (accounts.models, accounts.views).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Confirmation keys stored in the town's schema, not signed: a signed key names only the address's
+# id, which repeats from town to town.
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.signing.PasswordResetTokenGenerator"  # noqa: S105 - a class path
 ACCOUNT_ADAPTER = "tenants.account_adapter.TownAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False

@@ -261,3 +261,75 @@ def test_session_cookie_is_not_readable_by_scripts_and_rotates_on_login(db, town
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie.value != "fixe" * 8
     assert cookie["httponly"] is True
+
+
+# --- Account enumeration (issue 9) ---------------------------------------------------------------
+
+
+def _signup(client: Client, email: str):
+    return client.post("/compte/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}, follow=True)
+
+
+def _page_without(response, email: str) -> str:
+    """The page as a person reads it: the address typed, and the per-response secrets, blanked."""
+    assert response.status_code == 200
+    html = response.content.decode().replace(email, "ADRESSE")
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+    return re.sub(r'nonce="[^"]+"', "NONCE", html)
+
+
+def test_signup_answers_the_same_for_a_new_and_a_taken_address_and_mails_the_owner(db, town_a, mailoutbox):
+    """Found in review, now fixed: signing up with a town agent's address said "Un autre utilisateur
+    utilise déjà cette adresse e-mail", telling anyone which addresses have accounts."""
+    with town_a:
+        agent = User.objects.create_user(
+            email="agent@ville-a.fr", password="le-mot-de-passe-de-l-agent", role=Role.TOWN_AGENT
+        )
+
+    new = _signup(Client(HTTP_HOST="ville-a.test"), "nouveau@exemple.fr")
+    taken = _signup(Client(HTTP_HOST="ville-a.test"), "agent@ville-a.fr")
+
+    assert new.redirect_chain == taken.redirect_chain == [("/compte/confirm-email/", 302)]
+    assert _page_without(new, "nouveau@exemple.fr") == _page_without(taken, "agent@ville-a.fr")
+    assert "déjà" not in taken.content.decode()
+    to_new, to_owner = mailoutbox
+    assert to_new.to == ["nouveau@exemple.fr"]
+    assert "https://ville-a.test/compte/confirm-email/" in to_new.body
+    assert to_owner.to == ["agent@ville-a.fr"]
+    assert "https://ville-a.test/compte/password/reset/" in to_owner.body
+    with town_a:
+        assert list(User.objects.filter(email="agent@ville-a.fr")) == [agent]
+        assert User.objects.get(email="agent@ville-a.fr").check_password("le-mot-de-passe-de-l-agent")
+
+
+def test_a_new_account_logs_in_once_its_address_is_confirmed(db, town_a, mailoutbox):
+    client = Client(HTTP_HOST="ville-a.test")
+    _signup(client, "nouveau@exemple.fr")
+    assert "nouveau@exemple.fr" not in client.get("/").content.decode()  # not logged in yet
+
+    login = client.post("/compte/login/", {"login": "nouveau@exemple.fr", "password": PASSWORD})
+    assert login["Location"] == "/compte/confirm-email/"
+
+    key = re.search(r"https://ville-a\.test(/compte/confirm-email/[^/\s]+/)", mailoutbox[0].body).group(1)
+    client.post(key)
+    login = client.post("/compte/login/", {"login": "nouveau@exemple.fr", "password": PASSWORD})
+    assert login["Location"] == "/"
+    assert "nouveau@exemple.fr" in client.get("/").content.decode()
+
+
+def test_password_reset_answers_the_same_for_a_known_and_an_unknown_address(db, town_a, mailoutbox):
+    with town_a:
+        User.objects.create_user(email="habitant@ville-a.fr", password=PASSWORD)
+
+    known = Client(HTTP_HOST="ville-a.test").post(
+        "/compte/password/reset/", {"email": "habitant@ville-a.fr"}, follow=True
+    )
+    unknown = Client(HTTP_HOST="ville-a.test").post(
+        "/compte/password/reset/", {"email": "personne@exemple.fr"}, follow=True
+    )
+
+    assert known.redirect_chain == unknown.redirect_chain == [("/compte/password/reset/done/", 302)]
+    assert _page_without(known, "habitant@ville-a.fr") == _page_without(unknown, "personne@exemple.fr")
+    assert [message.to for message in mailoutbox] == [["habitant@ville-a.fr"], ["personne@exemple.fr"]]
+    assert "/compte/password/reset/key/" in mailoutbox[0].body
+    assert "/compte/password/reset/key/" not in mailoutbox[1].body
