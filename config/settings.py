@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "tenants.middleware.TownMiddleware",
     "config.logging.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.CustomDomainHstsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.FrenchFirstLocaleMiddleware",
@@ -297,6 +298,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not LOCAL_DEVELOPMENT)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^internal/tls-ask$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if LOCAL_DEVELOPMENT else 31536000)
+# includeSubDomains on the platform's domain only (every name under it is ours, all HTTPS); a
+# town's custom domain gets max-age alone, its other names being the town's business
+# (config.middleware.CustomDomainHstsMiddleware).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
 # Preloading would pin HTTPS on the whole registrable domain of every custom town domain, which is
