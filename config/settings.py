@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,9 @@ AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    # First: its header goes on every response, the town middleware's own pages (unknown host,
+    # suspended town) included, and the nonce exists before any page is rendered.
+    "csp.middleware.CSPMiddleware",
     "tenants.middleware.TownMiddleware",
     "config.logging.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -367,6 +371,41 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     _private_storage = {"BACKEND": "tenants.private_files.PrivateFileSystemStorage"}
+
+# Where pages may load media from besides this site (Content-Security-Policy img-src): the bucket,
+# addressed path-style or virtual-hosted, when media are on S3. MEDIA_ORIGINS overrides the guess.
+_media_origins: list[str] = []
+if AWS_STORAGE_BUCKET_NAME:
+    _region = env.str("AWS_S3_REGION_NAME", default="")
+    _endpoints = [env.str("AWS_S3_ENDPOINT_URL", default="")]
+    if not _endpoints[0]:  # AWS itself: the global and the regional endpoint
+        _endpoints = ["https://s3.amazonaws.com", *([f"https://s3.{_region}.amazonaws.com"] if _region else [])]
+    for _endpoint in map(urlsplit, _endpoints):
+        _media_origins += [
+            f"{_endpoint.scheme}://{_endpoint.netloc}",
+            f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}",
+        ]
+MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
+
+# Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
+# script at all (page scripts live in static/js/). Styles: our static files, plus the one inline
+# <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images
+# also as data: URLs and from the media bucket; no plugins, no <base>, no framing, forms posting
+# to this site only. The Stripe payment page adds Stripe's origins for itself
+# (checkout.gateways.stripe_gateway.allow_stripe_js).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 STORAGES = {
     "default": _media_storage,
     "private": _private_storage,
