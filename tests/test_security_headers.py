@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,3 +153,21 @@ def test_page_templates_have_no_inline_script_event_handler_or_style_attribute()
         if problems:
             found[str(path.relative_to(ROOT))] = problems
     assert found == {}
+
+
+def test_pages_may_show_media_from_the_s3_bucket_and_nowhere_else():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "AWS_STORAGE_BUCKET_NAME": "photos-comptoir",
+        "AWS_S3_ENDPOINT_URL": "https://s3.fr-par.scw.cloud",
+    }
+    code = "import django; django.setup(); from django.conf import settings as s; print(*s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert result.stdout.split() == [
+        "'self'",
+        "data:",
+        "https://s3.fr-par.scw.cloud",
+        "https://photos-comptoir.s3.fr-par.scw.cloud",
+    ]
