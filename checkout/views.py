@@ -24,6 +24,7 @@ from checkout import basket as baskets
 from checkout.forms import CheckoutForm
 from checkout.gateways import gateway_account_id, get_gateway
 from checkout.gateways.base import GatewayError
+from checkout.gateways.stripe_gateway import allow_stripe_js
 from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_label
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
@@ -174,7 +175,7 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
             "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
             "Votre commande reste réservée 30 minutes."
         )
-    return render(
+    response = render(
         request,
         "checkout/payment.html",
         {
@@ -183,10 +184,16 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
             "gateway": gateway,
             "error": error,
             "vat_lines": _order_vat_lines(order),
+            # The exact host the resident is on, not the town's public host: their session and
+            # basket cookies are host-only, so Stripe must bring them back here. This URL only goes
+            # to their own browser (never in a mail or a page someone else reads).
             "return_url": request.build_absolute_uri(reverse("checkout:payment_return", args=[order.public_id])),
             "stripe_js_url": settings.STRIPE_JS_URL,
         },
     )
+    if gateway is not None and gateway.kind == "stripe" and payment is not None:
+        allow_stripe_js(response)
+    return response
 
 
 @require_POST

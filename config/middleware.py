@@ -1,12 +1,13 @@
-"""Site-wide request handling: French first, and no NUL character in the address."""
+"""Site-wide request handling: French first, no NUL character in the address, HSTS per kind of host."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.defaults import bad_request
@@ -54,3 +55,33 @@ class RefuseNulCharactersMiddleware:
 def _has_nul(request: HttpRequest) -> bool:
     # The query string arrives percent-encoded: %00 only shows once decoded.
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+
+
+class CustomDomainHstsMiddleware:
+    """HSTS without ``includeSubDomains`` on a town's custom domain; Django's header everywhere else.
+
+    ``includeSubDomains`` is right for the platform's domain: the operator serves every name under
+    it (the root, each town's subdomain) over HTTPS with its wildcard certificate. On a town's own
+    domain (``monshoppingcestcalais.fr``) it would make browsers refuse plain HTTP, for a year, on
+    every other name under that domain, names the town may run elsewhere without TLS (an intranet,
+    an old site): that is the town's decision, not ours. So there the header carries max-age only.
+    Placed after Django's SecurityMiddleware, it writes the header first; Django leaves it alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        seconds = settings.SECURE_HSTS_SECONDS
+        if seconds and request.is_secure() and not _on_platform_domain(request):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+        return response
+
+
+def _on_platform_domain(request: HttpRequest) -> bool:
+    try:
+        hostname, _port = split_domain_port(request.get_host())
+    except DisallowedHost:
+        return False
+    return hostname == settings.PLATFORM_DOMAIN or hostname.endswith("." + settings.PLATFORM_DOMAIN)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,6 +21,12 @@ PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost").lower()
 PLATFORM_NAME = env.str("PLATFORM_NAME", default="Comptoir")
 # Local development runs over plain HTTP on *.localhost; anywhere else HTTPS is required.
 LOCAL_DEVELOPMENT = PLATFORM_DOMAIN == "localhost" or PLATFORM_DOMAIN.endswith(".localhost")
+# Port named in absolute links (e-mails, canonical URLs), never the request's: `make run` serves on 8000.
+PUBLIC_URL_PORT = env.str("PUBLIC_URL_PORT", default="8000" if PLATFORM_DOMAIN == "localhost" else "")
+if PUBLIC_URL_PORT and not (PUBLIC_URL_PORT.isascii() and PUBLIC_URL_PORT.isdigit()):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PUBLIC_URL_PORT must be a port number, or empty.")
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-comptoir-never-use-in-production-0123456789"  # noqa: S105 - refused below whenever DEBUG is off
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -83,9 +90,13 @@ AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    # First: its header goes on every response, the town middleware's own pages (unknown host,
+    # suspended town) included, and the nonce exists before any page is rendered.
+    "csp.middleware.CSPMiddleware",
     "tenants.middleware.TownMiddleware",
     "config.logging.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.CustomDomainHstsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.FrenchFirstLocaleMiddleware",
@@ -234,7 +245,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# No account enumeration: signing up with an address that has an account (a resident's, a town
+# agent's) answers exactly as for a new one ("confirm your address") and mails the owner instead.
+# allauth can only do that when every signup waits for its confirmation link, hence "mandatory";
+# accounts made by code or invitation carry a verified address (accounts.models, accounts.views).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Confirmation keys stored in the town's schema, not signed: a signed key names only the address's
+# id, which repeats from town to town.
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.signing.PasswordResetTokenGenerator"  # noqa: S105 - a class path
+ACCOUNT_ADAPTER = "tenants.account_adapter.TownAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # django-axes does the lockout; allauth's own limit stays as a looser second net.
@@ -243,6 +264,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Flash messages: Django's cookie-then-session storage, the cookie signed for one town only.
+MESSAGE_STORAGE = "config.messages.TownFallbackStorage"
 # Host-only cookies: no Domain attribute, so a cookie of one town never reaches another.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
@@ -279,6 +302,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not LOCAL_DEVELOPMENT)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^internal/tls-ask$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if LOCAL_DEVELOPMENT else 31536000)
+# includeSubDomains on the platform's domain only (every name under it is ours, all HTTPS); a
+# town's custom domain gets max-age alone, its other names being the town's business
+# (config.middleware.CustomDomainHstsMiddleware).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
 # Preloading would pin HTTPS on the whole registrable domain of every custom town domain, which is
@@ -345,6 +371,41 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     _private_storage = {"BACKEND": "tenants.private_files.PrivateFileSystemStorage"}
+
+# Where pages may load media from besides this site (Content-Security-Policy img-src): the bucket,
+# addressed path-style or virtual-hosted, when media are on S3. MEDIA_ORIGINS overrides the guess.
+_media_origins: list[str] = []
+if AWS_STORAGE_BUCKET_NAME:
+    _region = env.str("AWS_S3_REGION_NAME", default="")
+    _endpoints = [env.str("AWS_S3_ENDPOINT_URL", default="")]
+    if not _endpoints[0]:  # AWS itself: the global and the regional endpoint
+        _endpoints = ["https://s3.amazonaws.com", *([f"https://s3.{_region}.amazonaws.com"] if _region else [])]
+    for _endpoint in map(urlsplit, _endpoints):
+        _media_origins += [
+            f"{_endpoint.scheme}://{_endpoint.netloc}",
+            f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}",
+        ]
+MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
+
+# Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
+# script at all (page scripts live in static/js/). Styles: our static files, plus the one inline
+# <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images
+# also as data: URLs and from the media bucket; no plugins, no <base>, no framing, forms posting
+# to this site only. The Stripe payment page adds Stripe's origins for itself
+# (checkout.gateways.stripe_gateway.allow_stripe_js).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 STORAGES = {
     "default": _media_storage,
     "private": _private_storage,

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,9 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists, schema_rename
+from django_tenants.utils import get_public_schema_name, schema_exists, schema_rename
 
 from tenants import schemas
+from tenants.hosts import town_public_host
 from tenants.images import clean_image
 from tenants.models import DEFAULT_PRIMARY_COLOUR, DEFAULT_SECONDARY_COLOUR, Domain, Town, TownKind, TownStatus
 from tenants.signals import town_provisioned
@@ -55,10 +57,36 @@ def _no_progress(_message: str) -> None:
     return None
 
 
-def town_url(town: Town) -> str:
+def _public_origin(host: str) -> str:
     scheme = "http" if settings.LOCAL_DEVELOPMENT else "https"
-    port = ":8000" if settings.PLATFORM_DOMAIN == "localhost" else ""
-    return f"{scheme}://{town.primary_host}{port}/"
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    return f"{scheme}://{host}{port}"
+
+
+def town_url(town: Town) -> str:
+    """The town's home page as mailed and published: ``town_absolute_url(town, "/")``."""
+    return town_absolute_url(town, "/")
+
+
+def town_absolute_url(town: Town, path: str) -> str:
+    """``path`` (or an already absolute URL, e.g. a signed media link) on the town's public host.
+
+    The one builder of absolute links (e-mails, invitations, password resets, canonical, og:image,
+    JSON-LD, sitemap): the town's verified primary domain (the root domain for the operator site's
+    stand-in town), https outside local development, the port of ``PUBLIC_URL_PORT`` — never the
+    Host or port of the request being answered.
+    """
+    parts = urlsplit(path)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return path
+    host = settings.PLATFORM_DOMAIN if town.schema_name == get_public_schema_name() else town_public_host(town)
+    # A path only: "//elsewhere.example/x" (a request path may start so) stays on the town's host.
+    return _public_origin(host) + "/" + path.lstrip("/")
+
+
+def platform_url() -> str:
+    """The operator site's home page, by the same rules as a town's links."""
+    return _public_origin(settings.PLATFORM_DOMAIN) + "/"
 
 
 def validate_new_town(
@@ -417,6 +445,8 @@ __all__ = [
     "refill_spare_pool",
     "resume_town",
     "suspend_town",
+    "town_absolute_url",
+    "town_url",
     "update_branding",
     "verify_custom_domain",
 ]

@@ -8,17 +8,50 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from tenants.models import Town
 
 HOST_CACHE_SECONDS = 60
 _GENERATION_KEY = "town-hosts:generation"
 _MISSING = "missing"
+# Set on Town instances by the host lookup and with_public_hosts(); read by town_public_host().
+PUBLIC_DOMAIN_ATTRIBUTE = "verified_primary_domain"
 
 
 def is_platform_root(hostname: str) -> bool:
     return hostname in {settings.PLATFORM_DOMAIN, f"www.{settings.PLATFORM_DOMAIN}"}
+
+
+def _verified_primary_domain_of(town_ref: OuterRef | int) -> Subquery:
+    """The town's primary domain if it is verified (a custom domain the town chose), as a subquery."""
+    from tenants.models import Domain
+
+    primary = Domain.objects.filter(tenant=town_ref, is_primary=True, is_verified=True)
+    return Subquery(primary.values("domain")[:1])
+
+
+def with_public_hosts(towns: QuerySet[Town]) -> QuerySet[Town]:
+    """``towns`` carrying what ``town_public_host`` needs, so that listing their links costs no query per town."""
+    return towns.annotate(**{PUBLIC_DOMAIN_ATTRIBUTE: _verified_primary_domain_of(OuterRef("pk"))})
+
+
+def town_public_host(town: Town) -> str:
+    """The host a town's absolute links name: its verified primary domain, else its platform subdomain.
+
+    Never the host of the request being answered: a link mailed or published from a request on
+    ``VILLE-A.test:6666`` (or on a secondary custom domain) must point where the town says it lives.
+    The host lookup and ``with_public_hosts`` fill the domain in; any other instance pays one query, once.
+    """
+    if not hasattr(town, PUBLIC_DOMAIN_ATTRIBUTE):
+        from tenants.models import Town as TownModel
+
+        primary = TownModel.objects.filter(pk=town.pk).values_list(_verified_primary_domain_of(town.pk), flat=True)
+        setattr(town, PUBLIC_DOMAIN_ATTRIBUTE, primary.first())
+    return (getattr(town, PUBLIC_DOMAIN_ATTRIBUTE) or town.primary_host).lower()
 
 
 def _public_cache_key(hostname: str) -> str:
@@ -42,9 +75,13 @@ def find_town_for_host(hostname: str) -> Town | None:
     domain = (
         Domain.objects.select_related("tenant")
         .filter(domain=hostname, is_verified=True, tenant__status__in=("ready", "suspended"))
+        .annotate(town_public_domain=_verified_primary_domain_of(OuterRef("tenant")))
         .first()
     )
     town = domain.tenant if domain else None
+    if domain is not None:
+        # Cached with the town: its absolute links cost no query on the pages it serves.
+        setattr(town, PUBLIC_DOMAIN_ATTRIBUTE, domain.town_public_domain)
     cache.set(key, town if town is not None else _MISSING, HOST_CACHE_SECONDS)
     return town
 

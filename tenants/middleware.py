@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 from django_tenants.utils import remove_www
 
+from tenants.actions import platform_url
 from tenants.hosts import find_town_for_host, is_platform_root
 from tenants.models import Town, TownStatus
 
@@ -59,12 +60,5 @@ class TownMiddleware(MiddlewareMixin):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         with translation.override(language):
-            response = render(request, template, {"operator_url": operator_url(request), **context}, status=status)
+            response = render(request, template, {"operator_url": platform_url(), **context}, status=status)
         return response
-
-
-def operator_url(request: HttpRequest) -> str:
-    scheme = "https" if request.is_secure() else "http"
-    port = request.get_port()
-    suffix = f":{port}" if port not in ("80", "443", None) else ""
-    return f"{scheme}://{settings.PLATFORM_DOMAIN}{suffix}/"

@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from accounts.models import User
+from tenants.hosts import with_public_hosts
 from tenants.models import Domain, Town, TownQuerySet
 
 
@@ -18,7 +19,8 @@ def ensure_operator(user: User) -> None:
 def list_towns_for_operator(user: User) -> TownQuerySet:
     """All real towns (never the template or spares), with their domains in one extra query."""
     ensure_operator(user)
-    return Town.objects.towns().prefetch_related(Prefetch("domains", queryset=Domain.objects.order_by("-is_primary")))
+    towns = Town.objects.towns().prefetch_related(Prefetch("domains", queryset=Domain.objects.order_by("-is_primary")))
+    return with_public_hosts(towns)
 
 
 def get_town_for_operator(user: User, slug: str) -> Town:
@@ -31,4 +33,4 @@ def get_town_for_operator(user: User, slug: str) -> Town:
 
 def list_live_towns() -> TownQuerySet:
     """What the operator site's home shows to everyone."""
-    return Town.objects.live().prefetch_related("domains")
+    return with_public_hosts(Town.objects.live().prefetch_related("domains"))

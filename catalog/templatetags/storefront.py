@@ -21,6 +21,7 @@ from catalog.formatting import format_price, format_vat_rate, price_per_referenc
 from catalog.hours import OpeningState, Period, opening_state
 from catalog.models import Merchant, MerchantKind, OpeningPeriod, Photo, Product, SaleUnit, Variant
 from catalog.sanitising import sanitise_description
+from tenants.actions import town_absolute_url
 
 register = template.Library()
 
@@ -269,12 +270,13 @@ def json_ld_script(data: dict[str, Any]) -> SafeString:
 
 
 def _absolute(request: HttpRequest, url: str) -> str:
-    return request.build_absolute_uri(url)
+    # On the town's public host, whichever of its hosts (or spelling of it) this request came on.
+    return town_absolute_url(request.tenant, url)  # type: ignore[attr-defined]
 
 
 @register.simple_tag(takes_context=True)
 def canonical_url(context: template.Context, *keep: str) -> str:
-    """This page's URL on the request's host, with only the parameters that change its content."""
+    """This page's URL on the town's public host, with only the parameters that change its content."""
     request: HttpRequest = context["request"]
     params = request.GET.copy()
     for key in list(params):

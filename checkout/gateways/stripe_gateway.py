@@ -12,10 +12,12 @@ import functools
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from stripe.params import (
     PaymentIntentCancelParams,
@@ -41,6 +43,28 @@ from checkout.gateways.base import (
 
 DEFAULT_MAX_NETWORK_RETRIES = 2
 DEFAULT_TIMEOUT_SECONDS = 20
+# Where Stripe.js puts the Payment Element and 3-D Secure (frames) and whom it talks to (Stripe's
+# integration security guide, "Content Security Policy").
+_STRIPE_JS_ORIGINS = ("https://*.js.stripe.com",)
+_STRIPE_FRAME_ORIGINS = ("https://*.js.stripe.com", "https://hooks.stripe.com")
+_STRIPE_API_ORIGINS = ("https://api.stripe.com",)
+
+
+def allow_stripe_js(response: HttpResponse) -> HttpResponse:
+    """Widen this one response's Content-Security-Policy to what the Stripe.js payment page needs.
+
+    Only the payment page of a town paid through Stripe loads Stripe.js; every other page keeps the
+    strict policy. Stripe.js is loaded from STRIPE_JS_URL (a stand-in in the browser tests).
+    """
+    parts = urlsplit(settings.STRIPE_JS_URL)
+    script_origin = f"{parts.scheme}://{parts.netloc}"
+    # The attribute django-csp's @csp_update decorator sets: the middleware adds these sources.
+    response._csp_update = {  # type: ignore[attr-defined]
+        "script-src": [script_origin, *_STRIPE_JS_ORIGINS],
+        "frame-src": [script_origin, *_STRIPE_FRAME_ORIGINS],
+        "connect-src": list(_STRIPE_API_ORIGINS),
+    }
+    return response
 
 
 def _card_message(code: str | None, decline_code: str | None) -> str:

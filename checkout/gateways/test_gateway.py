@@ -5,12 +5,13 @@ Design (process-safe without a table of our own):
 * Ids are deterministic: ``testpi_`` + sha256(idempotency key)[:24], so a retried create returns the same
   intent, like Stripe's idempotent replay; the same key with another amount is an ``idempotency_error``.
 * The "provider side" state of each intent (amount, currency, metadata, status, refunds) is kept in the
-  Django cache, signed with ``django.core.signing`` so that nothing else writing to a shared cache can
-  forge a success. Only this gateway writes it: ``create_payment_intent``, ``confirm_payment`` (what the
-  demo payment page calls instead of a card form), ``cancel_payment_intent`` and ``refund``.
-* Each state change returns a notification signed with ``TimestampSigner`` over the sha256 of the exact
-  payload bytes; ``parse_webhook`` accepts it only within 300 s, like Stripe's tolerance. So the demo
-  follows the real flow: verified event → store → ``retrieve_payment_intent`` → act.
+  Django cache, signed with ``django.core.signing`` (salted with the town) so that nothing else writing
+  to a shared cache can forge a success. Only this gateway writes it: ``create_payment_intent``,
+  ``confirm_payment`` (what the demo payment page calls instead of a card form), ``cancel_payment_intent``
+  and ``refund``.
+* Each state change returns a notification signed with ``TimestampSigner`` (salted with the town) over
+  the sha256 of the exact payload bytes; ``parse_webhook`` accepts it only within 300 s, like Stripe's
+  tolerance. So the demo follows the real flow: verified event → store → ``retrieve_payment_intent`` → act.
 * ``retrieve_payment_intent`` answers only from that signed state. A cache miss (evicted, or a cache not
   shared between the web and worker processes) raises ``resource_missing``: the order stays unpaid, it
   is never wrongly marked paid. Multi-process deployments must use a shared cache (Redis) — eager
@@ -33,6 +34,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from accounts.signing import town_salt
 from checkout.gateways.base import (
     WEBHOOK_TOLERANCE_SECONDS,
     GatewayError,
@@ -88,7 +90,7 @@ class TestGateway:
         if signed is None:
             raise GatewayError(_("Ce paiement est introuvable chez le prestataire de paiement."), "resource_missing")
         try:
-            return signing.loads(signed, salt=_STATE_SALT)
+            return signing.loads(signed, salt=town_salt(_STATE_SALT))
         except signing.BadSignature as error:
             raise GatewayError(
                 _("Ce paiement est introuvable chez le prestataire de paiement."), "resource_missing"
@@ -97,7 +99,7 @@ class TestGateway:
     def _save(self, state: dict[str, Any]) -> None:
         self._cache.set(
             self._cache_key(state["account"], state["id"]),
-            signing.dumps(state, salt=_STATE_SALT),
+            signing.dumps(state, salt=town_salt(_STATE_SALT)),
             _STATE_TIMEOUT_SECONDS,
         )
 
@@ -145,7 +147,7 @@ class TestGateway:
             "data": {"object": obj},
         }
         payload = json.dumps(event, sort_keys=True).encode("utf-8")
-        header = signing.TimestampSigner(salt=_EVENT_SALT).sign(hashlib.sha256(payload).hexdigest())
+        header = signing.TimestampSigner(salt=town_salt(_EVENT_SALT)).sign(hashlib.sha256(payload).hexdigest())
         return payload, header
 
     # -- PaymentGateway ----------------------------------------------------------------------------
@@ -293,7 +295,7 @@ class TestGateway:
         if not signature_header:
             raise WebhookSignatureError("missing signature header")
         try:
-            digest = signing.TimestampSigner(salt=_EVENT_SALT).unsign(
+            digest = signing.TimestampSigner(salt=town_salt(_EVENT_SALT)).unsign(
                 signature_header, max_age=WEBHOOK_TOLERANCE_SECONDS
             )
         except signing.SignatureExpired as error:

@@ -26,7 +26,7 @@ from checkout.models import Fulfilment, MerchantOrder, Notification, Order, Orde
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.sms import fit_single_sms
 from checkout.tokens import status_path
-from tenants.actions import town_url
+from tenants.actions import town_absolute_url, town_url
 from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
 
 _UNIT_SUFFIX = {"kg": "kg", "litre": "l"}
@@ -159,16 +159,11 @@ def vat_lines(order: Order, merchant_orders: list[MerchantOrder]) -> list[VatVie
 
 
 def status_url(order: Order, town: Town | None) -> str:
-    base = town_url(town).rstrip("/") if town else ""
-    return base + status_path(order)
+    return town_absolute_url(town, status_path(order)) if town else status_path(order)
 
 
 def _branding(town: Town | None) -> dict[str, object]:
-    logo_url = ""
-    if town and town.logo:
-        logo_url = town.logo.url
-        if logo_url.startswith("/"):
-            logo_url = town_url(town).rstrip("/") + logo_url
+    logo_url = town_absolute_url(town, town.logo.url) if town and town.logo else ""
     return {
         "town": town,
         "town_name": town.name if town else "Comptoir",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -134,7 +136,7 @@ def test_password_reset_mails_only_accounts_of_this_town_with_a_link_to_this_tow
     mailoutbox.clear()
     Client(HTTP_HOST="ville-b.test").post("/compte/password/reset/", {"email": "seulement-b@exemple.fr"})
     assert len(mailoutbox) == 1
-    assert "http://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
+    assert "https://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
 
 
 def test_login_with_nul_or_huge_input_is_a_form_error_not_a_500(db, client_a):
@@ -156,6 +158,46 @@ def test_invitation_link_of_one_town_is_void_on_another(db, town_a, town_b, clie
     response = client_b.get(path, follow=True)
     assert response.status_code == 200
     assert 'name="new_password1"' not in response.content.decode()
+
+
+def _same_account_in_both_towns(town_a, town_b, email: str) -> User:
+    """One account, and its exact twin (id, address, password hash, last login) in the other town."""
+    with town_a:
+        account = User.objects.create_user(email=email, password=PASSWORD, role=Role.TOWN_ADMIN)
+    with town_b:
+        User.objects.filter(pk=account.pk).delete()
+        User.objects.create(
+            pk=account.pk, email=email, password=account.password, last_login=account.last_login, role=Role.TOWN_ADMIN
+        )
+    return account
+
+
+def test_an_invitation_link_of_one_town_is_refused_by_its_exact_twin_in_another(db, town_a, town_b):
+    """Found in review, now fixed: invitation tokens were Django's password tokens, salted alike for
+    every town, so an identical account elsewhere accepted them. They now name their town."""
+    from accounts.actions import invitation_url
+
+    account = _same_account_in_both_towns(town_a, town_b, "invite@exemple.fr")
+    with town_a:
+        path = invitation_url(user=account, site_url="")
+
+    on_b = Client(HTTP_HOST="ville-b.test").get(path, follow=True).content.decode()
+    on_a = Client(HTTP_HOST="ville-a.test").get(path, follow=True).content.decode()
+
+    assert 'name="new_password1"' not in on_b
+    assert 'name="new_password1"' in on_a
+
+
+def test_a_password_reset_link_mailed_by_one_town_is_refused_by_another(db, town_a, town_b, mailoutbox):
+    _same_account_in_both_towns(town_a, town_b, "habitant@exemple.fr")
+    Client(HTTP_HOST="ville-a.test").post("/compte/password/reset/", {"email": "habitant@exemple.fr"})
+    path = re.search(r"://ville-a\.test(/compte/password/reset/key/\S+/)", mailoutbox[0].body).group(1)
+
+    on_b = Client(HTTP_HOST="ville-b.test").get(path, follow=True).content.decode()
+    on_a = Client(HTTP_HOST="ville-a.test").get(path, follow=True).content.decode()
+
+    assert 'name="password1"' not in on_b
+    assert 'name="password1"' in on_a
 
 
 def test_api_token_of_one_town_is_refused_on_another(db, town_a, town_b):
@@ -219,3 +261,75 @@ def test_session_cookie_is_not_readable_by_scripts_and_rotates_on_login(db, town
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie.value != "fixe" * 8
     assert cookie["httponly"] is True
+
+
+# --- Account enumeration (issue 9) ---------------------------------------------------------------
+
+
+def _signup(client: Client, email: str):
+    return client.post("/compte/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}, follow=True)
+
+
+def _page_without(response, email: str) -> str:
+    """The page as a person reads it: the address typed, and the per-response secrets, blanked."""
+    assert response.status_code == 200
+    html = response.content.decode().replace(email, "ADRESSE")
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+    return re.sub(r'nonce="[^"]+"', "NONCE", html)
+
+
+def test_signup_answers_the_same_for_a_new_and_a_taken_address_and_mails_the_owner(db, town_a, mailoutbox):
+    """Found in review, now fixed: signing up with a town agent's address said "Un autre utilisateur
+    utilise déjà cette adresse e-mail", telling anyone which addresses have accounts."""
+    with town_a:
+        agent = User.objects.create_user(
+            email="agent@ville-a.fr", password="le-mot-de-passe-de-l-agent", role=Role.TOWN_AGENT
+        )
+
+    new = _signup(Client(HTTP_HOST="ville-a.test"), "nouveau@exemple.fr")
+    taken = _signup(Client(HTTP_HOST="ville-a.test"), "agent@ville-a.fr")
+
+    assert new.redirect_chain == taken.redirect_chain == [("/compte/confirm-email/", 302)]
+    assert _page_without(new, "nouveau@exemple.fr") == _page_without(taken, "agent@ville-a.fr")
+    assert "déjà" not in taken.content.decode()
+    to_new, to_owner = mailoutbox
+    assert to_new.to == ["nouveau@exemple.fr"]
+    assert "https://ville-a.test/compte/confirm-email/" in to_new.body
+    assert to_owner.to == ["agent@ville-a.fr"]
+    assert "https://ville-a.test/compte/password/reset/" in to_owner.body
+    with town_a:
+        assert list(User.objects.filter(email="agent@ville-a.fr")) == [agent]
+        assert User.objects.get(email="agent@ville-a.fr").check_password("le-mot-de-passe-de-l-agent")
+
+
+def test_a_new_account_logs_in_once_its_address_is_confirmed(db, town_a, mailoutbox):
+    client = Client(HTTP_HOST="ville-a.test")
+    _signup(client, "nouveau@exemple.fr")
+    assert "nouveau@exemple.fr" not in client.get("/").content.decode()  # not logged in yet
+
+    login = client.post("/compte/login/", {"login": "nouveau@exemple.fr", "password": PASSWORD})
+    assert login["Location"] == "/compte/confirm-email/"
+
+    key = re.search(r"https://ville-a\.test(/compte/confirm-email/[^/\s]+/)", mailoutbox[0].body).group(1)
+    client.post(key)
+    login = client.post("/compte/login/", {"login": "nouveau@exemple.fr", "password": PASSWORD})
+    assert login["Location"] == "/"
+    assert "nouveau@exemple.fr" in client.get("/").content.decode()
+
+
+def test_password_reset_answers_the_same_for_a_known_and_an_unknown_address(db, town_a, mailoutbox):
+    with town_a:
+        User.objects.create_user(email="habitant@ville-a.fr", password=PASSWORD)
+
+    known = Client(HTTP_HOST="ville-a.test").post(
+        "/compte/password/reset/", {"email": "habitant@ville-a.fr"}, follow=True
+    )
+    unknown = Client(HTTP_HOST="ville-a.test").post(
+        "/compte/password/reset/", {"email": "personne@exemple.fr"}, follow=True
+    )
+
+    assert known.redirect_chain == unknown.redirect_chain == [("/compte/password/reset/done/", 302)]
+    assert _page_without(known, "habitant@ville-a.fr") == _page_without(unknown, "personne@exemple.fr")
+    assert [message.to for message in mailoutbox] == [["habitant@ville-a.fr"], ["personne@exemple.fr"]]
+    assert "/compte/password/reset/key/" in mailoutbox[0].body
+    assert "/compte/password/reset/key/" not in mailoutbox[1].body

@@ -130,12 +130,37 @@ def _launch(sync_playwright: object) -> Iterator[object]:
         chromium.close()
 
 
+# Chromium logs a blocked inline style or script ("Refused to apply inline style because it violates
+# the following Content Security Policy directive…"); the event catches every other kind too.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`);
+});
+"""
+
+
+def watch_csp_violations(context: object) -> list[str]:
+    """Every Content-Security-Policy violation in the pages of ``context``, as the console reports it."""
+    violations: list[str] = []
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+
+    def record(message: object) -> None:
+        if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text):
+            violations.append(message.text)
+
+    context.on("console", record)
+    return violations
+
+
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A phone-sized page; the test fails if any page it opened broke the Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")  # a phone
+    violations = watch_csp_violations(context)
     page = context.new_page()
     yield page
     context.close()
+    assert violations == [], violations
 
 
 def screenshot(page: object, name: str) -> None:

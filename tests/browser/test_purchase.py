@@ -16,7 +16,7 @@ from catalog.models import MerchantMembership, MerchantStatus, OpeningPeriod, Pr
 from checkout.models import Order, OrderStatus
 from logistics.models import DeliveryZone, LocalAddress, Vehicle
 from tenants.actions import delete_town, provision_town
-from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
+from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations, watch_csp_violations
 from tests.checkout.stripe_fixtures import FAKE_WEBHOOK_SECRET
 
 # No django_db mark: the test's data must be committed for the server process to see it (the
@@ -117,6 +117,7 @@ def _paid_order(town: object, django_db_blocker: pytest.FixtureRequest) -> Order
 def _merchants_see_the_order(browser: object, base: str, number: str) -> None:
     for email in ("bakery@achat.test", "grocer@achat.test"):
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+        violations = watch_csp_violations(context)
         merchant_page = context.new_page()
         log_in(merchant_page, base, email, PASSWORD)
         merchant_page.goto(f"{base}/gestion/mes-commandes/")
@@ -128,6 +129,7 @@ def _merchants_see_the_order(browser: object, base: str, number: str) -> None:
         screenshot(merchant_page, f"purchase-merchant-{email.split('@')[0]}")
         assert serious_accessibility_violations(merchant_page) == []
         context.close()
+        assert violations == [], violations
 
 
 def test_a_resident_buys_from_two_shops_with_delivery_and_collection(page, browser, shopping_town, django_db_blocker):

@@ -101,3 +101,28 @@ def test_login_in_one_town_does_not_log_in_the_other(page, server_port, people):
     assert "Se connecter" in page.content()
     cookies = {cookie["name"]: cookie["domain"] for cookie in page.context.cookies()}
     assert cookies["sessionid"] == "ville-a.test"  # host-only: never sent to ville-b.test
+
+
+@pytest.fixture
+def newcomer(django_db_blocker: pytest.FixtureRequest) -> Iterator[str]:
+    """The address a test signs up with in ville-a; the committed account is removed afterwards."""
+    email = "nouvelle-habitante@exemple.fr"
+    yield email
+    with django_db_blocker.unblock(), Town.objects.get(slug="ville-a"):
+        User.objects.filter(email=email).delete()
+
+
+@pytest.mark.browser
+def test_account_pages_and_a_signup_break_no_content_security_policy(page, server_port, newcomer):
+    """The page fixture fails the test on any CSP violation; here over allauth's own pages."""
+    town = f"http://ville-a.test:{server_port}"
+    for path in ("/compte/signup/", "/compte/password/reset/", "/compte/confirm-email/"):
+        assert page.goto(town + path).status == 200, path
+    page.goto(f"{town}/compte/signup/")
+    page.fill("#id_email", newcomer)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert page.url.endswith("/compte/confirm-email/")
+    screenshot(page, "town-signup-confirm-email")

@@ -24,7 +24,7 @@ from catalog.models import (
     Variant,
 )
 from tenants.models import Town
-from tests.browser.conftest import screenshot, serious_accessibility_violations
+from tests.browser.conftest import screenshot, serious_accessibility_violations, watch_csp_violations
 
 # Makes pytest-django build the test database even when only browser tests are selected.
 pytestmark = pytest.mark.django_db
@@ -163,6 +163,7 @@ def test_storefront_pages_have_no_serious_accessibility_violations(page, server_
 @pytest.mark.browser
 def test_storefront_on_a_desktop_screen(browser, server_port, storefront):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    violations = watch_csp_violations(context)
     page = context.new_page()
     try:
         for name, path in [("storefront-home-desktop", "/"), ("storefront-search-desktop", "/recherche/?q=pain")]:
@@ -171,6 +172,7 @@ def test_storefront_on_a_desktop_screen(browser, server_port, storefront):
             assert serious_accessibility_violations(page) == []
     finally:
         context.close()
+    assert violations == [], violations
 
 
 @pytest.mark.browser

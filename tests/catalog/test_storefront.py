@@ -143,7 +143,7 @@ def test_directory_is_paginated(town_a, client_a):
     assert "Commerce 24" in second
     assert "Page 2 sur 2" in second
     assert 'rel="prev"' in second
-    assert '<link rel="canonical" href="http://ville-a.test/commerces/?page=2">' in second
+    assert '<link rel="canonical" href="https://ville-a.test/commerces/?page=2">' in second
 
 
 # --- merchant page -----------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_merchant_json_ld_is_a_local_business_with_hours_and_geo(town_a, client_
     assert "<script>alert(1)" not in html
     assert data["@type"] == "Store"
     assert data["name"] == "Caviste </script><script>alert(1)</script>"
-    assert data["url"] == "http://ville-a.test/commerces/caviste/"
+    assert data["url"] == "https://ville-a.test/commerces/caviste/"
     assert data["address"]["postalCode"] == "62100"
     assert data["geo"] == {"@type": "GeoCoordinates", "latitude": "50.950000", "longitude": "1.850000"}
     assert data["openingHoursSpecification"][0] == {
@@ -232,7 +232,7 @@ def test_merchant_json_ld_is_a_local_business_with_hours_and_geo(town_a, client_
         "closes": "12:30",
     }
     assert '<meta property="og:title" content="Caviste &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;">' in html
-    assert '<link rel="canonical" href="http://ville-a.test/commerces/caviste/">' in html
+    assert '<link rel="canonical" href="https://ville-a.test/commerces/caviste/">' in html
 
 
 def test_restaurant_page_shows_its_menu_and_phone(town_a, client_a):

@@ -564,7 +564,7 @@ class StripeFake:
     def _serve(self, handler: _Handler) -> None:
         split = urlsplit(handler.path)
         if split.path.startswith(("/v3", "/_browser/")):
-            self._serve_browser(handler, split.path)
+            self._serve_browser(handler, split.path, split.query)
             return
         length = int(handler.headers.get("Content-Length") or 0)
         raw_body = handler.rfile.read(length).decode("utf-8") if length else ""
@@ -785,8 +785,8 @@ class StripeFake:
 
     # -- the resident's browser side: a stand-in for Stripe.js ------------------------------------
 
-    def _serve_browser(self, handler: _Handler, path: str) -> None:
-        """Serves a minimal Stripe.js (GET /v3/) and the card form it posts to (POST /_browser/confirm).
+    def _serve_browser(self, handler: _Handler, path: str, query: str) -> None:
+        """Serves a minimal Stripe.js (GET /v3/) and the confirmation it navigates to (GET /_browser/confirm).
 
         The page under test loads this script instead of js.stripe.com (setting STRIPE_JS_URL); the
         "card" is chosen among Stripe's test payment methods, and confirming redirects to the
@@ -800,8 +800,7 @@ class StripeFake:
             handler.end_headers()
             handler.wfile.write(body)
             return
-        length = int(handler.headers.get("Content-Length") or 0)
-        form = dict(parse_qsl(handler.rfile.read(length).decode("utf-8") if length else ""))
+        form = dict(parse_qsl(query))
         client_secret, return_url = form.get("client_secret", ""), form.get("return_url", "")
         intent_id = client_secret.split("_secret_")[0]
         status = "failed"
@@ -1284,7 +1283,8 @@ def _metadata(params: dict[str, Any]) -> dict[str, str]:
 
 # What the checkout page needs of Stripe.js: Stripe(key), elements({clientSecret}), create("payment")
 # .mount(selector) and confirmPayment({elements, confirmParams: {return_url}}). The "payment element" is a
-# labelled choice of Stripe test cards; confirming posts a form (a navigation, no CORS) to the fake.
+# labelled choice of Stripe test cards; confirming navigates the page to the fake (as Stripe.js sends the
+# page to a 3-D Secure or return URL: no form, so the page's CSP form-action stays 'self').
 _STRIPE_JS = """
 (function () {
   window.Stripe = function (publishableKey, options) {
@@ -1301,15 +1301,9 @@ _STRIPE_JS = """
         } }; } };
       },
       confirmPayment: function (args) {
-        var form = document.createElement("form");
-        form.method = "post"; form.action = "__FAKE_URL__/_browser/confirm";
-        var fields = { client_secret: clientSecret, return_url: args.confirmParams.return_url,
-                       payment_method: select ? select.value : "pm_card_visa" };
-        Object.keys(fields).forEach(function (name) {
-          var input = document.createElement("input"); input.type = "hidden"; input.name = name;
-          input.value = fields[name]; form.appendChild(input);
-        });
-        document.body.appendChild(form); form.submit();
+        var query = new URLSearchParams({ client_secret: clientSecret, return_url: args.confirmParams.return_url,
+                                          payment_method: select ? select.value : "pm_card_visa" });
+        window.location.assign("__FAKE_URL__/_browser/confirm?" + query.toString());
         return new Promise(function () {});
       }
     };

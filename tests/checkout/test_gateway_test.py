@@ -134,6 +134,33 @@ def test_unsigned_or_stripe_signed_events_are_refused(test_gateway: TestGateway)
             test_gateway.parse_webhook(payload=payload, signature_header=header)
 
 
+def test_an_event_signed_in_one_town_is_refused_by_another(
+    test_gateway: TestGateway, town_a: Town, town_b: Town
+) -> None:
+    with town_a:
+        payload, header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=create(test_gateway))
+        assert test_gateway.parse_webhook(payload=payload, signature_header=header).type == "payment_intent.succeeded"
+
+    with town_b, pytest.raises(WebhookSignatureError, match="bad signature"):
+        test_gateway.parse_webhook(payload=payload, signature_header=header)
+
+
+def test_intent_state_signed_in_one_town_is_refused_by_another(
+    test_gateway: TestGateway, town_a: Town, town_b: Town
+) -> None:
+    """Even copied into the other town's cache, a town's signed demo state does not verify there."""
+    with town_a:
+        intent_id = create(test_gateway)
+        signed_state = cache.get(test_gateway._cache_key(ACCOUNT, intent_id))
+    with town_b:
+        cache.set(test_gateway._cache_key(ACCOUNT, intent_id), signed_state)
+
+        with pytest.raises(GatewayError) as raised:
+            test_gateway.retrieve_payment_intent(account_id=ACCOUNT, intent_id=intent_id)
+
+    assert raised.value.code == "resource_missing"
+
+
 def test_another_account_cannot_see_the_intent(test_gateway: TestGateway) -> None:
     intent_id = create(test_gateway)
 

@@ -93,3 +93,28 @@ def test_the_shop_reads_the_buyers_phone_number_in_pairs_and_dials_it_whole(clie
     page = client_a.get(f"/gestion/mes-commandes/{merchant_order.pk}/").content.decode()
 
     assert '<a href="tel:0612345678">06 12 34 56 78</a>' in page
+
+
+def test_only_the_payment_page_of_a_stripe_town_lets_stripe_js_in(client_a, stripe_town, shops):
+    from tests.test_security_headers import policy_of
+
+    payment_url = _placed(client_a, shops)
+    payment = client_a.get(payment_url)
+
+    assert '<script src="https://js.stripe.com/v3/"></script>' in payment.content.decode()
+    policy = policy_of(payment)
+    assert policy["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert policy["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
+    assert policy["connect-src"] == ["'self'", "https://api.stripe.com"]
+    assert policy["form-action"] == ["'self'"]
+    assert policy_of(client_a.get("/panier/"))["script-src"] == ["'self'"]
+
+
+def test_the_demo_gateway_payment_page_keeps_the_strict_policy(client_a, town_a, shops):
+    from tests.test_security_headers import assert_strict_policy
+
+    payment = client_a.get(_placed(client_a, shops))
+
+    assert "Passerelle de test" in payment.content.decode()
+    assert_strict_policy(payment)
+    assert "frame-src" not in payment["Content-Security-Policy"]

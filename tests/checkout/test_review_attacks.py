@@ -439,6 +439,30 @@ def test_a_status_link_works_only_on_its_own_town_and_unaltered(client_a, client
     assert client_a.get(f"/commande/suivi/{order.public_id}/").status_code == 404
 
 
+def test_a_status_token_minted_in_one_town_is_refused_by_another(client_a, town_a, town_b, shops):
+    """Found in review, now fixed: the token was signed with a salt shared by every town, so it
+    verified anywhere; only the order lookup kept it out. It now names its town."""
+    from checkout.tokens import order_public_id_from_token, status_path
+
+    with town_a:
+        order = order_from(basket_with([(shops["bakery"]["variants"][0], 1)]))
+        token = status_path(order).rstrip("/").rsplit("/", 1)[1]
+        assert order_public_id_from_token(token) == str(order.public_id)
+    with town_b:
+        assert order_public_id_from_token(token) is None
+
+
+def test_status_links_mailed_before_tokens_named_their_town_still_open_the_order(client_a, client_b, town_a, shops):
+    from django.core import signing
+
+    with town_a:
+        order = order_from(basket_with([(shops["bakery"]["variants"][0], 1)]))
+    legacy = signing.dumps(str(order.public_id), salt="checkout.order-status", compress=False)
+
+    assert client_a.get(f"/commande/suivi/{legacy}/").status_code == 200
+    assert client_b.get(f"/commande/suivi/{legacy}/").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

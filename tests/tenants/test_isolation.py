@@ -41,6 +41,21 @@ def test_session_cookie_from_one_town_is_anonymous_on_another(db, town_a, town_b
     assert "Se connecter" in home
 
 
+def test_a_flash_message_cookie_from_one_town_is_ignored_by_another(db, town_a, town_b, client_a):
+    """Found in review, now fixed: the ``messages`` cookie was signed for every town at once, so
+    town B showed town A's "Connexion avec admin@… réussie"."""
+    with town_a:
+        User.objects.create_user(email="admin@ville-a.fr", password="mot-de-passe-long-1", role=Role.TOWN_ADMIN)
+    login = client_a.post("/compte/login/", {"login": "admin@ville-a.fr", "password": "mot-de-passe-long-1"})
+    flash = login.cookies["messages"].value
+
+    on_a, on_b = Client(HTTP_HOST=town_a.primary_host), Client(HTTP_HOST=town_b.primary_host)
+    on_a.cookies["messages"], on_b.cookies["messages"] = flash, flash
+
+    assert "Connexion avec admin@ville-a.fr réussie" in on_a.get("/").content.decode()
+    assert "admin@ville-a.fr" not in on_b.get("/").content.decode()
+
+
 def test_cookies_are_host_only_secure_and_prefixed(db, town_a, client_a):
     csrf = client_a.get("/compte/login/").cookies[settings.CSRF_COOKIE_NAME]
     with town_a:

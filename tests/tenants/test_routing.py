@@ -26,7 +26,7 @@ def test_unknown_host_gets_a_french_404_linking_to_the_operator_site(db):
     assert response.status_code == 404
     html = response.content.decode()
     assert "Cette place de marché n'existe pas" in html
-    assert 'href="http://test/"' in html
+    assert 'href="https://test/"' in html
 
 
 def test_unknown_host_on_another_path_is_still_a_404_page_not_a_500(db):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.actions import record_verified_email
 from accounts.models import Role, User
 from tenants.actions import ensure_template, provision_town, town_url
 from tenants.models import Town
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             if created:
                 operator.set_password(DEMO_PASSWORD)
                 operator.save()
+            record_verified_email(user=operator)
         lines = [
             f"Site opérateur : http://{settings.PLATFORM_DOMAIN}:8000/  (console : /console/)",
             f"  opérateur : {operator_email} / {DEMO_PASSWORD}",
@@ -87,6 +89,7 @@ class Command(BaseCommand):
                 if created:
                     admin.set_password(DEMO_PASSWORD)
                     admin.save()
+                record_verified_email(user=admin)
             lines.append(f"{town.name} : {town_url(town)}")
             lines.append(f"  administrateur : {admin_email} / {DEMO_PASSWORD}")
         if options["quiet"]:
