@@ -1150,6 +1150,7 @@ def main() -> None:
         )
         towns = build_towns(args)
         connections.close_all()
+        stack.checkpoint()  # the bulk load flushed now, not in the middle of a phase
         port = stack.start_gunicorn(workers=args.workers, threads=args.threads)
         wait_until_up(port, PLATFORM_DOMAIN)
         stack.start_worker("worker-1", concurrency=args.concurrency)
