@@ -232,6 +232,7 @@ class WebhookRetrier:
         self.records: list[tuple[float, float, str, int, bool]] = []
         self.condition = threading.Condition()
         self.counter = 0
+        self.in_flight = 0
         self.is_stopping = False
         self.thread = threading.Thread(target=self.run, name="webhook-retrier", daemon=True)
         self.thread.start()
@@ -256,6 +257,7 @@ class WebhookRetrier:
                     self.condition.wait(timeout=delay)
                     continue
                 heapq.heappop(self.heap)
+                self.in_flight += 1
             started = time.perf_counter() - self.origin
             status = send_webhook(self.port, event)
             ended = time.perf_counter() - self.origin
@@ -264,13 +266,15 @@ class WebhookRetrier:
                 self.stats.error(started, f"webhook_retry attempt {attempt + 1} → {status or 'no answer'}")
                 if attempt + 1 < len(self.DELAYS):
                     self.schedule(event, attempt + 1)
+            with self.condition:
+                self.in_flight -= 1
 
     def drain(self, timeout: float) -> int:
         """Wait until every redelivery is done (or ``timeout``); returns how many are still due."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.condition:
-                if not self.heap:
+                if not self.heap and not self.in_flight:
                     break
             time.sleep(0.5)
         with self.condition:
