@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test install lint bench-provision bench-storefront bench-checkout bench-payout worker beat clean-db
+.PHONY: run test install lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-checkout: install
 
 bench-payout: install
 	$(BIN)/python bench/payout.py $(BENCH_ARGS)
+
+# Runs its own PostgreSQL and redis-server (never the machine's): restarts one, kills a worker.
+bench-load: install
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -129,3 +129,66 @@ def test_real_worker_refuses_a_town_task_queued_from_public(real_worker):
     with pytest.raises(Exception, match="is a town task but was queued from the 'public' schema"):
         result.get(timeout=90)
     assert result.state == "FAILURE"
+
+
+# Beat (config.beat.TownScheduler) in a process of its own, as in production: it lists the towns at each
+# tick on a connection nothing ever recycles (no request cycle, no task), then sends the task to each.
+BEAT_AFTER_DATABASE_RESTART = """
+import django, psycopg
+django.setup()
+from celery.signals import task_postrun
+from django.db import connection
+from config.beat import TownScheduler
+from config.celery import app
+
+ran = []
+task_postrun.connect(lambda retval=None, **kwargs: ran.append(retval), weak=False)
+scheduler = TownScheduler(app=app, lazy=True)
+entry = scheduler.Entry(
+    name="report-schema", task="tenants.report_schema", schedule=60.0,
+    options={"headers": {"_all_tenants_only": True}}, app=app,
+)
+
+def tick(label):
+    ran.clear()
+    scheduler.apply_entry(entry)
+    print(label, sorted(ran), flush=True)
+
+def end_our_session():
+    # What a PostgreSQL restart or failover does to every open session.
+    with psycopg.connect(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+
+tick("before:")
+end_our_session()
+port = connection.settings_dict["PORT"]
+connection.settings_dict["PORT"] = "1"  # still down at the next tick: nothing answers there
+tick("while down:")
+connection.settings_dict["PORT"] = port
+tick("after:")
+"""
+
+
+def test_beat_outlives_a_database_restart_and_sends_to_every_town_again(db):
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": database_url_for_subprocess(),
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+    }
+    environment.pop("REDIS_URL", None)
+    beat = subprocess.run(
+        [sys.executable, "-c", "import os\n" + BEAT_AFTER_DATABASE_RESTART],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert beat.returncode == 0, beat.stderr[-3000:]
+    assert beat.stdout.splitlines() == [
+        "before: ['v_ville_a', 'v_ville_b']",
+        "while down: []",
+        "after: ['v_ville_a', 'v_ville_b']",
+    ]

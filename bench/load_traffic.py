@@ -1,0 +1,462 @@
+"""The simulated residents of bench/load.py: browsing, searching and buying in many towns over one
+gunicorn, Stripe's side of the payments (the in-process fake, webhooks redelivered with backoff), and
+what they saw, request by request."""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import html
+import http.client
+import random
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from storefront import SEARCH_QUERIES
+
+from tests.checkout.stripe_fake import StripeFake, deliver
+
+PLATFORM_DOMAIN = "load.test"
+SECRET_KEY = "sk_test_load_fake"  # noqa: S105 - not a secret: only the in-process fake accepts it
+PUBLISHABLE_KEY = "pk_test_load_fake"
+WEBHOOK_SECRET = "whsec_load_" + secrets.token_hex(8)
+PLENTY = 100_000  # stock of ordinary products: never runs out
+BROWSE_PAGES = (("home", 0.15), ("directory", 0.15), ("merchant", 0.20), ("category", 0.15), ("product", 0.35))
+QUEUE = "comptoir"  # settings.CELERY_TASK_DEFAULT_QUEUE
+
+PICKUP_SELECT = re.compile(r'<select name="pickup_(\d+)"[^>]*>(.*?)</select>', re.DOTALL)
+OPTION_VALUE = re.compile(r'<option value="([^"]*)"')
+CLIENT_SECRET = re.compile(r'data-client-secret="([^"]*)"')
+FORM_ERRORS = re.compile(r'<(div|p) class="form-errors".*?</\1>', re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+PAYMENT_PATH = re.compile(r"^/commande/([0-9a-f-]{36})/paiement/$")
+
+
+def waiting_tasks(client: Any) -> int:
+    """Tasks waiting in the Celery queue (kombu keeps priorities 3, 6 and 9 in lists of their own)."""
+    return sum(client.llen(name) for name in (QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in (3, 6, 9))))
+
+
+@dataclass(frozen=True)
+class Item:
+    variant_id: int
+    merchant_id: int
+    path: str
+
+
+@dataclass
+class TownCatalogue:
+    slug: str
+    host: str
+    account: str
+    merchants: list[str]
+    categories: list[str]
+    products: list[str]
+    items: list[Item]  # plenty of stock
+    scarce: list[list[Item]]  # per phase
+    scarce_stock: int
+
+
+@dataclass
+class Event:
+    at: float
+    key: str  # db_stopping, db_stopped, db_starting, db_up, worker_killed, worker_ready
+    text: str
+
+
+@dataclass
+class PhaseStats:
+    """What the users saw in one phase; requests are (start, end, kind, status, ok), times from the phase start."""
+
+    name: str
+    requests: list[tuple[float, float, str, int, bool]] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+    error_samples: list[tuple[float, str]] = field(default_factory=list)
+    confirmed: list[tuple[str, str]] = field(default_factory=list)  # (town, intent) the card was accepted
+    journeys: Counter[str] = field(default_factory=Counter)
+    events: list[Event] = field(default_factory=list)
+    queue: list[tuple[float, int, int]] = field(default_factory=list)  # (t, waiting, unacked)
+    elapsed: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
+    retries_left: int = 0
+    orphaned: int = 0  # messages the killed worker left unacknowledged
+    beat_sends_at_db_up: int = 0  # periodic sends logged by beat when PostgreSQL came back
+    wall_origin: float = 0.0  # time.time() at the phase start, to place the server's log lines
+    machine_busy: float = 0.0  # share of the machine's CPU time in use during the phase (everyone's)
+    gunicorn_cpu: float = 0.0  # CPU seconds of gunicorn (master and workers) during the phase
+    bench_cpu: float = 0.0  # CPU seconds of this process (the residents and the Stripe fake)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, at: float, detail: str) -> None:
+        with self.lock:
+            if len(self.error_samples) < 200:
+                self.error_samples.append((at, detail[:300]))
+
+
+class IndexedStripeFake(StripeFake):
+    """The fake, plus its `payment_intent.succeeded` events by intent id (a cheap lookup)."""
+
+    def __init__(self) -> None:
+        super().__init__(api_key=SECRET_KEY)
+        self.succeeded_events: dict[str, dict[str, Any]] = {}
+
+    def _emit(self, event_type: str, obj: dict[str, Any], scope: str) -> dict[str, Any]:
+        event = super()._emit(event_type, obj, scope)
+        if event_type == "payment_intent.succeeded":
+            self.succeeded_events[obj["id"]] = event
+        return event
+
+
+class UnexpectedAnswer(Exception):
+    """Neither success nor a legitimate refusal: the journey is abandoned and counted as an error."""
+
+
+class Session:
+    """One keep-alive connection to gunicorn; each request names its town in the Host header."""
+
+    def __init__(self, port: int, stats: PhaseStats, origin: float) -> None:
+        self.port, self.stats, self.origin = port, stats, origin
+        self.connection: http.client.HTTPConnection | None = None
+        self.records: list[tuple[float, float, str, int, bool]] = []
+
+    def now(self) -> float:
+        return time.perf_counter() - self.origin
+
+    def request(
+        self,
+        kind: str,
+        host: str,
+        method: str,
+        path: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> tuple[int, dict[str, str], str]:
+        """The answer, recorded under ``kind``; raises UnexpectedAnswer on 5xx, no answer or an unexpected status."""
+        headers = {"Host": host, "Accept-Encoding": "identity"}
+        body = None
+        if form is not None:
+            token = next((value for name, value in (cookies or {}).items() if name.endswith("csrftoken")), "")
+            body = urlencode({**form, "csrfmiddlewaretoken": token})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        started = self.now()
+        for attempt in (1, 2):
+            is_reused = self.connection is not None
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.HTTPException, OSError) as error:
+                self.close()
+                # A keep-alive connection gunicorn closed while idle (keepalive, worker recycled) is
+                # retried once on a fresh one, as browsers do; a fresh connection that fails is an error.
+                if is_reused and attempt == 1:
+                    continue
+                ended = self.now()
+                self.records.append((started, ended, kind, 0, False))
+                self.stats.error(started, f"{kind} {method} {host}{path}: no answer ({type(error).__name__})")
+                raise UnexpectedAnswer(f"{kind}: {error}") from error
+        ended = self.now()
+        if cookies is not None:
+            keep_cookies(cookies, response.msg.get_all("Set-Cookie") or [])
+        if response.getheader("Connection", "").lower() == "close":
+            self.close()
+        status = response.status
+        is_ok = status in expect
+        self.records.append((started, ended, kind, status, is_ok))
+        if not is_ok:
+            self.stats.error(started, f"{kind} {method} {host}{path} → HTTP {status}")
+            raise UnexpectedAnswer(f"{kind} → HTTP {status}")
+        return status, {name.lower(): value for name, value in response.getheaders()}, text
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def keep_cookies(jar: dict[str, str], set_cookies: list[str]) -> None:
+    for header in set_cookies:
+        pair, *attributes = header.split(";")
+        name, _equals, value = pair.strip().partition("=")
+        expired = any(attribute.strip().lower() == "max-age=0" for attribute in attributes)
+        if expired or value in ("", '""'):
+            jar.pop(name, None)
+        else:
+            jar[name] = value
+
+
+def form_errors(page: str) -> str:
+    found = FORM_ERRORS.search(page)
+    return " ".join(html.unescape(TAG.sub(" ", found.group(0))).split()) if found else ""
+
+
+def refusal_reason(message: str) -> str:
+    if "plus disponible dans cette quantité" in message:
+        return "out of stock when the order took its stock"
+    if any(words in message for words in ("puisé", "n'en reste que", "ne reste que")):
+        return "out of stock when the basket was priced"
+    return "other: " + message[:120]
+
+
+def send_webhook(port: int, event: dict[str, Any]) -> int:
+    try:
+        status, _body = deliver(
+            f"http://127.0.0.1:{port}/webhooks/stripe/", event, WEBHOOK_SECRET, host_header=PLATFORM_DOMAIN, timeout=60
+        )
+    except OSError:
+        return 0
+    return status
+
+
+class WebhookRetrier:
+    """Stripe's side: a webhook answered with an error (or not at all) is sent again later, with backoff."""
+
+    DELAYS = (1, 2, 4, 8, 16, 32, 64)
+
+    def __init__(self, port: int, stats: PhaseStats, origin: float) -> None:
+        self.port, self.stats, self.origin = port, stats, origin
+        self.heap: list[tuple[float, int, int, dict[str, Any]]] = []
+        self.records: list[tuple[float, float, str, int, bool]] = []
+        self.condition = threading.Condition()
+        self.counter = 0
+        self.in_flight = 0
+        self.is_stopping = False
+        self.thread = threading.Thread(target=self.run, name="webhook-retrier", daemon=True)
+        self.thread.start()
+
+    def schedule(self, event: dict[str, Any], attempt: int) -> None:
+        with self.condition:
+            self.counter += 1
+            due = time.perf_counter() + self.DELAYS[min(attempt, len(self.DELAYS) - 1)]
+            heapq.heappush(self.heap, (due, self.counter, attempt, event))
+            self.condition.notify()
+
+    def run(self) -> None:
+        while True:
+            with self.condition:
+                while not self.heap and not self.is_stopping:
+                    self.condition.wait()
+                if not self.heap:
+                    return
+                due, _number, attempt, event = self.heap[0]
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    self.condition.wait(timeout=delay)
+                    continue
+                heapq.heappop(self.heap)
+                self.in_flight += 1
+            started = time.perf_counter() - self.origin
+            status = send_webhook(self.port, event)
+            ended = time.perf_counter() - self.origin
+            self.records.append((started, ended, "webhook_retry", status, status == 200))
+            if status != 200:
+                self.stats.error(started, f"webhook_retry attempt {attempt + 1} → {status or 'no answer'}")
+                if attempt + 1 < len(self.DELAYS):
+                    self.schedule(event, attempt + 1)
+            with self.condition:
+                self.in_flight -= 1
+
+    def drain(self, timeout: float) -> int:
+        """Wait until every redelivery is done (or ``timeout``); returns how many are still due."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.condition:
+                if not self.heap and not self.in_flight:
+                    break
+            time.sleep(0.5)
+        with self.condition:
+            self.is_stopping = True
+            left = len(self.heap)
+            self.heap.clear()
+            self.condition.notify()
+        self.thread.join(timeout=70)
+        return left
+
+
+class Resident:
+    """A simulated resident: picks a town (∝ 1/rank), an action, then thinks."""
+
+    def __init__(self, number: int, context: Context) -> None:
+        self.number, self.context = number, context
+        self.rng = random.Random(context.args.seed * 1000 + number + 7919 * context.phase)
+        self.session = Session(context.port, context.stats, context.origin)
+
+    def run(self, stop_at: float) -> None:
+        args = self.context.args
+        while time.perf_counter() < stop_at:
+            town = self.rng.choices(self.context.towns, cum_weights=self.context.town_weights)[0]
+            draw = self.rng.random()
+            try:
+                if draw < 0.80:
+                    self.browse(town)
+                elif draw < 0.95:
+                    self.search(town)
+                else:
+                    self.checkout(town)
+            except UnexpectedAnswer:
+                pass
+            time.sleep(self.rng.uniform(0, 2 * args.think))
+        self.session.close()
+
+    def browse(self, town: TownCatalogue) -> None:
+        kind = self.rng.choices([kind for kind, _ in BROWSE_PAGES], weights=[w for _, w in BROWSE_PAGES])[0]
+        path = {
+            "home": "/",
+            "directory": self.rng.choice(("/commerces/", "/commerces/?type=shop", "/commerces/?page=1")),
+            "merchant": self.rng.choice(town.merchants),
+            "category": self.rng.choice(town.categories),
+            "product": self.rng.choice(town.products),
+        }[kind]
+        self.session.request(kind, town.host, "GET", path)
+
+    def search(self, town: TownCatalogue) -> None:
+        self.session.request("search", town.host, "GET", f"/recherche/?q={quote(self.rng.choice(SEARCH_QUERIES))}")
+
+    def choose_items(self, town: TownCatalogue) -> list[Item]:
+        first = self.rng.choice(town.items)
+        same_merchant = [item for item in town.items if item.merchant_id == first.merchant_id and item != first]
+        items = [first]
+        if same_merchant and self.rng.random() < 0.4:
+            items.append(self.rng.choice(same_merchant))
+        scarce = town.scarce[self.context.phase]
+        if scarce and self.rng.random() < self.context.args.scarce_share:
+            items[0] = self.rng.choice(scarce)
+        return items
+
+    def checkout(self, town: TownCatalogue) -> None:
+        """A new buyer (no cookies) from the product page to the confirmation page."""
+        stats, request = self.context.stats, self.session.request
+        with stats.lock:
+            stats.journeys["started"] += 1
+        cookies: dict[str, str] = {}
+        items = self.choose_items(town)
+        request("product", town.host, "GET", items[0].path, cookies=cookies)
+        for item in items:
+            form = {"variant": str(item.variant_id), "quantity": "1", "next": item.path}
+            request("basket_add", town.host, "POST", "/panier/ajouter/", cookies=cookies, form=form, expect=(302,))
+        status, headers, page = request(
+            "checkout_form", town.host, "GET", "/commande/", cookies=cookies, expect=(200, 302)
+        )
+        if status == 302:
+            if urlsplit(headers.get("location", "")).path != "/panier/":
+                stats.error(self.session.now(), f"GET /commande/ redirected to {headers.get('location')}")
+                raise UnexpectedAnswer("checkout form redirect")
+            with stats.lock:
+                stats.refusals["sold out before the checkout page"] += 1
+            return
+        form = {
+            "first_name": "Camille",
+            "last_name": f"Habitant {self.number}",
+            "email": f"habitant{self.number}@exemple.fr",
+            "phone": "06 12 34 56 78",
+            "payment_method": "card",
+            "accept_terms": "on",
+            "address": "",
+        }
+        for merchant_id, options in PICKUP_SELECT.findall(page):
+            values = [value for value in OPTION_VALUE.findall(options) if value]
+            if not values:
+                stats.error(self.session.now(), f"no pickup window for merchant {merchant_id} in {town.slug}")
+                raise UnexpectedAnswer("no pickup window")
+            form[f"fulfilment_{merchant_id}"] = "collect"
+            form[f"pickup_{merchant_id}"] = self.rng.choice(values[:3])
+        status, headers, page = request(
+            "checkout", town.host, "POST", "/commande/", cookies=cookies, form=form, expect=(200, 302)
+        )
+        payment_path = urlsplit(headers.get("location", "")).path
+        if status == 200:
+            message = form_errors(page)
+            if not message:
+                stats.error(self.session.now(), "POST /commande/ re-rendered the form without an error")
+                raise UnexpectedAnswer("checkout form without error")
+            with stats.lock:
+                stats.refusals[refusal_reason(message)] += 1
+            return
+        if not PAYMENT_PATH.match(payment_path):
+            stats.error(self.session.now(), f"POST /commande/ redirected to {payment_path}")
+            raise UnexpectedAnswer("checkout redirect")
+        _status, _headers, page = request("payment", town.host, "GET", payment_path, cookies=cookies)
+        found = CLIENT_SECRET.search(page)
+        if not found or "_secret_" not in found.group(1):
+            stats.error(self.session.now(), f"payment page without a client secret in {town.slug}")
+            raise UnexpectedAnswer("no client secret")
+        intent_id = found.group(1).split("_secret_")[0]
+        # The card works: Stripe.js confirms the intent; Stripe then sends its webhook.
+        fake = self.context.fake
+        fake.succeed(intent_id, account=town.account)
+        with stats.lock:
+            stats.confirmed.append((town.slug, intent_id))
+        event = fake.succeeded_events[intent_id]
+        started = self.session.now()
+        status = send_webhook(self.context.port, event)
+        self.session.records.append((started, self.session.now(), "webhook", status, status == 200))
+        if status != 200:
+            stats.error(started, f"webhook {town.slug} {intent_id} → {status or 'no answer'}")
+            self.context.retrier.schedule(event, 0)
+        public_id = PAYMENT_PATH.match(payment_path).group(1)
+        confirmation = f"/commande/{public_id}/confirmation/"
+        _status, headers, _page = request(
+            "return", town.host, "GET", f"/commande/{public_id}/retour/", cookies=cookies, expect=(302,)
+        )
+        if urlsplit(headers.get("location", "")).path != confirmation:
+            stats.error(self.session.now(), f"return redirected to {headers.get('location')} not {confirmation}")
+            raise UnexpectedAnswer("return redirect")
+        request("confirmation", town.host, "GET", confirmation, cookies=cookies)
+        with stats.lock:
+            stats.journeys["paid"] += 1
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    towns: list[TownCatalogue]
+    town_weights: list[float]
+    port: int
+    fake: IndexedStripeFake
+    stats: PhaseStats
+    origin: float
+    phase: int
+    retrier: WebhookRetrier
+
+
+class QueueMonitor:
+    """Samples the Celery queue in Redis every second: tasks waiting and tasks delivered but unacknowledged."""
+
+    def __init__(self, redis_url: str, stats: PhaseStats, origin: float) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        self.stats, self.origin = stats, origin
+        self.is_stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="queue-monitor", daemon=True)
+        self.thread.start()
+
+    def sample(self) -> tuple[int, int]:
+        return waiting_tasks(self.client), self.client.hlen("unacked")
+
+    def run(self) -> None:
+        import redis
+
+        while not self.is_stopping.wait(1.0):
+            try:
+                waiting, unacked = self.sample()
+            except redis.RedisError:
+                return  # the bench is stopping (Redis is never touched during a phase)
+            self.stats.queue.append((time.perf_counter() - self.origin, waiting, unacked))
+
+    def stop(self) -> None:
+        self.is_stopping.set()
+        self.thread.join(timeout=5)
