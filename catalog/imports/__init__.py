@@ -8,8 +8,8 @@ search vectors are refreshed once. A dry run stops after the check.
 The package re-exports every public name, so ``from catalog.imports import ...`` keeps working:
 ``base`` (limits, column spellings, report, exceptions), ``reading`` (CSV and Excel files),
 ``cells`` (single cells and categories), ``products``, ``merchants`` and ``jobs`` (the Celery task).
-``MAX_FILE_BYTES`` and ``MAX_ROWS`` are read from this package at call time, so setting them here
-takes effect.
+The limits (``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_COLUMNS``...) are read from this package at call
+time, so setting them here takes effect.
 """
 
 from __future__ import annotations
@@ -19,12 +19,18 @@ from catalog.imports.base import (
     FORMULA_STARTS,
     IMAGE_SEPARATOR,
     MAX_ARCHIVE_BYTES,
+    MAX_BLANK_ROWS,
+    MAX_COLUMNS,
     MAX_DESCRIPTION_CHARS,
     MAX_FILE_BYTES,
+    MAX_HEADER_CHARS,
     MAX_IMAGE_BYTES,
+    MAX_IMPORT_ATTEMPTS,
+    MAX_LINE_CHARS,
     MAX_REPORTED_ERRORS,
     MAX_ROWS,
     MAX_STOCK,
+    MAX_XLSX_UNCOMPRESSED_BYTES,
     MERCHANT_COLUMNS,
     MERCHANT_REQUIRED,
     PRODUCT_COLUMNS,
@@ -69,12 +75,18 @@ __all__ = [
     "FORMULA_STARTS",
     "IMAGE_SEPARATOR",
     "MAX_ARCHIVE_BYTES",
+    "MAX_BLANK_ROWS",
+    "MAX_COLUMNS",
     "MAX_DESCRIPTION_CHARS",
     "MAX_FILE_BYTES",
+    "MAX_HEADER_CHARS",
     "MAX_IMAGE_BYTES",
+    "MAX_IMPORT_ATTEMPTS",
+    "MAX_LINE_CHARS",
     "MAX_REPORTED_ERRORS",
     "MAX_ROWS",
     "MAX_STOCK",
+    "MAX_XLSX_UNCOMPRESSED_BYTES",
     "MERCHANT_COLUMNS",
     "MERCHANT_FIELDS_BY_COLUMN",
     "MERCHANT_REQUIRED",
