@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     # Connect towns only (a no-op elsewhere): transfers and payouts the gateway refused or never answered.
     "send-pending-connect-transfers": {"task": "settlement.send_pending_connect_transfers", "schedule": 900.0},
     "send-pending-connect-payouts": {"task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
+    # Imports whose worker was killed at the hard time limit (or lost) would show "en cours" for ever.
+    "fail-stalled-import-jobs": {"task": "catalog.fail_stalled_import_jobs", "schedule": 600.0},
 }
 
 # ---------------------------------------------------------------------------

@@ -57,7 +57,15 @@ from catalog.imports.cells import (
     parse_unit,
     parse_vat_rate,
 )
-from catalog.imports.jobs import discard_import_files, import_jobs_for, queue_import, run_import, run_import_job
+from catalog.imports.jobs import (
+    discard_import_files,
+    fail_import_job,
+    fail_stalled_import_jobs,
+    import_jobs_for,
+    queue_import,
+    run_import,
+    run_import_job,
+)
 from catalog.imports.merchants import MERCHANT_FIELDS_BY_COLUMN, MerchantRow, import_merchants
 from catalog.imports.products import (
     PRODUCT_FIELDS_BY_COLUMN,
@@ -110,6 +118,8 @@ __all__ = [
     "RowInvalid",
     "column_key",
     "discard_import_files",
+    "fail_import_job",
+    "fail_stalled_import_jobs",
     "fold",
     "import_jobs_for",
     "import_merchants",
