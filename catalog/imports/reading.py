@@ -179,9 +179,10 @@ def _csv_lines(text: str) -> Iterator[str]:
 # --- Excel ---------------------------------------------------------------------------------------
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SHEET_DATA, _ROW, _CELL = f"{_MAIN}sheetData", f"{_MAIN}row", f"{_MAIN}c"
+_STRING, _TEXT, _RUN = f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}r"
 # Elements held in memory inside one cell (rich text runs) or one other block of the sheet before
 # it ends; everything above that depth is dropped as soon as it has been read.
-_MAX_HELD_ELEMENTS = 100_000
+_MAX_HELD_ELEMENTS = 1_000
 
 
 def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -189,38 +190,103 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
     openpyxl's read-only rows trust the sheet's ``<dimension>``: each row padded to the declared
     width, every missing row up to the declared height produced as a blank one. A 1.6 KB file
-    declaring ``A1:XFD1048576`` then costs an hour. Here the sheet's XML is walked directly (openpyxl
-    still reads the shared strings, styles and cell values): missing rows are never produced, a row
-    numbered past the row limits or a cell past the column limit stops the reading at once.
+    declaring ``A1:XFD1048576`` then costs an hour. And ``load_workbook`` itself parses every sheet
+    that has no ``<dimension>`` whole, and the whole shared-string table. So openpyxl reads here only
+    the small parts (content types, workbook, styles) and turns cells into values; the sheet and the
+    shared strings are streamed with the limits: missing rows are never produced, and a row numbered
+    past the row limits or a cell past the column limit stops the reading at once.
     """
-    from openpyxl import load_workbook
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     _check_uncompressed_size(data)
     try:
         # data_only=False: a formula comes back as its text ("=A1*2"), never as a computed value.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        # keep_links=False: external links carry whole cached workbooks, never needed here.
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        reader.read_manifest()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
     except Exception as error:  # openpyxl raises many types for a damaged or fake workbook
         raise ImportRefused(_("Fichier Excel illisible : enregistrez-le au format .xlsx ou en CSV.")) from error
     try:
-        sheet = workbook.worksheets[0]
-        # The same cell parser openpyxl's read-only sheet uses (shared strings, dates, formulas).
+        sheet_path = next(
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        )
+        strings_part = reader.package.find(SHARED_STRINGS)
+        shared_strings = _shared_strings(reader.archive, strings_part.PartName[1:]) if strings_part else []
+        # The cell parser of openpyxl's own sheet reader (shared strings, dates, formulas, errors).
         cells = WorkSheetParser(
             None,
-            workbook.shared_strings,
+            shared_strings,
             data_only=False,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
+            epoch=reader.wb.epoch,
+            date_formats=reader.wb._date_formats,
+            timedelta_formats=reader.wb._timedelta_formats,
         )
-        with workbook._archive.open(sheet._worksheet_path) as source:
+        with reader.archive.open(sheet_path) as source:
             yield from _sheet_rows(source, cells)
     except (ImportRefused, SoftTimeLimitExceeded):
         raise
     except Exception as error:
         raise _damaged_workbook() from error
     finally:
-        workbook.close()
+        reader.archive.close()
+
+
+def _shared_strings(archive: zipfile.ZipFile, path: str) -> list[str]:
+    """The workbook's shared-string table as openpyxl reads it (plain text, runs joined, phonetic
+    guides left out), parsed as a stream into a list and nothing else, its length capped."""
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    table = _SharedStrings()
+    parser = DefusedXMLParser(target=table, forbid_dtd=True)
+    with archive.open(path) as source:
+        while chunk := source.read(64 * 1024):
+            parser.feed(chunk)
+    parser.close()
+    return table.strings
+
+
+class _SharedStrings:
+    """Parser target for ``<sst><si><t>text</t></si><si><r><t>run</t></r>...</si></sst>``."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.path: list[str] = []
+        self.text: list[str] = []
+        self.is_text = False
+
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
+        self.path.append(tag)
+        # <t> right in <si>, or in one of its runs <r>: not in a phonetic guide <rPh>.
+        depth = len(self.path)
+        self.is_text = (
+            tag == _TEXT and self.path[1] == _STRING and (depth == 3 or (depth == 4 and self.path[2] == _RUN))
+        )
+
+    def end(self, tag: str) -> None:
+        self.path.pop()
+        self.is_text = False
+        if tag == _STRING and len(self.path) == 1:
+            self.strings.append("".join(self.text).replace("x005F_", ""))
+            self.text.clear()
+            if len(self.strings) > package.MAX_SHARED_STRINGS:
+                raise ImportRefused(
+                    _("Le classeur contient plus de %(limit)s textes différents : exportez la feuille en CSV.")
+                    % {"limit": _count(package.MAX_SHARED_STRINGS)}
+                )
+
+    def data(self, text: str) -> None:
+        if self.is_text:
+            self.text.append(text)
+
+    def close(self) -> None:
+        return None
 
 
 def _sheet_rows(source: IO[bytes], cells: Any) -> Iterator[tuple[int, list[str]]]:
@@ -229,12 +295,32 @@ def _sheet_rows(source: IO[bytes], cells: Any) -> Iterator[tuple[int, list[str]]
     last_line = package.MAX_ROWS + package.MAX_BLANK_ROWS + 1  # the most a file within the limits has
     open_elements: list[Any] = []  # from the sheet's root to the element being read
     held = 0
+    elements = outside_rows = 0
     line = 0
     row: dict[int, str] = {}
     cells_in_row = 0
     for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
         if event == "start":
             open_elements.append(element)
+            elements += 1
+            if elements > package.MAX_SHEET_ELEMENTS:
+                # Rows and cells are within their limits, yet the sheet holds millions of cells
+                # (40 seconds of work in a 350 KB file): past what a catalogue at the limits holds.
+                raise ImportRefused(
+                    _("La feuille est trop chargée (plus de %(limit)s éléments) : découpez le fichier.")
+                    % {"limit": _count(package.MAX_SHEET_ELEMENTS)}
+                )
+            if not (len(open_elements) >= 3 and open_elements[1].tag == _SHEET_DATA and open_elements[2].tag == _ROW):
+                # Column widths, merged cells, links, conditional formats: none of it is read, all of it costs.
+                outside_rows += 1
+                if outside_rows > package.MAX_SHEET_OTHER_ELEMENTS:
+                    raise ImportRefused(
+                        _(
+                            "La feuille contient plus de %(limit)s éléments hors des cellules (mise en forme, "
+                            "liens, fusions…) : exportez-la en CSV."
+                        )
+                        % {"limit": _count(package.MAX_SHEET_OTHER_ELEMENTS)}
+                    )
             if len(open_elements) > 4:
                 held += 1
                 if held > _MAX_HELD_ELEMENTS:
@@ -280,17 +366,32 @@ def _row_number(text: str | None, *, after: int) -> int:
 
 def _check_uncompressed_size(data: bytes) -> None:
     """Refuse a ZIP bomb before reading it: zipfile never inflates a member past its declared size
-    (it stops there and the CRC check fails), so the declared sizes bound what is decompressed."""
+    (it stops there and the CRC check fails), so the declared sizes bound what is decompressed.
+
+    Sheets and the shared strings are streamed under the row, column and string limits; any other
+    XML part is read whole by openpyxl (content types, workbook, styles: a few kilobytes in real
+    files), so each is held to a smaller size."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            declared = sum(member.file_size for member in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise ImportRefused(_("Fichier Excel illisible : enregistrez-le au format .xlsx ou en CSV.")) from error
-    if declared > package.MAX_XLSX_UNCOMPRESSED_BYTES:
+    if sum(member.file_size for member in members) > package.MAX_XLSX_UNCOMPRESSED_BYTES:
         raise ImportRefused(
             _("Le fichier Excel dépasse %(size)s Mo une fois décompressé : découpez-le ou exportez-le en CSV.")
             % {"size": package.MAX_XLSX_UNCOMPRESSED_BYTES // (1024 * 1024)}
         )
+    for member in members:
+        name = member.filename
+        streamed = name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"
+        if name.endswith((".xml", ".rels")) and not streamed and member.file_size > package.MAX_XLSX_PART_BYTES:
+            raise ImportRefused(
+                _(
+                    "Une partie du fichier Excel (mise en forme, commentaires…) dépasse %(size)s Mo une fois "
+                    "décompressée : exportez la feuille en CSV."
+                )
+                % {"size": package.MAX_XLSX_PART_BYTES // (1024 * 1024)}
+            )
 
 
 def _damaged_workbook() -> ImportRefused:

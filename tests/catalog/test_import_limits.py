@@ -32,38 +32,60 @@ RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def minimal_xlsx(sheet_data: str, *, dimension: str = "A1:XFD1048576") -> bytes:
-    """The smallest workbook Excel and openpyxl open: five small XML parts, the sheet's as given."""
+def minimal_xlsx(
+    sheet_data: str,
+    *,
+    dimension: str = "A1:XFD1048576",
+    before_rows: str = "",
+    shared_strings: str | None = None,
+    second_sheet: str | None = None,
+    extra_parts: dict[str, bytes] | None = None,
+) -> bytes:
+    """The smallest workbook Excel and openpyxl open: five small XML parts, the sheet's as given;
+    optionally a shared-string table (its ``<si>`` entries), a second sheet (its whole XML), more parts."""
+    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    overrides = f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheet}"/>'
+    sheets = '<sheet name="Feuil1" sheetId="1" r:id="rId1"/>'
+    relationships = f'<Relationship Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/>'
     parts = {
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{MAIN}"><dimension ref="{dimension}"/>{before_rows}'
+            f"<sheetData>{sheet_data}</sheetData></worksheet>"
+        )
+    }
+    if shared_strings is not None:
+        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN}">{shared_strings}</sst>'
+        overrides += (
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        )
+    if second_sheet is not None:
+        parts["xl/worksheets/sheet2.xml"] = second_sheet
+        overrides += f'<Override PartName="/xl/worksheets/sheet2.xml" ContentType="{sheet}"/>'
+        sheets += '<sheet name="Feuil2" sheetId="2" r:id="rId2"/>'
+        relationships += f'<Relationship Id="rId2" Type="{OFFICE}/worksheet" Target="worksheets/sheet2.xml"/>'
+    parts |= {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+            f'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}'
+            "</Types>"
         ),
         "_rels/.rels": (
             f'<Relationships xmlns="{RELATIONSHIPS}"><Relationship Id="rId1" '
             f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
         ),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
-            '<sheet name="Feuil1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{RELATIONSHIPS}"><Relationship Id="rId1" '
-            f'Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-        ),
-        "xl/worksheets/sheet1.xml": (
-            f'<worksheet xmlns="{MAIN}"><dimension ref="{dimension}"/><sheetData>{sheet_data}</sheetData></worksheet>'
-        ),
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>{sheets}</sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{RELATIONSHIPS}">{relationships}</Relationships>',
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
             archive.writestr(name, text)
+        for name, content in (extra_parts or {}).items():
+            archive.writestr(name, content)
     return buffer.getvalue()
 
 
@@ -162,6 +184,75 @@ def test_blank_rows_present_in_a_sheet_count_towards_the_blank_row_limit(monkeyp
     assert str(refusal.value) == "Le fichier contient plus de 3 lignes vides : supprimez-les."
 
 
+def test_shared_strings_read_as_excel_shows_them_runs_joined_and_phonetic_guides_left_out():
+    data = minimal_xlsx(
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
+        '<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="s"><v>4</v></c><c r="C2"><v>3.5</v></c></row>',
+        shared_strings=(
+            "<si><t>sku</t></si>"
+            '<si><r><rPr><b/></rPr><t xml:space="preserve">ti</t></r><r><t>tre</t></r></si>'
+            "<si><t>prix</t></si>"
+            '<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh></si>'
+            "<si><t>a_x005F_x000D_b</t></si>"
+        ),
+    )
+
+    assert read(data)[1] == [(2, {"sku": "漢字", "titre": "a_x000D_b", "prix": "3.5"})]
+
+
+def test_a_shared_string_table_past_its_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_SHARED_STRINGS", 3)
+    data = minimal_xlsx(HEADER_ROW, shared_strings="<si><t>a</t></si>" * 4)
+
+    with pytest.raises(ImportRefused) as refusal:
+        read(data)
+    assert str(refusal.value) == "Le classeur contient plus de 3 textes différents : exportez la feuille en CSV."
+
+
+def test_only_the_first_sheet_is_read_whatever_the_others_hold():
+    data = minimal_xlsx(
+        HEADER_ROW + '<row r="2"><c r="A2" t="inlineStr"><is><t>S1</t></is></c></row>',
+        second_sheet=f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>1</v></c>',  # never closed
+    )
+
+    assert read(data)[1] == [(2, {"sku": "S1", "titre": "", "prix": ""})]
+
+
+def test_a_sheet_with_more_elements_outside_its_rows_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_SHEET_OTHER_ELEMENTS", 20)
+    column_widths = "<cols>" + '<col min="1" max="1" width="9"/>' * 20 + "</cols>"
+
+    with pytest.raises(ImportRefused) as refusal:
+        read(minimal_xlsx(HEADER_ROW, before_rows=column_widths))
+    assert str(refusal.value) == (
+        "La feuille contient plus de 20 éléments hors des cellules (mise en forme, liens, fusions…) : "
+        "exportez-la en CSV."
+    )
+    monkeypatch.setattr(imports, "MAX_SHEET_OTHER_ELEMENTS", 24)  # root, dimension, cols, 20 col, sheetData
+    assert read(minimal_xlsx(HEADER_ROW, before_rows=column_widths))[1] == []
+
+
+def test_a_sheet_past_its_element_limit_is_refused_though_each_row_is_within_the_limits(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_SHEET_ELEMENTS", 50)
+    rows = "".join(f'<row r="{n}">' + "<c><v>1</v></c>" * 3 + "</row>" for n in range(2, 10))  # 7 elements a row
+
+    assert len(read(minimal_xlsx(HEADER_ROW + rows[: rows.index('<row r="7">')]))[1]) == 5  # 48 elements in all
+    with pytest.raises(ImportRefused) as refusal:
+        read(minimal_xlsx(HEADER_ROW + rows))
+    assert str(refusal.value) == "La feuille est trop chargée (plus de 50 éléments) : découpez le fichier."
+
+
+def test_a_styles_part_past_8_mb_is_refused_before_openpyxl_parses_it():
+    styles = f'<styleSheet xmlns="{MAIN}">'.encode() + b" " * (8 * 1024 * 1024) + b"</styleSheet>"
+
+    with pytest.raises(ImportRefused) as refusal:
+        read(minimal_xlsx(HEADER_ROW, extra_parts={"xl/styles.xml": styles}))
+    assert str(refusal.value) == (
+        "Une partie du fichier Excel (mise en forme, commentaires…) dépasse 8 Mo une fois décompressée : "
+        "exportez la feuille en CSV."
+    )
+
+
 def test_an_xlsx_whose_sheet_inflates_past_100_mb_is_refused_before_it_is_read():
     data = minimal_xlsx(HEADER_ROW)
     buffer = io.BytesIO(data)
@@ -193,7 +284,7 @@ def test_a_sheet_holding_more_than_its_declared_size_is_cut_there_and_refused():
     # Had zipfile read on past 300 bytes, the 1,999 rows would have come back.
     with pytest.raises(ImportRefused) as refusal:
         read(bytes(data))
-    assert str(refusal.value) == "Fichier Excel illisible : enregistrez-le au format .xlsx ou en CSV."
+    assert str(refusal.value) == "Fichier Excel abîmé : enregistrez-le à nouveau ou exportez-le en CSV."
 
 
 # --- CSV -------------------------------------------------------------------------------------------
