@@ -180,9 +180,10 @@ def _csv_lines(text: str) -> Iterator[str]:
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SHEET_DATA, _ROW, _CELL = f"{_MAIN}sheetData", f"{_MAIN}row", f"{_MAIN}c"
 _STRING, _TEXT, _RUN = f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}r"
-# Elements held in memory inside one cell (rich text runs) or one other block of the sheet before
-# it ends; everything above that depth is dropped as soon as it has been read.
-_MAX_HELD_ELEMENTS = 1_000
+# Elements held in memory inside one cell (rich text runs) or one other block of the sheet (an
+# extension list) until it ends; everything above that depth is dropped as soon as it has been
+# read. This bounds memory only: the time is bounded by MAX_SHEET_ELEMENTS.
+_MAX_HELD_ELEMENTS = 10_000
 
 
 def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
