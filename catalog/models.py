@@ -374,6 +374,9 @@ class ImportJob(models.Model):
     report = models.JSONField(default=dict, blank=True)
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Each delivery of the job's task counts: a job killed again and again is abandoned, not re-run.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -14,3 +14,11 @@ def make_photo_renditions_task(photo_id: int) -> str | None:
 
     photo = make_photo_renditions(photo_id=photo_id)
     return photo.status if photo else None
+
+
+@shared_task(name="catalog.fail_stalled_import_jobs", base=TownTask)
+def fail_stalled_import_jobs_task() -> int:
+    """Beat, every ten minutes: ends as failed the imports left running by a killed worker."""
+    from catalog.imports.jobs import fail_stalled_import_jobs
+
+    return fail_stalled_import_jobs()

@@ -180,6 +180,22 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task has time limits (prefork pool): past the soft one the task gets SoftTimeLimitExceeded
+# and ends its work cleanly; past the hard one its worker child is killed. A task stopped by the
+# hard limit is acknowledged, never run again (Celery's default, written out because acks are late).
+# The defaults, then the tasks that need longer or must be shorter:
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 60)
+CELERY_TASK_ACKS_ON_TIMEOUT = True
+CELERY_TASK_ANNOTATIONS = {
+    "catalog.run_import_job": {"soft_time_limit": 15 * 60, "time_limit": 16 * 60},
+    "settlement.check_ledger": {"soft_time_limit": 15 * 60, "time_limit": 16 * 60},
+    "settlement.run_scheduled_payouts": {"soft_time_limit": 10 * 60, "time_limit": 11 * 60},
+    "settlement.send_pending_connect_transfers": {"soft_time_limit": 10 * 60, "time_limit": 11 * 60},
+    "settlement.send_pending_connect_payouts": {"soft_time_limit": 10 * 60, "time_limit": 11 * 60},
+    # One e-mail or SMS: the SMTP and SMS clients give up after 10 s.
+    "checkout.send_notification": {"soft_time_limit": 60, "time_limit": 90},
+}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="comptoir")
 CELERY_TIMEZONE = "Europe/Paris"
 # Beat sends each periodic town task once per real town (never to the template or the spares).
@@ -195,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     # Connect towns only (a no-op elsewhere): transfers and payouts the gateway refused or never answered.
     "send-pending-connect-transfers": {"task": "settlement.send_pending_connect_transfers", "schedule": 900.0},
     "send-pending-connect-payouts": {"task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
+    # Imports whose worker was killed at the hard time limit (or lost) would show "en cours" for ever.
+    "fail-stalled-import-jobs": {"task": "catalog.fail_stalled_import_jobs", "schedule": 600.0},
 }
 
 # ---------------------------------------------------------------------------

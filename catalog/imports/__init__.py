@@ -8,8 +8,8 @@ search vectors are refreshed once. A dry run stops after the check.
 The package re-exports every public name, so ``from catalog.imports import ...`` keeps working:
 ``base`` (limits, column spellings, report, exceptions), ``reading`` (CSV and Excel files),
 ``cells`` (single cells and categories), ``products``, ``merchants`` and ``jobs`` (the Celery task).
-``MAX_FILE_BYTES`` and ``MAX_ROWS`` are read from this package at call time, so setting them here
-takes effect.
+The limits (``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_COLUMNS``...) are read from this package at call
+time, so setting them here takes effect.
 """
 
 from __future__ import annotations
@@ -19,12 +19,22 @@ from catalog.imports.base import (
     FORMULA_STARTS,
     IMAGE_SEPARATOR,
     MAX_ARCHIVE_BYTES,
+    MAX_BLANK_ROWS,
+    MAX_COLUMNS,
     MAX_DESCRIPTION_CHARS,
     MAX_FILE_BYTES,
+    MAX_HEADER_CHARS,
     MAX_IMAGE_BYTES,
+    MAX_IMPORT_ATTEMPTS,
+    MAX_LINE_CHARS,
     MAX_REPORTED_ERRORS,
     MAX_ROWS,
+    MAX_SHARED_STRINGS,
+    MAX_SHEET_ELEMENTS,
+    MAX_SHEET_OTHER_ELEMENTS,
     MAX_STOCK,
+    MAX_XLSX_PART_BYTES,
+    MAX_XLSX_UNCOMPRESSED_BYTES,
     MERCHANT_COLUMNS,
     MERCHANT_REQUIRED,
     PRODUCT_COLUMNS,
@@ -51,7 +61,15 @@ from catalog.imports.cells import (
     parse_unit,
     parse_vat_rate,
 )
-from catalog.imports.jobs import discard_import_files, import_jobs_for, queue_import, run_import, run_import_job
+from catalog.imports.jobs import (
+    discard_import_files,
+    fail_import_job,
+    fail_stalled_import_jobs,
+    import_jobs_for,
+    queue_import,
+    run_import,
+    run_import_job,
+)
 from catalog.imports.merchants import MERCHANT_FIELDS_BY_COLUMN, MerchantRow, import_merchants
 from catalog.imports.products import (
     PRODUCT_FIELDS_BY_COLUMN,
@@ -69,12 +87,22 @@ __all__ = [
     "FORMULA_STARTS",
     "IMAGE_SEPARATOR",
     "MAX_ARCHIVE_BYTES",
+    "MAX_BLANK_ROWS",
+    "MAX_COLUMNS",
     "MAX_DESCRIPTION_CHARS",
     "MAX_FILE_BYTES",
+    "MAX_HEADER_CHARS",
     "MAX_IMAGE_BYTES",
+    "MAX_IMPORT_ATTEMPTS",
+    "MAX_LINE_CHARS",
     "MAX_REPORTED_ERRORS",
     "MAX_ROWS",
+    "MAX_SHARED_STRINGS",
+    "MAX_SHEET_ELEMENTS",
+    "MAX_SHEET_OTHER_ELEMENTS",
     "MAX_STOCK",
+    "MAX_XLSX_PART_BYTES",
+    "MAX_XLSX_UNCOMPRESSED_BYTES",
     "MERCHANT_COLUMNS",
     "MERCHANT_FIELDS_BY_COLUMN",
     "MERCHANT_REQUIRED",
@@ -98,6 +126,8 @@ __all__ = [
     "RowInvalid",
     "column_key",
     "discard_import_files",
+    "fail_import_job",
+    "fail_stalled_import_jobs",
     "fold",
     "import_jobs_for",
     "import_merchants",

@@ -11,12 +11,30 @@ from typing import Any
 from catalog.validators import MAX_STOCK  # noqa: F401 - re-exported to the import modules
 
 MAX_ROWS = 50_000
+# Blank lines, and rows a spreadsheet skips (a cell on row 1,048,576 and nothing above), count too:
+# reading stops at this many, whatever the file declares.
+MAX_BLANK_ROWS = 10_000
+MAX_COLUMNS = 200
+MAX_HEADER_CHARS = 10_000  # the first line of a CSV, read before anything else to find the separator
+MAX_LINE_CHARS = 1_000_000  # one line of a CSV; the csv module's own limit per cell is 131,072
+# Sum of the sizes the ZIP members of an .xlsx declare once decompressed (zipfile stops at that size).
+MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+# Each XML part of an .xlsx that openpyxl reads whole (styles, workbook...); sheets are streamed.
+MAX_XLSX_PART_BYTES = 8 * 1024 * 1024
+# XML elements of a sheet, all told: 50,000 rows of 13 text cells make 2 million.
+MAX_SHEET_ELEMENTS = 4_000_000
+# Elements of a sheet outside its rows (column widths, merged cells, links, conditional formats).
+MAX_SHEET_OTHER_ELEMENTS = 200_000
+# Entries of the workbook's shared-string table (every distinct text of every sheet).
+MAX_SHARED_STRINGS = 500_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 500 * 1024 * 1024
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 MAX_REPORTED_ERRORS = 1_000  # a file broken on every line needs its first errors, not 50,000
 MAX_DESCRIPTION_CHARS = 20_000
 CHUNK_SIZE = 1_000
+# Deliveries of one job's task: the first run and one re-run after a lost worker; the next is refused.
+MAX_IMPORT_ATTEMPTS = 2
 IMAGE_SEPARATOR = "|"
 # A leading apostrophe before these is how our export (and Excel) neutralises formulas: drop it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,16 +1,24 @@
 """Background import jobs: queued from the back office, run by the Celery task ``catalog.run_import_job``.
 
-``MAX_FILE_BYTES`` is read from the ``catalog.imports`` package at call time (see ``reading``)."""
+``MAX_FILE_BYTES`` is read from the ``catalog.imports`` package at call time (see ``reading``).
+
+A job always ends, done or failed, with its files deleted: past the task's soft time limit it is
+marked failed at once; a worker killed at the hard limit leaves it running, and
+``fail_stalled_import_jobs`` (beat, every ten minutes) ends it; a task delivered again and again
+(each delivery kills its worker, which acks_late + reject_on_worker_lost would re-queue for ever)
+is refused past ``MAX_IMPORT_ATTEMPTS``."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
-from django.db.models import QuerySet
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,28 +108,92 @@ def discard_import_files(*, job: ImportJob) -> None:
         ImportJob.objects.filter(pk=job.pk).update(**deleted)
 
 
-@shared_task(name="catalog.run_import_job", base=TownTask)
-def run_import_job(job_id: int) -> str:
-    """Idempotent: a finished job is left alone; a job interrupted mid-way runs again (all-or-nothing).
+def fail_import_job(*, job: ImportJob, message: str) -> None:
+    """End a job as failed with one French message for the whole file, and delete its files.
+
+    Files first: a worker killed in between leaves the job running, which the sweep ends; the
+    other way round would leave a failed job whose files nothing deletes any more."""
+    discard_import_files(job=job)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED,
+        finished_at=timezone.now(),
+        report={"errors": [{"line": None, "column": "", "message": message}]},
+    )
+
+
+def fail_stalled_import_jobs() -> int:
+    """End the jobs still running past the hard time limit of their task: no worker runs them any more.
+
+    The hard limit kills the worker child, and Celery acknowledges the task; nothing else would
+    ever tell the job. Returns how many jobs were ended."""
+    hard_limit = run_import_job.time_limit
+    started_before = timezone.now() - timedelta(seconds=hard_limit + 60)
+    stalled = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(started_at__lt=started_before) | Q(started_at__isnull=True, created_at__lt=started_before)
+    )
+    count = 0
+    for job in stalled:
+        fail_import_job(job=job, message=_time_limit_message(hard_limit))
+        count += 1
+    return count
+
+
+def _time_limit_message(seconds: float) -> str:
+    duration = f"{round(seconds / 60)} min" if seconds >= 120 else f"{seconds:g} s".replace(".", ",")
+    return _(
+        "L'import a dépassé le temps maximal de %(duration)s : il est abandonné. Découpez le fichier en plusieurs imports."
+    ) % {"duration": duration}
+
+
+@shared_task(name="catalog.run_import_job", base=TownTask, bind=True)
+def run_import_job(self: Any, job_id: int) -> str:
+    """Idempotent: a finished job is left alone; a job interrupted mid-way runs again (all-or-nothing),
+    once: the delivery after ``MAX_IMPORT_ATTEMPTS`` ends it as failed. Past the soft time limit,
+    the job ends as failed.
 
     Once the job has ended, successfully or not, its uploaded files are deleted. A worker killed
     mid-way ends nothing: the files stay for the re-run.
     """
+    try:
+        return _deliver_import_job(job_id)
+    except SoftTimeLimitExceeded:
+        # A transaction under way has been rolled back: nothing of the file was written. The limit
+        # may have struck in the middle of a query, leaving the connection busy: start a fresh one.
+        connection.close()
+        _hard, soft = self.request.timelimit or (None, None)
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is not None:
+            fail_import_job(job=job, message=_time_limit_message(soft or self.soft_time_limit))
+        return ImportStatus.FAILED
+
+
+def _deliver_import_job(job_id: int) -> str:
     job = ImportJob.objects.select_related("merchant").filter(pk=job_id).first()
     if job is None:
         return "missing"
     if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
         discard_import_files(job=job)
         return job.status
+    ImportJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
+    job.refresh_from_db(fields=["attempts"])
+    if job.attempts > package.MAX_IMPORT_ATTEMPTS:
+        # Each earlier delivery killed its worker (out of memory, a hard kill): acks_late and
+        # reject_on_worker_lost would hand the job to the next worker for ever.
+        fail_import_job(
+            job=job,
+            message=_(
+                "L'import a été interrompu %(count)s fois sans aboutir : il est abandonné. "
+                "Découpez le fichier en plusieurs imports."
+            )
+            % {"count": job.attempts - 1},
+        )
+        return ImportStatus.FAILED
     try:
         report = run_import(job=job)
+    except SoftTimeLimitExceeded:
+        raise
     except Exception:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED,
-            finished_at=timezone.now(),
-            report={"errors": [{"line": None, "column": "", "message": _("Erreur inattendue : import abandonné.")}]},
-        )
-        discard_import_files(job=job)
+        fail_import_job(job=job, message=_("Erreur inattendue : import abandonné."))
         raise
     discard_import_files(job=job)
     return ImportStatus.DONE if report.is_valid else ImportStatus.FAILED

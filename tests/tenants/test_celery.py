@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -34,6 +35,24 @@ def test_eager_town_task_queued_from_public_refuses_to_run(db):
         report_schema_task.delay().get()
 
 
+def test_every_task_has_a_soft_then_a_hard_time_limit_and_is_not_run_again_past_it():
+    celery_app.loader.import_default_modules()
+    tasks = {name: task for name, task in celery_app.tasks.items() if not name.startswith("celery.")}
+    limits = {name: (task.soft_time_limit, task.time_limit) for name, task in tasks.items()}
+
+    assert len(tasks) >= 15
+    assert set(settings.CELERY_TASK_ANNOTATIONS) - set(tasks) == set()  # no override for a task that is gone
+    assert [name for name, (soft, hard) in limits.items() if not (soft and hard and soft < hard)] == []
+    assert [name for name, task in tasks.items() if not task.acks_on_timeout] == []
+    assert {
+        name: limits[name] for name in ("tenants.report_schema", "catalog.run_import_job", "checkout.send_notification")
+    } == {
+        "tenants.report_schema": (300, 360),  # the default
+        "catalog.run_import_job": (900, 960),
+        "checkout.send_notification": (60, 90),
+    }
+
+
 def _forget_cached_connections() -> None:
     """The app caches its result backend and producer pool: drop them after changing URLs."""
     vars(celery_app._local).pop("backend", None)
@@ -42,9 +61,11 @@ def _forget_cached_connections() -> None:
 
 
 @contextmanager
-def running_worker() -> Iterator[str]:
+def running_worker(*, pool: str = "solo") -> Iterator[str]:
     """A real `celery worker` process on Redis, reading the test database (committed data only);
-    yields its queue, which this process sends tasks to meanwhile."""
+    yields its queue, which this process sends tasks to meanwhile.
+
+    ``pool="prefork"`` (one child) is the production pool, the only one that enforces time limits."""
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     require_or_skip(bool(redis_url), "Redis (scripts/services.sh sets TEST_REDIS_URL)")
     queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -64,7 +85,8 @@ def running_worker() -> Iterator[str]:
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "-Q",
             queue,
             "--without-heartbeat",
