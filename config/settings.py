@@ -196,6 +196,9 @@ CELERY_TASK_ANNOTATIONS = {
     # One e-mail or SMS: the SMTP and SMS clients give up after 10 s.
     "checkout.send_notification": {"soft_time_limit": 60, "time_limit": 90},
 }
+# A message a killed worker held comes back after this many seconds (Redis broker): longer than the
+# longest hard time limit plus the longest retry countdown, so a task still running is never sent twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="comptoir")
 CELERY_TIMEZONE = "Europe/Paris"
 # Beat sends each periodic town task once per real town (never to the template or the spares).

@@ -53,6 +53,20 @@ def test_every_task_has_a_soft_then_a_hard_time_limit_and_is_not_run_again_past_
     }
 
 
+def test_a_message_held_by_a_killed_worker_comes_back_after_the_longest_task_could_have_ended():
+    """Redis redelivers an unacknowledged message after the visibility timeout (1 h by default): a
+    task lost with its worker waited that long; one still running must not be delivered twice."""
+    from checkout.notifications import MAX_ATTEMPTS, retry_delay_seconds
+
+    celery_app.loader.import_default_modules()
+    longest_run = max(task.time_limit for name, task in celery_app.tasks.items() if not name.startswith("celery."))
+    longest_countdown = retry_delay_seconds(MAX_ATTEMPTS - 1)  # notifications: the last backoff
+
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+    assert longest_run + longest_countdown < timeout <= 30 * 60
+
+
 def _forget_cached_connections() -> None:
     """The app caches its result backend and producer pool: drop them after changing URLs."""
     vars(celery_app._local).pop("backend", None)
