@@ -28,8 +28,15 @@ def _switch_schema(sender: Any = None, task: Any = None, kwargs: Any = None, **e
     from tenant_schemas_celery.app import switch_schema
 
     previous = (connection.schema_name, connection.include_public_schema)
-    switch_schema(task, kwargs, **extra)
     task.request.comptoir_previous_schema = previous
+    try:
+        switch_schema(task, kwargs, **extra)
+    except Exception as error:
+        # Celery logs a receiver's exception and runs the task anyway, in whatever schema the
+        # connection was left in. Keep the error for TownTask, which then retries instead of running
+        # (or refusing for good) outside its town; drop the connection, likely dead (a database restart).
+        task.request.comptoir_schema_error = error
+        connection.close()
 
 
 def _restore_schema(sender: Any = None, task: Any = None, **extra: Any) -> None:

@@ -18,7 +18,21 @@ class TownTask(TenantTask):
 
     abstract = True
 
+    # A task whose town could not be entered (the database restarting) is tried again this often.
+    schema_retry_seconds = 10
+    schema_max_retries = 30
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        error = getattr(self.request, "comptoir_schema_error", None)
+        if error is not None:
+            self.request.comptoir_schema_error = None
+            schema = (self.request.headers or {}).get("_schema_name") or self.request.get("_schema_name")
+            raise self.retry(
+                exc=error,
+                countdown=0 if self.request.is_eager else self.schema_retry_seconds,
+                max_retries=self.schema_max_retries,
+                headers={"_schema_name": schema},
+            )
         if connection.schema_name == "public" or connection.schema_name.startswith("_"):
             raise TownTaskOutsideTown(
                 f"{self.name} is a town task but was queued from the '{connection.schema_name}' schema; "

@@ -35,6 +35,21 @@ def test_eager_town_task_queued_from_public_refuses_to_run(db):
         report_schema_task.delay().get()
 
 
+def test_a_town_task_whose_town_cannot_be_entered_is_retried_instead_of_refused_in_public(
+    django_db_setup, django_db_blocker
+):
+    """A worker whose connection died (the database restarted) could not look its town up: the task
+    ran in public, TownTask refused it and, acknowledged, it was lost. It is now tried again."""
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        connection.connection.close()  # what a database restart does to a worker's open connection
+
+        result = report_schema_task.apply(headers={"_schema_name": "v_ville_a"}, throw=False)
+
+        assert result.get() == "v_ville_a"
+        connection.set_schema_to_public()
+
+
 def test_every_task_has_a_soft_then_a_hard_time_limit_and_is_not_run_again_past_it():
     celery_app.loader.import_default_modules()
     tasks = {name: task for name, task in celery_app.tasks.items() if not name.startswith("celery.")}
