@@ -223,10 +223,15 @@ def provision_town(
             transaction.on_commit(lambda: ready.append(time.perf_counter()))
             transaction.on_commit(_queue_spare_refill)
     except IntegrityError as error:
-        # Two operators creating the same slug at once: the unique constraints decide.
-        raise ProvisioningError(
-            {"slug": [_("Une ville avec l'identifiant « %(slug)s » ou ce domaine existe déjà.") % {"slug": slug}]}
-        ) from error
+        connection.set_schema_to_public()
+        hosts = [f"{slug}.{settings.PLATFORM_DOMAIN}", *([custom_domain] if custom_domain else [])]
+        if Town.objects.filter(slug=slug).exists() or Domain.objects.filter(domain__in=hosts).exists():
+            # Two operators creating the same slug at once: the unique constraints decided.
+            raise ProvisioningError(
+                {"slug": [_("Une ville avec l'identifiant « %(slug)s » ou ce domaine existe déjà.") % {"slug": slug}]}
+            ) from error
+        logger.exception("town provisioning failed", extra={"town": slug})
+        raise ProvisioningError(_("La création de la ville a échoué ; rien n'a été créé. Réessayez.")) from error
     finally:
         connection.set_schema_to_public()
     # Inside an outer transaction (tests) the commit hooks have not run yet.
@@ -252,6 +257,10 @@ def _take_schema(schema_name: str, *, method: str) -> tuple[Town, str]:
 def clone_template(schema_name: str) -> None:
     """Copy the pre-migrated template (structure and seed rows) and check the copy is at head."""
     connection.set_schema_to_public()
+    # django-tenants' clone (re)creates its helper function and type in public on every call: two
+    # clones at once collide there ("type cloneparms already exists"). One clone at a time.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('comptoir-clone'))")
     CloneSchema().clone_schema(schemas.TEMPLATE_SCHEMA, schema_name, "DATA")
     schemas.align_clone_with_template(schema_name)
     template = schemas.applied_migrations(schemas.TEMPLATE_SCHEMA)

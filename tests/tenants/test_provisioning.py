@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_exists
@@ -188,3 +190,27 @@ def test_town_row_is_never_created_in_a_town_schema(db, town_a):
     with town_a, pytest.raises(ProvisioningError):
         # provision_town goes back to public first; a duplicate slug proves it looked there
         provision_town(slug="ville-a", name="Ville A")
+
+
+def test_two_towns_cloned_from_the_template_at_once_are_both_created(django_db_setup, django_db_blocker):
+    """django-tenants' clone recreates a helper type in public each time: two clones at once used to
+    collide there, and the failure was reported as "this slug already exists"."""
+    from tenants.actions import delete_town
+    from tests.conftest import run_concurrently
+
+    slugs = [f"clone-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+
+    def provision(index: int) -> str:
+        return provision_town(slug=slugs[index], name=f"Clone {index}", method="clone").method
+
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:  # the first clone ever: the helper type does not exist yet
+            cursor.execute("DROP TYPE IF EXISTS public.cloneparms CASCADE")
+        try:
+            results = run_concurrently(2, provision)
+            assert results == ["clone", "clone"]
+            assert sorted(Town.objects.filter(slug__in=slugs).values_list("slug", flat=True)) == sorted(slugs)
+        finally:
+            connection.set_schema_to_public()
+            for town in Town.objects.filter(slug__in=slugs):
+                delete_town(town=town)
