@@ -100,7 +100,7 @@ def address(
     )
 
 
-# Places used across the tests (plausible coordinates, see logistics/demo.py).
+# Places used across the tests (plausible coordinates, as in demo/data/delivery.toml).
 RUE_ROYALE = address()
 BEAU_MARAIS = address("31 Rue du Beau-Marais 62100 Calais", latitude=50.9640, longitude=1.8800)
 CITE_EUROPE = address(
