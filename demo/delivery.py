@@ -40,13 +40,17 @@ def _zone(fields: dict[str, Any]) -> DemoZone:
     return DemoZone(**(fields | {"geometry": geometry}))
 
 
+def _address(row: list[Any]) -> AddressRow:
+    housenumber, street, postcode, city, insee_code, latitude, longitude = row
+    return (housenumber, street, postcode, city, insee_code, latitude, longitude)
+
+
 _towns = read_toml("delivery.toml")
 DEMO_ZONES: dict[str, list[DemoZone]] = {
     slug: [_zone(fields) for fields in town["zones"]] for slug, town in _towns.items()
 }
 DEMO_ADDRESSES: dict[str, list[AddressRow]] = {
-    slug: [tuple(row) for row in town["addresses"]]  # type: ignore[misc]
-    for slug, town in _towns.items()
+    slug: [_address(row) for row in town["addresses"]] for slug, town in _towns.items()
 }
 CALAIS_ADDRESSES = DEMO_ADDRESSES["calais"]
 
