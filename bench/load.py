@@ -13,7 +13,7 @@ it started is stopped at the end, on failure and on Ctrl-C; logs are kept (their
 
 Set-up: ``--towns`` towns provisioned through the real code (template clone), each collecting through
 Stripe on its own connected account (the in-process Stripe fake, tests/checkout/stripe_fake.py, as in
-bench/checkout.py), each with a demo catalogue (catalog.demo) of 5 merchants × ~40 products, all
+bench/checkout.py), each with a demo catalogue (demo.catalog) of 5 merchants × ~40 products, all
 merchants live and open for click and collect, stock tracked, and a few *scarce* products (3 units)
 per town and phase so that checkouts race for them. Towns are not equally popular: town n gets a
 share ∝ 1/n of the traffic (the first of 100 towns ≈ 19 %), as big towns do.
@@ -114,8 +114,8 @@ def build_town(job: tuple[int, int, int, int, int]) -> TownCatalogue:
 
     from django.db import connections, transaction
 
-    from catalog.demo import generate_catalogue
     from catalog.models import Category, Closure, Merchant, MerchantStatus, OpeningPeriod, Product, Variant
+    from demo.catalog import generate_catalogue
     from tenants.actions import provision_town, update_branding
 
     number, products, scarce_per_phase, scarce_stock, seed = job

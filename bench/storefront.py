@@ -7,7 +7,7 @@ Run:  .venv/bin/python bench/storefront.py            (full: 150 merchants × 10
 
 It works in its own database (``comptoir_bench_storefront``, dropped and recreated) on the server
 given by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset. It builds two towns
-with the demo generator (``catalog.demo``), starts gunicorn on 127.0.0.1 with DEBUG off, and for
+with the demo generator (``demo.catalog``), starts gunicorn on 127.0.0.1 with DEBUG off, and for
 each town prints, per page type (home, directory, merchant, category, product, search with exact,
 accented and misspelled queries):
   * p50 / p95 / max latency of sequential requests (time to the last byte, keep-alive, loopback);
@@ -75,7 +75,7 @@ def build_town(size: TownSize) -> float:
     """Provision the town and fill its catalogue; returns the generation time in seconds."""
     from django.db import connection
 
-    from catalog.demo import generate_catalogue
+    from demo.catalog import generate_catalogue
     from tenants.actions import provision_town
 
     town = provision_town(slug=size.slug, name=f"Bench {size.slug}").town

@@ -74,6 +74,8 @@ TENANT_APPS = [
     "settlement",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# No models: the demonstration's management commands (setup_demo, seed_demo_*); it imports every app.
+INSTALLED_APPS += ["demo"]
 
 TENANT_MODEL = "tenants.Town"
 TENANT_DOMAIN_MODEL = "tenants.Domain"

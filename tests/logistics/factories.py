@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import factory
 
-from logistics.demo import CALAIS_CENTRE, circle_polygon
 from logistics.geocoding import Address
 from logistics.models import DeliveryZone, LocalAddress, Vehicle
 
@@ -16,8 +16,23 @@ COQUELLES = "62239"
 GUINES = "62397"
 
 
-def centre_polygon(radius_metres: float = 1500) -> dict[str, Any]:
-    return circle_polygon(latitude=CALAIS_CENTRE[0], longitude=CALAIS_CENTRE[1], radius_metres=radius_metres)
+CALAIS_CENTRE = (50.951, 1.858)  # latitude, longitude
+EARTH_METRES_PER_DEGREE = 111_320
+
+
+def centre_polygon(radius_metres: float = 1500, sides: int = 24) -> dict[str, Any]:
+    """A GeoJSON Polygon approximating a circle around Calais' centre, [longitude, latitude] points."""
+    latitude, longitude = CALAIS_CENTRE
+    degrees_latitude = radius_metres / EARTH_METRES_PER_DEGREE
+    degrees_longitude = degrees_latitude / math.cos(math.radians(latitude))
+    ring = [
+        [
+            round(longitude + degrees_longitude * math.sin(2 * math.pi * step / sides), 6),
+            round(latitude + degrees_latitude * math.cos(2 * math.pi * step / sides), 6),
+        ]
+        for step in range(sides)
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
 class CargoBikeZoneFactory(factory.django.DjangoModelFactory):
@@ -85,7 +100,7 @@ def address(
     )
 
 
-# Places used across the tests (plausible coordinates, see logistics/demo.py).
+# Places used across the tests (plausible coordinates, as in demo/data/delivery.toml).
 RUE_ROYALE = address()
 BEAU_MARAIS = address("31 Rue du Beau-Marais 62100 Calais", latitude=50.9640, longitude=1.8800)
 CITE_EUROPE = address(

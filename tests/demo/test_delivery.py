@@ -9,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from demo.delivery import CALAIS_ADDRESSES, seed_demo_logistics
 from logistics.delivery import DeliveryUnavailable, provider
-from logistics.demo import CALAIS_ADDRESSES, seed_demo_logistics
 from logistics.geocoding import address_of
 from logistics.geometry import parse_zone_geometry
 from logistics.models import DeliveryZone, LocalAddress

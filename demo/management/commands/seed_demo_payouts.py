@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=40)
 
     def handle(self, *args: Any, town_slug: str, orders: int, **options: Any) -> None:
-        from settlement.demo import seed_demo_payouts
+        from demo.payouts import seed_demo_payouts
 
         town = Town.objects.towns().filter(slug=town_slug).first()
         if town is None:

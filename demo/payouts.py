@@ -1,5 +1,6 @@
 """Demo settlement data for `make run`: the régie's treasury account, merchants' bank details and
 agreements, and a few weeks of paid orders, so the finance pages and a payout run have something to show.
+The made-up residents' names are data (``demo/data/residents.toml``).
 
 Everything goes through the real actions (checkout's orders, settlement's postings and payout
 settings); only the IBANs are generated — valid French ones, RIB key included, on made-up accounts.
@@ -31,12 +32,14 @@ from checkout.actions import (
 from checkout.basket import add_to_basket, get_or_create_basket
 from checkout.models import Order
 from checkout.outbox import deliver_event, pending_events
+from demo.files import read_toml
 from settlement.models import MerchantPayoutAccount
 from settlement.payouts import accept_agreement, save_payout_account, update_payout_settings
 from settlement.rules import release_due_merchant_orders
 
-FIRST_NAMES = ("Jeanne", "Marcel", "Sophie", "Karim", "Lucie", "Bernard", "Nadia", "Paul", "Chantal", "Yves")
-LAST_NAMES = ("Martin", "Lefebvre", "Dubois", "Leroy", "Moreau", "Fournier", "Girard", "Bonnet", "Lambert")
+_residents = read_toml("residents.toml")
+FIRST_NAMES: tuple[str, ...] = tuple(_residents["first_names"])
+LAST_NAMES: tuple[str, ...] = tuple(_residents["last_names"])
 
 
 def french_iban(*, bank: int, branch: int, account: int) -> str:

@@ -9,7 +9,7 @@ from schwifty import IBAN
 
 from accounts.models import Role, User
 from checkout.models import MerchantOrderStatus, Order, OrderStatus
-from settlement.demo import french_iban, seed_demo_payouts
+from demo.payouts import french_iban, seed_demo_payouts
 from settlement.invariants import check_invariants
 from settlement.models import MerchantPayoutAccount, Release, SettlementPolicy
 from settlement.payouts import run_payout

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from logistics.demo import DEMO_ZONES, seed_demo_logistics
+from demo.delivery import DEMO_ZONES, seed_demo_logistics
 from tenants.models import Town
 
 

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.demo import PROFILES, generate_catalogue
 from catalog.models import Merchant, Product
+from demo.catalog import generate_catalogue
+from demo.catalog_content import PROFILES
 from tenants.models import Town
 
 

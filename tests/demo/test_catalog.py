@@ -11,8 +11,8 @@ from django.db.models import Count
 from stdnum import ean as stdnum_ean
 from stdnum.fr import siret as stdnum_siret
 
-from catalog.demo import DemoCatalogue, generate_catalogue
 from catalog.models import Merchant, MerchantKind, MerchantStatus, OpeningPeriod, Product, Variant, VatRate
+from demo.catalog import DemoCatalogue, generate_catalogue
 
 SMALL = {"merchants": 12, "products": 200, "supermarket_products": 60, "seed": 7}
 

@@ -1,12 +1,13 @@
 """Demonstration catalogue: believable French local commerce for one town, generated from a seed.
 
-Used by ``seed_demo_catalog`` (the demo towns of ``make run``), the storefront benchmark and the
-tests. Everything comes from one ``random.Random(seed)``: the same parameters give the same town.
-Rows are written with ``bulk_create`` in chunks and the search vectors are computed in a few set
-statements afterwards, so 6,000 products take seconds and 42,000 well under a few minutes.
+Used by ``seed_demo_catalog`` (the demo towns of ``make run``), the storefront and load benchmarks
+and the tests. Everything comes from one ``random.Random(seed)``: the same parameters give the same
+town. Rows are written with ``bulk_create`` in chunks and the search vectors are computed in a few
+set statements afterwards (catalog's ``refresh_search_vectors``), so 6,000 products take seconds
+and 42,000 well under a few minutes.
 
-The data tables (towns, names, streets, product families, trades, the supermarket shelf) live in
-``catalog.demo_content``; the ``X as X`` imports keep the names this module exported before the split.
+The content (towns, names, streets, product families, trades, the supermarket shelf) is data:
+``demo/data/catalogue_*``, read by ``demo.catalog_content``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,19 @@ from stdnum import luhn
 
 from catalog.actions import refresh_search_vectors, seed_default_categories
 from catalog.cache import bump_catalogue_version
-from catalog.demo_content import COLOURS as COLOURS
-from catalog.demo_content import (
+from catalog.models import (
+    Category,
+    Closure,
+    Merchant,
+    MerchantKind,
+    MerchantStatus,
+    OpeningPeriod,
+    Product,
+    SaleUnit,
+    Variant,
+    VatRate,
+)
+from demo.catalog_content import (
     COMMON_SURNAMES,
     FAMILIES,
     FIRST_NAMES,
@@ -44,25 +56,6 @@ from catalog.demo_content import (
     Item,
     TownProfile,
     Trade,
-)
-from catalog.demo_content import FOOD as FOOD
-from catalog.demo_content import GRAMS_500 as GRAMS_500
-from catalog.demo_content import LOCAL as LOCAL
-from catalog.demo_content import PRESS as PRESS
-from catalog.demo_content import STANDARD as STANDARD
-from catalog.demo_content import TAKEAWAY as TAKEAWAY
-from catalog.demo_content import ShelfItem as ShelfItem
-from catalog.models import (
-    Category,
-    Closure,
-    Merchant,
-    MerchantKind,
-    MerchantStatus,
-    OpeningPeriod,
-    Product,
-    SaleUnit,
-    Variant,
-    VatRate,
 )
 
 Progress = Callable[[str], None]

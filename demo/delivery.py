@@ -1,0 +1,111 @@
+"""Delivery set-up of the demo towns: zones, and the local address table of the offline geocoder.
+
+The zones and addresses are data (``demo/data/delivery.toml``, the centre's polygon in
+``demo/data/calais_centre.geojson``); zones are saved through the zone editor's action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from demo.files import read_json, read_toml
+from logistics import actions
+from logistics.models import DeliveryZone, LocalAddress
+
+
+@dataclass(frozen=True)
+class DemoZone:
+    name: str
+    vehicle: str
+    fee_cents: int
+    minimum_basket_cents: int
+    daily_capacity: int
+    position: int
+    cutoff_time: dt.time = dt.time(12, 0)
+    geometry: dict[str, Any] | None = None
+    insee_codes: list[str] = field(default_factory=list)
+
+
+# (house number, street, postcode, commune, INSEE code, latitude, longitude)
+AddressRow = tuple[str, str, str, str, str, float, float]
+
+
+def _zone(fields: dict[str, Any]) -> DemoZone:
+    """A zone of the data file, its ``geometry`` naming the GeoJSON file of its polygon."""
+    geometry = read_json(fields["geometry"]) if "geometry" in fields else None
+    return DemoZone(**(fields | {"geometry": geometry}))
+
+
+def _address(row: list[Any]) -> AddressRow:
+    housenumber, street, postcode, city, insee_code, latitude, longitude = row
+    return (housenumber, street, postcode, city, insee_code, latitude, longitude)
+
+
+_towns = read_toml("delivery.toml")
+DEMO_ZONES: dict[str, list[DemoZone]] = {
+    slug: [_zone(fields) for fields in town["zones"]] for slug, town in _towns.items()
+}
+DEMO_ADDRESSES: dict[str, list[AddressRow]] = {
+    slug: [_address(row) for row in town["addresses"]] for slug, town in _towns.items()
+}
+CALAIS_ADDRESSES = DEMO_ADDRESSES["calais"]
+
+
+@dataclass
+class SeedResult:
+    zones_created: int = 0
+    zones_updated: int = 0
+    addresses_created: int = 0
+
+
+def address_label(row: AddressRow) -> str:
+    housenumber, street, postcode, city = row[:4]
+    return " ".join(part for part in (housenumber, street, postcode, city) if part)
+
+
+def seed_demo_logistics(*, town_slug: str) -> SeedResult:
+    """Zones and addresses of a demo town, in the current schema; running it again changes nothing new.
+
+    Zones are matched by name and reset to the demo values; addresses by label.
+    """
+    result = SeedResult()
+    with transaction.atomic():
+        for demo in DEMO_ZONES.get(town_slug, []):
+            zone = DeliveryZone.objects.filter(name=demo.name).first()
+            if zone is None:
+                zone = DeliveryZone(name=demo.name)
+                result.zones_created += 1
+            else:
+                result.zones_updated += 1
+            zone.vehicle = demo.vehicle
+            zone.fee_cents = demo.fee_cents
+            zone.minimum_basket_cents = demo.minimum_basket_cents
+            zone.daily_capacity = demo.daily_capacity
+            zone.position = demo.position
+            zone.cutoff_time = demo.cutoff_time
+            zone.geometry = demo.geometry
+            zone.insee_codes = list(demo.insee_codes)
+            zone.is_active = True
+            actions.save_zone(zone=zone)
+        existing = set(LocalAddress.objects.values_list("label", flat=True))
+        new_rows = [
+            LocalAddress(
+                label=address_label(row),
+                housenumber=row[0],
+                street=row[1],
+                postcode=row[2],
+                city=row[3],
+                insee_code=row[4],
+                latitude=row[5],
+                longitude=row[6],
+            )
+            for row in DEMO_ADDRESSES.get(town_slug, [])
+            if address_label(row) not in existing
+        ]
+        LocalAddress.objects.bulk_create(new_rows)
+        result.addresses_created = len(new_rows)
+    return result
