@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from checkout import limits, outbox
-from checkout.basket import get_sellable_variant, price_basket, stock_units
+from checkout.basket import PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
 from checkout.models import (
     Basket,
     Fulfilment,
@@ -127,7 +127,8 @@ def place_order(
     a limit of checkout.limits) raises ValidationError with a French message and leaves stock,
     capacity and basket untouched. The same client's (basket's or account's) earlier card orders
     still waiting for payment are cancelled first, so one client holds one unpaid order at a time;
-    a card order is refused while ``client_ip`` already has UNPAID_ORDERS_PER_IP others unpaid.
+    a card order is refused while other card orders from ``client_ip`` wait for payment beyond the
+    limits of checkout.limits (a few orders, the town's cap of any one product).
     """
     now = now or timezone.now()
     town = connection.tenant
@@ -171,20 +172,13 @@ def place_order(
     # Only card orders wait for a payment; pay-in-store ones have their own rules (UNCOLLECTED_GRACE).
     client_key = limits.client_ip_key(client_ip) if client_ip and payment_method == PaymentMethod.CARD else ""
     if client_key:
-        _refuse_beyond_unpaid_limit(client_key, same_client)  # before the earlier order is released
-    # Each in its own transaction, before the new one takes stock: taking and giving back stock in one
-    # transaction would lock variant rows out of id order, and could deadlock with other checkouts.
-    for order_id in list(
-        Order.objects.filter(same_client, status=OrderStatus.PENDING_PAYMENT).values_list("pk", flat=True)
-    ):
-        cancel_unpaid_order(
-            order_id=order_id, actor=actor, reason=_("Remplacée par une nouvelle commande du même client.")
-        )
+        _refuse_beyond_client_limits(client_key, same_client, priced)  # before the earlier order is released
+    _release_earlier_checkouts(same_client, actor)
 
     with transaction.atomic():
         if client_key:
             _lock_client(client_key)
-            _refuse_beyond_unpaid_limit(client_key, same_client)
+            _refuse_beyond_client_limits(client_key, same_client, priced)
         # One checkout of a basket at a time: a second one sent meanwhile finds the basket emptied.
         Basket.objects.select_for_update().filter(pk=basket.pk).first()
         if not basket.lines.exists():
@@ -282,10 +276,26 @@ def place_order(
     return order
 
 
-def _refuse_beyond_unpaid_limit(client_key: str, same_client: Q) -> None:
-    """Other clients' card orders from this IP address still waiting for payment: a few, not more."""
-    waiting = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, client_key=client_key).exclude(same_client)
-    if waiting.count() >= limits.UNPAID_ORDERS_PER_IP:
+def _release_earlier_checkouts(same_client: Q, actor: Actor) -> None:
+    """The client starts another checkout: its card orders still waiting for payment give their stock
+    and delivery capacity back, each in its own transaction, before the new order takes any (giving
+    back and taking in one transaction would lock variant rows out of id order: deadlocks)."""
+    waiting = Order.objects.filter(same_client, status=OrderStatus.PENDING_PAYMENT).values_list("pk", flat=True)
+    for order_id in list(waiting):
+        cancel_unpaid_order(
+            order_id=order_id, actor=actor, reason=_("Remplacée par une nouvelle commande du même client.")
+        )
+
+
+def _refuse_beyond_client_limits(client_key: str, same_client: Q, priced: PricedBasket) -> None:
+    """What other card orders from this IP address hold unpaid: a few orders, and no more than the
+    town's cap of any one product, whatever the number of sessions (basket) the units are spread over."""
+    others = list(
+        Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, client_key=client_key)
+        .exclude(same_client)
+        .values_list("pk", flat=True)
+    )
+    if len(others) >= limits.UNPAID_ORDERS_PER_IP:
         raise ValidationError(
             _(
                 "Trop de commandes attendent leur paiement depuis votre connexion : payez-en une ou "
@@ -293,6 +303,28 @@ def _refuse_beyond_unpaid_limit(client_key: str, same_client: Q) -> None:
             ),
             code="unpaid_limit",
         )
+    capped = {
+        line.variant.pk: (line, cap) for g in priced.groups for line in g.lines if (cap := units_cap(line.variant))
+    }
+    if not others or not capped:
+        return
+    held = dict(
+        OrderLine.objects.filter(merchant_order__order_id__in=others, variant_id__in=capped)
+        .values("variant_id")
+        .annotate(units=Sum("stock_taken"))
+        .values_list("variant_id", "units")
+    )
+    for variant_id, (line, cap) in capped.items():
+        already = held.get(variant_id) or 0
+        if already + stock_units(line.quantity) > cap:
+            raise ValidationError(
+                _(
+                    "« %(title)s » : %(held)s déjà en attente de paiement depuis votre connexion, au plus "
+                    "%(cap)s à la fois. Payez cette commande ou réessayez dans quelques minutes."
+                )
+                % {"title": line.variant.product.title, "held": already, "cap": cap},
+                code="unpaid_limit",
+            )
 
 
 def _lock_client(client_key: str) -> None:

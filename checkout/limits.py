@@ -3,14 +3,16 @@
 A checkout takes stock at once and a card order holds it until it is paid or expires: without these
 limits one anonymous script could keep a product "Épuisé" for everyone. Together they bound what one
 client holds: one unpaid card order per basket or account (starting another checkout releases the
-earlier one), at most ``UNPAID_ORDERS_PER_IP`` from one IP address, each at most the town's
-``max_units_per_product`` units of a product. The town's cap is a town setting (operator console),
-the rest are here.
+earlier one); from one IP address, at most ``UNPAID_ORDERS_PER_IP`` unpaid card orders and, over
+all of them, no more than the town's cap (``Town.max_units_per_product``, operator console) of any
+one product. So one address never holds more than the cap of a product, however many sessions it
+opens; more stock than the cap always stays on sale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 from django.utils.crypto import salted_hmac
 
@@ -26,8 +28,8 @@ CHECKOUT_WINDOW_SECONDS = 600
 CHECKOUTS_PER_IP = 10
 CHECKOUTS_PER_CLIENT = 5  # a guest's session (its basket) or an account
 
-# Card orders waiting for payment at once from one IP address. With the default cap of 10 units,
-# three orders hold at most 30 units: a product of more than 30 cannot be emptied from one address.
+# Card orders waiting for payment at once from one IP address (over all of them, at most the town's
+# cap of any one product): it bounds what one address holds across many products.
 UNPAID_ORDERS_PER_IP = 3
 
 
@@ -36,15 +38,29 @@ def payment_hold(*, is_guest: bool) -> dt.timedelta:
     return GUEST_HOLD if is_guest else ACCOUNT_HOLD
 
 
+def client_network(ip: str) -> str:
+    """The address a limit counts: an IPv4 address, or the /64 network of an IPv6 one (one subscriber
+    line gets a whole /64, so a script could take a new address for every checkout)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:198.51.100.7 is 198.51.100.7
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def client_ip_key(ip: str) -> str:
-    """What an order keeps of its client's IP address while unpaid: a keyed hash, not the address."""
-    return salted_hmac("checkout.unpaid-orders-per-ip", ip, algorithm="sha256").hexdigest()
+    """What an order keeps of its client's address while unpaid: a keyed hash, not the address."""
+    return salted_hmac("checkout.unpaid-orders-per-ip", client_network(ip), algorithm="sha256").hexdigest()
 
 
 def too_many_checkouts(*, ip: str, client: str) -> bool:
     """Counts a checkout of this IP address and client; True once either went past its limit."""
     return is_over_limit(
-        scope="checkout-ip", client=ip, limit=CHECKOUTS_PER_IP, window_seconds=CHECKOUT_WINDOW_SECONDS
+        scope="checkout-ip", client=client_network(ip), limit=CHECKOUTS_PER_IP, window_seconds=CHECKOUT_WINDOW_SECONDS
     ) or is_over_limit(
         scope="checkout-client", client=client, limit=CHECKOUTS_PER_CLIENT, window_seconds=CHECKOUT_WINDOW_SECONDS
     )

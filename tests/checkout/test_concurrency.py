@@ -7,12 +7,11 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Sum
 from django.test import Client
 
 from catalog.models import Variant
 from checkout.actions import Actor, mark_order_paid
-from checkout.models import Notification, Order, OrderLine, OrderStatus, Refund, StatusChange, WebhookEvent
+from checkout.models import Notification, Order, OrderStatus, Refund, StatusChange, WebhookEvent
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
 from tenants.models import Town
 from tests.checkout.conftest import (
@@ -89,7 +88,7 @@ def test_eight_checkouts_at_once_from_one_ip_hold_at_most_three_unpaid_orders(co
     with committed_town:
         shop = make_shop("Pâtisserie", products=[("Galette des rois", 2400, 33)])
         variant = shop["variants"][0]
-        baskets = [basket_with([(variant, 10 if i < 3 else 1)]) for i in range(8)]
+        baskets = [basket_with([(variant, 1)]) for _ in range(8)]
 
     results = run_concurrently(8, in_town(committed_town, lambda i: order_from(baskets[i], client_ip="198.51.100.7")))
 
@@ -98,9 +97,8 @@ def test_eight_checkouts_at_once_from_one_ip_hold_at_most_three_unpaid_orders(co
     assert (len(held), len(refused)) == (3, 5), results
     assert {error.code for error in refused} == {"unpaid_limit"}
     with committed_town:
-        held_units = OrderLine.objects.aggregate(units=Sum("stock_taken"))["units"]
         assert Order.objects.filter(status=OrderStatus.PENDING_PAYMENT).count() == 3
-        assert Variant.objects.get(pk=variant.pk).stock == 33 - held_units >= 3
+        assert Variant.objects.get(pk=variant.pk).stock == 30
 
 
 def test_the_same_basket_checked_out_five_times_at_once_gives_one_order(committed_town):

@@ -16,6 +16,7 @@ from django.test import Client
 from accounts.models import Role, User
 from catalog.models import Variant
 from checkout.actions import GATEWAY, Actor, expire_unpaid_orders, mark_order_paid
+from checkout.basket import merge_baskets
 from checkout.models import Basket, BasketLine, Order, OrderLine, OrderStatus, StatusChange
 from tenants.actions import update_branding
 from tests.catalog.factories import ProductFactory, VariantFactory
@@ -98,6 +99,17 @@ def test_a_cap_of_zero_means_no_cap_and_an_untracked_stock_has_none(town_a, shop
         assert Variant.objects.get(pk=cakes.pk).stock == 0
 
 
+def test_merging_baskets_at_login_stays_within_the_cap(town_a, cakes):
+    with town_a:
+        user = User.objects.create_user(email="jeanne@exemple.fr", password="mot-de-passe-42", role=Role.RESIDENT)
+        anonymous = basket_with([(cakes, 8)])
+        basket_with([(cakes, 8)], user_id=user.pk)
+
+        merged = merge_baskets(anonymous=anonymous, user_id=user.pk)
+
+        assert list(merged.lines.values_list("quantity", flat=True)) == [10]
+
+
 # --- one unpaid order per client -------------------------------------------------------------------
 def test_a_second_checkout_of_the_same_guest_releases_the_first(town_a, shops, cakes):
     guest = browser(town_a)
@@ -162,20 +174,42 @@ def test_a_pay_in_store_order_is_not_released_by_a_later_card_checkout(town_a, s
 
 
 # --- unpaid orders per IP address ------------------------------------------------------------------
-def test_one_ip_address_holds_at_most_three_unpaid_orders_so_the_product_is_never_emptied(town_a, shops, cakes):
-    bots = [browser(town_a) for _ in range(4)]
+def test_one_ip_address_holds_at_most_the_cap_of_a_product_however_many_sessions_it_opens(town_a, shops, cakes):
+    bots = [browser(town_a) for _ in range(3)]
 
-    answers = [checkout(bot, shops, cakes, quantity) for bot, quantity in zip(bots, (10, 10, 10, 3), strict=True)]
+    answers = [checkout(bot, shops, cakes, quantity) for bot, quantity in zip(bots, (10, 10, 1), strict=True)]
+
+    assert [answer.status_code for answer in answers] == [302, 429, 429]
+    assert (
+        "« Galette des rois » : 10 déjà en attente de paiement depuis votre connexion, au plus 10 à la fois."
+        in answers[1].content.decode()
+    )
+    assert stock_of(town_a, cakes) == 23
+    assert statuses(town_a) == [OrderStatus.PENDING_PAYMENT]
+    # A real buyer elsewhere still finds the product.
+    assert checkout(browser(town_a, OTHER_IP), shops, cakes, 10).status_code == 302
+    assert stock_of(town_a, cakes) == 13
+
+
+def test_one_ip_address_holds_at_most_three_unpaid_orders(town_a, shops, cakes):
+    answers = [checkout(browser(town_a), shops, cakes, 1) for _ in range(4)]
 
     assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
     assert TOO_MANY_UNPAID in answers[3].content.decode()
-    assert stock_of(town_a, cakes) == 3
+    assert stock_of(town_a, cakes) == 30
     assert statuses(town_a) == [OrderStatus.PENDING_PAYMENT] * 3
     with town_a:
         assert Basket.objects.filter(lines__isnull=False).count() == 1  # the refused basket kept its line
-    # A real buyer elsewhere still finds the product.
-    assert checkout(browser(town_a, OTHER_IP), shops, cakes, 3).status_code == 302
-    assert stock_of(town_a, cakes) == 0
+
+
+def test_an_ipv6_client_is_counted_by_its_network_not_by_each_address(town_a, shops, cakes):
+    """One subscriber line gets a whole /64: a new address per checkout must not reset the limits."""
+    same_line = [browser(town_a, f"2001:db8:5:7::{number}") for number in (1, 2)]
+    neighbour = browser(town_a, "2001:db8:5:8::1")
+
+    answers = [checkout(client, shops, cakes, 10) for client in [*same_line, neighbour]]
+
+    assert [answer.status_code for answer in answers] == [302, 429, 302]
 
 
 def test_a_paid_order_frees_its_place_among_the_unpaid_orders_of_its_ip(town_a, shops, cakes):
