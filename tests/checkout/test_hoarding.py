@@ -27,6 +27,8 @@ OTHER_IP = "203.0.113.50"
 REPLACED = "Remplacée par une nouvelle commande du même client."
 TOO_MANY_CHECKOUTS = "Trop de commandes commencées en peu de temps : réessayez dans quelques minutes."
 TOO_MANY_UNPAID = "Trop de commandes attendent leur paiement depuis votre connexion"
+# Rate limits count in fixed 10-minute windows: tests that count stand still inside one.
+IN_A_WINDOW = dt.datetime(2026, 12, 5, 10, 0, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -235,6 +237,7 @@ def test_an_order_keeps_only_a_keyed_hash_of_the_ip_and_only_while_unpaid(town_a
 
 
 # --- checkout rate limits --------------------------------------------------------------------------
+@time_machine.travel(IN_A_WINDOW, tick=False)
 def test_the_eleventh_checkout_from_one_ip_in_ten_minutes_gets_a_429_and_reserves_nothing(town_a, shops, cakes):
     # Paid in store: these do not wait for a payment, so only the rate limit can stop them.
     update_branding(town=town_a, pay_in_store_enabled=True)
@@ -250,15 +253,15 @@ def test_the_eleventh_checkout_from_one_ip_in_ten_minutes_gets_a_429_and_reserve
 
 def test_the_ip_limit_starts_again_in_the_next_window(town_a, shops, cakes):
     update_branding(town=town_a, pay_in_store_enabled=True)
-    start = dt.datetime(2026, 12, 5, 10, 0, 1, tzinfo=dt.UTC)
-    with time_machine.travel(start, tick=False):
+    with time_machine.travel(IN_A_WINDOW, tick=False):
         for _ in range(10):
             checkout(browser(town_a), shops, cakes, 1, payment_method="in_store")
         assert checkout(browser(town_a), shops, cakes, 1, payment_method="in_store").status_code == 429
-    with time_machine.travel(start + dt.timedelta(minutes=10), tick=False):
+    with time_machine.travel(IN_A_WINDOW + dt.timedelta(minutes=10), tick=False):
         assert checkout(browser(town_a), shops, cakes, 1, payment_method="in_store").status_code == 302
 
 
+@time_machine.travel(IN_A_WINDOW, tick=False)
 def test_one_session_gets_five_checkouts_in_ten_minutes_then_a_429_that_changes_nothing(town_a, shops, cakes):
     guest = browser(town_a)
     answers = [checkout(guest, shops, cakes, 1) for _ in range(6)]
@@ -269,6 +272,7 @@ def test_one_session_gets_five_checkouts_in_ten_minutes_then_a_429_that_changes_
     assert stock_of(town_a, cakes) == 32  # the fifth order still holds its unit
 
 
+@time_machine.travel(IN_A_WINDOW, tick=False)
 def test_an_account_is_limited_as_one_client_whatever_the_browser_or_address(town_a, shops, cakes):
     with town_a:
         user = User.objects.create_user(email="robot@exemple.fr", password="mot-de-passe-42", role=Role.RESIDENT)
