@@ -12,10 +12,10 @@ opens; more stock than the cap always stays on sale.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 
 from django.utils.crypto import salted_hmac
 
+from accounts.network import client_network
 from accounts.ratelimit import is_over_limit
 
 # How long a card order holds its stock and delivery capacity, waiting for the payment. A guest
@@ -36,20 +36,6 @@ UNPAID_ORDERS_PER_IP = 3
 def payment_hold(*, is_guest: bool) -> dt.timedelta:
     """How long a new card order keeps its stock while waiting for the payment."""
     return GUEST_HOLD if is_guest else ACCOUNT_HOLD
-
-
-def client_network(ip: str) -> str:
-    """The address a limit counts: an IPv4 address, or the /64 network of an IPv6 one (one subscriber
-    line gets a whole /64, so a script could take a new address for every checkout)."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:  # ::ffff:198.51.100.7 is 198.51.100.7
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 def client_ip_key(ip: str) -> str:
