@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -22,3 +24,17 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) < count:
         return remote  # not through all our proxies: do not trust what it says
     return forwarded[-count]
+
+
+def client_network(ip: str) -> str:
+    """What a per-client limit should count: an IPv4 address, or the /64 network of an IPv6 one (one
+    subscriber line gets a whole /64, so a script could take a new address for every request)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:198.51.100.7 is 198.51.100.7
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -10,7 +10,8 @@ open every day all day and products with tracked stock, a few of them *scarce* (
 by many buyers). The Stripe fake (tests/checkout/stripe_fake.py) runs in this process; gunicorn runs
 on 127.0.0.1 with DEBUG off, talking to the fake through STRIPE_API_BASE.
 
-Each buyer is a thread with its own cookies and keep-alive connection, in one town, and loops:
+Each buyer is a thread in one town that loops, each purchase as a new resident (fresh cookies and
+connection, its own address in X-Forwarded-For: gunicorn stands behind one pretend proxy):
   product page → add 1–3 products (1–2 merchants, sometimes a scarce one) → GET /commande/ →
   POST /commande/ → payment page (creates the PaymentIntent) → the card is accepted (the fake
   confirms the intent, as Stripe.js would) → Stripe's signed `payment_intent.succeeded` webhook on
@@ -41,6 +42,7 @@ import argparse
 import copy
 import html
 import http.client
+import itertools
 import os
 import random
 import re
@@ -171,6 +173,8 @@ def configure_environment(fake_url: str) -> None:
     # Buyers keep cookies over plain HTTP: without Secure (and so without "__Host-").
     os.environ["SECURE_COOKIES"] = "0"
     os.environ["SECURE_HSTS_SECONDS"] = "0"
+    # Behind one reverse proxy, as deployed: each buyer's address is the X-Forwarded-For it sends.
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"
     os.environ["ALLOW_TEST_GATEWAY"] = "0"
     os.environ["STRIPE_SECRET_KEY"] = SECRET_KEY
     os.environ["STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
@@ -242,10 +246,11 @@ def build_town(
 
 # --- one resident's browser -----------------------------------------------------------------------
 class Browser:
-    """A keep-alive connection to gunicorn with the town's Host header and the cookies the server sets."""
+    """A keep-alive connection to gunicorn with the town's Host header and the cookies the server sets;
+    with ``ip``, the client address the reverse proxy would write in X-Forwarded-For."""
 
-    def __init__(self, port: int, host: str) -> None:
-        self.port, self.host = port, host
+    def __init__(self, port: int, host: str, ip: str = "") -> None:
+        self.port, self.host, self.ip = port, host, ip
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
 
@@ -255,6 +260,8 @@ class Browser:
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
         headers = {"Host": self.host, "Accept-Encoding": "identity"}
+        if self.ip:
+            headers["X-Forwarded-For"] = self.ip
         body = None
         if form is not None:
             body = urlencode({**form, "csrfmiddlewaretoken": self.csrf_token()})
@@ -317,6 +324,14 @@ def refusal_reason(message: str) -> str:
 
 
 # --- the buyers -----------------------------------------------------------------------------------
+_resident_numbers = itertools.count(1)
+
+
+def next_resident_address() -> str:
+    number = next(_resident_numbers)  # itertools.count: atomic under the GIL, shared by the buyer threads
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+
+
 class Buyer:
     def __init__(
         self,
@@ -350,6 +365,10 @@ class Buyer:
     def run(self, stop_at: float) -> None:
         while time.perf_counter() < stop_at:
             self.stats.purchases += 1
+            # Each purchase is another resident: checkouts are rate limited per address and per session
+            # (checkout.limits), which 50 buyers looping without think time from one address would hit.
+            self.browser.close()
+            self.browser = Browser(self.port, self.town.host, ip=next_resident_address())
             items = self.choose_items()
             try:
                 self.purchase(items)

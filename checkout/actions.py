@@ -21,15 +21,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
-from checkout import outbox
-from checkout.basket import get_sellable_variant, price_basket, stock_units
+from checkout import limits, outbox
+from checkout.basket import PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
 from checkout.models import (
     Basket,
     Fulfilment,
@@ -44,8 +44,6 @@ from checkout.models import (
 )
 from checkout.money import line_total_cents
 from checkout.pickup import find_window, pickup_windows
-
-PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -120,12 +118,17 @@ def place_order(
     terms_accepted: bool,
     payment_method: str = PaymentMethod.CARD,
     actor: Actor,
+    client_ip: str = "",
     now: dt.datetime | None = None,
 ) -> Order:
     """Turns the basket into an order: prices re-read, stock and delivery capacity taken, basket emptied.
 
-    All or nothing: any refusal (a line out of stock, an address out of zone, a full delivery day)
-    raises ValidationError with a French message and leaves stock, capacity and basket untouched.
+    All or nothing: any refusal (a line out of stock, an address out of zone, a full delivery day,
+    a limit of checkout.limits) raises ValidationError with a French message and leaves stock,
+    capacity and basket untouched. The same client's (basket's or account's) earlier card orders
+    still waiting for payment are cancelled first, so one client holds one unpaid order at a time;
+    a card order is refused while other card orders from ``client_ip`` wait for payment beyond the
+    limits of checkout.limits (a few orders, the town's cap of any one product).
     """
     now = now or timezone.now()
     town = connection.tenant
@@ -164,7 +167,26 @@ def place_order(
             _("Le paiement en boutique n'est possible que pour un retrait en boutique."), code="in_store"
         )
 
+    user_id = actor.user_id if actor.kind == "resident" else None
+    same_client = Q(basket=basket) | Q(user_id=user_id) if user_id is not None else Q(basket=basket)
+    # Only card orders wait for a payment; pay-in-store ones have their own rules (UNCOLLECTED_GRACE).
+    client_key = limits.client_ip_key(client_ip) if client_ip and payment_method == PaymentMethod.CARD else ""
+    if client_key:
+        _refuse_beyond_client_limits(client_key, same_client, priced)  # before the earlier order is released
+    _release_earlier_checkouts(same_client, actor)
+
     with transaction.atomic():
+        if client_key:
+            _lock_client(client_key)
+            _refuse_beyond_client_limits(client_key, same_client, priced)
+        # One checkout of a basket at a time: a second one sent meanwhile finds the basket emptied.
+        Basket.objects.select_for_update().filter(pk=basket.pk).first()
+        if not basket.lines.exists():
+            raise ValidationError(_("Votre panier est vide."), code="empty")
+        if Order.objects.filter(same_client, status=OrderStatus.PENDING_PAYMENT).exists():
+            raise ValidationError(
+                _("Une autre commande vient d’être passée depuis ce panier : rechargez la page."), code="concurrent"
+            )
         offer = address = None
         if delivered:
             provider = delivery_provider()
@@ -179,7 +201,7 @@ def place_order(
                 raise ValidationError(str(getattr(error, "message", error)), code="delivery") from None
 
         order = Order.objects.create(
-            user_id=actor.user_id if actor.kind == "resident" else None,
+            user_id=user_id,
             status=OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED,
             payment_method=payment_method,
             first_name=contact.first_name,
@@ -187,7 +209,11 @@ def place_order(
             email=contact.email,
             phone=contact.phone,
             terms_accepted_at=now,
-            expires_at=now + PAYMENT_TIMEOUT if payment_method == PaymentMethod.CARD else None,
+            expires_at=(
+                now + limits.payment_hold(is_guest=user_id is None) if payment_method == PaymentMethod.CARD else None
+            ),
+            basket=basket,
+            client_key=client_key,
             delivery_instructions=delivery_instructions[:300] if delivered else "",
             **_delivery_fields(address, offer),
         )
@@ -248,6 +274,63 @@ def place_order(
             _notify(order, "order_placed")
             outbox.emit(outbox.ORDER_PLACED, order_id=order.pk)
     return order
+
+
+def _release_earlier_checkouts(same_client: Q, actor: Actor) -> None:
+    """The client starts another checkout: its card orders still waiting for payment give their stock
+    and delivery capacity back, each in its own transaction, before the new order takes any (giving
+    back and taking in one transaction would lock variant rows out of id order: deadlocks)."""
+    waiting = Order.objects.filter(same_client, status=OrderStatus.PENDING_PAYMENT).values_list("pk", flat=True)
+    for order_id in list(waiting):
+        cancel_unpaid_order(
+            order_id=order_id, actor=actor, reason=_("Remplacée par une nouvelle commande du même client.")
+        )
+
+
+def _refuse_beyond_client_limits(client_key: str, same_client: Q, priced: PricedBasket) -> None:
+    """What other card orders from this IP address hold unpaid: a few orders, and no more than the
+    town's cap of any one product, whatever the number of sessions (basket) the units are spread over."""
+    others = list(
+        Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, client_key=client_key)
+        .exclude(same_client)
+        .values_list("pk", flat=True)
+    )
+    if len(others) >= limits.UNPAID_ORDERS_PER_IP:
+        raise ValidationError(
+            _(
+                "Trop de commandes attendent leur paiement depuis votre connexion : payez-en une ou "
+                "réessayez dans quelques minutes."
+            ),
+            code="unpaid_limit",
+        )
+    capped = {
+        line.variant.pk: (line, cap) for g in priced.groups for line in g.lines if (cap := units_cap(line.variant))
+    }
+    if not others or not capped:
+        return
+    held = dict(
+        OrderLine.objects.filter(merchant_order__order_id__in=others, variant_id__in=capped)
+        .values("variant_id")
+        .annotate(units=Sum("stock_taken"))
+        .values_list("variant_id", "units")
+    )
+    for variant_id, (line, cap) in capped.items():
+        already = held.get(variant_id) or 0
+        if already + stock_units(line.quantity) > cap:
+            raise ValidationError(
+                _(
+                    "« %(title)s » : %(held)s déjà en attente de paiement depuis votre connexion, au plus "
+                    "%(cap)s à la fois. Payez cette commande ou réessayez dans quelques minutes."
+                )
+                % {"title": line.variant.product.title, "held": already, "cap": cap},
+                code="unpaid_limit",
+            )
+
+
+def _lock_client(client_key: str) -> None:
+    """Serialises the checkouts of one IP address (until commit), so that each counts the others."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(client_key[:15], 16)])
 
 
 def _delivery_fields(address: Any, offer: Any) -> dict[str, Any]:
@@ -328,8 +411,8 @@ def mark_order_paid(*, order_id: int, amount_cents: int, currency: str, actor: A
             return order
         now = timezone.now()
         previous = order.status
-        order.status, order.paid_at, order.expires_at = OrderStatus.PAID, now, None
-        order.save(update_fields=["status", "paid_at", "expires_at"])
+        order.status, order.paid_at, order.expires_at, order.client_key = OrderStatus.PAID, now, None, ""
+        order.save(update_fields=["status", "paid_at", "expires_at", "client_key"])
         order.merchant_orders.update(status=MerchantOrderStatus.PAID, paid_at=now)
         _record(order, OrderStatus.PAID, actor, from_status=previous, note=note)
         _notify(order, "order_paid")
@@ -340,8 +423,8 @@ def mark_order_paid(*, order_id: int, amount_cents: int, currency: str, actor: A
 
 def _flag_for_review(order: Order, reason: str, actor: Actor) -> None:
     previous = order.status
-    order.status, order.review_reason = OrderStatus.REVIEW, reason[:300]
-    order.save(update_fields=["status", "review_reason"])
+    order.status, order.review_reason, order.client_key = OrderStatus.REVIEW, reason[:300], ""
+    order.save(update_fields=["status", "review_reason", "client_key"])
     _record(order, OrderStatus.REVIEW, actor, from_status=previous, note=reason)
 
 
@@ -351,8 +434,8 @@ def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
         order = lock_order(order_id)
         if order.status != OrderStatus.PENDING_PAYMENT:
             return order
-        order.status, order.expires_at = OrderStatus.CANCELLED, None
-        order.save(update_fields=["status", "expires_at"])
+        order.status, order.expires_at, order.client_key = OrderStatus.CANCELLED, None, ""
+        order.save(update_fields=["status", "expires_at", "client_key"])
         order.merchant_orders.update(status=MerchantOrderStatus.CANCELLED)
         _give_back_stock(order)
         _release_delivery(order)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -80,6 +80,24 @@ def _check_stock(variant: Variant, quantity: Decimal) -> None:
         )
 
 
+def units_cap(variant: Variant) -> int | None:
+    """Units of this variant one order may take (the town's cap, README "Abuse limits"), or None.
+
+    Only for a tracked stock: an untracked one cannot be emptied, so a large order of it holds nothing.
+    """
+    cap = connection.tenant.max_units_per_product
+    return cap if cap and variant.stock is not None else None
+
+
+def _check_cap(variant: Variant, quantity: Decimal) -> None:
+    cap = units_cap(variant)
+    if cap is not None and stock_units(quantity) > cap:
+        raise ValidationError(
+            _("Au plus %(cap)s « %(title)s » par commande.") % {"cap": cap, "title": variant.product.title},
+            code="over_cap",
+        )
+
+
 def get_or_create_basket(*, token: str | None, user_id: int | None) -> Basket:
     """The logged-in resident's basket, else the anonymous one named by the cookie, else a new one."""
     if user_id is not None:
@@ -115,6 +133,7 @@ def add_to_basket(*, basket: Basket, variant_id: object, quantity: object) -> Ba
         if total > MAX_QUANTITY:
             raise ValidationError(_("La quantité ne peut pas dépasser 999."), code="too_large")
         _check_stock(variant, total)
+        _check_cap(variant, total)
         if line is None:
             if basket.lines.count() >= MAX_LINES:
                 raise ValidationError(_("Votre panier est plein (100 articles différents)."), code="full")
@@ -134,6 +153,7 @@ def set_basket_quantity(*, basket: Basket, variant_id: object, quantity: object)
     variant = get_sellable_variant(variant_id)
     wanted = parse_quantity(quantity, unit=variant.product.unit)
     _check_stock(variant, wanted)
+    _check_cap(variant, wanted)
     with transaction.atomic():
         line = BasketLine.objects.select_for_update().filter(basket=basket, variant=variant).first()
         if line is None:
@@ -165,6 +185,8 @@ def merge_baskets(*, anonymous: Basket | None, user_id: int) -> Basket:
             quantity = line.quantity + (existing.quantity if existing else 0)
             if line.variant.stock is not None:
                 quantity = min(quantity, Decimal(line.variant.stock))
+            if (cap := units_cap(line.variant)) is not None:
+                quantity = min(quantity, Decimal(cap))
             quantity = min(quantity, MAX_QUANTITY)
             if quantity <= 0:
                 continue
@@ -237,6 +259,7 @@ def price_basket(basket: Basket) -> PricedBasket:
         product, merchant = variant.product, variant.merchant
         price = variant.effective_price_cents
         problem = ""
+        cap = units_cap(variant)
         if not product.is_published or merchant.status != MerchantStatus.LIVE or not merchant.sells_online:
             problem = _("Ce produit n'est plus en vente.")
         elif variant.stock is not None and stock_units(line.quantity) > variant.stock:
@@ -245,6 +268,9 @@ def price_basket(basket: Basket) -> PricedBasket:
                 if variant.stock == 0
                 else _("Il n'en reste que %(stock)s : modifiez la quantité.") % {"stock": variant.stock}
             )
+        elif cap is not None and stock_units(line.quantity) > cap:
+            # The cap may have been lowered since the line was added: the checkout refuses it too.
+            problem = _("Au plus %(cap)s par commande : modifiez la quantité.") % {"cap": cap}
         group = groups.setdefault(merchant.pk, MerchantGroup(merchant=merchant))
         group.lines.append(
             PricedLine(

@@ -92,13 +92,21 @@ class Order(models.Model):
     review_reason = models.CharField(max_length=300, blank=True)
     # Stock and delivery capacity are held until then; a beat task releases them afterwards.
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The basket it came from: the same client starting another checkout releases this one first.
+    basket = models.ForeignKey(Basket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A keyed hash of the client's IP address (checkout.limits), only while a card order waits for
+    # its payment: it bounds the unpaid orders of one address, and is emptied once paid or cancelled.
+    client_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     is_anonymised = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-created_at", "-pk")
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["client_key"], condition=~Q(client_key=""), name="order_unpaid_client_key"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_cents=F("items_total_cents") + F("delivery_fee_cents")), name="order_total_adds_up"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,11 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from checkout import actions, payments, queries
+from accounts.network import client_ip
+from checkout import actions, limits, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
 from checkout.gateways import gateway_account_id, get_gateway
@@ -120,24 +124,10 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         delivery_available=delivery_available,
         initial=initial,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
-        actor = actions.Actor(kind="resident", user_id=request.user.pk if request.user.is_authenticated else None)
-        try:
-            order = actions.place_order(
-                basket=basket,
-                contact=form.contact(),
-                fulfilments=form.fulfilments(),
-                address_text=form.cleaned_data.get("address", ""),
-                delivery_instructions=form.cleaned_data.get("delivery_instructions", ""),
-                terms_accepted=form.cleaned_data["accept_terms"],
-                payment_method=form.cleaned_data["payment_method"],
-                actor=actor,
-                now=now,
-            )
-        except ValidationError as error:
-            for message in _errors(error):
-                form.add_error(None, message)
-        else:
+        order, status = _place_order(request, basket, form, now)
+        if order is not None:
             queries.remember_order_in_session(request, order)
             if order.payment_method == PaymentMethod.CARD:
                 return redirect("checkout:payment", public_id=order.public_id)
@@ -146,7 +136,35 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         request,
         "checkout/checkout.html",
         {"basket": priced, "form": form, "delivery_available": delivery_available},
+        status=status,
     )
+
+
+def _place_order(request: HttpRequest, basket: Basket, form: CheckoutForm, now: dt.datetime) -> tuple[Any, int]:
+    """The order placed, or None and the HTTP status of the refusal (its reasons added to the form)."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    ip = client_ip(request)
+    if limits.too_many_checkouts(ip=ip, client=f"user:{user_id}" if user_id else f"basket:{basket.token}"):
+        form.add_error(None, _("Trop de commandes commencées en peu de temps : réessayez dans quelques minutes."))
+        return None, 429
+    try:
+        order = actions.place_order(
+            basket=basket,
+            contact=form.contact(),
+            fulfilments=form.fulfilments(),
+            address_text=form.cleaned_data.get("address", ""),
+            delivery_instructions=form.cleaned_data.get("delivery_instructions", ""),
+            terms_accepted=form.cleaned_data["accept_terms"],
+            payment_method=form.cleaned_data["payment_method"],
+            actor=actions.Actor(kind="resident", user_id=user_id),
+            client_ip=ip,
+            now=now,
+        )
+    except ValidationError as error:
+        for message in _errors(error):
+            form.add_error(None, message)
+        return None, 429 if getattr(error, "code", None) == "unpaid_limit" else 200
+    return order, 200
 
 
 def _delivery_available(priced: baskets.PricedBasket) -> bool:
@@ -171,10 +189,11 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
         error = " ".join(failure.messages)
     except ImproperlyConfigured:
         logger.exception("town %s cannot take card payments", request.tenant.slug)
+        until = timezone.localtime(order.expires_at, ZoneInfo(request.tenant.time_zone))
         error = _(
             "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
-            "Votre commande reste réservée 30 minutes."
-        )
+            "Vos articles restent réservés jusqu’à %(until)s."
+        ) % {"until": date_format(until, r"H \h i")}
     response = render(
         request,
         "checkout/payment.html",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import asdict
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.network import client_ip
+from accounts.ratelimit import is_over_limit
 from logistics.forms import AddressQueryForm
 from logistics.geocoding import MIN_QUERY_LENGTH, GeocodingError, get_geocoder
 
@@ -26,12 +26,9 @@ REQUESTS_PER_MINUTE = 60
 
 
 def _over_the_limit(request: HttpRequest) -> bool:
-    key = f"address-suggestions:{client_ip(request)}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=70)
-    try:
-        return cache.incr(key) > REQUESTS_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        return False
+    return is_over_limit(
+        scope="address-suggestions", client=client_ip(request), limit=REQUESTS_PER_MINUTE, window_seconds=60
+    )
 
 
 def _suggestions(text: str) -> list:

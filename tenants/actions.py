@@ -366,6 +366,7 @@ def update_branding(*, town: Town, **fields: object) -> Town:
         "stripe_account_id",
         "collector_mode",
         "pay_in_store_enabled",
+        "max_units_per_product",
     }
     unknown = set(fields) - allowed
     if unknown:

@@ -72,6 +72,7 @@ class TownBrandingForm(forms.ModelForm):
             "stripe_account_id",
             "collector_mode",
             "pay_in_store_enabled",
+            "max_units_per_product",
         )
         widgets = {
             "primary_color": forms.TextInput(attrs={"type": "color"}),
@@ -84,6 +85,12 @@ class TownBrandingForm(forms.ModelForm):
             self.initial["insee_codes"] = ", ".join(self.instance.insee_codes)
         self.fields["primary_color"].validators.append(validate_brand_colour)
         self.fields["secondary_color"].validators.append(validate_brand_colour)
+        # Left empty (or not sent by an older form): the town keeps its cap.
+        self.fields["max_units_per_product"].required = False
 
     def clean_insee_codes(self) -> list[str]:
         return parse_insee_codes(self.cleaned_data.get("insee_codes", ""))
+
+    def clean_max_units_per_product(self) -> int:
+        value = self.cleaned_data.get("max_units_per_product")
+        return self.instance.max_units_per_product if value is None else value

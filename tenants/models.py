@@ -13,6 +13,8 @@ from tenants.storage import branding_storage
 
 DEFAULT_PRIMARY_COLOUR = "#0055a4"
 DEFAULT_SECONDARY_COLOUR = "#8a1538"
+# README, "Abuse limits": units of one product one order may take, unless the town says otherwise.
+DEFAULT_MAX_UNITS_PER_PRODUCT = 10
 
 
 class TownKind(models.TextChoices):
@@ -94,6 +96,12 @@ class Town(TenantMixin):
         _("mode d'encaissement"), max_length=10, choices=CollectorMode.choices, default=CollectorMode.REGIE
     )
     pay_in_store_enabled = models.BooleanField(_("paiement en boutique pour le retrait"), default=False)
+    # A checkout takes stock at once: without a cap, one unpaid order could hold a shop's whole stock.
+    max_units_per_product = models.PositiveSmallIntegerField(
+        _("unités d'un même produit par commande"),
+        default=DEFAULT_MAX_UNITS_PER_PRODUCT,
+        help_text=_("Pour les produits dont le stock est suivi. 0 : sans limite."),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

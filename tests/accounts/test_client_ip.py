@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from accounts.network import client_ip
+from accounts.network import client_ip, client_network
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,17 @@ def test_login_lockouts_use_the_same_address(settings):
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
 
     assert get_client_ip_address(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:5:7:a:b:c:d", "2001:db8:5:7::/64"),  # a whole /64 is one subscriber line
+        ("2001:db8:5:7::1", "2001:db8:5:7::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # an IPv4 client seen through an IPv6 socket
+        ("", ""),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64_network(address, counted_as):
+    assert client_network(address) == counted_as

@@ -83,6 +83,39 @@ def test_baskets_taking_lines_in_opposite_orders_never_deadlock(committed_town):
         )
 
 
+def test_eight_checkouts_at_once_from_one_ip_hold_at_most_three_unpaid_orders(committed_town):
+    """Stock held by bots (README, "Abuse limits"): the per-IP count cannot be raced past."""
+    with committed_town:
+        shop = make_shop("Pâtisserie", products=[("Galette des rois", 2400, 33)])
+        variant = shop["variants"][0]
+        baskets = [basket_with([(variant, 1)]) for _ in range(8)]
+
+    results = run_concurrently(8, in_town(committed_town, lambda i: order_from(baskets[i], client_ip="198.51.100.7")))
+
+    held = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert (len(held), len(refused)) == (3, 5), results
+    assert {error.code for error in refused} == {"unpaid_limit"}
+    with committed_town:
+        assert Order.objects.filter(status=OrderStatus.PENDING_PAYMENT).count() == 3
+        assert Variant.objects.get(pk=variant.pk).stock == 30
+
+
+def test_the_same_basket_checked_out_five_times_at_once_gives_one_order(committed_town):
+    with committed_town:
+        shop = make_shop("Pâtisserie", products=[("Galette des rois", 2400, 33)])
+        variant = shop["variants"][0]
+        basket = basket_with([(variant, 10)])
+
+    results = run_concurrently(5, in_town(committed_town, lambda i: order_from(basket)))
+
+    assert sum(isinstance(r, Order) for r in results) == 1, results
+    assert sum(isinstance(r, ValidationError) for r in results) == 4, results
+    with committed_town:
+        assert Variant.objects.get(pk=variant.pk).stock == 23
+        assert Order.objects.count() == 1
+
+
 def _paid_intent(town: Town, stripe_fake):
     with town:
         shop = make_shop("Fleuriste", products=[("Bouquet", 2500, 10)])

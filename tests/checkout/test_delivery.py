@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import Variant
 from checkout.actions import FulfilmentChoice, expire_unpaid_orders
+from checkout.basket import add_to_basket
 from checkout.models import Fulfilment, Order
 from logistics.models import DeliveryDay
 from tests.checkout.conftest import basket_with, make_shop, order_from
@@ -141,3 +142,23 @@ def test_capacity_three_with_ten_concurrent_checkouts_sells_exactly_three_delive
     with committed_town:
         assert DeliveryDay.objects.get().booked == 3
         assert Variant.objects.get(pk=shop["variants"][0].pk).stock == 97  # refused checkouts took nothing
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_a_second_checkout_of_the_same_basket_gives_the_first_ones_slot_back_before_taking_one(town_a, shops):
+    """Stock held by bots (README, "Abuse limits"): starting another checkout releases the earlier one,
+    delivery capacity included, before the new one reserves; with one delivery left, it still fits."""
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        CargoBikeZoneFactory(daily_capacity=1)
+        LocalAddressFactory()
+        basket = basket_with([(honey, 2)])
+        first = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+        add_to_basket(basket=basket, variant_id=honey.pk, quantity=2)  # the same client, again
+
+        second = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+
+        first.refresh_from_db()
+        assert (first.status, second.status) == ("cancelled", "pending_payment")
+        assert DeliveryDay.objects.get(zone_id=second.delivery_zone_id, date=second.delivery_date).booked == 1
+        assert Variant.objects.get(pk=honey.pk).stock == 3

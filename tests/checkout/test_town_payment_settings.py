@@ -59,3 +59,30 @@ def test_the_console_form_edits_the_payment_settings(operator_client, town_a):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Town.objects.get(pk=town_a.pk).stripe_account_id == "acct_1VilleA99"
+
+
+def test_the_console_form_edits_the_cap_on_units_of_one_product_per_order(operator_client, town_a):
+    """Stock held by bots (README, "Abuse limits"): the cap is the town's, 10 unless it says otherwise."""
+    form = {
+        "name": town_a.name,
+        "kind": town_a.kind,
+        "insee_codes": "",
+        "primary_color": town_a.primary_color,
+        "secondary_color": town_a.secondary_color,
+        "payment_gateway": "test",
+        "collector_mode": "regie",
+    }
+    assert Town.objects.get(pk=town_a.pk).max_units_per_product == 10
+    assert 'name="max_units_per_product"' in operator_client.get(f"/console/villes/{town_a.slug}/").content.decode()
+
+    edited = operator_client.post(f"/console/villes/{town_a.slug}/", {**form, "max_units_per_product": "4"})
+    assert edited.status_code == 302, edited.content.decode()[:3000]
+    assert Town.objects.get(pk=town_a.pk).max_units_per_product == 4
+
+    left_empty = operator_client.post(f"/console/villes/{town_a.slug}/", {**form, "max_units_per_product": ""})
+    assert left_empty.status_code == 302
+    assert Town.objects.get(pk=town_a.pk).max_units_per_product == 4
+
+    refused = operator_client.post(f"/console/villes/{town_a.slug}/", {**form, "max_units_per_product": "-1"})
+    assert refused.status_code == 200
+    assert Town.objects.get(pk=town_a.pk).max_units_per_product == 4
