@@ -1,4 +1,5 @@
-"""Site-wide request handling: French first, no NUL character in the address, HSTS per kind of host."""
+"""Site-wide request handling: French first, no NUL character in the address, bounded request bodies,
+HSTS per kind of host."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.defaults import bad_request
@@ -55,6 +57,31 @@ class RefuseNulCharactersMiddleware:
 def _has_nul(request: HttpRequest) -> bool:
     # The query string arrives percent-encoded: %00 only shows once decoded.
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+
+
+class RefuseOversizedBodiesMiddleware:
+    """A request announcing a body over ``MAX_REQUEST_BODY_BYTES`` answers 413 before it is read.
+
+    Django only bounds form fields in memory (DATA_UPLOAD_MAX_MEMORY_SIZE); an uploaded file of any
+    size would be streamed to a temporary file first and refused by the form afterwards. The reverse
+    proxy has the same limit (infra/): this one holds when gunicorn is reached directly. A body sent
+    without a Content-Length (chunked) is not read by Django's WSGI handler at all.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            context = {"limit_mb": settings.MAX_REQUEST_BODY_BYTES // (1024 * 1024)}
+            response = render(request, "413.html", context, status=413)
+            response["Connection"] = "close"  # the unread body must not be taken for the next request
+            return response
+        return self.get_response(request)
 
 
 class CustomDomainHstsMiddleware:

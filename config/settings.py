@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.FrenchFirstLocaleMiddleware",
     "config.middleware.RefuseNulCharactersMiddleware",
+    "config.middleware.RefuseOversizedBodiesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -439,6 +440,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Whole request bodies (uploads included), refused with 413 before they are read; the proxies in
+# infra/ carry the same value.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_MB", default=25) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # ---------------------------------------------------------------------------
