@@ -14,7 +14,7 @@ from accounts.models import Role, User
 from catalog.actions import refresh_search_vectors
 from catalog.models import MerchantMembership, MerchantStatus, OpeningPeriod, Product, Variant
 from checkout.models import Order, OrderStatus
-from logistics.models import DeliveryZone, LocalAddress, Vehicle
+from delivery.models import DeliveryZone, LocalAddress, Vehicle
 from tenants.actions import delete_town, provision_town
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations, watch_csp_violations
 from tests.checkout.stripe_fixtures import FAKE_WEBHOOK_SECRET
