@@ -173,6 +173,23 @@ def test_a_resident_buys_from_two_shops_with_delivery_and_collection(page, brows
     _merchants_see_the_order(browser, base, order.number)
 
 
+def test_the_address_field_suggests_the_town_addresses_while_the_resident_types(page, shopping_town):
+    base = shopping_town["base"]
+    page.goto(f"{base}/recherche/?q=miel")
+    page.get_by_role("link", name="Miel de la Côte d'Opale").first.click()
+    page.get_by_role("button", name="Ajouter au panier").click()
+    page.goto(f"{base}/commande/")
+
+    with page.expect_response(lambda response: "/livraison/adresses/?format=json" in response.url) as answer:
+        page.fill("#id_address", "12 rue roy")
+
+    assert answer.value.status == 200
+    page.wait_for_selector("#address-suggestions option", state="attached")
+    assert page.eval_on_selector_all("#address-suggestions option", "options => options.map(o => o.value)") == [
+        "12 Rue Royale 62100 Calais"
+    ]
+
+
 def _tab_to(page: object, selector: str, *, limit: int = 150) -> None:
     """Presses Tab until the element matching ``selector`` has the focus (keyboard only, no clicks)."""
     for _ in range(limit):
