@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.signing import InvitationTokenGenerator
+from tenants.actions import town_url
+from tenants.models import Town
 
 invitation_token_generator = InvitationTokenGenerator()
 
@@ -60,3 +64,9 @@ def invite_user(*, email: str, role: Role | str, site_url: str, town_name: str) 
 
     transaction.on_commit(send)
     return user
+
+
+def invite_town_admin(sender: Any = None, *, town: Town, admin_email: str | None = None, **kwargs: Any) -> None:
+    """Receiver of ``town_provisioned``: the new town's first admin is invited to set a password."""
+    if admin_email:
+        invite_user(email=admin_email, role=Role.TOWN_ADMIN, site_url=town_url(town), town_name=town.name)

@@ -18,13 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
@@ -44,6 +42,8 @@ from checkout.models import (
 )
 from checkout.money import line_total_cents
 from checkout.pickup import find_window, pickup_windows
+from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
+from delivery.provider import provider as delivery_provider
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,6 @@ class Contact:
 class FulfilmentChoice:
     kind: str  # Fulfilment value
     pickup_window_key: str = ""
-
-
-def delivery_provider() -> Any:
-    """The delivery provider (logistics app, above this one: reached through a setting, not an import)."""
-    return import_string(settings.CHECKOUT_DELIVERY_PROVIDER)
 
 
 def _record(
@@ -189,16 +184,14 @@ def place_order(
             )
         offer = address = None
         if delivered:
-            provider = delivery_provider()
-            unavailable = import_string(settings.CHECKOUT_DELIVERY_UNAVAILABLE)
             try:
-                address = provider.resolve_address(address_text)
-                offer = provider.offer_for(
+                address = delivery_provider.resolve_address(address_text)
+                offer = delivery_provider.offer_for(
                     address=address, items_total_cents=sum(g.total_cents for g in delivered), now=now
                 )
-                provider.reserve(zone_id=offer.zone_id, delivery_date=offer.delivery_date)
-            except unavailable as error:
-                raise ValidationError(str(getattr(error, "message", error)), code="delivery") from None
+                delivery_provider.reserve(zone_id=offer.zone_id, delivery_date=offer.delivery_date)
+            except DeliveryUnavailable as error:
+                raise ValidationError(error.message, code="delivery") from None
 
         order = Order.objects.create(
             user_id=user_id,
@@ -333,8 +326,8 @@ def _lock_client(client_key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(client_key[:15], 16)])
 
 
-def _delivery_fields(address: Any, offer: Any) -> dict[str, Any]:
-    if offer is None:
+def _delivery_fields(address: Address | None, offer: DeliveryOffer | None) -> dict[str, Any]:
+    if address is None or offer is None:
         return {}
     return {
         "delivery_address_label": address.label,
@@ -380,7 +373,7 @@ def _give_back_stock(order: Order, *, merchant_order: MerchantOrder | None = Non
 
 def _release_delivery(order: Order) -> None:
     if order.delivery_zone_id is not None and order.delivery_date is not None:
-        delivery_provider().release(zone_id=order.delivery_zone_id, delivery_date=order.delivery_date)
+        delivery_provider.release(zone_id=order.delivery_zone_id, delivery_date=order.delivery_date)
 
 
 # --- payment outcomes ---------------------------------------------------------------------------

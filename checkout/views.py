@@ -32,6 +32,7 @@ from checkout.gateways.stripe_gateway import allow_stripe_js
 from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_label
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
+from delivery.provider import provider as delivery_provider
 
 logger = logging.getLogger(__name__)
 BASKET_SESSION_KEY = "basket_token"
@@ -170,10 +171,7 @@ def _place_order(request: HttpRequest, basket: Basket, form: CheckoutForm, now: 
 def _delivery_available(priced: baskets.PricedBasket) -> bool:
     if not any(group.merchant.delivery_eligible for group in priced.groups):
         return False
-    try:
-        return bool(actions.delivery_provider().is_available())
-    except ImportError:
-        return False
+    return delivery_provider.is_available()
 
 
 def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:

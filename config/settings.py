@@ -69,6 +69,7 @@ TENANT_APPS = [
     "axes",
     "townsite",
     "catalog",
+    "delivery",
     "checkout",
     "logistics",
     "settlement",
@@ -235,10 +236,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # The demo gateway moves no money: refused unless explicitly allowed (on by default only in development).
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
-# logistics sits above checkout (DESIGN.md §1): checkout reaches it through these paths, not imports.
-CHECKOUT_DELIVERY_PROVIDER = "logistics.delivery.provider"
-CHECKOUT_DELIVERY_UNAVAILABLE = "logistics.delivery.DeliveryUnavailable"
-# Same for settlement: payout.* events of merchants' connected accounts (Connect mode).
+# settlement sits above checkout (DESIGN.md §1): payout.* events of merchants' connected accounts
+# (Connect mode) reach it through this path, not an import.
 CHECKOUT_PAYOUT_EVENT_HANDLER = "settlement.payouts_connect.handle_payout_event"
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")

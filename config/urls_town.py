@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include("checkout.urls")),
     path("gestion/mes-commandes/", include("checkout.urls_merchant")),
     path("gestion/commandes/", include(("checkout.urls_staff", "checkout_staff"))),
-    path("", include("logistics.urls")),
+    path("", include("delivery.urls")),
     path("", include("settlement.urls")),
     path("gestion/finances/", include(("settlement.urls_finance", "finance"))),
     path("api/v1/", include("catalog.urls_api")),

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db import transaction
 
+from delivery import actions
+from delivery.models import DeliveryZone, LocalAddress
 from demo.files import read_json, read_toml
-from logistics import actions
-from logistics.models import DeliveryZone, LocalAddress
 
 
 @dataclass(frozen=True)

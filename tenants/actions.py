@@ -213,12 +213,8 @@ def provision_town(
                 )
             progress(_("Préparation du contenu de la ville…"))
             with town:
-                town_provisioned.send(sender=Town, town=town)
-                if admin_email:
-                    from accounts.actions import invite_user
-                    from accounts.models import Role
-
-                    invite_user(email=admin_email, role=Role.TOWN_ADMIN, site_url=town_url(town), town_name=name)
+                # The apps above seed the town; accounts invites its first admin (tenants imports none of them).
+                town_provisioned.send(sender=Town, town=town, admin_email=admin_email)
             # Registered first, so it runs at commit, before the (possibly eager) spare refill.
             transaction.on_commit(lambda: ready.append(time.perf_counter()))
             transaction.on_commit(_queue_spare_refill)

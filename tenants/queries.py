@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 
-from accounts.models import User
 from tenants.hosts import with_public_hosts
 from tenants.models import Domain, Town, TownQuerySet
 
+# tenants sits below accounts (DESIGN.md §1): any user model, checked by its attributes.
+AnyUser = AbstractBaseUser | AnonymousUser
 
-def ensure_operator(user: User) -> None:
+
+def ensure_operator(user: AnyUser) -> None:
     if not (user.is_authenticated and user.is_active and getattr(user, "is_operator", False)):
         raise PermissionDenied
 
 
-def list_towns_for_operator(user: User) -> TownQuerySet:
+def list_towns_for_operator(user: AnyUser) -> TownQuerySet:
     """All real towns (never the template or spares), with their domains in one extra query."""
     ensure_operator(user)
     towns = Town.objects.towns().prefetch_related(Prefetch("domains", queryset=Domain.objects.order_by("-is_primary")))
     return with_public_hosts(towns)
 
 
-def get_town_for_operator(user: User, slug: str) -> Town:
+def get_town_for_operator(user: AnyUser, slug: str) -> Town:
     ensure_operator(user)
     town = Town.objects.towns().filter(slug=slug).first()
     if town is None:

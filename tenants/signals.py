@@ -1,8 +1,9 @@
 """Events of the tenants app, and the host-lookup cache invalidation they need.
 
-``town_provisioned`` is sent inside the provisioning transaction with the new town's schema
-active, so apps above ``tenants`` can seed their per-town rows (legal pages, category tree...)
-and a failure there rolls the whole town back.
+``town_provisioned(town, admin_email)`` is sent inside the provisioning transaction with the new
+town's schema active, so apps above ``tenants`` can seed their per-town rows (legal pages, category
+tree...) and ``accounts`` can invite the first admin (``admin_email``, lower-cased, or None); a
+failure there rolls the whole town back.
 """
 
 from __future__ import annotations

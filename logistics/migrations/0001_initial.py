@@ -4,7 +4,7 @@ import datetime
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-import logistics.models
+import delivery.models
 from django.db import migrations, models
 
 
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'adresse locale',
                 'verbose_name_plural': 'adresses locales',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(logistics.models.AddressSearchText('label'), name='localaddress_search_gin')],
+                'indexes': [django.contrib.postgres.indexes.GinIndex(delivery.models.AddressSearchText('label'), name='localaddress_search_gin')],
                 'constraints': [models.UniqueConstraint(fields=('label',), name='localaddress_label_unique')],
             },
         ),

@@ -14,7 +14,7 @@ from accounts.models import Role, User
 from catalog.actions import refresh_search_vectors
 from catalog.models import MerchantMembership, MerchantStatus, OpeningPeriod, Product, Variant
 from checkout.models import Order, OrderStatus
-from logistics.models import DeliveryZone, LocalAddress, Vehicle
+from delivery.models import DeliveryZone, LocalAddress, Vehicle
 from tenants.actions import delete_town, provision_town
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations, watch_csp_violations
 from tests.checkout.stripe_fixtures import FAKE_WEBHOOK_SECRET
@@ -171,6 +171,23 @@ def test_a_resident_buys_from_two_shops_with_delivery_and_collection(page, brows
     assert order.status == OrderStatus.PAID
     assert order.total_cents == 280 + 1890 + 350
     _merchants_see_the_order(browser, base, order.number)
+
+
+def test_the_address_field_suggests_the_town_addresses_while_the_resident_types(page, shopping_town):
+    base = shopping_town["base"]
+    page.goto(f"{base}/recherche/?q=miel")
+    page.get_by_role("link", name="Miel de la Côte d'Opale").first.click()
+    page.get_by_role("button", name="Ajouter au panier").click()
+    page.goto(f"{base}/commande/")
+
+    with page.expect_response(lambda response: "/livraison/adresses/?format=json" in response.url) as answer:
+        page.fill("#id_address", "12 rue roy")
+
+    assert answer.value.status == 200
+    page.wait_for_selector("#address-suggestions option", state="attached")
+    assert page.eval_on_selector_all("#address-suggestions option", "options => options.map(o => o.value)") == [
+        "12 Rue Royale 62100 Calais"
+    ]
 
 
 def _tab_to(page: object, selector: str, *, limit: int = 150) -> None:

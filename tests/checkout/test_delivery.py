@@ -12,10 +12,10 @@ from catalog.models import Variant
 from checkout.actions import FulfilmentChoice, expire_unpaid_orders
 from checkout.basket import add_to_basket
 from checkout.models import Fulfilment, Order
-from logistics.models import DeliveryDay
+from delivery.models import DeliveryDay
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.conftest import run_concurrently
-from tests.logistics.factories import CargoBikeZoneFactory, CarZoneFactory, LocalAddressFactory
+from tests.delivery.factories import CargoBikeZoneFactory, CarZoneFactory, LocalAddressFactory
 
 # A Friday morning in Calais, before the 12:00 cut-off.
 FRIDAY_MORNING = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)

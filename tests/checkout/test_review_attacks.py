@@ -36,7 +36,7 @@ from checkout.models import (
     PaymentMethod,
     Refund,
 )
-from logistics.models import DeliveryDay
+from delivery.models import DeliveryDay
 from settlement.invariants import check_invariants
 from settlement.ledger import DELIVERY_FEES, PSP_CLEARING, SUSPENSE, balance
 from tests.catalog.factories import ProductFactory, VariantFactory

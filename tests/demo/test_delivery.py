@@ -9,11 +9,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from delivery.geocoding import address_of
+from delivery.geometry import parse_zone_geometry
+from delivery.models import DeliveryZone, LocalAddress
+from delivery.provider import DeliveryUnavailable, provider
 from demo.delivery import CALAIS_ADDRESSES, seed_demo_logistics
-from logistics.delivery import DeliveryUnavailable, provider
-from logistics.geocoding import address_of
-from logistics.geometry import parse_zone_geometry
-from logistics.models import DeliveryZone, LocalAddress
 from tenants.models import Town
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)

@@ -22,7 +22,7 @@ from settlement.models import JournalEntry, Posting, SettlementPolicy
 from settlement.rules import post_payment_captured
 from settlement.statements import Amount, csv_cell, format_amount
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
-from tests.logistics.factories import CargoBikeZoneFactory, LocalAddressFactory
+from tests.delivery.factories import CargoBikeZoneFactory, LocalAddressFactory
 from tests.settlement.factories import merchants, paid_order
 from tests.settlement.payout_factories import make_available, payable_merchant
 

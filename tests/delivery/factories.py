@@ -8,8 +8,8 @@ from typing import Any
 
 import factory
 
-from logistics.geocoding import Address
-from logistics.models import DeliveryZone, LocalAddress, Vehicle
+from delivery.geocoding import Address
+from delivery.models import DeliveryZone, LocalAddress, Vehicle
 
 CALAIS = "62193"
 COQUELLES = "62239"

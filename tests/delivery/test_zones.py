@@ -10,10 +10,10 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from logistics.delivery import DeliveryUnavailable, provider
-from logistics.models import DeliveryZone, Vehicle
-from logistics.queries import active_zones, zone_for_point
-from tests.logistics.factories import (
+from delivery.models import DeliveryZone, Vehicle
+from delivery.provider import DeliveryUnavailable, provider
+from delivery.queries import active_zones, zone_for_point
+from tests.delivery.factories import (
     BEAU_MARAIS,
     CITE_EUROPE,
     GUINES_PLACE_FOCH,

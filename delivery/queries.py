@@ -11,8 +11,8 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from accounts.models import Role, User
-from logistics.geometry import polygon_covers
-from logistics.models import DeliveryZone
+from delivery.geometry import polygon_covers
+from delivery.models import DeliveryZone
 
 
 # --- back-office -------------------------------------------------------------------------------

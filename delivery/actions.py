@@ -13,7 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.models import DeliveryDay, DeliveryZone
+from delivery.models import DeliveryDay, DeliveryZone
 
 
 def town_time_zone() -> ZoneInfo:

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from logistics.actions import save_zone, town_today
-from logistics.delivery import DeliveryUnavailable, provider
-from logistics.models import DeliveryDay, DeliveryZone
+from delivery.actions import save_zone, town_today
+from delivery.models import DeliveryDay, DeliveryZone
+from delivery.provider import DeliveryUnavailable, provider
 from tests.conftest import run_concurrently
-from tests.logistics.factories import CargoBikeZoneFactory
+from tests.delivery.factories import CargoBikeZoneFactory
 
 DAY = dt.date(2026, 3, 10)
 
@@ -108,7 +108,7 @@ def test_database_refuses_overbooking_and_negative_bookings(town_a):
         day = DeliveryDay.objects.create(zone=zone, date=DAY, capacity=1, booked=1)
         for value in ("booked + 1", "-1"):
             with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"UPDATE logistics_deliveryday SET booked = {value} WHERE id = %s", [day.pk])
+                cursor.execute(f"UPDATE delivery_deliveryday SET booked = {value} WHERE id = %s", [day.pk])
 
 
 def test_a_new_daily_capacity_applies_to_coming_days_but_keeps_bookings(town_a):

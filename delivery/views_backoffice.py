@@ -1,7 +1,7 @@
 """Delivery zone editor of the town, at /gestion/livraison/.
 
-Every zone comes from ``logistics.queries.get_zone_for(user, ...)`` (404 when the user may not
-manage it) and every change goes through a ``logistics.actions`` function.
+Every zone comes from ``delivery.queries.get_zone_for(user, ...)`` (404 when the user may not
+manage it) and every change goes through a ``delivery.actions`` function.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.formatting import format_price
-from logistics import actions, queries
-from logistics.forms import DeliveryZoneForm, ZoneActiveForm
-from logistics.models import DeliveryZone
+from delivery import actions, queries
+from delivery.forms import DeliveryZoneForm, ZoneActiveForm
+from delivery.models import DeliveryZone
 
 View = Callable[..., HttpResponse]
 
@@ -45,7 +45,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
     for zone in zones:
         zone.fee_display = format_price(zone.fee_cents)
         zone.minimum_display = format_price(zone.minimum_basket_cents)
-    return render(request, "logistics/backoffice/zone_list.html", {"zones": zones})
+    return render(request, "delivery/backoffice/zone_list.html", {"zones": zones})
 
 
 @delivery_manager_view
@@ -54,8 +54,8 @@ def zone_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         zone = actions.save_zone(zone=form.instance)
         messages.success(request, _("La zone « %(name)s » est créée.") % {"name": zone.name})
-        return redirect("logistics:zone_list")
-    return render(request, "logistics/backoffice/zone_form.html", {"form": form, "zone": None})
+        return redirect("delivery:zone_list")
+    return render(request, "delivery/backoffice/zone_form.html", {"form": form, "zone": None})
 
 
 @delivery_manager_view
@@ -66,8 +66,8 @@ def zone_edit(request: HttpRequest, zone_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         actions.save_zone(zone=form.instance)
         messages.success(request, _("La zone « %(name)s » est enregistrée.") % {"name": zone.name})
-        return redirect("logistics:zone_list")
-    return render(request, "logistics/backoffice/zone_form.html", {"form": form, "zone": zone, "zone_name": saved_name})
+        return redirect("delivery:zone_list")
+    return render(request, "delivery/backoffice/zone_form.html", {"form": form, "zone": zone, "zone_name": saved_name})
 
 
 @delivery_manager_view
@@ -82,8 +82,8 @@ def zone_delete(request: HttpRequest, zone_id: int) -> HttpResponse:
             error = refusal.messages[0]
         else:
             messages.success(request, _("La zone « %(name)s » est supprimée.") % {"name": zone.name})
-            return redirect("logistics:zone_list")
-    return render(request, "logistics/backoffice/zone_confirm_delete.html", {"zone": zone, "error": error})
+            return redirect("delivery:zone_list")
+    return render(request, "delivery/backoffice/zone_confirm_delete.html", {"zone": zone, "error": error})
 
 
 @delivery_manager_view
@@ -102,4 +102,4 @@ def zone_active(request: HttpRequest, zone_id: int) -> HttpResponse:
             request,
             _("La zone « %(name)s » est désactivée : plus aucune commande n'y sera livrée.") % {"name": zone.name},
         )
-    return redirect("logistics:zone_list")
+    return redirect("delivery:zone_list")

@@ -1,10 +1,10 @@
-"""URLs of the logistics app on a town's site: address suggestions and the zone editor."""
+"""URLs of the delivery app on a town's site: address suggestions and the zone editor."""
 
 from django.urls import path
 
-from logistics import views, views_backoffice
+from delivery import views, views_backoffice
 
-app_name = "logistics"
+app_name = "delivery"
 
 urlpatterns = [
     path("livraison/adresses/", views.address_suggestions, name="address_suggestions"),

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.forms import EuroPriceField
-from logistics.geometry import geometry_text, parse_zone_geometry
-from logistics.models import DeliveryZone
+from delivery.geometry import geometry_text, parse_zone_geometry
+from delivery.models import DeliveryZone
 from tenants.validators import validate_insee_code
 
 

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.network import client_ip
 from accounts.ratelimit import is_over_limit
-from logistics.forms import AddressQueryForm
-from logistics.geocoding import MIN_QUERY_LENGTH, GeocodingError, get_geocoder
+from delivery.forms import AddressQueryForm
+from delivery.geocoding import MIN_QUERY_LENGTH, GeocodingError, get_geocoder
 
 SUGGESTIONS = 5
 # The endpoint is public and each miss may call the national address API: answers are cached (per
@@ -63,4 +63,4 @@ def address_suggestions(request: HttpRequest) -> HttpResponse:
             body["error"] = error
         return JsonResponse(body, status=503 if error else 200)
     context = {"text": text, "addresses": addresses, "error": error, "too_short": len(text) < MIN_QUERY_LENGTH}
-    return render(request, "logistics/_address_suggestions.html", context)
+    return render(request, "delivery/_address_suggestions.html", context)

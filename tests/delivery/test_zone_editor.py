@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role, User
-from logistics.actions import town_today
-from logistics.models import DeliveryDay, DeliveryZone, Vehicle
-from tests.logistics.factories import CargoBikeZoneFactory, CarZoneFactory, centre_polygon
+from delivery.actions import town_today
+from delivery.models import DeliveryDay, DeliveryZone, Vehicle
+from tests.delivery.factories import CargoBikeZoneFactory, CarZoneFactory, centre_polygon
 
 PASSWORD = "mot-de-passe-solide-42"
 SQUARE = {
@@ -29,7 +29,7 @@ def sign_in(client: Client, town, *, role: str) -> User:
 
 
 def url(name: str, **kwargs: object) -> str:
-    return reverse(f"logistics:{name}", kwargs=kwargs)
+    return reverse(f"delivery:{name}", kwargs=kwargs)
 
 
 def zone_form(**overrides: object) -> dict[str, object]:

@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
-from logistics.models import DeliveryZone
-from tests.logistics.factories import CarZoneFactory, LocalAddressFactory
-from tests.logistics.test_zone_editor import SQUARE, sign_in, url, zone_form
+from delivery.models import DeliveryZone
+from tests.delivery.factories import CarZoneFactory, LocalAddressFactory
+from tests.delivery.test_zone_editor import SQUARE, sign_in, url, zone_form
 
 SUGGESTIONS = "/livraison/adresses/"
 
@@ -43,7 +43,7 @@ def _nested_features(depth: int) -> str:
 def test_deeply_nested_geojson_is_refused_in_french_not_a_500(admin_client, town_a, geometry_text):
     """Found in review, now fixed; before the fix: pasting "[[[[…" (50,000 brackets: a truncated or hostile paste) or a Feature nested in a
     Feature 900 times into /gestion/livraison/zones/nouvelle/ → 500 (RecursionError).
-    logistics/geometry.py parse_zone_geometry catches only ValueError from json.loads, and
+    delivery/geometry.py parse_zone_geometry catches only ValueError from json.loads, and
     _geometry_object recurses once per nested Feature without any depth limit."""
     response = admin_client.post(url("zone_create"), zone_form(geometry_text=geometry_text))
     assert response.status_code == 200
@@ -172,7 +172,7 @@ def test_suggestions_do_not_accept_writes(client_a):
 
 @pytest.fixture
 def limit_of_three(town_a, monkeypatch):
-    from logistics import views
+    from delivery import views
 
     monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
     with town_a:

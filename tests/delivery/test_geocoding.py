@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from logistics.delivery import DeliveryUnavailable, provider
-from logistics.geocoding import Address, BanGeocoder, GeocodingError, LocalGeocoder, get_geocoder
-from tests.logistics.factories import LocalAddressFactory
+from delivery.geocoding import Address, BanGeocoder, GeocodingError, LocalGeocoder, get_geocoder
+from delivery.provider import DeliveryUnavailable, provider
+from tests.delivery.factories import LocalAddressFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# Query typed → recorded answer of the BAN (Géoplateforme) in tests/logistics/fixtures/.
+# Query typed → recorded answer of the BAN (Géoplateforme) in tests/delivery/fixtures/.
 RECORDED = {
     "12 rue royale calais": ("ban_12_rue_royale_calais.json", 200),
     "12 rue royale 62100 calais": ("ban_12_rue_royale_calais.json", 200),
@@ -304,7 +304,7 @@ def test_suggestions_when_the_ban_is_down(client_a, ban_settings):
 
 
 def test_suggestions_are_cached_and_each_client_is_limited(client_a, local_addresses, settings, monkeypatch):
-    from logistics import views
+    from delivery import views
 
     calls = []
     real = views.get_geocoder

@@ -1,7 +1,8 @@
-"""What checkout asks of delivery, through ``settings.CHECKOUT_DELIVERY_PROVIDER``.
+"""What checkout asks of delivery: addresses, offers and daily capacity, through ``provider``.
 
-Checkout sits below logistics and never imports it: it loads ``provider`` by its dotted path
-(``"logistics.delivery.provider"``) and talks to it in plain values (dataclasses, ints, dates).
+Delivery sits below checkout (DESIGN.md §1): checkout imports ``provider`` and
+``DeliveryUnavailable`` from here and talks to them in plain values (dataclasses, ints, dates);
+nothing here knows about orders.
 
 Delivery days. Same-day delivery only: an order placed before the zone's cut-off (town time) on a
 delivery day is delivered that day; later, or on a day without deliveries, it goes to the next
@@ -20,9 +21,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.formatting import format_price
-from logistics import actions, queries
-from logistics.geocoding import Address, GeocodingError, fold, get_geocoder
-from logistics.models import DeliveryZone, Vehicle
+from delivery import actions, queries
+from delivery.geocoding import Address, GeocodingError, fold, get_geocoder
+from delivery.models import DeliveryZone, Vehicle
 
 __all__ = ["Address", "DeliveryOffer", "DeliveryProvider", "DeliveryUnavailable", "provider"]
 

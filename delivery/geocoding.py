@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 
-from logistics.models import AddressSearchText, LocalAddress
+from delivery.models import AddressSearchText, LocalAddress
 
 logger = logging.getLogger(__name__)
 
