@@ -82,6 +82,21 @@ def test_search_is_french_full_text_and_accent_insensitive(town_a, client_a):
     assert titles("') OR 1=1 --") == []
 
 
+def test_search_corrects_a_misspelling_like_the_site(town_a, client_a, django_assert_num_queries):
+    with town_a:
+        merchant = MerchantFactory(name="Fromagerie du Beffroi")
+        ids = [ProductFactory(merchant=merchant, title=title).pk for title in ("Maroilles AOP", "Mimolette")]
+        refresh_search_vectors(product_ids=ids, merchant_ids=[merchant.pk])
+    client_a.get("/api/v1/products/", {"search": "marolles"})  # fills the cached town lexicon
+
+    with django_assert_num_queries(6):  # search path; matching merchants, any product; count, page, variants
+        exact = client_a.get("/api/v1/products/", {"search": "maroilles"}).json()
+    misspelled = client_a.get("/api/v1/products/", {"search": "marolles"}).json()
+
+    assert [product["title"] for product in exact["results"]] == ["Maroilles AOP"]
+    assert misspelled == exact
+
+
 def test_another_towns_products_are_invisible(town_a, town_b, client_a):
     with town_b:
         product = ProductFactory(title="Sentinelle de B")
