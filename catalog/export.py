@@ -9,33 +9,24 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import IO, TextIO
 
+from catalog.formatting import format_amount, format_decimal
 from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
-from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant, VatRate
+from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant
 
 COLUMNS = (
     "sku", "titre", "description", "categorie", "prix", "tva", "unite", "stock", "ean", "images", "publie",
     "ref_produit", "declinaison",
 )  # fmt: skip
 BYTE_ORDER_MARK = "\ufeff"
-VAT_TEXT = {
-    VatRate.STANDARD: "20",
-    VatRate.INTERMEDIATE: "10",
-    VatRate.REDUCED: "5,5",
-    VatRate.SUPER_REDUCED: "2,1",
-    VatRate.NONE: "0",
-}
 
 
 def neutralise_formula(text: str) -> str:
     """'=1+1' → "'=1+1": spreadsheets show the text instead of running it."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def format_cents(cents: int) -> str:
-    return f"{cents // 100},{cents % 100:02d}"
 
 
 def _exported_photos(merchant: Merchant) -> dict[int, list[Photo]]:
@@ -80,8 +71,8 @@ def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
             product.title,
             product.description,
             paths.get(product.category_id, "") if product.category_id else "",
-            format_cents(variant.effective_price_cents),
-            VAT_TEXT.get(product.vat_rate, str(product.vat_rate / 100)),
+            format_amount(variant.effective_price_cents),
+            format_decimal(Decimal(product.vat_rate) / 100),  # 5,5: what the import reads back
             product.unit if product.unit in SaleUnit.values else SaleUnit.PIECE,
             "" if variant.stock is None else str(variant.stock),
             variant.ean,

@@ -26,6 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from catalog.export import BYTE_ORDER_MARK, neutralise_formula
+from catalog.formatting import format_amount
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Order, Refund
 from settlement.iban import mask_iban
@@ -46,13 +47,6 @@ class Amount:
 
 
 Cell = str | int | Amount | None
-
-
-def format_amount(cents: int) -> str:
-    """-1250 → "-12,50": what French Excel reads as a number (no thousands separator, no symbol)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole},{part:02d}"
 
 
 def csv_cell(value: Cell) -> str:

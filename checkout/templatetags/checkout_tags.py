@@ -8,18 +8,15 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_decimal
+
 register = template.Library()
-
-
-def _french_number(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
 
 
 @register.filter
 def quantity(value: Decimal, unit: str) -> str:
     """2 · 0,35 kg · 1,5 l"""
-    number = _french_number(Decimal(value))
+    number = format_decimal(Decimal(value))
     if unit == "kg":
         return f"{number} kg"
     if unit == "litre":
@@ -29,13 +26,13 @@ def quantity(value: Decimal, unit: str) -> str:
 
 @register.filter
 def quantity_input(value: Decimal) -> str:
-    return _french_number(Decimal(value))
+    return format_decimal(Decimal(value))
 
 
 @register.filter
 def vat_percent(rate: int) -> str:
     """2000 → "20 %", 550 → "5,5 %"."""
-    return _french_number(Decimal(rate) / 100) + "\u00a0%"
+    return format_decimal(Decimal(rate) / 100) + "\u00a0%"
 
 
 @register.simple_tag
