@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.formatting import AmountError, format_amount, parse_amount
 from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
-from catalog.validators import MAX_STOCK, validate_price_cents
+from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
 from tenants.validators import validate_insee_code
 
 
@@ -116,7 +116,7 @@ class MerchantForm(forms.ModelForm):
         label=gettext_lazy("SIRET"),
         required=False,
         max_length=20,
-        help_text=gettext_lazy("14 chiffres, les espaces sont retirés."),
+        help_text=gettext_lazy("14 chiffres, les espaces et les points sont retirés."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     insee_code = forms.CharField(
@@ -194,7 +194,7 @@ class MerchantForm(forms.ModelForm):
             self.initial.setdefault(network, links.get(network, ""))
 
     def clean_siret(self) -> str:
-        return re.sub(r"\s", "", self.cleaned_data.get("siret", ""))
+        return compact_siret(self.cleaned_data.get("siret", ""))
 
     def clean_postcode(self) -> str:
         postcode = self.cleaned_data.get("postcode", "").strip()

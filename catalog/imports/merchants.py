@@ -38,7 +38,7 @@ from catalog.models import (
     Product,
 )
 from catalog.sanitising import sanitise_description
-from catalog.validators import validate_siret
+from catalog.validators import compact_siret, validate_siret
 
 
 # --- merchants ---------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _email(text: str) -> str:
 
 
 def _siret(text: str) -> str:
-    compact = re.sub(r"[\s.]", "", text)
+    compact = compact_siret(text)
     if not compact:
         return ""
     try:
