@@ -7,16 +7,16 @@ and a quantity, and every page and the order itself re-read the catalogue.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from catalog.models import Merchant, MerchantStatus, SaleUnit, Variant
+from catalog.models import Merchant, SaleUnit, Variant
+from catalog.queries import visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
 
@@ -50,11 +50,9 @@ def stock_units(quantity: Decimal) -> int:
     return int(quantity.to_integral_value(rounding="ROUND_CEILING"))
 
 
-def sellable_variants() -> Iterable[Variant]:
-    """Variants a resident may buy: published product of a live merchant that sells online."""
-    return Variant.objects.filter(
-        product__is_published=True, merchant__status=MerchantStatus.LIVE, merchant__sells_online=True
-    )
+def sellable_variants() -> QuerySet[Variant]:
+    """Variants a resident may buy: those residents may see, of a merchant that sells online."""
+    return visible_variants().filter(merchant__sells_online=True)
 
 
 def get_sellable_variant(variant_id: object) -> Variant:
@@ -70,7 +68,7 @@ def get_sellable_variant(variant_id: object) -> Variant:
 
 
 def _check_stock(variant: Variant, quantity: Decimal) -> None:
-    if variant.stock is not None and stock_units(quantity) > variant.stock:
+    if not variant.can_supply(stock_units(quantity)):
         if variant.stock == 0:
             raise ValidationError(_("« %(title)s » est épuisé.") % {"title": variant.product.title}, code="stock")
         raise ValidationError(
@@ -249,20 +247,21 @@ class PricedBasket:
 def price_basket(basket: Basket) -> PricedBasket:
     """The basket grouped per merchant, priced from the catalogue now (two queries whatever its size)."""
     lines = list(
-        basket.lines.select_related("variant__product__category", "variant__merchant").order_by(
-            "variant__merchant__name", "added_at", "pk"
-        )
+        basket.lines.select_related("variant__product__category", "variant__merchant")
+        # The rule that refuses adding a variant, in the same query: a line never says otherwise.
+        .annotate(is_on_sale=Exists(sellable_variants().filter(pk=OuterRef("variant_id"))))
+        .order_by("variant__merchant__name", "added_at", "pk")
     )
     groups: dict[int, MerchantGroup] = {}
     for line in lines:
         variant = line.variant
-        product, merchant = variant.product, variant.merchant
+        merchant = variant.merchant
         price = variant.effective_price_cents
         problem = ""
         cap = units_cap(variant)
-        if not product.is_published or merchant.status != MerchantStatus.LIVE or not merchant.sells_online:
+        if not line.is_on_sale:
             problem = _("Ce produit n'est plus en vente.")
-        elif variant.stock is not None and stock_units(line.quantity) > variant.stock:
+        elif not variant.can_supply(stock_units(line.quantity)):
             problem = (
                 _("Épuisé.")
                 if variant.stock == 0

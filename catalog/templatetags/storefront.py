@@ -86,7 +86,7 @@ def content_label(product: Product) -> str:
 def stock_label(variant: Variant) -> str:
     if variant.stock is None:
         return _("Disponible")
-    if variant.stock == 0:
+    if not variant.is_in_stock:
         return _("Épuisé")
     if variant.stock <= 3:
         return _("Plus que %(count)s en stock") % {"count": variant.stock}
