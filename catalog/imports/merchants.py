@@ -223,7 +223,7 @@ def _write_merchants(*, rows: list[tuple[MerchantRow, int | None]], present: set
     created = []
     for row, _target in (item for item in rows if item[1] is None):
         merchant = Merchant(name=row.name, slug="", status=MerchantStatus.DRAFT, **row.values)
-        merchant.slug = _free_slug(row.name, slugs)[:180]
+        merchant.slug = _free_slug(Merchant, row.name, slugs)
         created.append(merchant)
     Merchant.objects.bulk_create(created, batch_size=CHUNK_SIZE)
     fields = ["name", *(MERCHANT_FIELDS_BY_COLUMN[c] for c in present if c in MERCHANT_FIELDS_BY_COLUMN)]

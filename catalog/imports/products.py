@@ -12,11 +12,10 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.actions import add_photo, refresh_search_vectors
+from catalog.actions import add_photo, free_slug, refresh_search_vectors
 from catalog.cache import bump_catalogue_version
 from catalog.imports.base import (
     CHUNK_SIZE,
@@ -320,7 +319,7 @@ def _write_products(
         known = next((existing[row.sku] for row in members if row.sku in existing), None)
         product: Product | int
         if known is None:
-            product = Product(merchant=merchant, slug=_free_slug(lead.title, slugs), **_product_values(lead))
+            product = Product(merchant=merchant, slug=_free_slug(Product, lead.title, slugs), **_product_values(lead))
             product.is_published = bool(lead.is_published)
             new_products.append(product)
         else:
@@ -416,11 +415,9 @@ def _product_values(row: ProductRow) -> dict[str, Any]:
     }
 
 
-def _free_slug(title: str, taken: set[str]) -> str:
-    base = slugify(title)[:210] or "produit"
-    slug, counter = base, 2
-    while slug in taken:
-        slug, counter = f"{base}-{counter}", counter + 1
+def _free_slug(model: type[Product | Merchant], text: str, taken: set[str]) -> str:
+    """The back-office's slug rule (``free_slug``) against the slugs already taken, which it joins."""
+    slug = free_slug(model, text, is_taken=taken.__contains__)
     taken.add(slug)
     return slug
 
