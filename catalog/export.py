@@ -11,7 +11,7 @@ import csv
 import zipfile
 from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 
 from catalog.formatting import format_amount, format_decimal
 from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
@@ -22,6 +22,11 @@ COLUMNS = (
     "ref_produit", "declinaison",
 )  # fmt: skip
 BYTE_ORDER_MARK = "\ufeff"
+
+
+def french_csv_writer(stream: Any) -> Any:
+    """A csv.writer of the files French Excel opens as they are: semicolons, CRLF (the caller writes the BOM)."""
+    return csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def neutralise_formula(text: str) -> str:
@@ -60,7 +65,7 @@ def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
         .select_related("product")
         .order_by("product__title", "product_id", "position", "pk")
     )
-    writer = csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = french_csv_writer(stream)
     stream.write(BYTE_ORDER_MARK)
     writer.writerow(COLUMNS)
     count = 0

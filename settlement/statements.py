@@ -11,7 +11,6 @@ that starts like a formula neutralised (CSV injection, as catalog/export.py does
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.export import BYTE_ORDER_MARK, neutralise_formula
+from catalog.export import BYTE_ORDER_MARK, french_csv_writer, neutralise_formula
 from catalog.formatting import format_amount
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Order, Refund
@@ -68,7 +67,7 @@ class _Line:
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
     """The CSV text line by line (BOM first): for StreamingHttpResponse on large exports."""
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = french_csv_writer(_Line())
     yield BYTE_ORDER_MARK + writer.writerow([csv_cell(cell) for cell in header])
     for row in rows:
         yield writer.writerow([csv_cell(cell) for cell in row])
