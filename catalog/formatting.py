@@ -84,6 +84,17 @@ def format_decimal(value: Decimal) -> str:
     return f"{value.normalize():f}".replace(".", ",")
 
 
+# What follows a quantity of goods sold by weight or volume (SaleUnit values); pieces have no suffix.
+UNIT_SUFFIXES = {"kg": "kg", "litre": "l"}
+
+
+def format_quantity(quantity: Decimal, unit: str) -> str:
+    """3 (pieces), 0,35 kg, 1,5 l: a quantity of an order or a basket line."""
+    text = format_decimal(Decimal(quantity))
+    suffix = UNIT_SUFFIXES.get(unit)
+    return f"{text} {suffix}" if suffix else text
+
+
 def format_clock(value: dt.time, *, space: str = " ") -> str:
     """9 h, 9 h 30, 14 h 05: a time of day as French people write it (``space``: a no-break one in tables)."""
     if value.minute == 0:

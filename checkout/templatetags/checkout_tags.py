@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_decimal
+from catalog.formatting import format_decimal, format_quantity
 
 register = template.Library()
 
@@ -16,12 +16,7 @@ register = template.Library()
 @register.filter
 def quantity(value: Decimal, unit: str) -> str:
     """2 · 0,35 kg · 1,5 l"""
-    number = format_decimal(Decimal(value))
-    if unit == "kg":
-        return f"{number} kg"
-    if unit == "litre":
-        return f"{number} l"
-    return number
+    return format_quantity(value, unit)
 
 
 @register.filter
