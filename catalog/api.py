@@ -99,7 +99,7 @@ class CategoryViewSet(PublicViewSet):
                 "search", str, description="recherche du site : mêmes produits, même ordre (« -mot » exclut un mot)"
             ),
             OpenApiParameter("merchant", str, description="slug du commerçant"),
-            OpenApiParameter("category", str, description="slug de la catégorie"),
+            OpenApiParameter("category", str, description="slug de la catégorie (sous-catégories comprises)"),
         ]
     )
 )
@@ -121,7 +121,9 @@ class ProductViewSet(PublicViewSet):
         if merchant := params.get("merchant"):
             products = products.filter(merchant__slug=merchant)
         if category := params.get("category"):
-            products = products.filter(category__slug=category)
+            # As on the site: a category holds what its subcategories hold.
+            _category, ids = search.category_with_descendants(category, list(Category.objects.all()))
+            products = products.filter(category_id__in=ids)
         return products
 
 

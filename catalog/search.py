@@ -296,6 +296,15 @@ def category_and_descendant_ids(category: Category, categories: list[Category]) 
     return found
 
 
+def category_with_descendants(slug: str, categories: list[Category]) -> tuple[Category | None, list[int]]:
+    """The category of ``slug`` and the ids of it and everything under it; (None, []) for an unknown slug.
+
+    The one meaning of "in this category": the category page, the directory, the search's filter and the API.
+    """
+    category = next((item for item in categories if item.slug == slug), None)
+    return category, category_and_descendant_ids(category, categories) if category is not None else []
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     category: Category | None = None
@@ -317,10 +326,8 @@ def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key
     """Unknown slugs are ignored rather than refused: a stale shared link still shows results."""
     category, category_ids = None, ()
     if category_slug:
-        categories = list(Category.objects.all())
-        category = next((item for item in categories if item.slug == category_slug), None)
-        if category is not None:
-            category_ids = tuple(category_and_descendant_ids(category, categories))
+        category, ids = category_with_descendants(category_slug, list(Category.objects.all()))
+        category_ids = tuple(ids)
     merchant = live_merchants().filter(slug=merchant_slug).first() if merchant_slug else None
     return SearchFilters(
         category=category, category_ids=category_ids, merchant=merchant, price_band=PRICE_BANDS_BY_KEY.get(price_key)
