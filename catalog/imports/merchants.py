@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from catalog.imports.base import (
     ImportReport,
     Progress,
     RowInvalid,
+    RowProblems,
     fold,
 )
 from catalog.imports.cells import CategoryIndex, _limited, parse_merchant_kind
@@ -66,17 +66,8 @@ MERCHANT_FIELDS_BY_COLUMN = {
 def _check_merchant_row(
     line: int, values: dict[str, str], *, categories: CategoryIndex
 ) -> tuple[MerchantRow | None, list[RowInvalid]]:
-    problems: list[RowInvalid] = []
-
-    def attempt(function: Callable[[], Any], default: Any = "") -> Any:
-        try:
-            return function()
-        except RowInvalid as problem:
-            problems.append(problem)
-            return default
-
-    if values.get("__extra__"):
-        problems.append(RowInvalid("", _("Plus de cellules que de colonnes : un séparateur en trop ?")))
+    problems = RowProblems(values, default="")
+    attempt = problems.attempt
     name = attempt(lambda: _limited(values, "nom", 160, label=gettext_lazy("Nom")))
     if not values.get("nom"):
         problems.append(RowInvalid("nom", _("Nom obligatoire.")))

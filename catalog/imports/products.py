@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -29,6 +28,7 @@ from catalog.imports.base import (
     ImportReport,
     Progress,
     RowInvalid,
+    RowProblems,
 )
 from catalog.imports.cells import (
     CategoryIndex,
@@ -129,17 +129,8 @@ class ProductRow:
 def _check_product_row(
     line: int, values: dict[str, str], *, merchant: Merchant, categories: CategoryIndex, archive: ImageArchive | None
 ) -> tuple[ProductRow | None, list[RowInvalid]]:
-    problems: list[RowInvalid] = []
-
-    def attempt(function: Callable[[], Any], default: Any = None) -> Any:
-        try:
-            return function()
-        except RowInvalid as problem:
-            problems.append(problem)
-            return default
-
-    if values.get("__extra__"):
-        problems.append(RowInvalid("", _("Plus de cellules que de colonnes : un séparateur en trop ?")))
+    problems = RowProblems(values)
+    attempt = problems.attempt
     sku = attempt(lambda: _limited(values, "sku", 64, label=gettext_lazy("Référence")), "")
     if not sku and not any(p.column == "sku" for p in problems):
         problems.append(RowInvalid("sku", _("Référence (SKU) obligatoire.")))

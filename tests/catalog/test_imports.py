@@ -127,6 +127,18 @@ def test_imported_and_typed_names_get_their_slugs_by_one_rule(town_a, town_b):
     assert typed_products[:3] == ["miel", "miel-2", "produit"]
 
 
+def test_both_imports_report_a_row_with_a_cell_too_many_and_every_other_problem_of_it(town_a):
+    with town_a:
+        merchants = import_merchants(data=b"nom;siret\nBoucherie;73282932000075;en trop\n", filename="c.csv")
+        products = import_products(
+            merchant=MerchantFactory(), data=b"sku;titre;prix\nS1;Savon;douze;en trop\n", filename="p.csv"
+        )
+
+    extra = {"line": 2, "column": "", "message": "Plus de cellules que de colonnes : un séparateur en trop ?"}
+    assert [merchants.errors[0], merchants.errors[1]["column"]] == [extra, "siret"]
+    assert [products.errors[0], products.errors[1]["column"]] == [extra, "prix"]
+
+
 def test_reimporting_merchants_updates_by_siret_then_name(town_a):
     with town_a:
         data = (FIXTURES / "merchants-cp1252.csv").read_bytes()
