@@ -197,13 +197,15 @@ def _matching_products(terms: SearchTerms) -> QuerySet[Product]:
     )
 
 
-def _matching_merchants(terms: SearchTerms) -> list[Merchant]:
-    query = terms.tsquery()
+def _matching_merchants(terms: SearchTerms) -> QuerySet[Merchant]:
+    return live_merchants().filter(_Matches(F("search_vector"), _FrenchQuery(Value(terms.tsquery()))))
+
+
+def _best_merchants(terms: SearchTerms) -> list[Merchant]:
     return list(
-        live_merchants()
+        _matching_merchants(terms)
         .only("name", "slug", "kind", "city")  # what the results' merchant list shows
-        .filter(_Matches(F("search_vector"), _FrenchQuery(Value(query))))
-        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(query))))
+        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(terms.tsquery()))))
         .order_by("-rank", "name")[:MERCHANT_RESULTS]
     )
 
@@ -455,9 +457,11 @@ class CatalogueMatches:
     effective_query: str  # the corrected text when the typed one matched nothing
     terms: SearchTerms  # what was searched (corrected)
     products: QuerySet[Product]  # published products matching ``terms``, annotated with ``rank``, best first
-    merchants: list[Merchant]  # live merchants matching ``terms``, best first (at most MERCHANT_RESULTS)
     has_matches: bool  # a product or a merchant matched
-    facets: FacetCounts | None = None  # when asked for (``facet_filters``)
+    # For the results page (``facet_filters`` given): the best live merchants matching ``terms``
+    # (at most MERCHANT_RESULTS) and the facets. Without it, only whether any matched is asked.
+    merchants: list[Merchant] = field(default_factory=list)
+    facets: FacetCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -470,9 +474,9 @@ class _Found:
 
 def _look_up(terms: SearchTerms, facet_filters: SearchFilters | None) -> _Found:
     products = _matching_products(terms)
-    merchants = _matching_merchants(terms)
-    if facet_filters is None:
-        return _Found(products, merchants, None, bool(merchants) or products.exists())
+    if facet_filters is None:  # the same answer to "did anything match?", at the least cost
+        return _Found(products, [], None, products.exists() or _matching_merchants(terms).exists())
+    merchants = _best_merchants(terms)
     facets = _facets(products, facet_filters)  # counts the matches too: no query of its own for that
     return _Found(products, merchants, facets, bool(merchants) or facets.match_count > 0)
 
@@ -482,12 +486,12 @@ def match_catalogue(*, text: str, facet_filters: SearchFilters | None = None) ->
     nothing, the words corrected against the town's lexicon ("marolles" finds Maroilles).
 
     With ``facet_filters``, the facets under those filters are counted by the query that also tells
-    whether any product matched (what the results page needs, at no extra query).
+    whether any product matched (what the results page needs, at no extra query), and the best merchants.
     """
     query = " ".join(text.split())[:MAX_QUERY_LENGTH]
     terms = parse_terms(query)
     if not terms.words:
-        return CatalogueMatches(query, query, terms, Product.objects.none(), [], has_matches=False)
+        return CatalogueMatches(query, query, terms, Product.objects.none(), has_matches=False)
     found = _look_up(terms, facet_filters)
     effective_terms, effective_query = terms, query
     if not found.has_matches:
