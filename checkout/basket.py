@@ -25,13 +25,26 @@ MAX_QUANTITY = Decimal(999)
 FRACTIONAL_UNITS = frozenset({SaleUnit.KILOGRAM, SaleUnit.LITRE})
 
 
-def parse_quantity(raw: object, *, unit: str) -> Decimal:
-    """A positive quantity; whole for pieces, up to three decimals (decimal comma accepted) by the kilo/litre."""
+def _read_quantity(raw: object) -> Decimal:
+    """A quantity as typed (decimal comma, spaces) → Decimal, not yet checked."""
     text = str(raw).strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
     try:
-        quantity = Decimal(text)
+        return Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationError(_("Indiquez une quantité en chiffres."), code="invalid") from None
+
+
+def _is_zero(raw: object) -> bool:
+    try:
+        quantity = _read_quantity(raw)
+    except ValidationError:
+        return False
+    return quantity.is_finite() and quantity == 0
+
+
+def parse_quantity(raw: object, *, unit: str) -> Decimal:
+    """A positive quantity; whole for pieces, up to three decimals (decimal comma accepted) by the kilo/litre."""
+    quantity = _read_quantity(raw)
     if not quantity.is_finite() or quantity <= 0:
         raise ValidationError(_("La quantité doit être supérieure à zéro."), code="not_positive")
     if quantity > MAX_QUANTITY:
@@ -144,8 +157,8 @@ def add_to_basket(*, basket: Basket, variant_id: object, quantity: object) -> Ba
 
 
 def set_basket_quantity(*, basket: Basket, variant_id: object, quantity: object) -> BasketLine | None:
-    """Sets a line's quantity; zero removes the line."""
-    if str(quantity).strip() in {"0", "0,0", "0.0", "0,000", "0.000"}:
+    """Sets a line's quantity; zero (however it is written) removes the line."""
+    if _is_zero(quantity):
         remove_from_basket(basket=basket, variant_id=variant_id)
         return None
     variant = get_sellable_variant(variant_id)

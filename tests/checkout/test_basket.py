@@ -120,6 +120,17 @@ def test_a_basket_line_is_flagged_exactly_when_adding_it_again_is_refused(town_a
     assert refused == bool(problem)
 
 
+@pytest.mark.parametrize("zero", ["0", "0,0", "0,00", "00", " 0 ", "0.0000", "-0"])
+def test_a_quantity_of_zero_however_written_removes_the_line(town_a, shops, zero):
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        basket = get_or_create_basket(token=None, user_id=None)
+        add_to_basket(basket=basket, variant_id=honey.pk, quantity=2)
+
+        assert set_basket_quantity(basket=basket, variant_id=honey.pk, quantity=zero) is None
+        assert not basket.lines.exists()
+
+
 def test_unpublished_product_and_another_towns_product_are_refused(client_a, town_a, town_b, shops):
     with town_b:
         foreign = VariantFactory(product=ProductFactory(title="Produit de B"))
