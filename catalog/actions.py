@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -59,12 +59,27 @@ DEFAULT_CATEGORY_TREE: list[tuple[str, list[str]]] = [
 ]
 
 
-def unique_slug(model: type[Any], text: str, *, max_length: int = 120, **scope: Any) -> str:
-    base = slugify(text)[: max_length - 6] or "element"
-    slug, counter = base, 2
-    while model.objects.filter(slug=slug, **scope).exists():
-        slug, counter = f"{base}-{counter}", counter + 1
+# What a slug is made of when a name has no letter or digit left ("!!!").
+SLUG_FALLBACKS: dict[type[Any], str] = {Category: "categorie", Merchant: "commerce", Product: "produit"}
+
+
+def free_slug(model: type[Any], text: str, *, is_taken: Callable[[str], bool]) -> str:
+    """``text`` as a slug of ``model``, suffixed -2, -3… while ``is_taken``; never longer than its column.
+
+    The one rule for the back-office (``unique_slug``) and the imports (a set of the slugs taken).
+    """
+    max_length = model._meta.get_field("slug").max_length
+    base = slugify(text) or SLUG_FALLBACKS[model]
+    slug, counter = base[:max_length], 2
+    while is_taken(slug):
+        suffix = f"-{counter}"
+        slug, counter = f"{base[: max_length - len(suffix)]}{suffix}", counter + 1
     return slug
+
+
+def unique_slug(model: type[Any], text: str, **scope: Any) -> str:
+    """A slug no row of ``model`` in ``scope`` has yet."""
+    return free_slug(model, text, is_taken=lambda slug: model.objects.filter(slug=slug, **scope).exists())
 
 
 def seed_default_categories(sender: Any = None, **kwargs: Any) -> None:
@@ -121,7 +136,7 @@ def save_merchant(*, merchant: Merchant, **fields: Any) -> Merchant:
             setattr(merchant, field, value)
         merchant.description = sanitise_description(merchant.description)
         if not merchant.slug:
-            merchant.slug = unique_slug(Merchant, merchant.name, max_length=180)
+            merchant.slug = unique_slug(Merchant, merchant.name)
         merchant.full_clean(exclude=["categories"])
         merchant.save()
         refresh_search_vectors(merchant_ids=[merchant.pk], product_ids=merchant.products.values_list("pk", flat=True))
@@ -136,7 +151,7 @@ def save_product(*, product: Product, sku: str | None = None, stock: int | None 
             setattr(product, field, value)
         product.description = sanitise_description(product.description)
         if not product.slug:
-            product.slug = unique_slug(Product, product.title, max_length=220, merchant=product.merchant)
+            product.slug = unique_slug(Product, product.title, merchant=product.merchant)
         product.full_clean()
         product.save()
         if not product.variants.exists():
@@ -364,7 +379,7 @@ def save_category(*, category: Category, **fields: Any) -> Category:
             category.pk is not None and Category.objects.filter(pk=category.pk).exclude(name=category.name).exists()
         )
         if not category.slug:
-            category.slug = unique_slug(Category, category.name, max_length=120)
+            category.slug = unique_slug(Category, category.name)
         category.full_clean()
         category.save()
         if renamed:  # product vectors carry the category name

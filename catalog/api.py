@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.search import SearchQueryField, SearchRank
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, F, Func, Prefetch, QuerySet, Value
+from django.db.models import F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -22,7 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.tokens import ApiTokenAuthentication
-from catalog import actions, queries
+from catalog import actions, queries, search
 from catalog.models import Category, Product, Variant
 from catalog.serializers import (
     CategorySerializer,
@@ -93,34 +92,14 @@ class CategoryViewSet(PublicViewSet):
         )
 
 
-class _FrenchWebQuery(Func):
-    # websearch_to_tsquery never raises on user input ("a -b", quotes, stray operators).
-    template = "websearch_to_tsquery('french'::regconfig, public.comptoir_unaccent(%(expressions)s))"
-    output_field = SearchQueryField()
-
-
-class _Matches(Func):
-    arg_joiner = " @@ "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
-
-
-def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Products matching French full-text ``text`` (accent-insensitive), best first."""
-    query = _FrenchWebQuery(Value(text[:200]))
-    return (
-        products.filter(_Matches(F("search_vector"), query))
-        .annotate(rank=SearchRank(F("search_vector"), _FrenchWebQuery(Value(text[:200]))))
-        .order_by("-rank", "title", "pk")
-    )
-
-
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("search", str, description="recherche plein texte en français"),
+            OpenApiParameter(
+                "search", str, description="recherche du site : mêmes produits, même ordre (« -mot » exclut un mot)"
+            ),
             OpenApiParameter("merchant", str, description="slug du commerçant"),
-            OpenApiParameter("category", str, description="slug de la catégorie"),
+            OpenApiParameter("category", str, description="slug de la catégorie (sous-catégories comprises)"),
         ]
     )
 )
@@ -130,19 +109,21 @@ class ProductViewSet(PublicViewSet):
     serializer_class = ProductSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
-        products = (
-            queries.published_products()
-            .select_related("merchant", "category")
-            .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("position", "pk")))
-            .order_by("title", "pk")
-        )
         params = self.request.query_params
+        if text := " ".join(params.get("search", "").split()):
+            # The site's search engine: the same products in the same order as /recherche/?q=.
+            products = search.match_catalogue(text=text).products
+        else:
+            products = queries.published_products().order_by("title", "pk")
+        products = products.select_related("merchant", "category").prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "pk"))
+        )
         if merchant := params.get("merchant"):
             products = products.filter(merchant__slug=merchant)
         if category := params.get("category"):
-            products = products.filter(category__slug=category)
-        if text := " ".join(params.get("search", "").split()):
-            products = search_products(products, text)
+            # As on the site: a category holds what its subcategories hold.
+            _category, ids = search.category_with_descendants(category, list(Category.objects.all()))
+            products = products.filter(category_id__in=ids)
         return products
 
 

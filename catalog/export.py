@@ -9,33 +9,29 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 
+from catalog.formatting import format_amount, format_decimal
 from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
-from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant, VatRate
+from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant
 
 COLUMNS = (
     "sku", "titre", "description", "categorie", "prix", "tva", "unite", "stock", "ean", "images", "publie",
     "ref_produit", "declinaison",
 )  # fmt: skip
 BYTE_ORDER_MARK = "\ufeff"
-VAT_TEXT = {
-    VatRate.STANDARD: "20",
-    VatRate.INTERMEDIATE: "10",
-    VatRate.REDUCED: "5,5",
-    VatRate.SUPER_REDUCED: "2,1",
-    VatRate.NONE: "0",
-}
+
+
+def french_csv_writer(stream: Any) -> Any:
+    """A csv.writer of the files French Excel opens as they are: semicolons, CRLF (the caller writes the BOM)."""
+    return csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def neutralise_formula(text: str) -> str:
     """'=1+1' → "'=1+1": spreadsheets show the text instead of running it."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def format_cents(cents: int) -> str:
-    return f"{cents // 100},{cents % 100:02d}"
 
 
 def _exported_photos(merchant: Merchant) -> dict[int, list[Photo]]:
@@ -69,7 +65,7 @@ def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
         .select_related("product")
         .order_by("product__title", "product_id", "position", "pk")
     )
-    writer = csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = french_csv_writer(stream)
     stream.write(BYTE_ORDER_MARK)
     writer.writerow(COLUMNS)
     count = 0
@@ -80,8 +76,8 @@ def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
             product.title,
             product.description,
             paths.get(product.category_id, "") if product.category_id else "",
-            format_cents(variant.effective_price_cents),
-            VAT_TEXT.get(product.vat_rate, str(product.vat_rate / 100)),
+            format_amount(variant.effective_price_cents),
+            format_decimal(Decimal(product.vat_rate) / 100),  # 5,5: what the import reads back
             product.unit if product.unit in SaleUnit.values else SaleUnit.PIECE,
             "" if variant.stock is None else str(variant.stock),
             variant.ean,

@@ -11,28 +11,21 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.formatting import AmountError, format_amount, parse_amount
 from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
-from catalog.validators import MAX_STOCK, validate_price_cents
+from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
 from tenants.validators import validate_insee_code
-
-_PRICE_PATTERN = re.compile(r"(?P<euros>\d+)(?:[.,](?P<cents>\d{1,2}))?")
 
 
 def parse_euros(text: str) -> int:
-    """ "12,50", "12.5", "1 234,56 €" → cents. French people type a decimal comma; accept both."""
-    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
-    if cleaned.startswith("-"):
+    """A price typed in euros → cents, read as the import reads its price cells (``parse_amount``)."""
+    try:
+        cents = parse_amount(text or "")
+    except AmountError:
+        raise ValidationError(_("Saisissez un prix en euros, par exemple 12,50."), code="invalid_price") from None
+    if cents < 0:
         raise ValidationError(_("Un prix ne peut pas être négatif."), code="negative_price")
-    match = _PRICE_PATTERN.fullmatch(cleaned)
-    if match is None:
-        raise ValidationError(_("Saisissez un prix en euros, par exemple 12,50."), code="invalid_price")
-    return int(match["euros"]) * 100 + int((match["cents"] or "0").ljust(2, "0"))
-
-
-def format_euros(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    return f"{cents // 100},{cents % 100:02d}"
+    return cents
 
 
 class EuroPriceField(forms.CharField):
@@ -44,7 +37,7 @@ class EuroPriceField(forms.CharField):
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": "20"})
 
     def prepare_value(self, value: Any) -> Any:
-        return format_euros(value) if isinstance(value, int) else value
+        return format_amount(value) if isinstance(value, int) else value
 
     def to_python(self, value: Any) -> int | None:  # type: ignore[override]
         text = super().to_python(value)
@@ -123,7 +116,7 @@ class MerchantForm(forms.ModelForm):
         label=gettext_lazy("SIRET"),
         required=False,
         max_length=20,
-        help_text=gettext_lazy("14 chiffres, les espaces sont retirés."),
+        help_text=gettext_lazy("14 chiffres, les espaces et les points sont retirés."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     insee_code = forms.CharField(
@@ -201,7 +194,7 @@ class MerchantForm(forms.ModelForm):
             self.initial.setdefault(network, links.get(network, ""))
 
     def clean_siret(self) -> str:
-        return re.sub(r"\s", "", self.cleaned_data.get("siret", ""))
+        return compact_siret(self.cleaned_data.get("siret", ""))
 
     def clean_postcode(self) -> str:
         postcode = self.cleaned_data.get("postcode", "").strip()

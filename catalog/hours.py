@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_clock
+
 
 @dataclass(frozen=True)
 class Period:
@@ -22,10 +24,6 @@ class OpeningState:
     label: str  # "Ouvert · ferme à 19 h", "Fermé · ouvre demain à 9 h 30"
 
 
-def _hour(value: dt.time) -> str:
-    return f"{value.hour} h" if value.minute == 0 else f"{value.hour} h {value.minute:02d}"
-
-
 def opening_state(
     *, periods: list[Period], closures: list[tuple[dt.date, dt.date]], now: dt.datetime, time_zone: str
 ) -> OpeningState:
@@ -38,7 +36,7 @@ def opening_state(
     if not closed_on(today):
         for period in periods:
             if period.weekday == today.weekday() and period.opens_at <= time_now < period.closes_at:
-                return OpeningState(True, _("Ouvert · ferme à %(time)s") % {"time": _hour(period.closes_at)})
+                return OpeningState(True, _("Ouvert · ferme à %(time)s") % {"time": format_clock(period.closes_at)})
     for offset in range(0, 8):
         day = today + dt.timedelta(days=offset)
         if closed_on(day):
@@ -48,7 +46,7 @@ def opening_state(
             key=lambda p: p.opens_at,
         )
         if upcoming:
-            when = _hour(upcoming[0].opens_at)
+            when = format_clock(upcoming[0].opens_at)
             if offset == 0:
                 return OpeningState(False, _("Fermé · ouvre à %(time)s") % {"time": when})
             if offset == 1:

@@ -288,9 +288,13 @@ class Variant(models.Model):
     def effective_price_cents(self) -> int:
         return self.price_cents if self.price_cents is not None else self.product.price_cents
 
+    def can_supply(self, units: int) -> bool:
+        """Whether ``units`` can be taken from the stock (always, when the stock is not tracked)."""
+        return self.stock is None or units <= self.stock
+
     @property
     def is_in_stock(self) -> bool:
-        return self.stock is None or self.stock > 0
+        return self.can_supply(1)
 
 
 def photo_upload_path(instance: Photo, filename: str) -> str:

@@ -20,9 +20,20 @@ def live_merchants() -> QuerySet[Merchant]:
     return Merchant.objects.filter(status=MerchantStatus.LIVE).defer("search_vector")
 
 
+def _is_visible(product: str = "") -> Q:
+    """The rule of what residents may see: a published product of a live merchant (``product``: the
+    lookup that leads to the product from another model)."""
+    return Q(**{f"{product}is_published": True, f"{product}merchant__status": MerchantStatus.LIVE})
+
+
 def published_products() -> QuerySet[Product]:
     """Products residents may see: published, of a live merchant (without the search vector)."""
-    return Product.objects.filter(is_published=True, merchant__status=MerchantStatus.LIVE).defer("search_vector")
+    return Product.objects.filter(_is_visible()).defer("search_vector")
+
+
+def visible_variants() -> QuerySet[Variant]:
+    """Variants of the products residents may see (``published_products``)."""
+    return Variant.objects.filter(_is_visible("product__"))
 
 
 def get_live_merchant(slug: str) -> Merchant:

@@ -1,5 +1,9 @@
 """French full-text search of a town's catalogue: products and merchants, facets, spelling help.
 
+One engine for every front door: ``match_catalogue`` answers both the site's ``/recherche/?q=``
+(through ``search_catalogue``, which adds facets and suggestions) and the API's ``?search=``, so the
+same text finds the same products in the same order.
+
 The vectors are filled by ``catalog.actions.refresh_search_vectors`` with
 ``to_tsvector('french', comptoir_unaccent(...))``; the query side folds accents with the same SQL
 function so "eclair" meets "Éclair". The embedded PostgreSQL has neither ``unaccent`` nor
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.postgres.search import SearchQueryField
@@ -21,7 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
-from catalog.models import Category, Merchant, MerchantStatus, Product
+from catalog.models import Category, Merchant, Product
 from catalog.queries import live_merchants, published_products
 
 # Bounded work per request whatever a visitor types.
@@ -109,11 +113,49 @@ def fold(text: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
 
 
-def query_words(text: str) -> list[str]:
-    """Letters and digits only: nothing a visitor types can become a tsquery operator."""
-    words = re.findall(r"[^\W_]+", text[:MAX_QUERY_LENGTH].lower())
+# A minus sign starting a word (after a space, an opening quote or bracket) excludes it: "pain -seigle".
+# Inside a word it is a hyphen: "pain-seigle" looks for both words.
+_TOKEN = re.compile(r"(?P<minus>(?<![^\s\"'«(])-)?(?P<word>[^\W_]+)")
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What a search looks for, in the visitor's words: the words every match holds, the words none holds."""
+
+    words: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    # "boul" already finds "boulangerie" while it is being typed; not once an excluded word follows.
+    is_last_word_a_prefix: bool = True
+
+    @property
+    def text(self) -> str:
+        return " ".join([*self.words, *(f"-{word}" for word in self.excluded)])
+
+    def tsquery(self) -> str:
+        required = tsquery_text(list(self.words)) if self.is_last_word_a_prefix else " & ".join(self.words)
+        return " & ".join([required, *(f"!{word}" for word in self.excluded)]) if required else ""
+
+
+def parse_terms(text: str) -> SearchTerms:
+    """Letters and digits only: nothing a visitor types can become a tsquery operator.
+
+    Quotes are read as plain word separators (a phrase is all its words); a leading minus excludes a word.
+    """
+    words: list[str] = []
+    excluded: list[str] = []
+    is_last_excluded = False
+    tokens = _TOKEN.finditer(text[:MAX_QUERY_LENGTH].lower())
     # One-letter words ("l'", "d'") are elisions, never worth requiring.
-    return [word[:40] for word in words if len(word) > 1][:MAX_WORDS]
+    kept = [token for token in tokens if len(token["word"]) > 1][:MAX_WORDS]
+    for token in kept:
+        is_last_excluded = bool(token["minus"])
+        (excluded if is_last_excluded else words).append(token["word"][:40])
+    return SearchTerms(words=tuple(words), excluded=tuple(excluded), is_last_word_a_prefix=not is_last_excluded)
+
+
+def query_words(text: str) -> list[str]:
+    """The words a match must hold (see ``parse_terms``)."""
+    return list(parse_terms(text).words)
 
 
 PREFIX_MIN_LENGTH = 4
@@ -146,37 +188,46 @@ class _Rank(Func):
     output_field = FloatField()
 
 
-def _matching_products(words: list[str]) -> QuerySet[Product]:
-    query = _FrenchQuery(Value(tsquery_text(words)))
+def _matching_products(terms: SearchTerms) -> QuerySet[Product]:
+    query = terms.tsquery()
     return (
         published_products()
-        .filter(_Matches(F("search_vector"), query))
-        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(tsquery_text(words)))))
+        .filter(_Matches(F("search_vector"), _FrenchQuery(Value(query))))
+        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(query))))
     )
 
 
-def _matching_merchants(words: list[str]) -> list[Merchant]:
-    query = _FrenchQuery(Value(tsquery_text(words)))
+def _matching_merchants(terms: SearchTerms) -> QuerySet[Merchant]:
+    return live_merchants().filter(_Matches(F("search_vector"), _FrenchQuery(Value(terms.tsquery()))))
+
+
+def _best_merchants(terms: SearchTerms) -> list[Merchant]:
     return list(
-        live_merchants()
+        _matching_merchants(terms)
         .only("name", "slug", "kind", "city")  # what the results' merchant list shows
-        .filter(_Matches(F("search_vector"), query))
-        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(tsquery_text(words)))))
+        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(terms.tsquery()))))
         .order_by("-rank", "name")[:MERCHANT_RESULTS]
     )
 
 
 # --- lexicon and spelling ----------------------------------------------------------------------
-LEXICON_SQL = """
-    SELECT DISTINCT token FROM (
-        SELECT regexp_split_to_table(m.name, '\\s+') AS token FROM catalog_merchant m WHERE m.status = %s
-        UNION ALL
-        SELECT regexp_split_to_table(p.title, '\\s+') FROM catalog_product p
-            JOIN catalog_merchant m ON m.id = p.merchant_id WHERE p.is_published AND m.status = %s
-        UNION ALL
-        SELECT regexp_split_to_table(c.name, '\\s+') FROM catalog_category c
-    ) tokens
-"""
+# The town's words: every name residents may see, each query built by the storefront's own rules.
+LEXICON_SQL = "SELECT DISTINCT token FROM ({sources}) AS tokens"
+LEXICON_SOURCE_SQL = "SELECT regexp_split_to_table(source.text, '\\s+') AS token FROM ({names}) AS source(text)"
+
+
+def _lexicon_sql() -> tuple[str, list[Any]]:
+    sources = (
+        live_merchants().order_by().values("name"),
+        published_products().order_by().values("title"),
+        Category.objects.order_by().values("name"),
+    )
+    parts, params = [], []
+    for source in sources:
+        sql, source_params = source.query.sql_with_params()
+        parts.append(LEXICON_SOURCE_SQL.format(names=sql))
+        params.extend(source_params)
+    return LEXICON_SQL.format(sources=" UNION ALL ".join(parts)), params
 
 
 def town_lexicon() -> dict[str, str]:
@@ -187,7 +238,7 @@ def town_lexicon() -> dict[str, str]:
     lexicon = cache.get(LEXICON_CACHE_KEY)
     if lexicon is None:
         with connection.cursor() as cursor:
-            cursor.execute(LEXICON_SQL, [MerchantStatus.LIVE, MerchantStatus.LIVE])
+            cursor.execute(*_lexicon_sql())
             tokens = [row[0] for row in cursor.fetchall()]
         lexicon = {}
         for token in tokens:
@@ -198,12 +249,12 @@ def town_lexicon() -> dict[str, str]:
     return lexicon
 
 
-def correct_words(words: list[str], lexicon: dict[str, str]) -> list[str]:
+def correct_words(words: list[str], lexicon: dict[str, str], *, is_last_word_a_prefix: bool = True) -> list[str]:
     """Each unknown word replaced by the closest word of the town's catalogue, if close enough."""
     corrected = []
     for index, word in enumerate(words):
         folded = fold(word)
-        is_last = index == len(words) - 1
+        is_last = is_last_word_a_prefix and index == len(words) - 1
         if folded in lexicon or word.isdigit() or (is_last and any(key.startswith(folded) for key in lexicon)):
             corrected.append(word)
             continue
@@ -247,6 +298,15 @@ def category_and_descendant_ids(category: Category, categories: list[Category]) 
     return found
 
 
+def category_with_descendants(slug: str, categories: list[Category]) -> tuple[Category | None, list[int]]:
+    """The category of ``slug`` and the ids of it and everything under it; (None, []) for an unknown slug.
+
+    The one meaning of "in this category": the category page, the directory, the search's filter and the API.
+    """
+    category = next((item for item in categories if item.slug == slug), None)
+    return category, category_and_descendant_ids(category, categories) if category is not None else []
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     category: Category | None = None
@@ -268,10 +328,8 @@ def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key
     """Unknown slugs are ignored rather than refused: a stale shared link still shows results."""
     category, category_ids = None, ()
     if category_slug:
-        categories = list(Category.objects.all())
-        category = next((item for item in categories if item.slug == category_slug), None)
-        if category is not None:
-            category_ids = tuple(category_and_descendant_ids(category, categories))
+        category, ids = category_with_descendants(category_slug, list(Category.objects.all()))
+        category_ids = tuple(ids)
     merchant = live_merchants().filter(slug=merchant_slug).first() if merchant_slug else None
     return SearchFilters(
         category=category, category_ids=category_ids, merchant=merchant, price_band=PRICE_BANDS_BY_KEY.get(price_key)
@@ -391,51 +449,98 @@ def _facets(matches: QuerySet[Product], filters: SearchFilters) -> FacetCounts:
 
 
 # --- the search --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CatalogueMatches:
+    """What the catalogue holds for a text: the one answer behind the site's results and the API's ``?search=``."""
+
+    query: str  # the text as typed, white space folded and bounded
+    effective_query: str  # the corrected text when the typed one matched nothing
+    terms: SearchTerms  # what was searched (corrected)
+    products: QuerySet[Product]  # published products matching ``terms``, annotated with ``rank``, best first
+    has_matches: bool  # a product or a merchant matched
+    # For the results page (``facet_filters`` given): the best live merchants matching ``terms``
+    # (at most MERCHANT_RESULTS) and the facets. Without it, only whether any matched is asked.
+    merchants: list[Merchant] = field(default_factory=list)
+    facets: FacetCounts | None = None
+
+
+@dataclass(frozen=True)
+class _Found:
+    products: QuerySet[Product]
+    merchants: list[Merchant]
+    facets: FacetCounts | None
+    has_matches: bool
+
+
+def _look_up(terms: SearchTerms, facet_filters: SearchFilters | None) -> _Found:
+    products = _matching_products(terms)
+    if facet_filters is None:  # the same answer to "did anything match?", at the least cost
+        return _Found(products, [], None, products.exists() or _matching_merchants(terms).exists())
+    merchants = _best_merchants(terms)
+    facets = _facets(products, facet_filters)  # counts the matches too: no query of its own for that
+    return _Found(products, merchants, facets, bool(merchants) or facets.match_count > 0)
+
+
+def match_catalogue(*, text: str, facet_filters: SearchFilters | None = None) -> CatalogueMatches:
+    """Published products and live merchants matching ``text``, best first; when the typed words match
+    nothing, the words corrected against the town's lexicon ("marolles" finds Maroilles).
+
+    With ``facet_filters``, the facets under those filters are counted by the query that also tells
+    whether any product matched (what the results page needs, at no extra query), and the best merchants.
+    """
+    query = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    terms = parse_terms(query)
+    if not terms.words:
+        return CatalogueMatches(query, query, terms, Product.objects.none(), has_matches=False)
+    found = _look_up(terms, facet_filters)
+    effective_terms, effective_query = terms, query
+    if not found.has_matches:
+        words = correct_words(list(terms.words), town_lexicon(), is_last_word_a_prefix=terms.is_last_word_a_prefix)
+        if words != list(terms.words):
+            corrected_terms = replace(terms, words=tuple(words))
+            corrected = _look_up(corrected_terms, facet_filters)
+            if corrected.has_matches:
+                found, effective_terms, effective_query = corrected, corrected_terms, corrected_terms.text
+    return CatalogueMatches(
+        query=query,
+        effective_query=effective_query,
+        terms=effective_terms,
+        products=found.products.order_by(*SORTS["pertinence"]) if found.has_matches else Product.objects.none(),
+        merchants=found.merchants,
+        has_matches=found.has_matches,
+        facets=found.facets,
+    )
+
+
 def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilters | None = None) -> SearchOutcome:
-    """Published products and live merchants matching ``text`` (corrected if it finds nothing).
+    """The site's search: ``match_catalogue`` filtered and sorted, with its merchants and facets.
 
     Never an empty page: without results the outcome carries close terms and categories.
     The product queryset is ordered and not yet paginated.
     """
     filters = filters or SearchFilters()
-    query = " ".join(text.split())[:MAX_QUERY_LENGTH]
-    words = query_words(query)
-    if not words:
+    matches = match_catalogue(text=text, facet_filters=filters)
+    query = matches.query
+    if not matches.terms.words:
+        return SearchOutcome(
+            query=query, effective_query=query, products=matches.products, suggested_categories=suggest_categories([])
+        )
+    facets = matches.facets
+    if facets is None or not matches.has_matches:
+        words = query_words(query)
         return SearchOutcome(
             query=query,
             effective_query=query,
-            products=Product.objects.none(),
-            suggested_categories=suggest_categories([]),
+            products=matches.products,
+            suggested_terms=suggest_terms(words, town_lexicon()),
+            suggested_categories=suggest_categories(words),
         )
-
-    effective = query
-    matches = _matching_products(words)
-    merchants = _matching_merchants(words)
-    facets = _facets(matches, filters)
-    if not merchants and not facets.match_count:
-        lexicon = town_lexicon()
-        corrected = correct_words(words, lexicon)
-        if corrected != words:
-            words, effective = corrected, " ".join(corrected)
-            matches = _matching_products(words)
-            merchants = _matching_merchants(words)
-            facets = _facets(matches, filters)
-        if not merchants and not facets.match_count:
-            return SearchOutcome(
-                query=query,
-                effective_query=query,
-                products=Product.objects.none(),
-                suggested_terms=suggest_terms(query_words(query), lexicon),
-                suggested_categories=suggest_categories(query_words(query)),
-            )
-
     ordering = SORTS.get(sort, SORTS["pertinence"])
-    products = filters.apply(matches).select_related("merchant").order_by(*ordering)
     return SearchOutcome(
         query=query,
-        effective_query=effective,
-        products=products,
-        merchants=merchants,
+        effective_query=matches.effective_query,
+        products=filters.apply(matches.products).select_related("merchant").order_by(*ordering),
+        merchants=matches.merchants,
         has_matches=True,
         category_facets=facets.category_facets,
         merchant_facets=facets.merchant_facets,

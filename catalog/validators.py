@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum import ean as stdnum_ean
@@ -10,6 +12,11 @@ from stdnum.fr import siret as stdnum_siret
 
 MAX_PRICE_CENTS = 10_000_000  # 100 000 € — beyond that it is a typing error, not a shop price
 MAX_STOCK = 10_000_000  # units on hand; beyond that a typing error (and past the database's integer)
+
+
+def compact_siret(text: str) -> str:
+    """ "732 829 320 00074", "732.829.320.00074" → "73282932000074": a SIRET as printed on invoices."""
+    return re.sub(r"[\s.]", "", text)
 
 
 def validate_siret(value: str) -> None:

@@ -103,10 +103,10 @@ def paginate(request: HttpRequest, items: QuerySet, per_page: int, *, count: int
 
 def categories_with_ids(slug: str) -> tuple[Category, list[int], list[Category]]:
     categories = list(Category.objects.all())
-    category = next((item for item in categories if item.slug == slug), None)
+    category, ids = search.category_with_descendants(slug, categories)
     if category is None:
         raise Http404(slug)
-    return category, search.category_and_descendant_ids(category, categories), categories
+    return category, ids, categories
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -132,8 +132,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     merchants = live_merchants()
     if kind in MerchantKind.values:
         merchants = merchants.filter(kind=kind)
-    if category := next((item for item in categories if item.slug == category_slug), None):
-        ids = search.category_and_descendant_ids(category, categories)
+    category, ids = search.category_with_descendants(category_slug, categories)
+    if category is not None:
         merchants = merchants.filter(
             pk__in=Merchant.categories.through.objects.filter(category_id__in=ids).values("merchant_id")
         )

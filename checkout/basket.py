@@ -7,16 +7,16 @@ and a quantity, and every page and the order itself re-read the catalogue.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from catalog.models import Merchant, MerchantStatus, SaleUnit, Variant
+from catalog.models import Merchant, SaleUnit, Variant
+from catalog.queries import visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
 
@@ -25,13 +25,26 @@ MAX_QUANTITY = Decimal(999)
 FRACTIONAL_UNITS = frozenset({SaleUnit.KILOGRAM, SaleUnit.LITRE})
 
 
-def parse_quantity(raw: object, *, unit: str) -> Decimal:
-    """A positive quantity; whole for pieces, up to three decimals (decimal comma accepted) by the kilo/litre."""
+def _read_quantity(raw: object) -> Decimal:
+    """A quantity as typed (decimal comma, spaces) → Decimal, not yet checked."""
     text = str(raw).strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
     try:
-        quantity = Decimal(text)
+        return Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationError(_("Indiquez une quantité en chiffres."), code="invalid") from None
+
+
+def _is_zero(raw: object) -> bool:
+    try:
+        quantity = _read_quantity(raw)
+    except ValidationError:
+        return False
+    return quantity.is_finite() and quantity == 0
+
+
+def parse_quantity(raw: object, *, unit: str) -> Decimal:
+    """A positive quantity; whole for pieces, up to three decimals (decimal comma accepted) by the kilo/litre."""
+    quantity = _read_quantity(raw)
     if not quantity.is_finite() or quantity <= 0:
         raise ValidationError(_("La quantité doit être supérieure à zéro."), code="not_positive")
     if quantity > MAX_QUANTITY:
@@ -50,11 +63,9 @@ def stock_units(quantity: Decimal) -> int:
     return int(quantity.to_integral_value(rounding="ROUND_CEILING"))
 
 
-def sellable_variants() -> Iterable[Variant]:
-    """Variants a resident may buy: published product of a live merchant that sells online."""
-    return Variant.objects.filter(
-        product__is_published=True, merchant__status=MerchantStatus.LIVE, merchant__sells_online=True
-    )
+def sellable_variants() -> QuerySet[Variant]:
+    """Variants a resident may buy: those residents may see, of a merchant that sells online."""
+    return visible_variants().filter(merchant__sells_online=True)
 
 
 def get_sellable_variant(variant_id: object) -> Variant:
@@ -70,7 +81,7 @@ def get_sellable_variant(variant_id: object) -> Variant:
 
 
 def _check_stock(variant: Variant, quantity: Decimal) -> None:
-    if variant.stock is not None and stock_units(quantity) > variant.stock:
+    if not variant.can_supply(stock_units(quantity)):
         if variant.stock == 0:
             raise ValidationError(_("« %(title)s » est épuisé.") % {"title": variant.product.title}, code="stock")
         raise ValidationError(
@@ -146,8 +157,8 @@ def add_to_basket(*, basket: Basket, variant_id: object, quantity: object) -> Ba
 
 
 def set_basket_quantity(*, basket: Basket, variant_id: object, quantity: object) -> BasketLine | None:
-    """Sets a line's quantity; zero removes the line."""
-    if str(quantity).strip() in {"0", "0,0", "0.0", "0,000", "0.000"}:
+    """Sets a line's quantity; zero (however it is written) removes the line."""
+    if _is_zero(quantity):
         remove_from_basket(basket=basket, variant_id=variant_id)
         return None
     variant = get_sellable_variant(variant_id)
@@ -249,20 +260,21 @@ class PricedBasket:
 def price_basket(basket: Basket) -> PricedBasket:
     """The basket grouped per merchant, priced from the catalogue now (two queries whatever its size)."""
     lines = list(
-        basket.lines.select_related("variant__product__category", "variant__merchant").order_by(
-            "variant__merchant__name", "added_at", "pk"
-        )
+        basket.lines.select_related("variant__product__category", "variant__merchant")
+        # The rule that refuses adding a variant, in the same query: a line never says otherwise.
+        .annotate(is_on_sale=Exists(sellable_variants().filter(pk=OuterRef("variant_id"))))
+        .order_by("variant__merchant__name", "added_at", "pk")
     )
     groups: dict[int, MerchantGroup] = {}
     for line in lines:
         variant = line.variant
-        product, merchant = variant.product, variant.merchant
+        merchant = variant.merchant
         price = variant.effective_price_cents
         problem = ""
         cap = units_cap(variant)
-        if not product.is_published or merchant.status != MerchantStatus.LIVE or not merchant.sells_online:
+        if not line.is_on_sale:
             problem = _("Ce produit n'est plus en vente.")
-        elif variant.stock is not None and stock_units(line.quantity) > variant.stock:
+        elif not variant.can_supply(stock_units(line.quantity)):
             problem = (
                 _("Épuisé.")
                 if variant.stock == 0

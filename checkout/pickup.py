@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_clock
 from catalog.models import Merchant
 
 # A shop needs time to prepare: the first window starts at least this long after the order.
@@ -28,13 +29,9 @@ class PickupWindow:
         start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
         return _("%(day)s, de %(start)s à %(end)s") % {
             "day": date_format(start, "l j F").capitalize(),
-            "start": _hour(start.time()),
-            "end": _hour(end.time()),
+            "start": format_clock(start.time()),
+            "end": format_clock(end.time()),
         }
-
-
-def _hour(value: dt.time) -> str:
-    return f"{value.hour} h" if value.minute == 0 else f"{value.hour} h {value.minute:02d}"
 
 
 def pickup_windows(*, merchant: Merchant, now: dt.datetime, time_zone: str) -> list[PickupWindow]:

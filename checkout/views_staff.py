@@ -5,7 +5,6 @@ Town admins and agents only (``checkout.queries_staff``); anonymous visitors go 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.formatting import format_price
+from catalog.formatting import format_price, tel_link
 from checkout import queries_staff
 from checkout.notifications import resend_notification as resend
 from checkout.notifications.content import base_kind
@@ -68,7 +67,7 @@ def awaiting_acceptance(request: HttpRequest) -> HttpResponse:
     for merchant_order in merchant_orders:
         merchant_order.waiting = waiting_label(int((now - merchant_order.waiting_since).total_seconds() // 60))
         merchant_order.amount = format_price(merchant_order.items_total_cents)
-        merchant_order.tel_href = "tel:" + re.sub(r"[^\d+]", "", merchant_order.merchant.phone)
+        merchant_order.tel_href = tel_link(merchant_order.merchant.phone)
     context = {"merchant_orders": merchant_orders, "desk_tab": "awaiting"}
     return render(request, "checkout/staff/awaiting_acceptance.html", context)
 

@@ -29,7 +29,7 @@ from django.utils.text import slugify
 from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
-from catalog.actions import refresh_search_vectors, seed_default_categories
+from catalog.actions import free_slug, refresh_search_vectors, seed_default_categories
 from catalog.cache import bump_catalogue_version
 from catalog.models import (
     Category,
@@ -381,9 +381,7 @@ def generate_catalogue(
                 names.add(name)
             else:
                 name = _merchant_name(rng, trade, town, names)
-            slug = slugify(name)[:170] or "commerce"
-            while slug in slugs:
-                slug = f"{slug}-{len(slugs)}"
+            slug = free_slug(Merchant, name, is_taken=slugs.__contains__)
             slugs.add(slug)
             district = rng.choice(town.districts)
             is_showcase = trade.always_showcase or (
@@ -509,9 +507,7 @@ def generate_catalogue(
             )
             product_slugs: set[str] = set()
             for number, spec in enumerate(specs, start=1):
-                slug = slugify(spec.title)[:200] or "produit"
-                while slug in product_slugs:
-                    slug = f"{slug[:190]}-{number}"
+                slug = free_slug(Product, spec.title, is_taken=product_slugs.__contains__)
                 product_slugs.add(slug)
                 unit, quantity, content_unit = _content(spec.sale)
                 vat = VatRate.NONE if merchant.is_vat_exempt else spec.vat

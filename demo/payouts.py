@@ -29,7 +29,7 @@ from checkout.actions import (
     mark_order_paid,
     place_order,
 )
-from checkout.basket import add_to_basket, get_or_create_basket
+from checkout.basket import add_to_basket, get_or_create_basket, sellable_variants
 from checkout.models import Order
 from checkout.outbox import deliver_event, pending_events
 from demo.files import read_toml
@@ -96,14 +96,7 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
     # A few products of every shop (the supermarket alone has thousands), so orders spread over shops.
     by_merchant: dict[int, list[Variant]] = {}
     for variant in (
-        Variant.objects.filter(
-            product__is_published=True,
-            merchant__status=MerchantStatus.LIVE,
-            merchant__sells_online=True,
-            merchant__click_and_collect=True,
-        )
-        .exclude(stock=0)
-        .order_by("merchant_id", "pk")
+        sellable_variants().filter(merchant__click_and_collect=True).exclude(stock=0).order_by("merchant_id", "pk")
     ):
         if len(by_merchant.setdefault(variant.merchant_id, [])) < 4:
             by_merchant[variant.merchant_id].append(variant)

@@ -11,7 +11,6 @@ that starts like a formula neutralised (CSV injection, as catalog/export.py does
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.export import BYTE_ORDER_MARK, neutralise_formula
+from catalog.export import BYTE_ORDER_MARK, french_csv_writer, neutralise_formula
+from catalog.formatting import format_amount
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Order, Refund
 from settlement.iban import mask_iban
@@ -48,13 +48,6 @@ class Amount:
 Cell = str | int | Amount | None
 
 
-def format_amount(cents: int) -> str:
-    """-1250 → "-12,50": what French Excel reads as a number (no thousands separator, no symbol)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole},{part:02d}"
-
-
 def csv_cell(value: Cell) -> str:
     if value is None:
         return ""
@@ -74,7 +67,7 @@ class _Line:
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
     """The CSV text line by line (BOM first): for StreamingHttpResponse on large exports."""
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = french_csv_writer(_Line())
     yield BYTE_ORDER_MARK + writer.writerow([csv_cell(cell) for cell in header])
     for row in rows:
         yield writer.writerow([csv_cell(cell) for cell in row])

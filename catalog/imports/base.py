@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from catalog.validators import MAX_STOCK  # noqa: F401 - re-exported to the import modules
 
 MAX_ROWS = 50_000
@@ -135,3 +137,22 @@ class RowInvalid(Exception):
     def __init__(self, column: str, message: str) -> None:
         super().__init__(message)
         self.column, self.message = column, message
+
+
+class RowProblems(list[RowInvalid]):
+    """The problems of one row of any import: each cell is read on after a problem, so a row's report
+    lists them all at once; a row with more cells than the header has columns is one of them."""
+
+    def __init__(self, values: dict[str, str], *, default: Any = None) -> None:
+        super().__init__()
+        self.default = default
+        if values.get("__extra__"):
+            self.append(RowInvalid("", _("Plus de cellules que de colonnes : un séparateur en trop ?")))
+
+    def attempt(self, function: Callable[[], Any], *default: Any) -> Any:
+        """``function()``, or its problem kept and the default (given here, else the row's) returned."""
+        try:
+            return function()
+        except RowInvalid as problem:
+            self.append(problem)
+            return default[0] if default else self.default

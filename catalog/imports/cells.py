@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from catalog.formatting import AmountError, parse_amount
 from catalog.imports.base import MAX_STOCK, RowInvalid, fold
 from catalog.models import (
     Category,
@@ -32,19 +33,15 @@ VAT_EXEMPT_WORDS = frozenset({"293b", "art293b", "art.293b", "exonere", "franchi
 
 # --- parsing single cells ----------------------------------------------------------------------
 def parse_price_cents(text: str) -> int:
-    """ "12,50", "12.50", "1 234,56 €", "1,234.56" → cents, through Decimal (never a float)."""
-    cleaned = re.sub(r"[\s\u00a0\u202f€]|eur", "", text, flags=re.IGNORECASE)
-    if "," in cleaned and "." in cleaned:
-        thousands, decimal = (".", ",") if cleaned.rfind(",") > cleaned.rfind(".") else (",", ".")
-        cleaned = cleaned.replace(thousands, "").replace(decimal, ".")
-    else:
-        cleaned = cleaned.replace(",", ".")
-    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", cleaned):
-        raise RowInvalid("prix", _("Prix illisible « %(value)s » : écrivez par exemple 12,50.") % {"value": text})
-    amount = Decimal(cleaned)
-    if -amount.as_tuple().exponent > 2 and amount != amount.quantize(Decimal("0.01")):
-        raise RowInvalid("prix", _("Prix « %(value)s » : deux décimales au plus.") % {"value": text})
-    cents = int(amount * 100)
+    """ "12,50", "12.50", "1 234,56 €", "1,234.56" → cents, read as the back-office form reads a price."""
+    try:
+        cents = parse_amount(text)
+    except AmountError as error:
+        if error.reason == "too_precise":
+            raise RowInvalid("prix", _("Prix « %(value)s » : deux décimales au plus.") % {"value": text}) from None
+        raise RowInvalid(
+            "prix", _("Prix illisible « %(value)s » : écrivez par exemple 12,50.") % {"value": text}
+        ) from None
     try:
         validate_price_cents(cents)
     except ValidationError as error:

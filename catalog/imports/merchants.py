@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from catalog.imports.base import (
     ImportReport,
     Progress,
     RowInvalid,
+    RowProblems,
     fold,
 )
 from catalog.imports.cells import CategoryIndex, _limited, parse_merchant_kind
@@ -38,7 +38,7 @@ from catalog.models import (
     Product,
 )
 from catalog.sanitising import sanitise_description
-from catalog.validators import validate_siret
+from catalog.validators import compact_siret, validate_siret
 
 
 # --- merchants ---------------------------------------------------------------------------------
@@ -66,17 +66,8 @@ MERCHANT_FIELDS_BY_COLUMN = {
 def _check_merchant_row(
     line: int, values: dict[str, str], *, categories: CategoryIndex
 ) -> tuple[MerchantRow | None, list[RowInvalid]]:
-    problems: list[RowInvalid] = []
-
-    def attempt(function: Callable[[], Any], default: Any = "") -> Any:
-        try:
-            return function()
-        except RowInvalid as problem:
-            problems.append(problem)
-            return default
-
-    if values.get("__extra__"):
-        problems.append(RowInvalid("", _("Plus de cellules que de colonnes : un séparateur en trop ?")))
+    problems = RowProblems(values, default="")
+    attempt = problems.attempt
     name = attempt(lambda: _limited(values, "nom", 160, label=gettext_lazy("Nom")))
     if not values.get("nom"):
         problems.append(RowInvalid("nom", _("Nom obligatoire.")))
@@ -132,7 +123,7 @@ def _email(text: str) -> str:
 
 
 def _siret(text: str) -> str:
-    compact = re.sub(r"[\s.]", "", text)
+    compact = compact_siret(text)
     if not compact:
         return ""
     try:
@@ -223,7 +214,7 @@ def _write_merchants(*, rows: list[tuple[MerchantRow, int | None]], present: set
     created = []
     for row, _target in (item for item in rows if item[1] is None):
         merchant = Merchant(name=row.name, slug="", status=MerchantStatus.DRAFT, **row.values)
-        merchant.slug = _free_slug(row.name, slugs)[:180]
+        merchant.slug = _free_slug(Merchant, row.name, slugs)
         created.append(merchant)
     Merchant.objects.bulk_create(created, batch_size=CHUNK_SIZE)
     fields = ["name", *(MERCHANT_FIELDS_BY_COLUMN[c] for c in present if c in MERCHANT_FIELDS_BY_COLUMN)]

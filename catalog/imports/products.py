@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -12,11 +11,10 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.actions import add_photo, refresh_search_vectors
+from catalog.actions import add_photo, free_slug, refresh_search_vectors
 from catalog.cache import bump_catalogue_version
 from catalog.imports.base import (
     CHUNK_SIZE,
@@ -30,6 +28,7 @@ from catalog.imports.base import (
     ImportReport,
     Progress,
     RowInvalid,
+    RowProblems,
 )
 from catalog.imports.cells import (
     CategoryIndex,
@@ -130,17 +129,8 @@ class ProductRow:
 def _check_product_row(
     line: int, values: dict[str, str], *, merchant: Merchant, categories: CategoryIndex, archive: ImageArchive | None
 ) -> tuple[ProductRow | None, list[RowInvalid]]:
-    problems: list[RowInvalid] = []
-
-    def attempt(function: Callable[[], Any], default: Any = None) -> Any:
-        try:
-            return function()
-        except RowInvalid as problem:
-            problems.append(problem)
-            return default
-
-    if values.get("__extra__"):
-        problems.append(RowInvalid("", _("Plus de cellules que de colonnes : un séparateur en trop ?")))
+    problems = RowProblems(values)
+    attempt = problems.attempt
     sku = attempt(lambda: _limited(values, "sku", 64, label=gettext_lazy("Référence")), "")
     if not sku and not any(p.column == "sku" for p in problems):
         problems.append(RowInvalid("sku", _("Référence (SKU) obligatoire.")))
@@ -320,7 +310,7 @@ def _write_products(
         known = next((existing[row.sku] for row in members if row.sku in existing), None)
         product: Product | int
         if known is None:
-            product = Product(merchant=merchant, slug=_free_slug(lead.title, slugs), **_product_values(lead))
+            product = Product(merchant=merchant, slug=_free_slug(Product, lead.title, slugs), **_product_values(lead))
             product.is_published = bool(lead.is_published)
             new_products.append(product)
         else:
@@ -416,11 +406,9 @@ def _product_values(row: ProductRow) -> dict[str, Any]:
     }
 
 
-def _free_slug(title: str, taken: set[str]) -> str:
-    base = slugify(title)[:210] or "produit"
-    slug, counter = base, 2
-    while slug in taken:
-        slug, counter = f"{base}-{counter}", counter + 1
+def _free_slug(model: type[Product | Merchant], text: str, taken: set[str]) -> str:
+    """The back-office's slug rule (``free_slug``) against the slugs already taken, which it joins."""
+    slug = free_slug(model, text, is_taken=taken.__contains__)
     taken.add(slug)
     return slug
 

@@ -17,7 +17,14 @@ from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_price, format_vat_rate, price_per_reference_unit
+from catalog.formatting import (
+    format_clock,
+    format_decimal,
+    format_price,
+    format_vat_rate,
+    price_per_reference_unit,
+    tel_link,
+)
 from catalog.hours import OpeningState, Period, opening_state
 from catalog.models import Merchant, MerchantKind, OpeningPeriod, Photo, Product, SaleUnit, Variant
 from catalog.sanitising import sanitise_description
@@ -32,6 +39,7 @@ SCHEMA_TYPES = {
     MerchantKind.SHOP: "Store",
     MerchantKind.PARTNER_SUPERMARKET: "GroceryStore",
 }
+NO_BREAK_SPACE = "\u00a0"
 # Inside <script>, only these characters can end the element or open a comment (Django's json_script).
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -71,15 +79,14 @@ def unit_price(product: Product) -> str:
 def content_label(product: Product) -> str:
     if not product.content_quantity or not product.content_unit:
         return ""
-    quantity = f"{product.content_quantity.normalize():f}".replace(".", ",")
-    return f"{quantity}\u00a0{product.content_unit}"
+    return f"{format_decimal(product.content_quantity)}{NO_BREAK_SPACE}{product.content_unit}"
 
 
 @register.filter
 def stock_label(variant: Variant) -> str:
     if variant.stock is None:
         return _("Disponible")
-    if variant.stock == 0:
+    if not variant.is_in_stock:
         return _("Épuisé")
     if variant.stock <= 3:
         return _("Plus que %(count)s en stock") % {"count": variant.stock}
@@ -89,7 +96,7 @@ def stock_label(variant: Variant) -> str:
 # --- contact, text -----------------------------------------------------------------------------
 @register.filter
 def tel_href(phone: str) -> str:
-    return "tel:" + re.sub(r"[^\d+]", "", phone or "")
+    return tel_link(phone)
 
 
 @register.filter
@@ -228,10 +235,6 @@ def product_cards(products: Iterable[Product]) -> SafeString:
 
 
 # --- opening hours -----------------------------------------------------------------------------
-def _hour(value: Any) -> str:
-    return f"{value.hour}\u00a0h" if value.minute == 0 else f"{value.hour}\u00a0h\u00a0{value.minute:02d}"
-
-
 @register.simple_tag(takes_context=True)
 def opening(context: template.Context, merchant: Merchant) -> OpeningState | None:
     """Open or closed now, in the town's time zone; None for a merchant without published hours."""
@@ -255,7 +258,7 @@ def opening_week(merchant: Merchant) -> list[tuple[str, str]]:
     rows = []
     for weekday in range(7):
         spans = [
-            f"{_hour(p.opens_at)} – {_hour(p.closes_at)}"
+            f"{format_clock(p.opens_at, space=NO_BREAK_SPACE)} – {format_clock(p.closes_at, space=NO_BREAK_SPACE)}"
             for p in merchant.opening_periods.all()
             if p.weekday == weekday
         ]

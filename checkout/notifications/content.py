@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from email.utils import formataddr, parseaddr
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_price, format_vat_rate
+from catalog.formatting import UNIT_SUFFIXES, format_price, format_quantity, format_vat_rate
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.sms import fit_single_sms
@@ -29,7 +28,6 @@ from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
 from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
 
-_UNIT_SUFFIX = {"kg": "kg", "litre": "l"}
 # Order-wide events: with a merchant order attached, the notification is that merchant's copy.
 MERCHANT_EVENT_KINDS = frozenset({"order_paid", "order_placed", "order_cancelled"})
 
@@ -73,15 +71,8 @@ def current_town() -> Town | None:
     return tenant if isinstance(tenant, Town) else None
 
 
-def format_quantity(quantity: Decimal, unit: str) -> str:
-    """3 (pieces), 0,35 kg, 1,5 l — French decimal comma, no trailing zeros."""
-    text = f"{quantity.normalize():f}".replace(".", ",")
-    suffix = _UNIT_SUFFIX.get(unit)
-    return f"{text} {suffix}" if suffix else text
-
-
 def line_view(line: OrderLine) -> LineView:
-    suffix = _UNIT_SUFFIX.get(line.unit)
+    suffix = UNIT_SUFFIXES.get(line.unit)
     title = f"{line.product_title} — {line.variant_name}" if line.variant_name else line.product_title
     return LineView(
         title=title,

@@ -8,34 +8,26 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_decimal, format_quantity
+
 register = template.Library()
-
-
-def _french_number(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
 
 
 @register.filter
 def quantity(value: Decimal, unit: str) -> str:
     """2 · 0,35 kg · 1,5 l"""
-    number = _french_number(Decimal(value))
-    if unit == "kg":
-        return f"{number} kg"
-    if unit == "litre":
-        return f"{number} l"
-    return number
+    return format_quantity(value, unit)
 
 
 @register.filter
 def quantity_input(value: Decimal) -> str:
-    return _french_number(Decimal(value))
+    return format_decimal(Decimal(value))
 
 
 @register.filter
 def vat_percent(rate: int) -> str:
     """2000 → "20 %", 550 → "5,5 %"."""
-    return _french_number(Decimal(rate) / 100) + "\u00a0%"
+    return format_decimal(Decimal(rate) / 100) + "\u00a0%"
 
 
 @register.simple_tag

@@ -8,7 +8,7 @@ from accounts.models import Role, User
 from accounts.tokens import issue_api_token
 from catalog.actions import refresh_search_vectors
 from catalog.api import CatalogueAnonThrottle
-from catalog.models import MerchantMembership, MerchantStatus, Product, Variant
+from catalog.models import Category, MerchantMembership, MerchantStatus, Product, Variant
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 
 
@@ -80,6 +80,58 @@ def test_search_is_french_full_text_and_accent_insensitive(town_a, client_a):
     assert titles("chaussures") == ["Chaussure de randonnée"]
     assert titles('"tarte aux" -eclair') == ["Tarte aux pommes"]
     assert titles("') OR 1=1 --") == []
+
+
+def test_search_corrects_a_misspelling_like_the_site(town_a, client_a, django_assert_num_queries):
+    with town_a:
+        merchant = MerchantFactory(name="Fromagerie du Beffroi")
+        ids = [ProductFactory(merchant=merchant, title=title).pk for title in ("Maroilles AOP", "Mimolette")]
+        refresh_search_vectors(product_ids=ids, merchant_ids=[merchant.pk])
+    client_a.get("/api/v1/products/", {"search": "marolles"})  # fills the cached town lexicon
+
+    with django_assert_num_queries(5):  # search path; any product matching; count, page, variants
+        exact = client_a.get("/api/v1/products/", {"search": "maroilles"}).json()
+    misspelled = client_a.get("/api/v1/products/", {"search": "marolles"}).json()
+
+    assert [product["title"] for product in exact["results"]] == ["Maroilles AOP"]
+    assert misspelled == exact
+
+
+def _all_pages(client, path, params, read):
+    ids, number = [], 1
+    while True:
+        response = client.get(path, {**params, "page": number})
+        page_ids, has_next = read(response)
+        ids += page_ids
+        if not has_next:
+            return ids
+        number += 1
+
+
+def test_a_category_lists_the_same_products_in_the_api_as_on_its_page(town_a, client_a):
+    with town_a:
+        categories = {slug: Category.objects.get(slug=slug) for slug in ("alimentation", "mode-chaussures")}
+        children = list(categories["alimentation"].children.order_by("position")[:3])
+        merchant = MerchantFactory()
+        for index in range(60):
+            ProductFactory(merchant=merchant, title=f"Produit {index % 7}", category=children[index % 3])
+        ProductFactory(merchant=merchant, title="Produit à la racine", category=categories["alimentation"])
+        ProductFactory(merchant=merchant, title="Chaussure", category=categories["mode-chaussures"])
+
+    def site(response):
+        page = response.context["page"]
+        return [product.pk for product in page.object_list], page.has_next()
+
+    def api(response):
+        body = response.json()
+        return [product["id"] for product in body["results"]], bool(body["next"])
+
+    found = {}
+    for category in ("alimentation", children[0].slug, "mode-chaussures"):
+        found[category] = _all_pages(client_a, f"/categories/{category}/", {}, site)
+        assert _all_pages(client_a, "/api/v1/products/", {"category": category}, api) == found[category], category
+    assert [len(ids) for ids in found.values()] == [61, 20, 1]  # a root holds its subcategories' products
+    assert client_a.get("/api/v1/products/", {"category": "inconnue"}).json()["results"] == []
 
 
 def test_another_towns_products_are_invisible(town_a, town_b, client_a):

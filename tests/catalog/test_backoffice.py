@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role, User
+from catalog.imports import import_merchants
 from catalog.models import (
     Category,
     Closure,
@@ -148,6 +149,20 @@ def test_town_agent_creates_a_merchant_with_status_and_categories(client_a, town
         assert merchant.siret == "73282932000074"
         assert (merchant.sells_online, merchant.click_and_collect, merchant.delivery_eligible) == (True, True, False)
         assert list(merchant.categories.all()) == [bakery]
+
+
+def test_the_merchant_form_and_the_merchant_import_read_a_siret_alike(client_a, town_a, town_b, agent):
+    typed = "732.829.320.00074"  # as printed on invoices
+
+    client_a.post(url("merchant_create"), {**MERCHANT_FORM, "status": "draft", "siret": typed})
+    with town_b:  # the import would update the merchant of the same SIRET
+        import_merchants(data=f"nom;siret\nÉpicerie importée;{typed}\n".encode(), filename="commerces.csv")
+
+    with town_a:
+        typed_in_form = Merchant.objects.values_list("siret", flat=True).get(name="Épicerie du Beffroi")
+    with town_b:
+        imported = Merchant.objects.values_list("siret", flat=True).get(name="Épicerie importée")
+    assert typed_in_form == imported == "73282932000074"
 
 
 def test_merchant_staff_edit_their_profile_but_not_status_or_featuring(client_a, town_a, shop, shopkeeper):

@@ -6,10 +6,21 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from catalog.actions import save_merchant, save_product
-from catalog.formatting import format_price, format_vat_rate, price_per_reference_unit
+from catalog.formatting import (
+    format_amount,
+    format_clock,
+    format_price,
+    format_vat_rate,
+    parse_amount,
+    price_per_reference_unit,
+)
+from catalog.forms import EuroPriceField
 from catalog.hours import Period, opening_state
+from catalog.imports import RowInvalid, parse_price_cents
 from catalog.models import Category, Merchant, Product, Variant
 from catalog.sanitising import sanitise_description
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
@@ -37,6 +48,54 @@ def test_new_towns_get_the_french_default_category_tree(town_a):
 )
 def test_prices_are_shown_the_french_way(cents, text):
     assert format_price(cents) == text
+
+
+@given(st.integers(min_value=-(10**14), max_value=10**14))
+def test_an_amount_written_for_a_form_or_a_csv_cell_reads_back_the_same(cents):
+    assert parse_amount(format_amount(cents)) == cents
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("12,50", 1250),
+        ("12.5", 1250),
+        ("1 234,56 €", 123456),
+        ("1\u202f234,56\u00a0€", 123456),
+        ("1.234,56", 123456),
+        ("1,234.56", 123456),
+        ("3", 300),
+        ("+3", 300),
+        ("12,500", 1250),
+        ("12,50 EUR", 1250),
+        ("12,505", None),
+        ("douze", None),
+        ("-3", None),
+        ("1e5", None),
+        ("NaN", None),
+        ("=2*3", None),
+        ("\u0661\u0662", None),  # Arabic-Indic digits: not what a price is typed with
+        ("100000,01", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_the_product_form_and_the_import_read_a_typed_price_alike(typed, cents):
+    def read(parse, refused):
+        try:
+            return parse(typed)
+        except refused:
+            return None
+
+    assert read(EuroPriceField().clean, ValidationError) == read(parse_price_cents, RowInvalid) == cents
+
+
+def test_clock_times_are_written_the_french_way():
+    assert [format_clock(dt.time(hour, minute)) for hour, minute in ((9, 0), (9, 30), (14, 5))] == [
+        "9 h",
+        "9 h 30",
+        "14 h 05",
+    ]
+    assert format_clock(dt.time(9, 30), space="\u00a0") == "9\u00a0h\u00a030"
 
 
 def test_price_per_kilo_and_litre():

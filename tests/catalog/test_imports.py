@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from PIL import Image
 
 from catalog import imports
+from catalog.actions import save_merchant, save_product
 from catalog.imports import import_merchants, import_products, run_import_job
 from catalog.models import Category, Merchant, MerchantKind, MerchantStatus, Photo, Product, Variant
 from tenants.tasks import TownTaskOutsideTown
@@ -96,6 +97,46 @@ def test_windows_1252_comma_separated_merchants_import_as_drafts(town_a):
             ["restaurants-cafes-et-bars"],
         )
         assert cafe.search_vector is not None
+
+
+def test_imported_and_typed_names_get_their_slugs_by_one_rule(town_a, town_b):
+    # "ﬃ" is one character of a name and three of a slug: these two names fill the slug column.
+    names = ["Épicerie du Port", "Épicerie du Port !", "!!!", "?", "ﬃ" * 150 + " A", "ﬃ" * 150 + " B"]
+    titles = ["Miel", "Miel !", "***", "ﬁ" * 199 + "a", "ﬁ" * 199 + "b"]
+
+    with town_a:  # typed in the back-office
+        typed_merchants = [save_merchant(merchant=Merchant(name=name)).slug for name in names]
+        shop = Merchant.objects.get(slug="epicerie-du-port")
+        typed_products = [
+            save_product(product=Product(merchant=shop, title=title, price_cents=100)).slug for title in titles
+        ]
+    with town_b:  # imported from files
+        merchants = import_merchants(data=("nom\n" + "\n".join(names) + "\n").encode(), filename="commerces.csv")
+        shop = Merchant.objects.get(slug="epicerie-du-port")
+        rows = "".join(f"S{index};{title};1\n" for index, title in enumerate(titles))
+        products = import_products(merchant=shop, data=f"sku;titre;prix\n{rows}".encode(), filename="produits.csv")
+        imported_merchants = [Merchant.objects.get(name=name).slug for name in names]
+        imported_products = [Product.objects.get(merchant=shop, title=title).slug for title in titles]
+
+    assert (merchants.errors, products.errors) == ([], [])
+    assert imported_merchants == typed_merchants
+    assert imported_products == typed_products
+    assert typed_merchants[:4] == ["epicerie-du-port", "epicerie-du-port-2", "commerce", "commerce-2"]
+    assert [len(slug) for slug in typed_merchants[4:]] == [180, 180]
+    assert typed_merchants[5].endswith("-2")
+    assert typed_products[:3] == ["miel", "miel-2", "produit"]
+
+
+def test_both_imports_report_a_row_with_a_cell_too_many_and_every_other_problem_of_it(town_a):
+    with town_a:
+        merchants = import_merchants(data=b"nom;siret\nBoucherie;73282932000075;en trop\n", filename="c.csv")
+        products = import_products(
+            merchant=MerchantFactory(), data=b"sku;titre;prix\nS1;Savon;douze;en trop\n", filename="p.csv"
+        )
+
+    extra = {"line": 2, "column": "", "message": "Plus de cellules que de colonnes : un séparateur en trop ?"}
+    assert [merchants.errors[0], merchants.errors[1]["column"]] == [extra, "siret"]
+    assert [products.errors[0], products.errors[1]["column"]] == [extra, "prix"]
 
 
 def test_reimporting_merchants_updates_by_siret_then_name(town_a):

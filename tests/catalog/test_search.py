@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.cache import cache
 
-from catalog.actions import save_merchant, save_product
+from catalog.actions import refresh_search_vectors, save_merchant, save_product
 from catalog.models import Category, Merchant, MerchantStatus, Product
 from catalog.search import (
     SearchFilters,
+    SearchTerms,
     correct_words,
     parse_filters,
+    parse_terms,
     query_words,
     search_catalogue,
     suggest_terms,
     town_lexicon,
     tsquery_text,
 )
+from tests.catalog.factories import MerchantFactory, ProductFactory
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +179,9 @@ def test_the_lexicon_is_per_town(catalogue, town_b):
         assert "dupont" not in town_lexicon()
 
 
-@pytest.mark.parametrize("text", ["a & b | !c", "':* <-> (", "x" * 5000, "l'", "   ", "le la les"])
+@pytest.mark.parametrize(
+    "text", ["a & b | !c", "':* <-> (", "x" * 5000, "l'", "   ", "le la les", "- -- -pain -!", "pain -le -'"]
+)
 def test_any_query_text_is_safe(catalogue, client_a, text):
     response = client_a.get("/recherche/", {"q": text})
 
@@ -208,3 +215,104 @@ def test_unknown_filters_are_ignored(catalogue):
         filters = parse_filters(category_slug="inconnue", merchant_slug="inconnu", price_key="gratuit")
         assert filters == SearchFilters()
         assert _titles("eclair", filters=filters) == ["Éclair au café", "Tarte au citron"]
+
+
+def test_a_leading_minus_excludes_a_word_and_quotes_only_separate_words():
+    assert parse_terms('"pain" -seigle') == SearchTerms(
+        words=("pain",), excluded=("seigle",), is_last_word_a_prefix=False
+    )
+    assert parse_terms("pain-seigle") == SearchTerms(words=("pain", "seigle"))  # a hyphen, not an exclusion
+    assert parse_terms("(-pain) «-noix» blé") == SearchTerms(words=("blé",), excluded=("pain", "noix"))
+    assert parse_terms("-seigle").words == ()
+    assert SearchTerms(words=("pain", "complet"), excluded=("seigle",)).tsquery() == "pain & complet:* & !seigle"
+    assert SearchTerms(words=("pain",), excluded=("seigle",), is_last_word_a_prefix=False).tsquery() == "pain & !seigle"
+
+
+def test_excluded_words_leave_out_the_products_holding_them(catalogue):
+    with catalogue:
+        assert _titles("tarte -citron") == []
+        assert _titles("eclair -cafe") == ["Tarte au citron"]
+        assert _titles("-eclair") == []  # nothing asked for: nothing found
+
+
+# --- the site and the API: one engine ----------------------------------------------------------
+@pytest.fixture
+def bakery_and_dairy(town_a):
+    """Enough matches for several pages on both front doors (24 a page on the site, 50 in the API)."""
+    with town_a:
+        bread = Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
+        bakeries = [MerchantFactory(name=name) for name in ("Boulangerie Dupont", "Boulangerie du Phare")]
+        dairy = MerchantFactory(name="Fromagerie du Beffroi")
+        pastry = MerchantFactory(name="Pâtisserie Lenôtre")
+        products = [
+            ProductFactory(merchant=bakeries[index % 2], title=f"Pain {kind} n° {index // 6}", category=bread)
+            for index, kind in enumerate(
+                ("de campagne", "de seigle", "aux noix", "complet", "de mie", "au levain") * 10
+            )
+        ]
+        products += [
+            ProductFactory(merchant=bakeries[0], title="Pain de campagne", price_cents=300),  # same title: pk decides
+            ProductFactory(merchant=dairy, title="Maroilles AOP"),
+            ProductFactory(merchant=dairy, title="Plateau de fromages", description="<p>Maroilles, mimolette</p>"),
+            ProductFactory(merchant=dairy, title="Fromage de chèvre"),
+            ProductFactory(merchant=pastry, title="Éclair au café", category=bread),
+            ProductFactory(merchant=pastry, title="Tarte au citron", description="<p>Comme un éclair de génie</p>"),
+            ProductFactory(merchant=pastry, title="Tarte aux pommes"),
+            ProductFactory(merchant=pastry, title="Pain au chocolat", is_published=False),
+        ]
+        refresh_search_vectors(
+            product_ids=[product.pk for product in products],
+            merchant_ids=[merchant.pk for merchant in (*bakeries, dairy, pastry)],
+        )
+    return town_a
+
+
+FRONT_DOOR_QUERIES = (
+    # exact, accented or not, capitals, plurals, several words, a prefix being typed
+    "pain", "maroilles", "éclair", "eclair", "ÉCLAIR", "pains", "tartes", "pain de campagne", "tarte citron", "boul",
+    "pâtisserie lenôtre", "patisserie lenotre", "l'éclair",
+    # misspelled: corrected against the town's words
+    "marolles", "fromaje", "boulangrie", "boulangrie dupnt",
+    # nothing found, or merchants only (their town), or stop words only
+    "zzqxw", "eclair chaussure", "calais", "le la les",
+    # operators, quotes and what looks like injection
+    '"pain" -seigle', '"tarte aux" -eclair', "pain -seigle -noix", "-seigle", "pain-seigle", "pain | seigle",
+    "pain or seigle", "') OR 1=1 --", "a & b | !c", "':* <-> (",
+)  # fmt: skip
+
+
+def _site_ids(client, text: str) -> list[int]:
+    ids, number = [], 1
+    while True:
+        page = client.get("/recherche/", {"q": text, "page": number}).context["page"]
+        ids += [product.pk for product in page.object_list]
+        if not page.has_next():
+            return ids
+        number += 1
+
+
+def _api_ids(client, text: str) -> list[int]:
+    ids, body = [], client.get("/api/v1/products/", {"search": text}).json()
+    while True:
+        ids += [product["id"] for product in body["results"]]
+        if not body["next"]:
+            return ids
+        url = urlsplit(body["next"])
+        body = client.get(f"{url.path}?{url.query}").json()
+
+
+def test_the_site_and_the_api_find_the_same_products_in_the_same_order(bakery_and_dairy, client_a):
+    found = {text: _site_ids(client_a, text) for text in FRONT_DOOR_QUERIES}
+
+    for text, site_ids in found.items():
+        assert _api_ids(client_a, text) == site_ids, text
+    with bakery_and_dairy:
+        titles = dict(Product.objects.values_list("pk", "title"))
+    assert len(found["pain"]) == 61  # three pages on the site, two in the API
+    assert [titles[pk] for pk in found["marolles"]] == ["Maroilles AOP", "Plateau de fromages"]
+    assert [titles[pk] for pk in found["fromaje"]] == ["Fromage de chèvre", "Plateau de fromages", "Maroilles AOP"]
+    assert [titles[pk] for pk in found['"tarte aux" -eclair']] == ["Tarte aux pommes"]
+    assert sorted(titles[pk] for pk in found["pain -seigle -noix"]) == sorted(
+        title for pk, title in titles.items() if pk in found["pain"] and "seigle" not in title and "noix" not in title
+    )
+    assert found["zzqxw"] == found["calais"] == found["-seigle"] == found["') OR 1=1 --"] == []

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,9 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.actions import refresh_search_vectors
+from catalog.hours import Period, opening_state
 from catalog.models import (
     Category,
     Closure,
+    Merchant,
     MerchantKind,
     MerchantStatus,
     OpeningPeriod,
@@ -26,6 +29,7 @@ from catalog.models import (
     SaleUnit,
     Variant,
 )
+from catalog.views_storefront import open_now
 from tests.catalog.factories import CategoryFactory, MerchantFactory, ProductFactory, VariantFactory
 
 # Friday 27 November 2026, 17:00 in Paris.
@@ -129,6 +133,41 @@ def test_directory_open_now_uses_the_town_time_zone_and_closures(town_a, client_
     assert "Ouvert · ferme à 19 h" in html
     assert "Fermé · ouvre demain à 9 h 30" in everything
     assert "Fermé · ouvre lundi à 9 h 30" in everything
+
+
+def test_the_open_now_filter_and_the_open_label_agree_at_every_quarter_hour_of_a_week(town_a):
+    """Two code paths for one rule: the directory filters in SQL (one query before pagination), the
+    cards label in Python (``opening_state``). Both are asked the same question all week long."""
+    with town_a:
+        merchants = [MerchantFactory(name=name) for name in ("Semaine", "Samedi", "Congés", "Soirée", "Sans horaires")]
+        _shop_hours(merchants[0])
+        _shop_hours(merchants[1], days=[5])
+        _shop_hours(merchants[2])
+        Closure.objects.create(merchant=merchants[2], starts_on=dt.date(2026, 11, 26), ends_on=dt.date(2026, 11, 28))
+        OpeningPeriod.objects.create(
+            merchant=merchants[3], weekday=4, opens_at=dt.time(18, 15), closes_at=dt.time(23, 59)
+        )
+        zone = ZoneInfo(town_a.time_zone)
+        periods = {
+            m.pk: [Period(p.weekday, p.opens_at, p.closes_at) for p in m.opening_periods.all()] for m in merchants
+        }
+        closures = {m.pk: [(c.starts_on, c.ends_on) for c in m.closures.all()] for m in merchants}
+        start = dt.datetime(2026, 11, 23, tzinfo=zone)  # a Monday
+        for quarter in range(7 * 24 * 4):
+            now = start + dt.timedelta(minutes=15 * quarter)
+            labelled_open = {
+                m.name
+                for m in merchants
+                if opening_state(
+                    periods=periods[m.pk], closures=closures[m.pk], now=now, time_zone=town_a.time_zone
+                ).is_open
+            }
+            filtered_open = set(
+                open_now(Merchant.objects.filter(pk__in=[m.pk for m in merchants]), now=now).values_list(
+                    "name", flat=True
+                )
+            )
+            assert filtered_open == labelled_open, now
 
 
 def test_directory_is_paginated(town_a, client_a):

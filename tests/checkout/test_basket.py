@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Role, User
-from catalog.models import SaleUnit
-from checkout.basket import add_to_basket, get_or_create_basket, price_basket
+from catalog.models import Merchant, MerchantStatus, Product, SaleUnit, Variant
+from checkout.basket import add_to_basket, get_or_create_basket, price_basket, set_basket_quantity
 from checkout.models import Basket, BasketLine
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.checkout.conftest import make_shop
@@ -79,6 +79,56 @@ def test_stock_limits_the_quantity(town_a, shops):
         with pytest.raises(ValidationError, match="Il ne reste que 5"):
             add_to_basket(basket=basket, variant_id=honey.pk, quantity=2)
         assert BasketLine.objects.get().quantity == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ("nothing", ""),
+        ("product withdrawn", "Ce produit n'est plus en vente."),
+        ("merchant paused", "Ce produit n'est plus en vente."),
+        ("merchant stops selling online", "Ce produit n'est plus en vente."),
+        ("stock below the quantity", "Il n'en reste que 3 : modifiez la quantité."),
+        ("sold out", "Épuisé."),
+    ],
+)
+def test_a_basket_line_is_flagged_exactly_when_adding_it_again_is_refused(town_a, shops, change, problem):
+    honey = shops["grocer"]["variants"][0]  # 5 in stock
+    with town_a:
+        basket = get_or_create_basket(token=None, user_id=None)
+        add_to_basket(basket=basket, variant_id=honey.pk, quantity=4)
+        merchant, product = honey.merchant, honey.product
+        if change == "product withdrawn":
+            Product.objects.filter(pk=product.pk).update(is_published=False)
+        elif change == "merchant paused":
+            Merchant.objects.filter(pk=merchant.pk).update(status=MerchantStatus.PAUSED)
+        elif change == "merchant stops selling online":
+            Merchant.objects.filter(pk=merchant.pk).update(sells_online=False)
+        elif change == "stock below the quantity":
+            Variant.objects.filter(pk=honey.pk).update(stock=3)
+        elif change == "sold out":
+            Variant.objects.filter(pk=honey.pk).update(stock=0)
+
+        [line] = price_basket(basket).groups[0].lines
+        try:
+            set_basket_quantity(basket=basket, variant_id=honey.pk, quantity=4)
+            refused = False
+        except ValidationError:
+            refused = True
+
+    assert line.problem == problem
+    assert refused == bool(problem)
+
+
+@pytest.mark.parametrize("zero", ["0", "0,0", "0,00", "00", " 0 ", "0.0000", "-0"])
+def test_a_quantity_of_zero_however_written_removes_the_line(town_a, shops, zero):
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        basket = get_or_create_basket(token=None, user_id=None)
+        add_to_basket(basket=basket, variant_id=honey.pk, quantity=2)
+
+        assert set_basket_quantity(basket=basket, variant_id=honey.pk, quantity=zero) is None
+        assert not basket.lines.exists()
 
 
 def test_unpublished_product_and_another_towns_product_are_refused(client_a, town_a, town_b, shops):
