@@ -7,18 +7,17 @@ related rows with a fixed number of queries whatever their length (pinned by tes
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from catalog import search, sitemaps
 from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
 from catalog.queries import get_live_merchant, get_published_product, live_merchants, published_products
+from tenants.current import town_now, town_today
 
 PRODUCTS_PER_PAGE = 24
 MERCHANTS_PER_PAGE = 24
@@ -79,10 +78,6 @@ def merchant_cards(merchants: QuerySet[Merchant], *, today: dt.date) -> QuerySet
     return merchants.prefetch_related(*merchant_lookups(today=today))
 
 
-def town_now(request: HttpRequest) -> dt.datetime:
-    return timezone.now().astimezone(ZoneInfo(request.tenant.time_zone))
-
-
 def open_now(merchants: QuerySet[Merchant], *, now: dt.datetime) -> QuerySet[Merchant]:
     """Open at ``now`` (town time): the rule of ``catalog.hours.opening_state`` for ``is_open``,
     evaluated in SQL so the filter stays one query before pagination, however many merchants."""
@@ -112,7 +107,7 @@ def categories_with_ids(slug: str) -> tuple[Category, list[int], list[Category]]
 # --- pages -------------------------------------------------------------------------------------
 def home(request: HttpRequest) -> HttpResponse:
     """The town's shop window: featured and new merchants and products, root categories."""
-    today = town_now(request).date()
+    today = town_today()
     context = {
         "featured_merchants": merchant_cards(live_merchants().filter(is_featured=True), today=today)[:6],
         "featured_products": product_cards(published_products().filter(is_featured=True)).order_by("-created_at")[
@@ -127,7 +122,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def directory(request: HttpRequest) -> HttpResponse:
-    now, kind, category_slug = town_now(request), request.GET.get("type", ""), request.GET.get("categorie", "")
+    now, kind, category_slug = town_now(), request.GET.get("type", ""), request.GET.get("categorie", "")
     categories = list(Category.objects.all())
     merchants = live_merchants()
     if kind in MerchantKind.values:
@@ -153,7 +148,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 def merchant_page(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     merchant = get_live_merchant(merchant_slug)
-    prefetch_related_objects([merchant], *merchant_lookups(today=town_now(request).date()), "categories")
+    prefetch_related_objects([merchant], *merchant_lookups(today=town_today()), "categories")
     is_restaurant = merchant.kind == MerchantKind.RESTAURANT
     # A restaurant's menu reads by course (its categories), a shop's window alphabetically.
     ordering = ("category__position", "category__name", "title", "pk") if is_restaurant else ("title", "pk")

@@ -11,12 +11,13 @@ from django.utils import translation
 
 from catalog.formatting import format_price
 from checkout.models import Fulfilment, MerchantOrder
-from checkout.notifications.content import current_town, merchant_order_view
+from checkout.notifications.content import merchant_order_view
+from tenants.current import current_town_or_none
 
 
 def ticket_context(merchant_order: MerchantOrder) -> dict[str, object]:
     order = merchant_order.order
-    town = current_town()
+    town = current_town_or_none()
     view = merchant_order_view(merchant_order, town)
     qr = segno.make(merchant_order.pickup_code, error="m")
     return {

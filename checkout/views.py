@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +32,7 @@ from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 from delivery.provider import provider as delivery_provider
+from tenants.current import town_local
 
 logger = logging.getLogger(__name__)
 BASKET_SESSION_KEY = "basket_token"
@@ -187,7 +187,7 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
         error = " ".join(failure.messages)
     except ImproperlyConfigured:
         logger.exception("town %s cannot take card payments", request.tenant.slug)
-        until = timezone.localtime(order.expires_at, ZoneInfo(request.tenant.time_zone))
+        until = town_local(order.expires_at)
         error = _(
             "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
             "Vos articles restent réservés jusqu’à %(until)s."

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +17,7 @@ from accounts.models import TOWN_STAFF_ROLES, Role
 from checkout import actions, queries
 from checkout.forms import PickupCodeForm, RefundForm, RefuseLineForm
 from checkout.payments import refund_merchant_order
+from tenants.current import town_today, town_zone
 
 
 def _actor(request: HttpRequest) -> actions.Actor:
@@ -28,8 +27,7 @@ def _actor(request: HttpRequest) -> actions.Actor:
 
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
-    zone = ZoneInfo(request.tenant.time_zone)
-    local_midnight = dt.datetime.combine(timezone.now().astimezone(zone).date(), dt.time(0), tzinfo=zone)
+    local_midnight = dt.datetime.combine(town_today(), dt.time(0), tzinfo=town_zone())
     merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=local_midnight))
     notices = list(queries.in_app_notices_for(request.user)[:10])
     return render(

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.models import DeliveryDay, DeliveryZone
-
-
-def town_time_zone() -> ZoneInfo:
-    """The current town's IANA time zone; the project's default outside a town."""
-    return ZoneInfo(getattr(connection.tenant, "time_zone", "") or settings.TIME_ZONE)
-
-
-def town_today() -> dt.date:
-    """Today in the town's time zone: cut-offs and delivery days are local."""
-    return timezone.now().astimezone(town_time_zone()).date()
+from tenants.current import town_today
 
 
 def save_zone(*, zone: DeliveryZone) -> DeliveryZone:

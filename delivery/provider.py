@@ -24,6 +24,7 @@ from catalog.formatting import format_price
 from delivery import actions, queries
 from delivery.geocoding import Address, GeocodingError, fold, get_geocoder
 from delivery.models import DeliveryZone, Vehicle
+from tenants.current import town_today, town_zone
 
 __all__ = ["Address", "DeliveryOffer", "DeliveryProvider", "DeliveryUnavailable", "provider"]
 
@@ -60,15 +61,15 @@ def delivery_date_for(*, cutoff_time: dt.time, now: dt.datetime) -> tuple[dt.dat
     """The delivery day of an order placed at ``now`` and that day's cut-off, in town time."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    town_zone = actions.town_time_zone()
-    local_now = now.astimezone(town_zone)
+    zone = town_zone()
+    local_now = now.astimezone(zone)
     day = local_now.date()
     if day.weekday() not in DELIVERY_WEEKDAYS or local_now.time() >= cutoff_time:
         day += dt.timedelta(days=1)
         while day.weekday() not in DELIVERY_WEEKDAYS:
             day += dt.timedelta(days=1)
     # Through the wall clock, so a cut-off on a DST-change day is still 12:00 local.
-    return day, dt.datetime.combine(day, cutoff_time, tzinfo=town_zone)
+    return day, dt.datetime.combine(day, cutoff_time, tzinfo=zone)
 
 
 class DeliveryProvider:
@@ -141,7 +142,7 @@ class DeliveryProvider:
                 _("Cette zone n'est plus livrée : choisissez le retrait en boutique."), code="zone_closed"
             ) from error
         except actions.CapacityFull as error:
-            if delivery_date == actions.town_today():
+            if delivery_date == town_today():
                 message = _(
                     "Plus de créneau de livraison disponible aujourd'hui pour cette adresse : "
                     "choisissez le retrait en boutique ou réessayez demain."

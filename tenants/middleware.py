@@ -8,11 +8,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.deprecation import MiddlewareMixin
 from django_tenants.utils import remove_www
 
 from tenants.actions import platform_url
+from tenants.current import town_zone
 from tenants.hosts import find_town_for_host, is_platform_root
 from tenants.models import Town, TownStatus
 
@@ -50,9 +51,15 @@ class TownMiddleware(MiddlewareMixin):
             response["Retry-After"] = "86400"
             return response
         connection.set_tenant(town)
+        # Town time for the whole request: localtime() and the templates' |date read it.
+        timezone.activate(town_zone(town))
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
         return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        timezone.deactivate()
+        return response
 
     @staticmethod
     def _page(request: HttpRequest, template: str, *, status: int, **context: object) -> HttpResponse:

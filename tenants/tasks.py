@@ -8,6 +8,8 @@ from celery import shared_task
 from django.db import connection
 from tenant_schemas_celery.task import TenantTask
 
+from tenants.current import current_town, town_clock
+
 
 class TownTaskOutsideTown(RuntimeError):
     """A per-town task was started in the public schema: it would read or write the wrong tables."""
@@ -38,7 +40,8 @@ class TownTask(TenantTask):
                 f"{self.name} is a town task but was queued from the '{connection.schema_name}' schema; "
                 "queue it inside the town (with town: ... / tenant_context)."
             )
-        return super().__call__(*args, **kwargs)
+        with town_clock(current_town()):
+            return super().__call__(*args, **kwargs)
 
 
 @shared_task(name="tenants.refill_spare_pool")

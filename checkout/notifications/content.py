@@ -11,11 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formataddr, parseaddr
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -26,6 +24,7 @@ from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.sms import fit_single_sms
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
+from tenants.current import current_town_or_none, town_local
 from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
 
 # Order-wide events: with a merchant order attached, the notification is that merchant's copy.
@@ -66,11 +65,6 @@ class VatView:
     gross: str
 
 
-def current_town() -> Town | None:
-    tenant = getattr(connection, "tenant", None)
-    return tenant if isinstance(tenant, Town) else None
-
-
 def line_view(line: OrderLine) -> LineView:
     suffix = UNIT_SUFFIXES.get(line.unit)
     title = f"{line.product_title} — {line.variant_name}" if line.variant_name else line.product_title
@@ -86,8 +80,7 @@ def line_view(line: OrderLine) -> LineView:
 
 
 def _local(moment: datetime, town: Town | None) -> datetime:
-    zone = ZoneInfo(town.time_zone) if town and town.time_zone else timezone.get_current_timezone()
-    return timezone.localtime(moment, zone)
+    return town_local(moment, town) if town is not None else timezone.localtime(moment)
 
 
 def pickup_window(merchant_order: MerchantOrder, town: Town | None) -> str:
@@ -178,7 +171,7 @@ def base_kind(kind: str) -> str:
 
 def notification_context(notification: Notification) -> dict[str, object]:
     """Everything the templates of one notification need, in the town's language (French)."""
-    town = current_town()
+    town = current_town_or_none()
     order = notification.order
     if notification.merchant_order_id:
         merchant_orders = [notification.merchant_order]

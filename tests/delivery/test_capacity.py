@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from delivery.actions import save_zone, town_today
+from delivery.actions import save_zone
 from delivery.models import DeliveryDay, DeliveryZone
 from delivery.provider import DeliveryUnavailable, provider
+from tenants.current import town_today
 from tests.conftest import run_concurrently
 from tests.delivery.factories import CargoBikeZoneFactory
 

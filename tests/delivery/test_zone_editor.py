@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role, User
-from delivery.actions import town_today
 from delivery.models import DeliveryDay, DeliveryZone, Vehicle
+from tenants.current import town_today
 from tests.delivery.factories import CargoBikeZoneFactory, CarZoneFactory, centre_polygon
 
 PASSWORD = "mot-de-passe-solide-42"
