@@ -18,7 +18,6 @@ from xml.sax.saxutils import escape
 from django.contrib.sitemaps import Sitemap
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db import connection
 from django.db.models import Max, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -28,6 +27,7 @@ from catalog.cache import catalogue_version
 from catalog.models import Category, Merchant, Product
 from catalog.queries import live_merchants, published_products
 from tenants.actions import town_url
+from tenants.current import current_town
 
 # Well under the protocol's 50,000: a page is built in a fraction of a second when the cache is cold.
 SITEMAP_PAGE_SIZE = 5_000
@@ -140,7 +140,7 @@ SITEMAPS: dict[str, type[Sitemap]] = {
 
 def _town_site() -> tuple[str, TownSite]:
     """The scheme and host of the current town's own address."""
-    town = connection.tenant
+    town = current_town()
     address = urlsplit(town_url(town))
     return address.scheme, TownSite(domain=address.netloc, name=town.name)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from catalog.models import Merchant, SaleUnit, Variant
 from catalog.queries import visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
+from tenants.current import current_town
 
 MAX_LINES = 100
 MAX_QUANTITY = Decimal(999)
@@ -96,7 +97,7 @@ def units_cap(variant: Variant) -> int | None:
 
     Only for a tracked stock: an untracked one cannot be emptied, so a large order of it holds nothing.
     """
-    cap = connection.tenant.max_units_per_product
+    cap = current_town().max_units_per_product
     return cap if cap and variant.stock is not None else None
 
 

@@ -29,6 +29,7 @@ from catalog.hours import OpeningState, Period, opening_state
 from catalog.models import Merchant, MerchantKind, OpeningPeriod, Photo, Product, SaleUnit, Variant
 from catalog.sanitising import sanitise_description
 from tenants.actions import town_absolute_url
+from tenants.current import current_town, town_zone
 
 register = template.Library()
 
@@ -242,13 +243,7 @@ def opening(context: template.Context, merchant: Merchant) -> OpeningState | Non
     if not periods:
         return None
     closures = [(closure.starts_on, closure.ends_on) for closure in merchant.closures.all()]
-    town = context.get("town")
-    return opening_state(
-        periods=periods,
-        closures=closures,
-        now=timezone.now(),
-        time_zone=getattr(town, "time_zone", None) or "Europe/Paris",
-    )
+    return opening_state(periods=periods, closures=closures, now=timezone.now(), time_zone=town_zone().key)
 
 
 @register.simple_tag
@@ -274,7 +269,7 @@ def json_ld_script(data: dict[str, Any]) -> SafeString:
 
 def _absolute(request: HttpRequest, url: str) -> str:
     # On the town's public host, whichever of its hosts (or spelling of it) this request came on.
-    return town_absolute_url(request.tenant, url)  # type: ignore[attr-defined]
+    return town_absolute_url(current_town(), url)
 
 
 @register.simple_tag(takes_context=True)
