@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Links in e-mails and pages name the port the demo is served on.
+run: export PUBLIC_URL_PORT := $(or $(PUBLIC_URL_PORT),$(PORT))
 run: install
 	$(BIN)/python manage.py migrate_schemas --noinput -v 0
 	$(BIN)/python manage.py setup_demo --quiet
