@@ -2,8 +2,10 @@
 
 Run:  .venv/bin/python bench/payout.py                     (150 merchants, 100,000 orders; ~1–2 min)
       .venv/bin/python bench/payout.py --orders 10000       (smoke)
+      .venv/bin/python bench/payout.py --quick              (the same smoke run)
+      .venv/bin/python bench/payout.py --database bench_payout_mine   (another database name)
 
-It works in its own database (``bench_payout``, dropped and recreated) on the server given by
+It works in its own database (``bench_payout`` unless ``--database`` names another, dropped and recreated) on the server given by
 DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset, and provisions one town
 with the real provisioning code. Then:
 
@@ -46,7 +48,7 @@ BENCH_DB = "bench_payout"
 TOWN_SLUG = "reversements"
 
 
-def configure_environment() -> None:
+def configure_environment(database: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
@@ -56,7 +58,7 @@ def configure_environment() -> None:
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     from benchdb import use_fresh_database
 
-    use_fresh_database(BENCH_DB)
+    use_fresh_database(database)
 
 
 def build_merchants(count: int) -> list[int]:
@@ -233,9 +235,13 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=2000, help="orders posted through the real post_entry path")
     parser.add_argument("--reads", type=int, default=2000, help="balance reads timed")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10,000 orders")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     options = parser.parse_args()
+    if options.quick:
+        options.orders = 10_000
 
-    configure_environment()
+    configure_environment(options.database)
     import django
 
     django.setup()
@@ -250,7 +256,9 @@ def main() -> int:
 
     migrate_platform()
     town = provision_town(slug=TOWN_SLUG, name="Bench Reversements").town
-    print(f"database {BENCH_DB}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders")
+    print(
+        f"database {options.database}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders"
+    )
 
     with town:
         admin = User.objects.create_user(email="regisseur@bench.test", password="x" * 20, role=Role.TOWN_ADMIN)
