@@ -66,7 +66,7 @@ def build_merchants(count: int) -> list[int]:
     from schwifty import IBAN
 
     from catalog.models import Merchant
-    from settlement.models import MerchantPayoutAccount
+    from settlement.payouts.models import MerchantPayoutAccount
 
     merchants = Merchant.objects.bulk_create(
         [Merchant(name=f"Commerce {index:03d}", slug=f"commerce-{index:03d}", status="live") for index in range(count)]
@@ -139,9 +139,10 @@ def build_orders(merchant_ids: list[int], count: int) -> None:
 def post_sample_through_the_real_path(sample: int) -> tuple[int, float]:
     """Captures and releases ``sample`` orders with the production functions; returns (postings, seconds)."""
     from checkout.models import MerchantOrder
-    from settlement.ledger import merchant_available, merchant_held, post_entry
-    from settlement.models import Posting
-    from settlement.rules import RELEASE, post_payment_captured
+    from settlement.ledger.accounts import merchant_available, merchant_held
+    from settlement.ledger.actions import post_entry
+    from settlement.ledger.models import Posting
+    from settlement.ledger.rules import RELEASE, post_payment_captured
 
     merchant_orders = list(
         MerchantOrder.objects.order_by("pk").values_list("pk", "order_id", "merchant_id", "items_total_cents")[:sample]
@@ -165,7 +166,8 @@ def bulk_post_the_rest() -> float:
     from django.db import connection, transaction
 
     from catalog.models import Merchant
-    from settlement.ledger import PSP_CLEARING, ensure_accounts, merchant_available, merchant_held
+    from settlement.ledger.accounts import PSP_CLEARING, merchant_available, merchant_held
+    from settlement.ledger.actions import ensure_accounts
 
     started = time.perf_counter()
     ensure_accounts(
@@ -249,9 +251,10 @@ def main() -> int:
     from django.utils import timezone
 
     from accounts.models import Role, User
-    from settlement.invariants import check_invariants
-    from settlement.ledger import merchant_balances
-    from settlement.payouts import approve_batch, export_batch, run_payout, update_payout_settings
+    from settlement.ledger.invariants import check_invariants
+    from settlement.ledger.queries import merchant_balances
+    from settlement.payouts.runs import approve_batch, export_batch, run_payout
+    from settlement.payouts.treasury import update_payout_settings
     from tenants.actions import provision_town
 
     migrate_platform()

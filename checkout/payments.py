@@ -19,6 +19,7 @@ from checkout import outbox
 from checkout.actions import GATEWAY, Actor, cancel_unpaid_order, lock_order, mark_order_paid
 from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
 from checkout.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
+from checkout.history import record_status_change
 from checkout.models import (
     DISPUTE_FINAL_STATUSES,
     Dispute,
@@ -32,6 +33,7 @@ from checkout.models import (
     Refund,
     WebhookEvent,
 )
+from checkout.notifications import queue_order_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -276,8 +278,6 @@ def refund_merchant_order(
     *, merchant_order_id: int, amount_cents: int, reason: str, request_key: str, actor: Actor
 ) -> Refund:
     """A town agent refunds (part of) one merchant's share; the same form submitted twice refunds once."""
-    from checkout.actions import _notify, _record
-
     with transaction.atomic():
         order_id = MerchantOrder.objects.values_list("order_id", flat=True).get(pk=merchant_order_id)
         order = lock_order(order_id)
@@ -295,6 +295,8 @@ def refund_merchant_order(
             previous = merchant_order.status
             merchant_order.status = "refunded"
             merchant_order.save(update_fields=["status"])
-            _record(order, "refunded", actor, merchant_order=merchant_order, from_status=previous, note=reason)
-        _notify(order, "order_refunded", merchant_order=merchant_order)
+            record_status_change(
+                order, "refunded", actor, merchant_order=merchant_order, from_status=previous, note=reason
+            )
+        queue_order_notifications(order=order, kind="order_refunded", merchant_order=merchant_order)
     return refund

@@ -238,7 +238,7 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
 # settlement sits above checkout (DESIGN.md §1): payout.* events of merchants' connected accounts
 # (Connect mode) reach it through this path, not an import.
-CHECKOUT_PAYOUT_EVENT_HANDLER = "settlement.payouts_connect.handle_payout_event"
+CHECKOUT_PAYOUT_EVENT_HANDLER = "settlement.payouts.stripe_payouts.handle_payout_event"
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
 # SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".

@@ -7,6 +7,7 @@ class SettlementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from settlement import receivers, tasks  # noqa: F401  (tasks registers the periodic tasks)
+        from settlement import tasks  # noqa: F401  (tasks registers the periodic tasks)
+        from settlement.ledger import receivers
 
         receivers.subscribe_to_checkout()

@@ -37,8 +37,9 @@ from checkout.models import (
     Refund,
 )
 from delivery.models import DeliveryDay
-from settlement.invariants import check_invariants
-from settlement.ledger import DELIVERY_FEES, PSP_CLEARING, SUSPENSE, balance
+from settlement.ledger.accounts import DELIVERY_FEES, PSP_CLEARING, SUSPENSE
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.queries import balance
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.checkout.conftest import basket_with, checkout_data, merchant_user, order_from
 from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all, zones  # noqa: F401  (fixture)

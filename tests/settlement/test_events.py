@@ -16,9 +16,9 @@ from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import Order, OrderStatus, OutboxEvent, PaymentMethod
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
 from checkout.tasks import deliver_pending_events_task
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import JournalEntry, Release, SettlementPolicy
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry, Release, SettlementPolicy
+from settlement.ledger.queries import balance, merchant_balances
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.tenants.test_celery import running_worker
 

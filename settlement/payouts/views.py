@@ -1,6 +1,6 @@
 """Payout pages under /gestion/reversements/: batches, statements, settings, merchants' bank details.
 
-Thin views: a form or a query, then an action from ``settlement.payouts``; refusals of an action
+Thin views: a form or a query, then an action from ``settlement.payouts`` (runs, returns, bank_details, treasury); refusals of an action
 (``PayoutError``) come back as messages on the page. Anonymous visitors go to the login page.
 """
 
@@ -20,18 +20,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.queries import get_merchant_for
-from settlement import payouts, queries_payouts
-from settlement.bank_statements import BankStatementError
-from settlement.forms import ConnectedAccountForm, PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
-from settlement.iban import mask_iban
-from settlement.models import BLOCKING_REASONS, PayoutBatchState
-from settlement.rules import get_policy
-from settlement.transfers import is_connect_town
+from settlement.ledger.rules import get_policy
+from settlement.payouts import bank_details, queries, returns, runs, treasury
+from settlement.payouts.bank_statements import BankStatementError
+from settlement.payouts.forms import ConnectedAccountForm, PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.iban import mask_iban
+from settlement.payouts.models import BLOCKING_REASONS, PayoutBatchState
+from settlement.payouts.transfers import is_connect_town
 
 View = Callable[..., HttpResponse]
 
 
-def _refused(request: HttpRequest, error: payouts.PayoutError | ValidationError) -> None:
+def _refused(request: HttpRequest, error: PayoutError | ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
 
@@ -42,14 +43,14 @@ def _refused(request: HttpRequest, error: payouts.PayoutError | ValidationError)
 @require_GET
 @login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
-    batches = list(queries_payouts.batches_for(request.user)[:100])
+    batches = list(queries.batches_for(request.user)[:100])
     policy = get_policy()
     now = timezone.now()
     context = {
         "batches": batches,
-        "latest_cut_off": payouts.latest_cut_off(now=now, policy=policy, time_zone=payouts.town_time_zone()),
+        "latest_cut_off": runs.latest_cut_off(now=now, policy=policy, time_zone=runs.town_time_zone()),
         # Connect towns pay from the merchants' Stripe balances: no treasury account to set.
-        "treasury_problems": [] if is_connect_town() else payouts.treasury_problems(policy),
+        "treasury_problems": [] if is_connect_town() else treasury.treasury_problems(policy),
         "payout_tab": "batches",
     }
     return render(request, "settlement/payouts/batch_list.html", context)
@@ -58,11 +59,11 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def prepare_batch(request: HttpRequest) -> HttpResponse:
-    queries_payouts.require_payouts_desk(request.user)
-    cut_off = payouts.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=payouts.town_time_zone())
+    queries.require_payouts_desk(request.user)
+    cut_off = runs.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=runs.town_time_zone())
     try:
-        run = payouts.run_payout(cut_off=cut_off, actor=request.user)
-    except payouts.PayoutError as error:
+        run = runs.run_payout(cut_off=cut_off, actor=request.user)
+    except PayoutError as error:
         _refused(request, error)
         return redirect("payouts:batch_list")
     if run.created:
@@ -75,9 +76,9 @@ def prepare_batch(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = queries_payouts.get_batch_for(request.user, batch_id)
-    lines = list(queries_payouts.lines_of(batch))
-    typed_by = queries_payouts.names_of_users(
+    batch = queries.get_batch_for(request.user, batch_id)
+    lines = list(queries.lines_of(batch))
+    typed_by = queries.names_of_users(
         line.merchant.payout_account.iban_changed_by_id
         for line in lines
         if getattr(line.merchant, "payout_account", None) is not None and not line.paid_before
@@ -89,7 +90,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         line.iban_changed = current is not None and current.iban != line.iban
         if current is not None and not line.paid_before and current.iban == line.iban and current.iban_changed_at:
             line.typed_by, line.typed_at = typed_by.get(current.iban_changed_by_id), current.iban_changed_at
-    blocks = list(queries_payouts.blocks_of(batch))
+    blocks = list(queries.blocks_of(batch))
     context = {
         "batch": batch,
         "lines": lines,
@@ -106,10 +107,10 @@ def _batch_action(action: Callable[..., Any], success: Any) -> View:
     @require_POST
     @login_required
     def view(request: HttpRequest, batch_id: int) -> HttpResponse:
-        batch = queries_payouts.get_batch_for(request.user, batch_id)
+        batch = queries.get_batch_for(request.user, batch_id)
         try:
             action(batch=batch, actor=request.user)
-        except payouts.PayoutError as error:
+        except PayoutError as error:
             _refused(request, error)
         else:
             messages.success(request, str(success) % {"reference": batch.reference})
@@ -118,12 +119,12 @@ def _batch_action(action: Callable[..., Any], success: Any) -> View:
     return view
 
 
-approve_batch = _batch_action(payouts.approve_batch, gettext_lazy("Le lot %(reference)s est approuvé."))
+approve_batch = _batch_action(runs.approve_batch, gettext_lazy("Le lot %(reference)s est approuvé."))
 _export_sepa = _batch_action(
-    payouts.export_batch, gettext_lazy("Le fichier SEPA du lot %(reference)s est prêt à télécharger.")
+    runs.export_batch, gettext_lazy("Le fichier SEPA du lot %(reference)s est prêt à télécharger.")
 )
 _export_connect = _batch_action(
-    payouts.export_batch, gettext_lazy("Les versements Stripe du lot %(reference)s sont envoyés.")
+    runs.export_batch, gettext_lazy("Les versements Stripe du lot %(reference)s sont envoyés.")
 )
 
 
@@ -132,17 +133,17 @@ def export_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 cancel_batch = _batch_action(
-    payouts.cancel_batch, gettext_lazy("Le lot %(reference)s est annulé ; les montants sont reportés.")
+    runs.cancel_batch, gettext_lazy("Le lot %(reference)s est annulé ; les montants sont reportés.")
 )
 mark_executed = _batch_action(
-    payouts.mark_batch_executed, gettext_lazy("Les virements du lot %(reference)s sont marqués exécutés.")
+    returns.mark_batch_executed, gettext_lazy("Les virements du lot %(reference)s sont marqués exécutés.")
 )
 
 
 @require_GET
 @login_required
 def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = queries_payouts.get_batch_file_for(request.user, batch_id)
+    batch = queries.get_batch_file_for(request.user, batch_id)
     response = HttpResponse(bytes(batch.file_xml), content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="virements-{batch.reference}.xml"'
     response["X-Content-SHA256"] = batch.file_sha256
@@ -155,12 +156,12 @@ def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def statements(request: HttpRequest) -> HttpResponse:
-    queries_payouts.require_payouts_desk(request.user)
+    queries.require_payouts_desk(request.user)
     form = StatementUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["statement"]
         try:
-            result = payouts.import_bank_statement(data=upload.read(), file_name=upload.name, actor=request.user)
+            result = returns.import_bank_statement(data=upload.read(), file_name=upload.name, actor=request.user)
         except BankStatementError as error:
             form.add_error("statement", str(error))
         else:
@@ -178,8 +179,8 @@ def statements(request: HttpRequest) -> HttpResponse:
             return redirect("payouts:statements")
     context = {
         "form": form,
-        "imports": list(queries_payouts.statement_imports_for(request.user)[:20]),
-        "suspense": list(queries_payouts.suspense_lines_for(request.user)[:200]),
+        "imports": list(queries.statement_imports_for(request.user)[:20]),
+        "suspense": list(queries.suspense_lines_for(request.user)[:200]),
         "payout_tab": "statements",
     }
     return render(request, "settlement/payouts/statements.html", context)
@@ -191,13 +192,13 @@ def statements(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def payout_settings(request: HttpRequest) -> HttpResponse:
-    queries_payouts.require_payout_settings(request.user)
+    queries.require_payout_settings(request.user)
     policy = get_policy()
     form = PayoutSettingsForm(request.POST or None, initial=PayoutSettingsForm.initial_from(policy))
     if request.method == "POST" and form.is_valid():
         try:
-            payouts.update_payout_settings(actor=request.user, **form.settings())
-        except (payouts.PayoutError, ValidationError) as error:
+            treasury.update_payout_settings(actor=request.user, **form.settings())
+        except (PayoutError, ValidationError) as error:
             _refused(request, error)
         else:
             messages.success(request, _("Les paramètres de reversement sont enregistrés."))
@@ -212,11 +213,11 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def bank_details_list(request: HttpRequest) -> HttpResponse:
-    merchants = list(queries_payouts.bank_details_overview(request.user))
+    merchants = list(queries.bank_details_overview(request.user))
     for merchant in merchants:
         account = getattr(merchant, "payout_account", None)
         merchant.masked_iban = mask_iban(account.iban) if account else ""
-        merchant.payout_problem = payouts.payout_problem(account)
+        merchant.payout_problem = bank_details.payout_problem(account)
     context = {"merchants": merchants, "is_connect": is_connect_town(), "payout_tab": "bank_details"}
     return render(request, "settlement/payouts/bank_details_list.html", context)
 
@@ -224,9 +225,9 @@ def bank_details_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
-    queries_payouts.require_bank_details(request.user)
+    queries.require_bank_details(request.user)
     merchant = get_merchant_for(request.user, merchant_slug)
-    account = queries_payouts.payout_account_of(merchant)
+    account = queries.payout_account_of(merchant)
     if is_connect_town():
         return _connected_account_edit(request, merchant, account)
     initial = {"holder_name": merchant.name, "postcode": merchant.postcode, "town": merchant.city, "country": "FR"}
@@ -245,7 +246,7 @@ def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            payouts.save_payout_account(
+            bank_details.save_payout_account(
                 merchant=merchant,
                 actor=request.user,
                 holder_name=data["holder_name"],
@@ -258,8 +259,8 @@ def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
                 country=data["country"],
             )
             if data["accept_agreement"]:
-                payouts.accept_agreement(merchant=merchant, actor=request.user)
-        except (payouts.PayoutError, ValidationError) as error:
+                bank_details.accept_agreement(merchant=merchant, actor=request.user)
+        except (PayoutError, ValidationError) as error:
             _refused(request, error)
         else:
             messages.success(
@@ -282,13 +283,13 @@ def _connected_account_edit(request: HttpRequest, merchant: Any, account: Any) -
     form = ConnectedAccountForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            payouts.save_connected_account(
+            bank_details.save_connected_account(
                 merchant=merchant,
                 actor=request.user,
                 stripe_account_id=form.cleaned_data["stripe_account_id"],
                 lift_block=form.cleaned_data["lift_block"],
             )
-        except (payouts.PayoutError, ValidationError) as error:
+        except (PayoutError, ValidationError) as error:
             _refused(request, error)
         else:
             messages.success(request, _("Le compte Stripe de %(name)s est enregistré.") % {"name": merchant.name})

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from catalog.queries import get_merchant_for, merchants_for
-from settlement import dashboard, statements
+from settlement.reports import dashboard, statements
 
 View = Callable[..., HttpResponse]
 # Daily bars past three months are unreadable; a year bounds the queries and the CSV.

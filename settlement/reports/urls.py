@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from settlement import views_finance as views
+from settlement.reports import views
 
 urlpatterns = [
     path("", views.finance_dashboard, name="dashboard"),

@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.formatting import format_price
-from settlement.ledger import DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE, PSP_CLEARING
-from settlement.models import Account, MerchantPayoutAccount, PayoutSchedule, Posting, SettlementPolicy
-from settlement.payouts import payout_problem
-from settlement.rules import ORDER_PAID, REFUND, get_policy
-from settlement.statements import Amount, Cell, csv_bytes
+from settlement.ledger.accounts import DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE, PSP_CLEARING
+from settlement.ledger.models import Account, PayoutSchedule, Posting, SettlementPolicy
+from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
+from settlement.payouts.bank_details import payout_problem
+from settlement.payouts.models import MerchantPayoutAccount
+from settlement.reports.statements import Amount, Cell, csv_bytes
 
 
 def can_view_town_finances(user: User) -> bool:

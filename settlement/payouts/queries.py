@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import TOWN_STAFF_ROLES, Role, User
 from catalog.models import Merchant
 from catalog.queries import merchants_for
-from settlement.models import (
+from settlement.payouts.models import (
     MerchantPayoutAccount,
     PayoutBatch,
     PayoutBlock,

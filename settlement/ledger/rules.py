@@ -5,14 +5,16 @@
 | card payment captured          | order_paid / order id            | psp_clearing total            | each merchant held, delivery  |
 | PSP fee known                  | psp_fee / gateway's id           | psp_fees                      | psp_clearing                  |
 | merchant order released        | release / merchant order id      | merchant held                 | merchant available, commission|
-| …then, Connect towns only      | connect_transfer (transfers.py)  | connect_transferred:<merchant>| psp_clearing                  |
+| …then, Connect towns only      | connect_transfer (see below)     | connect_transferred:<merchant>| psp_clearing                  |
 | refund before release          | refund / refund id               | merchant held                 | psp_clearing                  |
 | refund after release (payout)  | refund / refund id               | merchant available (may < 0)  | psp_clearing                  |
 | refund not tied to a merchant  | refund / refund id               | suspense (for the town)       | psp_clearing                  |
 | dispute opened                 | dispute_opened / dispute id      | merchant available, psp_fees  | psp_clearing                  |
 | dispute won                    | dispute_won / dispute id         | psp_clearing                  | merchant available            |
 | dispute lost, town bears it    | dispute_lost / dispute id        | dispute_losses                | merchant available            |
-| refund after a Connect transfer| connect_transfer_reversal (transfers.py) | psp_clearing          | connect_transferred:<merchant>|
+| refund after a Connect transfer| connect_transfer_reversal (below)| psp_clearing                  | connect_transferred:<merchant>|
+
+The two Connect rows are posted by ``settlement.payouts.transfers``, when Stripe has made the transfer or its reversal.
 
 A dispute is on the whole charge, not on a merchant: ``post_order_dispute`` splits its amount over the
 order's parts in proportion to what each was paid — each merchant order's items total and, when
@@ -39,7 +41,7 @@ from django.utils import timezone
 
 from checkout.models import Dispute, DisputeStatus, MerchantOrder, Order, OrderStatus, Payment, PaymentMethod, Refund
 from checkout.money import allocate
-from settlement.ledger import (
+from settlement.ledger.accounts import (
     COMMISSION,
     DELIVERY_FEES,
     DELIVERY_PARTNER_PAYABLE,
@@ -48,13 +50,13 @@ from settlement.ledger import (
     PSP_FEES,
     SUSPENSE,
     LedgerError,
-    entry_for,
     merchant_available,
     merchant_held,
-    post_entry,
 )
-from settlement.models import DeliveryFeeRecipient, JournalEntry, Posting, Release, SettlementPolicy
-from settlement.transfers import prepare_reversal, prepare_transfer
+from settlement.ledger.actions import post_entry
+from settlement.ledger.models import DeliveryFeeRecipient, JournalEntry, Posting, Release, SettlementPolicy
+from settlement.ledger.queries import entry_for
+from settlement.payouts.transfers import prepare_reversal, prepare_transfer
 
 logger = logging.getLogger(__name__)
 

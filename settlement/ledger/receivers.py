@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkout import outbox
-from settlement.rules import (
+from settlement.ledger.rules import (
     post_order_dispute,
     post_payment_captured,
     post_payment_fee,

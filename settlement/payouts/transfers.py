@@ -16,7 +16,7 @@ Ledger (signed cents: positive debit, negative credit), keyed once by the transf
 *available* is left alone: the merchant is owed the money until it reaches their bank, and the
 payout run reads *available* exactly as in the régie. ``connect_transferred:<merchant>`` is where
 the money sits meanwhile (the merchant's Stripe balance): the payout's ``payout.paid`` empties it
-(see payouts_connect). psp_clearing keeps matching the platform balance: captures in, transfers,
+(see stripe_payouts). psp_clearing keeps matching the platform balance: captures in, transfers,
 refunds and fees out, commissions and delivery fees left on it.
 
 Refund after the transfer: the refund itself is posted as in the régie (merchant available debited,
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import Task
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,15 +52,18 @@ from django_tenants.utils import schema_context
 from checkout.gateways import GatewayError, gateway_account_id, get_gateway, idempotency_key
 from checkout.models import MerchantOrder, Payment, Refund
 from checkout.payments import transfer_group_for
-from settlement.ledger import PSP_CLEARING, connect_transferred, entry_for, post_entry
-from settlement.models import (
+from settlement.ledger.accounts import PSP_CLEARING, connect_transferred
+from settlement.ledger.actions import post_entry
+from settlement.ledger.models import Release
+from settlement.ledger.queries import entry_for
+from settlement.payouts.models import (
     ConnectReversalStatus,
     ConnectTransfer,
     ConnectTransferReversal,
     ConnectTransferStatus,
     MerchantPayoutAccount,
-    Release,
 )
+from settlement.tasks import send_connect_reversal_task, send_connect_transfer_task
 from tenants.models import CollectorMode, Town
 
 logger = logging.getLogger(__name__)
@@ -107,20 +111,18 @@ def prepare_transfer(*, release: Release, merchant_order: MerchantOrder) -> Conn
         transfer_group=transfer_group_for(schema=town.schema_name, order_id=merchant_order.order_id),
     )
     schema, transfer_id = town.schema_name, transfer.pk
-    transaction.on_commit(lambda: _queue("send_connect_transfer_task", schema, transfer_id))
+    transaction.on_commit(lambda: _queue(send_connect_transfer_task, schema, transfer_id))
     return transfer
 
 
-def _queue(task_name: str, schema: str, row_id: int) -> None:
+def _queue(task: Task, schema: str, row_id: int) -> None:
     # After commit: an exception here would only turn the merchant's "handed over" (or the refund)
     # into an error page; the periodic task sends whatever was not sent.
-    from settlement import tasks
-
     try:
         with schema_context(schema):
-            getattr(tasks, task_name).apply_async(args=(row_id,))
+            task.apply_async(args=(row_id,))
     except Exception:
-        logger.exception("%s(%s) in %s could not be queued, left to the periodic task", task_name, row_id, schema)
+        logger.exception("%s(%s) in %s could not be queued, left to the periodic task", task.name, row_id, schema)
 
 
 def _failed(transfer: ConnectTransfer, message: str, *, is_refused_for_certain: bool = False) -> ConnectTransfer:
@@ -248,7 +250,7 @@ def prepare_reversal(*, refund: Refund, merchant_order: MerchantOrder) -> Connec
         idempotency_key=reversal_key(schema=town.schema_name, refund_id=refund.pk),
     )
     schema, reversal_id = town.schema_name, reversal.pk
-    transaction.on_commit(lambda: _queue("send_connect_reversal_task", schema, reversal_id))
+    transaction.on_commit(lambda: _queue(send_connect_reversal_task, schema, reversal_id))
     return reversal
 
 

@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from sepaxml import SepaTransfer
 
-from settlement.iban import validate_bic, validate_iban
+from settlement.payouts.iban import validate_bic, validate_iban
 
 if TYPE_CHECKING:
     import xmlschema

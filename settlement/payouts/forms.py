@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from settlement.iban import BICFormField, IBANFormField, validate_bic_matches_iban
-from settlement.models import PayoutSchedule, SepaVersionChoice, SettlementPolicy, validate_stripe_account_id
+from settlement.ledger.models import PayoutSchedule, SepaVersionChoice, SettlementPolicy
+from settlement.payouts.iban import BICFormField, IBANFormField, validate_bic_matches_iban
+from settlement.payouts.models import validate_stripe_account_id
 
 # A month of a town's camt.053 is a few hundred kilobytes; anything far larger is not a statement.
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024

@@ -28,11 +28,13 @@ from catalog.export import BYTE_ORDER_MARK, french_csv_writer, neutralise_formul
 from catalog.formatting import format_amount
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Order, Refund
-from settlement.iban import mask_iban
-from settlement.ledger import PAYOUT_IN_TRANSIT
-from settlement.models import Account, JournalEntry, PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine, Posting
-from settlement.payouts import PAYOUT_BATCH, PAYOUT_RETURNED
-from settlement.rules import ORDER_PAID, REFUND, RELEASE, get_policy
+from settlement.ledger.accounts import PAYOUT_IN_TRANSIT
+from settlement.ledger.models import Account, JournalEntry, Posting
+from settlement.ledger.rules import ORDER_PAID, REFUND, RELEASE, get_policy
+from settlement.payouts.iban import mask_iban
+from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
+from settlement.payouts.returns import PAYOUT_RETURNED
+from settlement.payouts.runs import PAYOUT_BATCH
 
 REVERSAL = "reversal"
 

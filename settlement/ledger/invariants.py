@@ -20,10 +20,11 @@ from django.utils import timezone
 
 from checkout.outbox import ORDER_PAID as ORDER_PAID_EVENT
 from checkout.outbox import pending_events
-from settlement.ledger import PSP_CLEARING
-from settlement.models import ConnectTransfer, ConnectTransferStatus, JournalEntry, PayoutLine, Posting
-from settlement.receivers import LEDGER
-from settlement.rules import ORDER_PAID, paid_orders
+from settlement.ledger.accounts import PSP_CLEARING
+from settlement.ledger.models import JournalEntry, Posting
+from settlement.ledger.receivers import LEDGER
+from settlement.ledger.rules import ORDER_PAID, paid_orders
+from settlement.payouts.models import ConnectTransfer, ConnectTransferStatus, PayoutLine
 
 # More checks (payout runs, SEPA batches) register here as the settlement app grows.
 EXTRA_CHECKS: list[Callable[[], list[str]]] = []

@@ -1,7 +1,7 @@
 """Connect mode payouts (money.md §8.6, "Stripe model"): the régie's batches and lines, paid by one
 Stripe payout per line on the merchant's connected account (manual payouts, on the town's schedule).
 
-Same state machine and entries as the régie (payouts.py); only the account outside payout_in_transit
+Same state machine and entries as the régie (runs, returns); only the account outside payout_in_transit
 changes — the merchant's Stripe balance instead of the treasury:
 
 | event                               | source / external_id      | debit                          | credit                         |
@@ -45,9 +45,10 @@ from django_tenants.utils import tenant_context
 from checkout.gateways import GatewayError, get_gateway, idempotency_key
 from checkout.gateways.base import GatewayEvent
 from checkout.models import WebhookEvent
-from settlement.models import EXPORTED_STATES, PayoutBatch, PayoutLine, PayoutLineStatus
-from settlement.payouts import _execute_line, _lock_town_payouts, _locked, _refresh_state, _return_line
-from settlement.transfers import current_town
+from settlement.payouts.guards import lock_town_payouts, locked_batch
+from settlement.payouts.models import EXPORTED_STATES, PayoutBatch, PayoutLine, PayoutLineStatus
+from settlement.payouts.returns import execute_line, refresh_batch_state, return_line
+from settlement.payouts.transfers import current_town
 from tenants.models import CollectorMode, Town
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def send_line_payout(*, line_id: int, now: dt.datetime | None = None) -> PayoutL
     now = now or timezone.now()
     town = current_town()
     with transaction.atomic():
-        _lock_town_payouts()
+        lock_town_payouts()
         line = PayoutLine.objects.select_for_update().select_related("batch").get(pk=line_id)
         if (
             line.stripe_payout_id
@@ -114,15 +115,15 @@ def send_line_payout(*, line_id: int, now: dt.datetime | None = None) -> PayoutL
             logger.warning("payout of line %s in %s refused: %s", line.pk, town.schema_name, error.code)
             line.payout_error = error.message[:300]
             line.save(update_fields=["payout_error"])
-            _return_line(line, code=error.code, reason=error.message, when=now)
-            _refresh_state(_locked(line.batch), now)
+            return_line(line, code=error.code, reason=error.message, when=now)
+            refresh_batch_state(locked_batch(line.batch), now)
             return line
         line.stripe_payout_id = result.id
         line.payout_error = ""
         line.save(update_fields=["stripe_payout_id", "payout_error"])
         if result.status == "paid":  # the demonstration gateway pays at once; Stripe says so by webhook
-            _execute_line(line, now)
-            _refresh_state(_locked(line.batch), now)
+            execute_line(line, now)
+            refresh_batch_state(locked_batch(line.batch), now)
     return line
 
 
@@ -180,7 +181,7 @@ def apply_payout_event(*, event: GatewayEvent) -> str | None:
     """Acts on a payout event in the current town, once; None when no line of this town has that payout."""
     when = dt.datetime.fromtimestamp(event.created, tz=dt.UTC)
     with transaction.atomic():
-        _lock_town_payouts()
+        lock_town_payouts()
         line = (
             PayoutLine.objects.select_for_update()
             .select_related("batch")
@@ -206,20 +207,20 @@ def apply_payout_event(*, event: GatewayEvent) -> str | None:
         elif event.type == "payout.paid":
             # A paid after a failed (late, out of order) changes nothing: failed is final at Stripe.
             if line.status == PayoutLineStatus.PENDING:
-                _execute_line(line, when)
+                execute_line(line, when)
                 outcome = f"line {line.pk} executed"
             else:
                 outcome = f"line {line.pk} already {line.status}"
         elif event.type == "payout.failed":
             # Stripe may report a failure days after "paid": the money came back to the Stripe balance.
             if line.status != PayoutLineStatus.RETURNED:
-                _return_line(line, code=event.failure_code or "", reason=_failure_reason(event.failure_code), when=when)
+                return_line(line, code=event.failure_code or "", reason=_failure_reason(event.failure_code), when=when)
                 outcome = f"line {line.pk} returned"
             else:
                 outcome = f"line {line.pk} already returned"
         else:
             outcome = "recorded"
-        _refresh_state(_locked(line.batch), timezone.now())
+        refresh_batch_state(locked_batch(line.batch), timezone.now())
         record.outcome = outcome[:300]
         record.save(update_fields=["outcome"])
     return outcome
