@@ -614,8 +614,8 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
         OrderStatus,
         Payment,
         StatusChange,
-        WebhookEvent,
     )
+    from payments.models import WebhookEvent
     from tenants.models import Town
 
     results: list[tuple[str, bool, str]] = []

@@ -414,9 +414,9 @@ def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
 
 def _cancel_intent_quietly(order_id: int) -> None:
     """So a late card payment cannot succeed on a cancelled order (if it still does, it goes to review)."""
-    from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
-    from checkout.gateways.base import GatewayError
     from checkout.models import Payment
+    from payments.gateways import GatewayError, idempotency_key
+    from payments.means import card_of
 
     payment = Payment.objects.filter(order_id=order_id).first()
     if payment is None:
@@ -424,10 +424,8 @@ def _cancel_intent_quietly(order_id: int) -> None:
     town = connection.tenant
     # Already succeeded or unreachable: the webhook path flags a late success for review.
     with contextlib.suppress(GatewayError):
-        get_gateway(town).cancel_payment_intent(
-            account_id=gateway_account_id(town),
-            intent_id=payment.intent_id,
-            idempotency_key=idempotency_key("cancel-intent", town.schema_name, order_id),
+        card_of(town).cancel(
+            payment_id=payment.intent_id, idempotency_key=idempotency_key("cancel-intent", town.schema_name, order_id)
         )
 
 

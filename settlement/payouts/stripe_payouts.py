@@ -21,12 +21,12 @@ and the periodic task tries again: with the same key after no answer, with the a
 added after ``balance_insufficient`` — Stripe stores that refusal under its key and would replay it.
 
 Webhooks: ``payout.*`` events come from a merchant's connected account to the platform's single
-endpoint (checkout.webhooks, public schema), which hands them to ``handle_payout_event``. The
+endpoint (config.webhooks, public schema), which hands them to ``handle_payout_event``. The
 town is found among the towns in Connect mode — one query over their schemas for a payout line
 with that payout id and connected-account snapshot (``towns_with_payout``), so a merchant whose
 account changed since still gets the outcome — and there the event acts only on that line: ids
 that only Stripe's answers to our own calls put there. Metadata is never
-trusted. Each event id is recorded once with its effect (checkout's WebhookEvent). The lookup is
+trusted. Each event id is recorded once with its effect (payments' WebhookEvent). The lookup is
 one indexed probe per Connect town; with thousands of such towns, replace it by a routing table
 in the public schema filled when a payout is sent.
 """
@@ -36,15 +36,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
-from checkout.gateways import GatewayError, get_gateway, idempotency_key
-from checkout.gateways.base import GatewayEvent
-from checkout.models import WebhookEvent
+from payments.gateways import GatewayError, get_gateway, idempotency_key
+from payments.gateways.base import GatewayEvent
+from payments.webhooks import record_event, record_outcome
 from settlement.payouts.guards import lock_town_payouts, locked_batch
 from settlement.payouts.models import EXPORTED_STATES, PayoutBatch, PayoutLine, PayoutLineStatus
 from settlement.payouts.returns import execute_line, refresh_batch_state, return_line
@@ -194,10 +194,8 @@ def apply_payout_event(*, event: GatewayEvent) -> str | None:
         )
         if line is None:
             return None
-        try:
-            with transaction.atomic():
-                record = WebhookEvent.objects.create(event_id=event.id, type=event.type, object_id=event.object_id)
-        except IntegrityError:
+        record = record_event(event)
+        if record is None:
             return "duplicate"
         if event.amount_cents != line.amount_cents:
             logger.error(
@@ -221,13 +219,12 @@ def apply_payout_event(*, event: GatewayEvent) -> str | None:
         else:
             outcome = "recorded"
         refresh_batch_state(locked_batch(line.batch), timezone.now())
-        record.outcome = outcome[:300]
-        record.save(update_fields=["outcome"])
+        record_outcome(record, outcome)
     return outcome
 
 
 def handle_payout_event(*, event: GatewayEvent) -> str:
-    """``settings.CHECKOUT_PAYOUT_EVENT_HANDLER``: a verified payout event of a connected account,
+    """A verified payout event of a connected account (from ``config.webhooks``),
     applied in the town whose payout line it is; acknowledged and ignored when none is ours."""
     if not event.account_id:
         return "payout of the platform: ignored"

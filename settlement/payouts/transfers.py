@@ -49,9 +49,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
-from checkout.gateways import GatewayError, gateway_account_id, get_gateway, idempotency_key
 from checkout.models import MerchantOrder, Payment, Refund
 from checkout.payments import transfer_group_for
+from payments.gateways import GatewayError, get_gateway, idempotency_key
+from payments.means import card_of
 from settlement.ledger.accounts import PSP_CLEARING, connect_transferred
 from settlement.ledger.actions import post_entry
 from settlement.ledger.models import Release
@@ -175,7 +176,7 @@ def send_transfer(*, connect_transfer_id: int) -> ConnectTransfer:
             return _failed(transfer, _("Aucun paiement par carte n’est enregistré pour cette commande."))
         gateway = get_gateway(town)
         try:
-            intent = gateway.retrieve_payment_intent(account_id=gateway_account_id(town), intent_id=payment.intent_id)
+            intent = card_of(town).retrieve(payment_id=payment.intent_id)
             if not intent.latest_charge_id:
                 return _failed(transfer, _("Le paiement de la commande n’a pas encore été débité."))
             transfer.source_transaction = intent.latest_charge_id

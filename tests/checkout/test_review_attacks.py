@@ -23,7 +23,6 @@ from checkout.actions import (
     mark_order_paid,
     refuse_line,
 )
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import (
     BasketLine,
     MerchantOrderStatus,
@@ -37,6 +36,7 @@ from checkout.models import (
     Refund,
 )
 from delivery.models import DeliveryDay
+from payments.gateways import gateway_account_id, get_gateway
 from settlement.ledger.accounts import DELIVERY_FEES, PSP_CLEARING, SUSPENSE
 from settlement.ledger.invariants import check_invariants
 from settlement.ledger.queries import balance

@@ -7,7 +7,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from checkout.models import WebhookEvent
+from payments.models import WebhookEvent
 from settlement.ledger.invariants import check_invariants
 from settlement.ledger.queries import balance, merchant_balances
 from settlement.payouts.bank_details import save_connected_account

@@ -14,9 +14,9 @@ import time_machine
 
 from accounts.models import Role, User
 from checkout.actions import Actor, FulfilmentChoice
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import Fulfilment, Order
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
+from payments.gateways import gateway_account_id, get_gateway
 from settlement.ledger.models import JournalEntry, Posting, SettlementPolicy
 from settlement.ledger.rules import post_payment_captured
 from settlement.reports import dashboard

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 
 from accounts.models import Role, User
 from checkout.actions import Actor, accept_merchant_order, hand_over, mark_merchant_order_ready
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import MerchantOrder, Order
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
+from payments.gateways import gateway_account_id, get_gateway
 from settlement.ledger.models import SettlementPolicy
 from settlement.payouts.models import MerchantPayoutAccount, PayoutBatch, PayoutBatchState
 from settlement.payouts.runs import approve_batch, run_payout

@@ -1,4 +1,4 @@
-"""TestGateway (demonstration towns) and the gateway choice per town."""
+"""DemoGateway (demonstration towns) and the gateway choice per town."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
-from checkout.gateways import (
+from payments.gateways import (
     GatewayError,
     PaymentGateway,
     WebhookSignatureError,
@@ -18,8 +18,8 @@ from checkout.gateways import (
     get_gateway,
     idempotency_key,
 )
-from checkout.gateways.stripe_gateway import StripeGateway
-from checkout.gateways.test_gateway import TestGateway
+from payments.gateways.demo import DemoGateway
+from payments.gateways.stripe import StripeGateway
 from tenants.models import CollectorMode, PaymentGatewayKind, Town
 from tests.checkout.stripe_fake import signed_webhook
 
@@ -27,14 +27,14 @@ ACCOUNT = "testacct_ville_a"
 
 
 @pytest.fixture
-def test_gateway(settings: Settings) -> Iterator[TestGateway]:
+def test_gateway(settings: Settings) -> Iterator[DemoGateway]:
     settings.ALLOW_TEST_GATEWAY = True
     cache.clear()
-    yield TestGateway()
+    yield DemoGateway()
     cache.clear()
 
 
-def create(gateway: TestGateway, *, key: str = "comptoir:pi-1", amount_cents: int = 2_350) -> str:
+def create(gateway: DemoGateway, *, key: str = "comptoir:pi-1", amount_cents: int = 2_350) -> str:
     return gateway.create_payment_intent(
         account_id=ACCOUNT, amount_cents=amount_cents, currency="EUR", idempotency_key=key, metadata={"order_id": "1"}
     ).id
@@ -44,22 +44,22 @@ def test_refused_when_test_gateway_is_not_allowed(settings: Settings) -> None:
     settings.ALLOW_TEST_GATEWAY = False
 
     with pytest.raises(ImproperlyConfigured, match="ALLOW_TEST_GATEWAY"):
-        TestGateway()
+        DemoGateway()
 
 
 def test_refused_when_the_setting_is_absent(settings: Settings) -> None:
     del settings.ALLOW_TEST_GATEWAY
 
     with pytest.raises(ImproperlyConfigured):
-        TestGateway()
+        DemoGateway()
 
 
-def test_is_a_labelled_test_gateway(test_gateway: TestGateway) -> None:
+def test_is_a_labelled_test_gateway(test_gateway: DemoGateway) -> None:
     assert isinstance(test_gateway, PaymentGateway)
     assert (test_gateway.kind, test_gateway.is_test) == ("test", True)
 
 
-def test_same_key_gives_the_same_intent(test_gateway: TestGateway) -> None:
+def test_same_key_gives_the_same_intent(test_gateway: DemoGateway) -> None:
     first = create(test_gateway)
 
     again = create(test_gateway)
@@ -70,7 +70,7 @@ def test_same_key_gives_the_same_intent(test_gateway: TestGateway) -> None:
     assert create(test_gateway, key="comptoir:pi-2") != first
 
 
-def test_same_key_with_another_amount_is_refused(test_gateway: TestGateway) -> None:
+def test_same_key_with_another_amount_is_refused(test_gateway: DemoGateway) -> None:
     create(test_gateway, amount_cents=2_350)
 
     with pytest.raises(GatewayError) as raised:
@@ -79,7 +79,7 @@ def test_same_key_with_another_amount_is_refused(test_gateway: TestGateway) -> N
     assert raised.value.code == "idempotency_error"
 
 
-def test_confirmed_payment_emits_a_verifiable_event(test_gateway: TestGateway) -> None:
+def test_confirmed_payment_emits_a_verifiable_event(test_gateway: DemoGateway) -> None:
     intent_id = create(test_gateway)
     assert test_gateway.retrieve_payment_intent(account_id=ACCOUNT, intent_id=intent_id).status == (
         "requires_payment_method"
@@ -99,7 +99,7 @@ def test_confirmed_payment_emits_a_verifiable_event(test_gateway: TestGateway) -
     assert (retrieved.status, retrieved.amount_cents) == ("succeeded", 2_350)
 
 
-def test_failed_payment_leaves_the_intent_payable(test_gateway: TestGateway) -> None:
+def test_failed_payment_leaves_the_intent_payable(test_gateway: DemoGateway) -> None:
     intent_id = create(test_gateway)
 
     payload, header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=intent_id, is_successful=False)
@@ -110,14 +110,14 @@ def test_failed_payment_leaves_the_intent_payable(test_gateway: TestGateway) -> 
     )
 
 
-def test_altered_event_is_refused(test_gateway: TestGateway) -> None:
+def test_altered_event_is_refused(test_gateway: DemoGateway) -> None:
     payload, header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=create(test_gateway))
 
     with pytest.raises(WebhookSignatureError):
         test_gateway.parse_webhook(payload=payload.replace(b"2350", b"2351"), signature_header=header)
 
 
-def test_event_older_than_five_minutes_is_refused(test_gateway: TestGateway) -> None:
+def test_event_older_than_five_minutes_is_refused(test_gateway: DemoGateway) -> None:
     with time_machine.travel(1_800_000_000, tick=False):
         payload, header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=create(test_gateway))
 
@@ -125,7 +125,7 @@ def test_event_older_than_five_minutes_is_refused(test_gateway: TestGateway) -> 
         test_gateway.parse_webhook(payload=payload, signature_header=header)
 
 
-def test_unsigned_or_stripe_signed_events_are_refused(test_gateway: TestGateway) -> None:
+def test_unsigned_or_stripe_signed_events_are_refused(test_gateway: DemoGateway) -> None:
     payload, _header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=create(test_gateway))
     _payload, stripe_header = signed_webhook({"id": "evt_1"}, secret="whsec_x")
 
@@ -135,7 +135,7 @@ def test_unsigned_or_stripe_signed_events_are_refused(test_gateway: TestGateway)
 
 
 def test_an_event_signed_in_one_town_is_refused_by_another(
-    test_gateway: TestGateway, town_a: Town, town_b: Town
+    test_gateway: DemoGateway, town_a: Town, town_b: Town
 ) -> None:
     with town_a:
         payload, header = test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=create(test_gateway))
@@ -146,7 +146,7 @@ def test_an_event_signed_in_one_town_is_refused_by_another(
 
 
 def test_intent_state_signed_in_one_town_is_refused_by_another(
-    test_gateway: TestGateway, town_a: Town, town_b: Town
+    test_gateway: DemoGateway, town_a: Town, town_b: Town
 ) -> None:
     """Even copied into the other town's cache, a town's signed demo state does not verify there."""
     with town_a:
@@ -161,7 +161,7 @@ def test_intent_state_signed_in_one_town_is_refused_by_another(
     assert raised.value.code == "resource_missing"
 
 
-def test_another_account_cannot_see_the_intent(test_gateway: TestGateway) -> None:
+def test_another_account_cannot_see_the_intent(test_gateway: DemoGateway) -> None:
     intent_id = create(test_gateway)
 
     with pytest.raises(GatewayError) as raised:
@@ -170,7 +170,7 @@ def test_another_account_cannot_see_the_intent(test_gateway: TestGateway) -> Non
     assert raised.value.code == "resource_missing"
 
 
-def test_refunds_are_bounded_by_the_paid_amount(test_gateway: TestGateway) -> None:
+def test_refunds_are_bounded_by_the_paid_amount(test_gateway: DemoGateway) -> None:
     intent_id = create(test_gateway)
     test_gateway.confirm_payment(account_id=ACCOUNT, intent_id=intent_id)
 
@@ -193,7 +193,7 @@ def test_refunds_are_bounded_by_the_paid_amount(test_gateway: TestGateway) -> No
     assert (event.object_id, event.amount_cents) == (intent_id, 2_000)
 
 
-def test_cancel_then_confirm_is_refused(test_gateway: TestGateway) -> None:
+def test_cancel_then_confirm_is_refused(test_gateway: DemoGateway) -> None:
     intent_id = create(test_gateway)
 
     canceled = test_gateway.cancel_payment_intent(account_id=ACCOUNT, intent_id=intent_id, idempotency_key="k")
@@ -204,7 +204,7 @@ def test_cancel_then_confirm_is_refused(test_gateway: TestGateway) -> None:
     assert raised.value.code == "payment_intent_unexpected_state"
 
 
-def test_transfers_and_payouts_are_deterministic(test_gateway: TestGateway) -> None:
+def test_transfers_and_payouts_are_deterministic(test_gateway: DemoGateway) -> None:
     transfer = test_gateway.create_transfer(
         amount_cents=500,
         currency="eur",
@@ -243,7 +243,7 @@ def test_get_gateway_follows_the_town_setting(settings: Settings) -> None:
     settings.STRIPE_SECRET_KEY = "sk_test_x"
 
     assert isinstance(get_gateway(town()), StripeGateway)
-    assert isinstance(get_gateway(town(payment_gateway=PaymentGatewayKind.TEST)), TestGateway)
+    assert isinstance(get_gateway(town(payment_gateway=PaymentGatewayKind.TEST)), DemoGateway)
     with pytest.raises(ImproperlyConfigured):
         get_gateway(town(payment_gateway="paypal"))
 

@@ -28,7 +28,7 @@ from stripe.params import (
     TransferReversalCreateParams,
 )
 
-from checkout.gateways.base import (
+from payments.gateways.base import (
     WEBHOOK_TOLERANCE_SECONDS,
     GatewayError,
     GatewayEvent,

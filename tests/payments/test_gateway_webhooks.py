@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from checkout.gateways import GatewayEvent, WebhookSignatureError
-from checkout.gateways.stripe_gateway import StripeGateway
+from payments.gateways import GatewayEvent, WebhookSignatureError
+from payments.gateways.stripe import StripeGateway
 from tests.checkout import stripe_fixtures
 from tests.checkout.stripe_fake import StripeFake, signed_webhook
 from tests.checkout.stripe_fixtures import FAKE_WEBHOOK_SECRET, TOWN_ACCOUNT

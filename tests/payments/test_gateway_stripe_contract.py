@@ -12,8 +12,8 @@ import uuid
 import pytest
 import stripe
 
-from checkout.gateways import GatewayError, idempotency_key
-from checkout.gateways.stripe_gateway import StripeGateway, gateway_error_from_stripe
+from payments.gateways import GatewayError, idempotency_key
+from payments.gateways.stripe import StripeGateway, gateway_error_from_stripe
 
 SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 ACCOUNT = os.environ.get("STRIPE_TEST_CONNECTED_ACCOUNT") or None

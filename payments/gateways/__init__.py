@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 
-from checkout.gateways.base import (
+from payments.gateways.base import (
     GatewayError,
     GatewayEvent,
     PaymentGateway,
@@ -44,13 +44,13 @@ def get_gateway(town: Town) -> PaymentGateway:
     from tenants.models import PaymentGatewayKind
 
     if town.payment_gateway == PaymentGatewayKind.STRIPE:
-        from checkout.gateways.stripe_gateway import StripeGateway
+        from payments.gateways.stripe import StripeGateway
 
         return StripeGateway()
     if town.payment_gateway == PaymentGatewayKind.TEST:
-        from checkout.gateways.test_gateway import TestGateway
+        from payments.gateways.demo import DemoGateway
 
-        return TestGateway()
+        return DemoGateway()
     raise ImproperlyConfigured(f"Unknown payment gateway {town.payment_gateway!r} for town {town.slug!r}.")
 
 

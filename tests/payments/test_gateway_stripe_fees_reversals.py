@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from checkout.gateways import GatewayError, idempotency_key
-from checkout.gateways.base import ReversalResult
-from checkout.gateways.stripe_gateway import StripeGateway
-from checkout.gateways.test_gateway import TestGateway
+from payments.gateways import GatewayError, idempotency_key
+from payments.gateways.base import ReversalResult
+from payments.gateways.demo import DemoGateway
+from payments.gateways.stripe import StripeGateway
 from tests.checkout import stripe_fixtures
 from tests.checkout.stripe_fake import StripeFake, card_fee_cents
 from tests.checkout.stripe_fixtures import TOWN_ACCOUNT
@@ -53,7 +53,7 @@ def test_a_retrieved_paid_intent_carries_the_fee_of_its_charge_balance_transacti
 
 
 def test_the_test_gateway_reports_no_fee() -> None:
-    gateway = TestGateway()
+    gateway = DemoGateway()
     intent = gateway.create_payment_intent(
         account_id="testacct_a", amount_cents=1_000, currency="eur", idempotency_key="k-fee", metadata={}
     )

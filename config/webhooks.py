@@ -1,19 +1,21 @@
 """The one public webhook URL of the operator's Stripe platform (root domain, public schema).
 
-An event is mapped to its town without trusting its metadata, which anyone able to create a payment
-could fill, then handled inside that town's schema:
+Here, at the top of the layers, because an event may concern checkout (payments, disputes) or
+settlement (merchants' payouts): the view verifies the event and finds its town through
+``payments.webhooks``, then hands it to the app it concerns, inside that town's schema. Metadata is
+never trusted alone:
 
 * **Régie** (DESIGN.md §4, mode 1): the event comes from the town's own connected account; the
   account id names the town.
 * **Connect, payments** (mode 2): PaymentIntents live on the platform, so their events carry no
   account. ``metadata["town"]`` only names a *candidate*; the event is handled there only if that
-  town collects in Connect mode and its schema holds a Payment with that intent id — an intent we
+  town collects on the platform and its schema holds a Payment with that intent id — an intent we
   created and stored ourselves. Anything else is acknowledged and ignored, nothing written.
 * **Connect, disputes**: ``charge.dispute.*`` events name the disputed PaymentIntent but carry the
-  dispute's own metadata (empty): the town is the Connect town whose schema holds that intent.
-* **Connect, payouts**: ``payout.*`` events come from a merchant's connected account. Checkout
-  knows nothing of merchants' accounts, so they go to ``settings.CHECKOUT_PAYOUT_EVENT_HANDLER``
-  (settlement's), which finds the town and the payout line itself.
+  dispute's own metadata (empty): the town is the one collecting on the platform whose schema holds
+  that intent.
+* **Connect, payouts**: ``payout.*`` events come from a merchant's connected account, which names
+  no town: settlement finds the town and the payout line itself (``handle_payout_event``).
 """
 
 from __future__ import annotations
@@ -21,52 +23,32 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.log import log_response
-from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import tenant_context
 
-from checkout.gateways.base import GatewayEvent, WebhookSignatureError
-from checkout.gateways.stripe_gateway import StripeGateway
-from checkout.models import Payment
-from tenants.models import CollectorMode, Town
+from checkout.payments import handle_gateway_event, holds_payment_intent
+from payments.gateways.base import GatewayEvent, WebhookSignatureError
+from payments.webhooks import candidate_towns_for_platform_event, town_of_account, verify_stripe_event
+from settlement.payouts.stripe_payouts import handle_payout_event
+from tenants.models import Town
 
 logger = logging.getLogger(__name__)
 
 
-def connect_town_for_platform_event(event: GatewayEvent) -> Town | None:
-    """The Connect town a platform payment event belongs to: named by its metadata *and* holding the intent."""
-    schema = event.metadata.get("town")
-    if not schema:
-        # A dispute carries its own (empty) metadata, not the payment's: the town is the one whose
-        # schema holds the disputed intent. Disputes are rare, so asking each Connect town is cheap.
-        if event.type.startswith("charge.dispute."):
-            return _connect_town_holding(event.object_id)
-        return None
-    town = Town.objects.towns().filter(schema_name=schema, collector_mode=CollectorMode.CONNECT).first()
-    if town is None:
-        return None
-    with tenant_context(town):
-        if not Payment.objects.filter(intent_id=event.object_id).exists():
-            return None
-    return town
-
-
-def _connect_town_holding(intent_id: str) -> Town | None:
-    for town in Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT).order_by("pk"):
+def town_for_platform_event(event: GatewayEvent) -> Town | None:
+    """The town a platform payment event belongs to: a candidate (payments.webhooks) holding the intent."""
+    for town in candidate_towns_for_platform_event(event):
         with tenant_context(town):
-            if Payment.objects.filter(intent_id=intent_id).exists():
+            if holds_payment_intent(event.object_id):
                 return town
     return None
 
 
 def _handle_in(town: Town, event: GatewayEvent) -> JsonResponse:
-    from checkout.payments import handle_gateway_event
-
     try:
         with tenant_context(town):
             outcome = handle_gateway_event(event=event)
@@ -89,9 +71,7 @@ def _report_unconfigured(reason: str) -> None:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
-        event = StripeGateway().parse_webhook(
-            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
-        )
+        event = verify_stripe_event(payload=request.body, signature_header=request.headers.get("Stripe-Signature", ""))
     except ImproperlyConfigured as error:
         # No Stripe keys on this platform: nothing can be verified. 503, not 500 (it is no crash) nor
         # 400 (the sender did nothing wrong): Stripe keeps retrying for three days, so events sent
@@ -106,16 +86,14 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "invalid signature"}, status=400)
     # Acknowledged in every case below so Stripe stops retrying: nothing else of ours matches.
     if event.account_id:
-        town = Town.objects.towns().filter(stripe_account_id=event.account_id).first()
+        town = town_of_account(event.account_id)
         if town is not None:
             return _handle_in(town, event)
-        handler_path = getattr(settings, "CHECKOUT_PAYOUT_EVENT_HANDLER", "")
-        if event.type.startswith("payout.") and handler_path:
-            outcome = import_string(handler_path)(event=event)
-            return JsonResponse({"received": True, "outcome": outcome})
+        if event.type.startswith("payout."):
+            return JsonResponse({"received": True, "outcome": handle_payout_event(event=event)})
         logger.warning("stripe webhook %s for unknown account %s", event.id, event.account_id)
         return JsonResponse({"received": True, "outcome": "unknown account"})
-    town = connect_town_for_platform_event(event)
+    town = town_for_platform_event(event)
     if town is None:
         logger.warning("stripe platform webhook %s (%s) matches no payment of ours", event.id, event.type)
         return JsonResponse({"received": True, "outcome": "unknown payment"})

@@ -7,9 +7,9 @@ import stripe
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
-from checkout.gateways import GatewayError, PaymentGateway, idempotency_key
-from checkout.gateways.base import PaymentIntentResult, PayoutResult, RefundResult, TransferResult
-from checkout.gateways.stripe_gateway import StripeGateway, gateway_error_from_stripe
+from payments.gateways import GatewayError, PaymentGateway, idempotency_key
+from payments.gateways.base import PaymentIntentResult, PayoutResult, RefundResult, TransferResult
+from payments.gateways.stripe import StripeGateway, gateway_error_from_stripe
 from tests.checkout import stripe_fixtures
 from tests.checkout.stripe_fake import StripeFake
 from tests.checkout.stripe_fixtures import FAKE_SECRET_KEY, FAKE_WEBHOOK_SECRET, OTHER_TOWN_ACCOUNT, TOWN_ACCOUNT
@@ -488,7 +488,7 @@ def test_wrong_api_key_is_a_configuration_error(stripe_fake: StripeFake) -> None
 
 
 def test_events_signed_with_the_connect_endpoint_secret_are_accepted_too(stripe_gateway, settings):
-    from checkout.gateways.base import WebhookSignatureError
+    from payments.gateways.base import WebhookSignatureError
     from tests.checkout.stripe_fake import signed_webhook
 
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
