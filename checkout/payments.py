@@ -47,11 +47,6 @@ _INTENT_STATUS = {
 }
 
 
-def transfer_group_for(*, schema: str, order_id: int) -> str:
-    """The order's transfer group: on its PaymentIntent and on every merchant transfer it funds (Connect)."""
-    return f"order-{schema}-{order_id}"
-
-
 def start_payment(*, order: Order) -> Payment:
     """The order's PaymentIntent, created once (same idempotency key on every retry, even after a crash)."""
     existing = Payment.objects.filter(order=order).first()
@@ -63,11 +58,11 @@ def start_payment(*, order: Order) -> Payment:
     card = card_of(town)
     try:
         intent = card.start(
+            order_id=order.pk,
             amount_cents=order.total_cents,
             currency=order.currency.lower(),
             idempotency_key=idempotency_key("payment-intent", town.schema_name, order.pk, order.total_cents),
             metadata={"town": town.schema_name, "order": str(order.public_id), "order_number": order.number},
-            transfer_group=transfer_group_for(schema=town.schema_name, order_id=order.pk),
         )
     except GatewayError as error:
         raise ValidationError(error.message, code=error.code) from error

@@ -15,7 +15,7 @@ never trusted alone:
   dispute's own metadata (empty): the town is the one collecting on the platform whose schema holds
   that intent.
 * **Connect, payouts**: ``payout.*`` events come from a merchant's connected account, which names
-  no town: settlement finds the town and the payout line itself (``handle_payout_event``).
+  no town: settlement's collectors find the town and the payout line (``handle_payout_event``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from django_tenants.utils import tenant_context
 from checkout.payments import handle_gateway_event, holds_payment_intent
 from payments.gateways.base import GatewayEvent, WebhookSignatureError
 from payments.webhooks import candidate_towns_for_platform_event, town_of_account, verify_stripe_event
-from settlement.payouts.stripe_payouts import handle_payout_event
+from settlement.payouts.collectors import handle_payout_event
 from tenants.models import Town
 
 logger = logging.getLogger(__name__)

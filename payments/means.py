@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from payments.gateways import PaymentGateway, PaymentIntentResult, RefundResult, gateway_account_id, get_gateway
+from payments.collectors import Collector, collector_for
+from payments.gateways import PaymentGateway, PaymentIntentResult, RefundResult, get_gateway
 
 if TYPE_CHECKING:
     from tenants.models import Town
@@ -33,7 +34,7 @@ class MeansOfPayment(Protocol):
         ...
 
     def start(
-        self, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str], transfer_group: str
+        self, *, order_id: int, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
     ) -> PaymentIntentResult:
         """Opens the payment of an order; the same key returns the same payment."""
         ...
@@ -59,43 +60,47 @@ class Card:
 
     town: Town
     gateway: PaymentGateway
+    collector: Collector
 
     @property
     def kind(self) -> str:
         return self.gateway.kind
 
     def start(
-        self, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str], transfer_group: str
+        self, *, order_id: int, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
     ) -> PaymentIntentResult:
         return self.gateway.create_payment_intent(
-            account_id=gateway_account_id(self.town),
+            account_id=self._account_id(),
             amount_cents=amount_cents,
             currency=currency,
             idempotency_key=idempotency_key,
             metadata=metadata,
-            transfer_group=transfer_group,
+            transfer_group=self.collector.transfer_group(schema=self.town.schema_name, order_id=order_id),
         )
 
     def retrieve(self, *, payment_id: str) -> PaymentIntentResult:
-        return self.gateway.retrieve_payment_intent(account_id=gateway_account_id(self.town), intent_id=payment_id)
+        return self.gateway.retrieve_payment_intent(account_id=self._account_id(), intent_id=payment_id)
 
     def cancel(self, *, payment_id: str, idempotency_key: str) -> PaymentIntentResult:
         return self.gateway.cancel_payment_intent(
-            account_id=gateway_account_id(self.town), intent_id=payment_id, idempotency_key=idempotency_key
+            account_id=self._account_id(), intent_id=payment_id, idempotency_key=idempotency_key
         )
 
     def refund(
         self, *, payment_id: str, amount_cents: int, idempotency_key: str, metadata: dict[str, str]
     ) -> RefundResult:
         return self.gateway.refund(
-            account_id=gateway_account_id(self.town),
+            account_id=self._account_id(),
             intent_id=payment_id,
             amount_cents=amount_cents,
             idempotency_key=idempotency_key,
             metadata=metadata,
         )
 
+    def _account_id(self) -> str | None:
+        return self.collector.charge_account_id(self.town)
+
 
 def card_of(town: Town) -> Card:
     """The town's card payments; ImproperlyConfigured when its gateway cannot be used."""
-    return Card(town=town, gateway=get_gateway(town))
+    return Card(town=town, gateway=get_gateway(town), collector=collector_for(town))

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from payments.collectors import towns_charging_on_platform
 from payments.gateways.base import GatewayEvent
 from payments.gateways.stripe import StripeGateway
 from payments.models import WebhookEvent
-from tenants.models import CollectorMode, Town
+from tenants.models import Town
 
 
 def verify_stripe_event(*, payload: bytes, signature_header: str) -> GatewayEvent:
@@ -39,7 +40,7 @@ def town_of_account(account_id: str) -> Town | None:
 def candidate_towns_for_platform_event(event: GatewayEvent) -> list[Town]:
     """The towns that may hold a platform event's payment, to be checked in this order: the town its
     metadata names if that town collects on the platform; for a dispute, every such town."""
-    platform_towns = Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT)
+    platform_towns = towns_charging_on_platform()
     schema = event.metadata.get("town")
     if schema:
         return list(platform_towns.filter(schema_name=schema)[:1])

@@ -9,5 +9,7 @@ class SettlementConfig(AppConfig):
     def ready(self) -> None:
         from settlement import tasks  # noqa: F401  (tasks registers the periodic tasks)
         from settlement.ledger import receivers
+        from settlement.payouts.collectors import register_collectors
 
         receivers.subscribe_to_checkout()
+        register_collectors()

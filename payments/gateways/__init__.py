@@ -55,18 +55,11 @@ def get_gateway(town: Town) -> PaymentGateway:
 
 
 def gateway_account_id(town: Town) -> str | None:
-    """The account that charges are made on: the town's connected account in régie mode (direct
-    charges, the town is merchant of record), None — the platform — in Connect mode."""
-    from tenants.models import CollectorMode, PaymentGatewayKind
+    """The account that charges are made on, as the town's collector says: the town's connected account
+    in régie mode (direct charges, the town is merchant of record), None — the platform — in Connect mode."""
+    from payments.collectors import collector_for
 
-    if town.collector_mode == CollectorMode.CONNECT:
-        return None
-    if town.payment_gateway == PaymentGatewayKind.TEST:
-        # Scopes demo intents per town even though no real account exists.
-        return f"testacct_{town.schema_name}"
-    if not town.stripe_account_id:
-        raise ImproperlyConfigured(f"Town {town.slug!r} collects through a régie but has no Stripe account id.")
-    return town.stripe_account_id
+    return collector_for(town).charge_account_id(town)
 
 
 def idempotency_key(*parts: object) -> str:

@@ -14,7 +14,8 @@
 | dispute lost, town bears it    | dispute_lost / dispute id        | dispute_losses                | merchant available            |
 | refund after a Connect transfer| connect_transfer_reversal (below)| psp_clearing                  | connect_transferred:<merchant>|
 
-The two Connect rows are posted by ``settlement.payouts.transfers``, when Stripe has made the transfer or its reversal.
+The two Connect rows are posted by ``settlement.payouts.transfers`` (asked by the Connect collector), when
+Stripe has made the transfer or its reversal.
 
 A dispute is on the whole charge, not on a merchant: ``post_order_dispute`` splits its amount over the
 order's parts in proportion to what each was paid — each merchant order's items total and, when
@@ -41,6 +42,7 @@ from django.utils import timezone
 
 from checkout.models import Dispute, DisputeStatus, MerchantOrder, Order, OrderStatus, Payment, PaymentMethod, Refund
 from checkout.money import allocate
+from payments.collectors import current_collector
 from settlement.ledger.accounts import (
     COMMISSION,
     DELIVERY_FEES,
@@ -56,7 +58,6 @@ from settlement.ledger.accounts import (
 from settlement.ledger.actions import post_entry
 from settlement.ledger.models import DeliveryFeeRecipient, JournalEntry, Posting, Release, SettlementPolicy
 from settlement.ledger.queries import entry_for
-from settlement.payouts.transfers import prepare_reversal, prepare_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +153,9 @@ def post_refund(*, refund_id: int) -> JournalEntry | None:
             lines=[(debit, refund.amount_cents), (PSP_CLEARING, -refund.amount_cents)],
         )
         if entry is not None and refund.merchant_order_id is not None and is_released:
-            # Connect towns: the merchant's share already sits on their Stripe balance; take it back.
-            prepare_reversal(refund=refund, merchant_order=merchant_order)
+            # What a refund of money already released sets off depends on who collects (Connect: the
+            # merchant's share already sits on their Stripe balance, and is taken back).
+            current_collector().after_refund_of_released(refund=refund, merchant_order=merchant_order)
         return entry
 
 
@@ -240,9 +242,9 @@ def release_merchant_order(*, merchant_order_id: int, now: dt.datetime | None = 
             entry=entry,
             released_at=now,
         )
-        # Connect towns: the merchant's net share is transferred to their connected account (after
-        # commit, from a row written here so that a gateway outage never loses it).
-        prepare_transfer(release=release, merchant_order=merchant_order)
+        # Who collects decides what moves the money towards the merchant now (Connect: a transfer of
+        # the net share to their connected account, after commit, from a row written here).
+        current_collector().after_release(release=release, merchant_order=merchant_order)
         return release
 
 

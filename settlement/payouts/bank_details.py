@@ -1,10 +1,9 @@
-"""Merchants' bank details: where a merchant is paid, whether the town may pay them, and the changes
-to them (an IBAN typed by the merchant's staff waits for the town's check; Connect towns record the
-merchant's Stripe connected account instead)."""
+"""Merchants' bank details: where a merchant is paid and the changes to them (an IBAN typed by the
+merchant's staff waits for the town's check; Connect towns record the merchant's Stripe connected
+account instead). Whether the town may pay a merchant is its collector's ``payout_problem``."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,37 +12,7 @@ from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.models import Merchant
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import validate_bic, validate_iban
-from settlement.payouts.models import MerchantPayoutAccount, PayoutBlockReason, validate_stripe_account_id
-from settlement.payouts.transfers import is_connect_town
-
-
-def payout_problem(account: MerchantPayoutAccount | None, *, is_connect: bool | None = None) -> tuple[str, str] | None:
-    """Why a merchant cannot be paid now (reason code, French detail), or None when they can.
-
-    Régie: a valid IBAN, a holder and the signed convention. Connect: a connected account (Stripe
-    holds the bank details and the merchant's agreement with the operator). Blocked in both.
-    """
-    if is_connect is None:
-        is_connect = is_connect_town()
-    if is_connect:
-        if account is None or not account.stripe_account_id:
-            return PayoutBlockReason.NO_CONNECTED_ACCOUNT, _("Aucun compte Stripe connecté n’a été enregistré.")
-        if account.is_blocked:
-            return PayoutBlockReason.BLOCKED, account.blocked_reason
-        return None
-    if account is None or not account.iban:
-        return PayoutBlockReason.NO_ACCOUNT, _("Aucun IBAN n’a été enregistré.")
-    try:
-        validate_iban(account.iban)
-    except ValidationError as error:
-        return PayoutBlockReason.INVALID_IBAN, " ".join(error.messages)
-    if not account.holder_name.strip():
-        return PayoutBlockReason.NO_ACCOUNT, _("Le titulaire du compte n’est pas renseigné.")
-    if account.agreement_accepted_at is None:
-        return PayoutBlockReason.NO_AGREEMENT, _("La convention de reversement n’a pas été acceptée.")
-    if account.is_blocked:
-        return PayoutBlockReason.BLOCKED, account.blocked_reason
-    return None
+from settlement.payouts.models import MerchantPayoutAccount, validate_stripe_account_id
 
 
 def save_payout_account(

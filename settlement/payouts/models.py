@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Refund
+from tenants.models import CollectorMode
 
 # Stripe's connected account ids are "acct_" and letters and digits (test fixtures add underscores).
 STRIPE_ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9_]{1,59}$"
@@ -229,9 +230,11 @@ class PayoutLine(models.Model):
         return f"PL{self.pk}"
 
     @property
-    def is_connect(self) -> bool:
-        """Paid by a Stripe payout on the merchant's connected account rather than in a SEPA file."""
-        return bool(self.stripe_account_id)
+    def collector_mode(self) -> str:
+        """The collector mode the line was made under, read from its payee snapshot: a Stripe payout on
+        the merchant's connected account (Connect), or a transfer in the régie's SEPA file. A line keeps
+        it even if the town changes how it collects afterwards."""
+        return CollectorMode.CONNECT if self.stripe_account_id else CollectorMode.REGIE
 
 
 class PayoutBlockReason(models.TextChoices):

@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from settlement.ledger.accounts import BANK, PAYOUT_IN_TRANSIT, connect_transferred, merchant_available
+from payments.collectors import collector_by_mode
+from settlement.ledger.accounts import PAYOUT_IN_TRANSIT, merchant_available
 from settlement.ledger.actions import post_entry
 from settlement.payouts.bank_statements import StatementEntry, parse_bank_statement
 from settlement.payouts.guards import PayoutError, lock_town_payouts, locked_batch, require_staff
@@ -58,8 +59,9 @@ class StatementImportResult:
 
 
 def _paid_from(line: PayoutLine) -> str:
-    """The account an executed line's money left: the treasury (SEPA), or the merchant's Stripe balance."""
-    return connect_transferred(line.merchant_id) if line.is_connect else BANK
+    """The account an executed line's money left, as the collector that paid the line says (the
+    treasury for a SEPA transfer, the merchant's Stripe balance for a Stripe payout)."""
+    return collector_by_mode(line.collector_mode).paid_from(line.merchant_id)
 
 
 def execute_line(line: PayoutLine, when: dt.datetime) -> None:
@@ -91,16 +93,7 @@ def return_line(line: PayoutLine, *, code: str, reason: str, when: dt.datetime) 
     line.return_reason = reason[:300]
     line.save(update_fields=["status", "returned_at", "return_reason_code", "return_reason"])
     details = {"reference": line.end_to_end_id, "date": when.date().strftime("%d/%m/%Y"), "reason": reason}
-    if line.is_connect:
-        blocked_reason = (
-            _(
-                "Versement Stripe %(reference)s du %(date)s en échec : %(reason)s. "
-                "Le commerçant doit corriger son compte bancaire chez Stripe."
-            )
-            % details
-        )
-    else:
-        blocked_reason = _("Virement %(reference)s du %(date)s retourné : %(reason)s. Corrigez l’IBAN.") % details
+    blocked_reason = collector_by_mode(line.collector_mode).return_blocked_reason(details)
     MerchantPayoutAccount.objects.filter(merchant_id=line.merchant_id).update(
         is_blocked=True, blocked_reason=blocked_reason[:300], updated_at=timezone.now()
     )

@@ -15,7 +15,8 @@ payee and the leg outside the town's books differ: a line pays the merchant's co
 (snapshot ``stripe_account_id``), ``export_batch`` makes one Stripe payout per line instead of a
 SEPA file (stripe_payouts), and where the régie credits *bank*, Connect credits
 ``connect_transferred:<merchant>`` — the money leaves the merchant's Stripe balance, not the
-treasury. Returns re-credit *available* and block the merchant in both modes.
+treasury. Returns re-credit *available* and block the merchant in both modes. What differs is
+asked of the town's collector (``settlement.payouts.collectors``), never of its mode.
 
 Runs, exports and statement imports of one town are serialised by the town's payout lock (``guards``).
 """
@@ -33,12 +34,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import TOWN_STAFF_ROLES, User
+from payments.collectors import collector_for, current_collector
 from settlement.ledger.accounts import PAYOUT_IN_TRANSIT, merchant_available
 from settlement.ledger.actions import ensure_accounts, post_entry, reverse_entry
 from settlement.ledger.models import Account, PayoutSchedule, SettlementPolicy
 from settlement.ledger.rules import get_policy
-from settlement.payouts import sepa
-from settlement.payouts.bank_details import payout_problem
 from settlement.payouts.guards import PayoutError, lock_town_payouts, locked_batch, require_staff
 from settlement.payouts.models import (
     EXPORTED_STATES,
@@ -50,9 +50,7 @@ from settlement.payouts.models import (
     PayoutLine,
 )
 from settlement.payouts.returns import PAYOUT_RETURNED
-from settlement.payouts.transfers import current_town, is_connect_town
-from settlement.payouts.treasury import treasury_problems
-from tenants.models import Town
+from tenants.current import current_town
 
 PAYOUT_BATCH = "payout_batch"
 
@@ -142,7 +140,7 @@ def run_payout(
         if existing is not None:
             return PayoutRun(existing, created=False)
         policy = get_policy()
-        is_connect = is_connect_town()
+        collector = current_collector()
         batch = PayoutBatch.objects.create(period_key=period_key, cut_off=cut_off, created_by=actor)
         # Account rows locked in id order (post_entry's order): a refund posted meanwhile waits
         # for this run instead of changing a balance between our read and our posting.
@@ -169,13 +167,13 @@ def run_payout(
                 blocks.append(_block(batch, merchant_id, PayoutBlockReason.NEGATIVE, "", amount))
                 continue
             account = accounts.get(merchant_id)
-            problem = payout_problem(account, is_connect=is_connect)
+            problem = collector.payout_problem(account)
             if problem is not None:
                 blocks.append(_block(batch, merchant_id, problem[0], problem[1], amount))
             elif amount < policy.minimum_payout_cents:
                 blocks.append(_block(batch, merchant_id, PayoutBlockReason.BELOW_MINIMUM, "", amount))
             else:
-                lines.append(_line(batch, account, amount, is_connect=is_connect))  # type: ignore[arg-type]
+                lines.append(collector.payout_line(batch=batch, account=account, amount_cents=amount))
         PayoutBlock.objects.bulk_create(blocks)
         if after_line is None:
             PayoutLine.objects.bulk_create(lines)
@@ -206,31 +204,15 @@ def _block(batch: PayoutBatch, merchant_id: int, reason: str, detail: str, amoun
     return PayoutBlock(batch=batch, merchant_id=merchant_id, reason=reason, detail=detail[:300], amount_cents=amount)
 
 
-def _line(batch: PayoutBatch, account: MerchantPayoutAccount, amount: int, *, is_connect: bool) -> PayoutLine:
-    return PayoutLine(
-        stripe_account_id=(account.stripe_account_id or "") if is_connect else "",
-        batch=batch,
-        merchant_id=account.merchant_id,
-        amount_cents=amount,
-        holder_name=account.holder_name,
-        iban=account.iban,
-        bic=account.bic,
-        street=account.street,
-        building_number=account.building_number,
-        postcode=account.postcode,
-        town=account.town,
-        country=account.country,
-    )
-
-
 def run_scheduled_payout(*, now: dt.datetime | None = None) -> PayoutRun | None:
     """Prepares the draft batch of the latest cut-off if none was made for it (the beat task's body).
 
-    Skipped while a régie town has not set its treasury account (its payouts are not switched on;
-    Connect towns pay from the merchants' Stripe balances and need none), and for a period whose batch was cancelled: recreating it is a decision for the town's staff.
+    Skipped while the town has not set what its collector needs (a régie's treasury account: its
+    payouts are not switched on), and for a period whose batch was cancelled: recreating it is a
+    decision for the town's staff.
     """
     policy = get_policy()
-    if not is_connect_town() and treasury_problems(policy):
+    if current_collector().town_payout_problems(policy):
         return None
     cut_off = latest_cut_off(now=now or timezone.now(), policy=policy, time_zone=town_time_zone())
     if PayoutBatch.objects.filter(period_key=period_key_for(cut_off, town_time_zone())).exists():
@@ -274,15 +256,14 @@ def approve_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
 def export_batch(*, batch: PayoutBatch, actor: User, now: dt.datetime | None = None) -> PayoutBatch:
     """Approved → exported, once; the batch is immutable from then on.
 
-    Régie: the SEPA file is built, checked, stored with its hash, and never rebuilt. Connect: no
-    file; once the batch is frozen, one Stripe payout per line is made on the merchant's connected
-    account (stripe_payouts.send_batch_payouts, each line in its own transaction with its own
-    deterministic key; the periodic task sends what the gateway refused for now or never answered).
+    What leaves with the batch is the town's collector's (``prepare_export``, in this transaction:
+    a régie's SEPA file, built, checked, stored with its hash and never rebuilt), and so is what
+    follows the commit (``execute_export``: Connect's Stripe payouts, one per line).
     """
     require_staff(actor)
     now = now or timezone.now()
     town = current_town()
-    is_connect = is_connect_town(town)
+    collector = collector_for(town)
     with transaction.atomic():
         lock_town_payouts()
         batch = locked_batch(batch)
@@ -296,89 +277,19 @@ def export_batch(*, batch: PayoutBatch, actor: User, now: dt.datetime | None = N
                 _("Le lot préparé automatiquement doit être exporté par une autre personne que celle qui l’a approuvé.")
             )
         lines = list(batch.lines.order_by("pk"))
-        if any(line.is_connect != is_connect for line in lines):
+        if any(line.collector_mode != collector.mode for line in lines):
             # Prepared before the town changed how it collects: its payees are of the other kind.
             raise PayoutError(
                 _("Ce lot a été préparé pour un autre mode d’encaissement : annulez-le et préparez-le à nouveau.")
             )
         if sum(line.amount_cents for line in lines) != batch.total_cents or len(lines) != batch.line_count:
             raise PayoutError(_("Les lignes du lot ne correspondent plus à son total : export refusé."))
-        if is_connect:
-            batch.execution_date = now.astimezone(ZoneInfo(town.time_zone or "Europe/Paris")).date()
-        else:
-            _attach_sepa_file(batch, lines, town, now)
+        collector.prepare_export(batch=batch, lines=lines, town=town, now=now)
         batch.exported_at = now
         batch.exported_by = actor
         batch.state = PayoutBatchState.EXPORTED
         batch.save()
-    if is_connect:
-        from settlement.payouts.stripe_payouts import send_batch_payouts
-
-        send_batch_payouts(batch=batch)
-        batch.refresh_from_db()
-    return batch
-
-
-def _attach_sepa_file(batch: PayoutBatch, lines: list[PayoutLine], town: Town, now: dt.datetime) -> None:
-    """Builds the batch's SEPA file (XSD-validated, totals re-read) onto it; PayoutError if it cannot be."""
-    policy = get_policy()
-    problems = treasury_problems(policy)
-    if problems:
-        raise PayoutError(problems)
-    time_zone = ZoneInfo(town.time_zone or "Europe/Paris")
-    message_id = batch.reference
-    remittance = f"{town.name} marketplace reversement {batch.reference}"
-    # The file goes to the bank the day it is exported: ask for execution the next business day.
-    execution_date = now.astimezone(time_zone).date() + dt.timedelta(days=1)
-    transfer_batch = sepa.TransferBatch(
-        message_id=message_id,
-        payment_info_id=f"{message_id}-P",
-        debtor=sepa.Debtor(
-            name=policy.treasury_holder_name,
-            iban=policy.treasury_iban,
-            bic=policy.treasury_bic or None,
-            address=sepa.PostalAddress(
-                street=policy.treasury_street,
-                building_number=policy.treasury_building_number,
-                postcode=policy.treasury_postcode,
-                town=policy.treasury_town,
-                country=policy.treasury_country or "FR",
-            ),
-        ),
-        execution_date=execution_date,
-        lines=[
-            sepa.TransferLine(
-                end_to_end_id=line.end_to_end_id,
-                creditor_name=line.holder_name,
-                creditor_iban=line.iban,
-                creditor_bic=line.bic or None,
-                creditor_address=sepa.PostalAddress(
-                    street=line.street,
-                    building_number=line.building_number,
-                    postcode=line.postcode,
-                    town=line.town,
-                    country=line.country or "FR",
-                )
-                if line.town
-                else None,
-                amount_cents=line.amount_cents,
-                remittance=remittance,
-            )
-            for line in lines
-        ],
-        version=policy.sepa_version,  # type: ignore[arg-type]
-        created_at=now,
-    )
-    try:
-        sepa_file = sepa.build_credit_transfer_file(transfer_batch)
-    except sepa.SepaError as error:
-        raise PayoutError(error.messages) from error
-    batch.file_xml = sepa_file.xml
-    batch.file_sha256 = sepa_file.sha256
-    batch.message_id = sepa_file.message_id
-    batch.payment_info_id = sepa_file.payment_info_id
-    batch.sepa_version = sepa_file.version
-    batch.execution_date = sepa_file.execution_date
+    return collector.execute_export(batch=batch)
 
 
 def cancel_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:

@@ -21,7 +21,8 @@ and the periodic task tries again: with the same key after no answer, with the a
 added after ``balance_insufficient`` — Stripe stores that refusal under its key and would replay it.
 
 Webhooks: ``payout.*`` events come from a merchant's connected account to the platform's single
-endpoint (config.webhooks, public schema), which hands them to ``handle_payout_event``. The
+endpoint (config.webhooks, public schema), which hands them to the collectors
+(``collectors.handle_payout_event``); the Connect collector calls ``apply_payout_event_in_towns``. The
 town is found among the towns in Connect mode — one query over their schemas for a payout line
 with that payout id and connected-account snapshot (``towns_with_payout``), so a merchant whose
 account changed since still gets the outcome — and there the event acts only on that line: ids
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -48,8 +50,8 @@ from payments.webhooks import record_event, record_outcome
 from settlement.payouts.guards import lock_town_payouts, locked_batch
 from settlement.payouts.models import EXPORTED_STATES, PayoutBatch, PayoutLine, PayoutLineStatus
 from settlement.payouts.returns import execute_line, refresh_batch_state, return_line
-from settlement.payouts.transfers import current_town
-from tenants.models import CollectorMode, Town
+from tenants.current import current_town
+from tenants.models import Town
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def send_line_payout(*, line_id: int, now: dt.datetime | None = None) -> PayoutL
         line = PayoutLine.objects.select_for_update().select_related("batch").get(pk=line_id)
         if (
             line.stripe_payout_id
-            or not line.is_connect
+            or not line.stripe_account_id
             or line.status != PayoutLineStatus.PENDING
             or line.batch.state not in EXPORTED_STATES
         ):
@@ -149,13 +151,13 @@ def send_pending_payouts() -> int:
 # --- Webhooks -------------------------------------------------------------------------------------
 
 
-def towns_with_payout(account_id: str, payout_id: str) -> list[Town]:
-    """The towns in Connect mode holding a payout line for this Stripe payout (normally one).
+def towns_with_payout(account_id: str, payout_id: str, *, among: Iterable[Town]) -> list[Town]:
+    """The towns, among these, holding a payout line for this Stripe payout (normally one).
 
     The line's own snapshot of the connected account is what counts, not the merchant's current
     account: a merchant whose account changed after the payout still gets its outcome.
     """
-    towns = {town.schema_name: town for town in Town.objects.towns().filter(collector_mode=CollectorMode.CONNECT)}
+    towns = {town.schema_name: town for town in among}
     if not towns or not payout_id:
         return []
     quote = connection.ops.quote_name
@@ -223,15 +225,11 @@ def apply_payout_event(*, event: GatewayEvent) -> str | None:
     return outcome
 
 
-def handle_payout_event(*, event: GatewayEvent) -> str:
-    """A verified payout event of a connected account (from ``config.webhooks``),
-    applied in the town whose payout line it is; acknowledged and ignored when none is ours."""
-    if not event.account_id:
-        return "payout of the platform: ignored"
-    for town in towns_with_payout(event.account_id, event.object_id):
+def apply_payout_event_in_towns(*, event: GatewayEvent, towns: Iterable[Town]) -> str | None:
+    """Acts on a payout event in the town, among these, whose payout line it is; None when none is."""
+    for town in towns_with_payout(event.account_id or "", event.object_id, among=towns):
         with tenant_context(town):
             outcome = apply_payout_event(event=event)
         if outcome is not None:
             return outcome
-    logger.warning("payout event %s (%s) of %s matches no payout line", event.id, event.type, event.account_id)
-    return "unknown payout: ignored"
+    return None

@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from checkout.models import MerchantOrder, Payment, Refund
-from checkout.payments import transfer_group_for
+from payments.collectors import collector_for
 from payments.gateways import GatewayError, get_gateway, idempotency_key
 from payments.means import card_of
 from settlement.ledger.accounts import PSP_CLEARING, connect_transferred
@@ -65,25 +65,12 @@ from settlement.payouts.models import (
     MerchantPayoutAccount,
 )
 from settlement.tasks import send_connect_reversal_task, send_connect_transfer_task
-from tenants.models import CollectorMode, Town
+from tenants.current import current_town
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TRANSFER = "connect_transfer"
 CONNECT_TRANSFER_REVERSAL = "connect_transfer_reversal"
-
-
-def current_town() -> Town:
-    """The town whose schema is active (a request, a task, ``with town:`` or schema_context)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Town) and tenant.schema_name == connection.schema_name:
-        return tenant
-    return Town.objects.get(schema_name=connection.schema_name)
-
-
-def is_connect_town(town: Town | None = None) -> bool:
-    """True when the town collects through the operator's platform (Stripe Connect), not a régie."""
-    return (town or current_town()).collector_mode == CollectorMode.CONNECT
 
 
 def transfer_key(*, schema: str, merchant_order_id: int, generation: int = 0) -> str:
@@ -94,11 +81,9 @@ def transfer_key(*, schema: str, merchant_order_id: int, generation: int = 0) ->
 
 
 def prepare_transfer(*, release: Release, merchant_order: MerchantOrder) -> ConnectTransfer | None:
-    """In a Connect town, records (in the release's transaction) the transfer this release owes the
-    merchant and queues it after commit; None in a régie town or when nothing net was released."""
+    """Records (in the release's transaction) the transfer this release owes the merchant and queues it
+    after commit; None when nothing net was released. Asked by the Connect collector (``after_release``)."""
     town = current_town()
-    if not is_connect_town(town):
-        return None
     amount = release.amount_cents - release.commission_cents
     if amount <= 0:
         return None
@@ -109,7 +94,7 @@ def prepare_transfer(*, release: Release, merchant_order: MerchantOrder) -> Conn
         amount_cents=amount,
         currency=merchant_order.order.currency,
         idempotency_key=transfer_key(schema=town.schema_name, merchant_order_id=merchant_order.pk),
-        transfer_group=transfer_group_for(schema=town.schema_name, order_id=merchant_order.order_id),
+        transfer_group=collector_for(town).transfer_group(schema=town.schema_name, order_id=merchant_order.order_id),
     )
     schema, transfer_id = town.schema_name, transfer.pk
     transaction.on_commit(lambda: _queue(send_connect_transfer_task, schema, transfer_id))
@@ -227,11 +212,10 @@ def reversal_key(*, schema: str, refund_id: int) -> str:
 
 
 def prepare_reversal(*, refund: Refund, merchant_order: MerchantOrder) -> ConnectTransferReversal | None:
-    """In a Connect town, records (in the refund posting's transaction) the reversal of the merchant's
-    transfer this refund calls for and queues it after commit; None when there is nothing to take back."""
+    """Records (in the refund posting's transaction) the reversal of the merchant's transfer this refund
+    calls for and queues it after commit; None when there is nothing to take back. Asked by the Connect
+    collector (``after_refund_of_released``)."""
     town = current_town()
-    if not is_connect_town(town):
-        return None
     transfer = ConnectTransfer.objects.filter(
         merchant_order_id=merchant_order.pk, status=ConnectTransferStatus.TRANSFERRED
     ).first()

@@ -20,14 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.queries import get_merchant_for
+from payments.collectors import current_collector
 from settlement.ledger.rules import get_policy
-from settlement.payouts import bank_details, queries, returns, runs, treasury
+from settlement.payouts import queries, returns, runs, treasury
 from settlement.payouts.bank_statements import BankStatementError
-from settlement.payouts.forms import ConnectedAccountForm, PayoutAccountForm, PayoutSettingsForm, StatementUploadForm
+from settlement.payouts.forms import PayoutSettingsForm, StatementUploadForm
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import mask_iban
 from settlement.payouts.models import BLOCKING_REASONS, PayoutBatchState
-from settlement.payouts.transfers import is_connect_town
 
 View = Callable[..., HttpResponse]
 
@@ -49,8 +49,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     context = {
         "batches": batches,
         "latest_cut_off": runs.latest_cut_off(now=now, policy=policy, time_zone=runs.town_time_zone()),
-        # Connect towns pay from the merchants' Stripe balances: no treasury account to set.
-        "treasury_problems": [] if is_connect_town() else treasury.treasury_problems(policy),
+        # What the town's collector needs before paying (a régie's treasury account; nothing for Connect).
+        "treasury_problems": current_collector().town_payout_problems(policy),
         "payout_tab": "batches",
     }
     return render(request, "settlement/payouts/batch_list.html", context)
@@ -97,7 +97,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "blocked": [block for block in blocks if block.reason in BLOCKING_REASONS],
         "carried": [block for block in blocks if block.reason not in BLOCKING_REASONS],
         "can_approve": batch.state == PayoutBatchState.DRAFT and batch.created_by_id != request.user.pk,
-        "is_connect": is_connect_town(),
+        "collector": current_collector(),
         "payout_tab": "batches",
     }
     return render(request, "settlement/payouts/batch_detail.html", context)
@@ -120,16 +120,11 @@ def _batch_action(action: Callable[..., Any], success: Any) -> View:
 
 
 approve_batch = _batch_action(runs.approve_batch, gettext_lazy("Le lot %(reference)s est approuvé."))
-_export_sepa = _batch_action(
-    runs.export_batch, gettext_lazy("Le fichier SEPA du lot %(reference)s est prêt à télécharger.")
-)
-_export_connect = _batch_action(
-    runs.export_batch, gettext_lazy("Les versements Stripe du lot %(reference)s sont envoyés.")
-)
 
 
 def export_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
-    return (_export_connect if is_connect_town() else _export_sepa)(request, batch_id)
+    # The message says what the export did: a file to download, or payouts sent (the collector's).
+    return _batch_action(runs.export_batch, current_collector().pages.exported_message)(request, batch_id)
 
 
 cancel_batch = _batch_action(
@@ -214,91 +209,40 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 def bank_details_list(request: HttpRequest) -> HttpResponse:
     merchants = list(queries.bank_details_overview(request.user))
+    collector = current_collector()
     for merchant in merchants:
         account = getattr(merchant, "payout_account", None)
         merchant.masked_iban = mask_iban(account.iban) if account else ""
-        merchant.payout_problem = bank_details.payout_problem(account)
-    context = {"merchants": merchants, "is_connect": is_connect_town(), "payout_tab": "bank_details"}
+        merchant.payout_problem = collector.payout_problem(account)
+    context = {"merchants": merchants, "collector": collector, "payout_tab": "bank_details"}
     return render(request, "settlement/payouts/bank_details_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+    """The details the town's collector pays a merchant with: an IBAN (régie) or a connected account (Connect)."""
     queries.require_bank_details(request.user)
     merchant = get_merchant_for(request.user, merchant_slug)
     account = queries.payout_account_of(merchant)
-    if is_connect_town():
-        return _connected_account_edit(request, merchant, account)
-    initial = {"holder_name": merchant.name, "postcode": merchant.postcode, "town": merchant.city, "country": "FR"}
-    if account is not None:
-        # The IBAN is never sent back to the browser: the field stays empty and must be retyped.
-        initial = {
-            "holder_name": account.holder_name,
-            "bic": account.bic,
-            "street": account.street,
-            "building_number": account.building_number,
-            "postcode": account.postcode,
-            "town": account.town,
-            "country": account.country,
-        }
-    form = PayoutAccountForm(request.POST or None, initial=initial)
+    collector = current_collector()
+    form = collector.pages.bank_details_form(
+        request.POST or None, initial=collector.bank_details_initial(merchant, account)
+    )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            bank_details.save_payout_account(
-                merchant=merchant,
-                actor=request.user,
-                holder_name=data["holder_name"],
-                iban=data["iban"],
-                bic=data["bic"] or "",
-                street=data["street"],
-                building_number=data["building_number"],
-                postcode=data["postcode"],
-                town=data["town"],
-                country=data["country"],
-            )
-            if data["accept_agreement"]:
-                bank_details.accept_agreement(merchant=merchant, actor=request.user)
+            collector.save_bank_details(merchant=merchant, actor=request.user, data=form.cleaned_data)
         except (PayoutError, ValidationError) as error:
             _refused(request, error)
         else:
-            messages.success(
-                request, _("Les coordonnées bancaires de %(name)s sont enregistrées.") % {"name": merchant.name}
-            )
+            messages.success(request, str(collector.pages.bank_details_saved_message) % {"name": merchant.name})
             return redirect("payouts:bank_details_list")
     context = {
         "merchant": merchant,
         "account": account,
         "masked_iban": mask_iban(account.iban) if account else "",
         "form": form,
-        "payout_tab": "bank_details",
-    }
-    return render(request, "settlement/payouts/bank_details_form.html", context)
-
-
-def _connected_account_edit(request: HttpRequest, merchant: Any, account: Any) -> HttpResponse:
-    """Connect towns: the page records the merchant's connected account instead of an IBAN."""
-    initial = {"stripe_account_id": account.stripe_account_id if account else ""}
-    form = ConnectedAccountForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            bank_details.save_connected_account(
-                merchant=merchant,
-                actor=request.user,
-                stripe_account_id=form.cleaned_data["stripe_account_id"],
-                lift_block=form.cleaned_data["lift_block"],
-            )
-        except (PayoutError, ValidationError) as error:
-            _refused(request, error)
-        else:
-            messages.success(request, _("Le compte Stripe de %(name)s est enregistré.") % {"name": merchant.name})
-            return redirect("payouts:bank_details_list")
-    context = {
-        "merchant": merchant,
-        "account": account,
-        "is_connect": True,
-        "form": form,
+        "collector": collector,
         "payout_tab": "bank_details",
     }
     return render(request, "settlement/payouts/bank_details_form.html", context)

@@ -23,10 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.formatting import format_price
+from payments.collectors import current_collector
 from settlement.ledger.accounts import DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE, PSP_CLEARING
 from settlement.ledger.models import Account, PayoutSchedule, Posting, SettlementPolicy
 from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
-from settlement.payouts.bank_details import payout_problem
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.reports.statements import Amount, Cell, csv_bytes
 
@@ -194,7 +194,7 @@ class NextPayout:
 def next_payout(now: dt.datetime, policy: SettlementPolicy, zone: ZoneInfo) -> NextPayout:
     """When the next payout runs and what it would pay on today's available balances (≥ the minimum).
 
-    Merchants the run would list as blocked (payouts.payout_problem) are counted apart: the town
+    Merchants the run would list as blocked (the collector's payout_problem) are counted apart: the town
     has to act on them before the cut-off.
     """
     # Credit-normal: a merchant owed at least the minimum has a signed balance of -minimum or less.
@@ -206,10 +206,11 @@ def next_payout(now: dt.datetime, policy: SettlementPolicy, zone: ZoneInfo) -> N
     bank_details = {
         account.merchant_id: account for account in MerchantPayoutAccount.objects.filter(merchant_id__in=due)
     }
+    collector = current_collector()
     payable = {
         merchant_id: -balance
         for merchant_id, balance in due.items()
-        if payout_problem(bank_details.get(merchant_id)) is None
+        if collector.payout_problem(bank_details.get(merchant_id)) is None
     }
     return NextPayout(
         at=next_payout_at(now, policy, zone),
