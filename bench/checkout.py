@@ -2,8 +2,10 @@
 
 Run:  .venv/bin/python bench/checkout.py                          (50 buyers over two towns for 30 s; ~1 min)
       .venv/bin/python bench/checkout.py --buyers 10 --seconds 10 (smoke)
+      .venv/bin/python bench/checkout.py --quick                  (the same smoke run)
+      .venv/bin/python bench/checkout.py --database bench_checkout_mine   (another database name)
 
-It works in its own database (``bench_checkout``, dropped and recreated) on the server given by
+It works in its own database (``bench_checkout`` unless ``--database`` names another, dropped and recreated) on the server given by
 DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset. It provisions two towns that
 collect through Stripe (each its own connected account), each with live click-and-collect merchants
 open every day all day and products with tracked stock, a few of them *scarce* (little stock, wanted
@@ -168,7 +170,7 @@ class UnexpectedAnswer(Exception):
 
 
 # --- set-up ---------------------------------------------------------------------------------------
-def configure_environment(fake_url: str) -> None:
+def configure_environment(fake_url: str, database: str) -> None:
     """Production mode over plain HTTP (benchdb.production_environment), with the Stripe fake and no broker."""
     # Buyers keep cookies over plain HTTP: without Secure (and so without "__Host-").
     os.environ["SECURE_COOKIES"] = "0"
@@ -181,7 +183,7 @@ def configure_environment(fake_url: str) -> None:
     os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     os.environ["STRIPE_API_BASE"] = fake_url
     os.environ.pop("REDIS_URL", None)
-    production_environment(platform_domain=PLATFORM_DOMAIN, database=BENCH_DB)
+    production_environment(platform_domain=PLATFORM_DOMAIN, database=database)
 
 
 def build_town(
@@ -612,8 +614,8 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
         OrderStatus,
         Payment,
         StatusChange,
-        WebhookEvent,
     )
+    from payments.models import WebhookEvent
     from tenants.models import Town
 
     results: list[tuple[str, bool, str]] = []
@@ -791,10 +793,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2: one per core)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (8)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10 buyers for 10 s")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     args = parser.parse_args()
+    if args.quick:
+        args.buyers, args.seconds = 10, 10.0
 
     fake = IndexedStripeFake().start()
-    configure_environment(fake.url)
+    configure_environment(fake.url, args.database)
     import django
 
     django.setup()
@@ -850,7 +856,7 @@ def main() -> None:
     for name, is_ok, detail in results:
         print(f"  {'PASS' if is_ok else 'FAIL'}  {name} — {detail}")
     print(f"\n{server_log_summary(log)}")
-    print(f"total benchmark time {time.perf_counter() - started:.0f} s; database {BENCH_DB} left for inspection")
+    print(f"total benchmark time {time.perf_counter() - started:.0f} s; database {args.database} left for inspection")
     if not all(is_ok for _name, is_ok, _detail in results):
         sys.exit(1)
 

@@ -30,8 +30,8 @@ def paid_orders_without_capture(towns: list[TownCatalogue]) -> dict[str, list[in
     from django.db.models import CharField, Exists, OuterRef
     from django.db.models.functions import Cast
 
-    from settlement.models import JournalEntry
-    from settlement.rules import ORDER_PAID, paid_orders
+    from settlement.ledger.models import JournalEntry
+    from settlement.ledger.rules import ORDER_PAID, paid_orders
     from tenants.models import Town
 
     missing: dict[str, list[int]] = {}

@@ -2,8 +2,10 @@
 
 Run:  .venv/bin/python bench/payout.py                     (150 merchants, 100,000 orders; ~1–2 min)
       .venv/bin/python bench/payout.py --orders 10000       (smoke)
+      .venv/bin/python bench/payout.py --quick              (the same smoke run)
+      .venv/bin/python bench/payout.py --database bench_payout_mine   (another database name)
 
-It works in its own database (``bench_payout``, dropped and recreated) on the server given by
+It works in its own database (``bench_payout`` unless ``--database`` names another, dropped and recreated) on the server given by
 DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset, and provisions one town
 with the real provisioning code. Then:
 
@@ -46,7 +48,7 @@ BENCH_DB = "bench_payout"
 TOWN_SLUG = "reversements"
 
 
-def configure_environment() -> None:
+def configure_environment(database: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
@@ -56,7 +58,7 @@ def configure_environment() -> None:
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     from benchdb import use_fresh_database
 
-    use_fresh_database(BENCH_DB)
+    use_fresh_database(database)
 
 
 def build_merchants(count: int) -> list[int]:
@@ -64,7 +66,7 @@ def build_merchants(count: int) -> list[int]:
     from schwifty import IBAN
 
     from catalog.models import Merchant
-    from settlement.models import MerchantPayoutAccount
+    from settlement.payouts.models import MerchantPayoutAccount
 
     merchants = Merchant.objects.bulk_create(
         [Merchant(name=f"Commerce {index:03d}", slug=f"commerce-{index:03d}", status="live") for index in range(count)]
@@ -137,9 +139,10 @@ def build_orders(merchant_ids: list[int], count: int) -> None:
 def post_sample_through_the_real_path(sample: int) -> tuple[int, float]:
     """Captures and releases ``sample`` orders with the production functions; returns (postings, seconds)."""
     from checkout.models import MerchantOrder
-    from settlement.ledger import merchant_available, merchant_held, post_entry
-    from settlement.models import Posting
-    from settlement.rules import RELEASE, post_payment_captured
+    from settlement.ledger.accounts import merchant_available, merchant_held
+    from settlement.ledger.actions import post_entry
+    from settlement.ledger.models import Posting
+    from settlement.ledger.rules import RELEASE, post_payment_captured
 
     merchant_orders = list(
         MerchantOrder.objects.order_by("pk").values_list("pk", "order_id", "merchant_id", "items_total_cents")[:sample]
@@ -163,7 +166,8 @@ def bulk_post_the_rest() -> float:
     from django.db import connection, transaction
 
     from catalog.models import Merchant
-    from settlement.ledger import PSP_CLEARING, ensure_accounts, merchant_available, merchant_held
+    from settlement.ledger.accounts import PSP_CLEARING, merchant_available, merchant_held
+    from settlement.ledger.actions import ensure_accounts
 
     started = time.perf_counter()
     ensure_accounts(
@@ -233,9 +237,13 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=2000, help="orders posted through the real post_entry path")
     parser.add_argument("--reads", type=int, default=2000, help="balance reads timed")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10,000 orders")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     options = parser.parse_args()
+    if options.quick:
+        options.orders = 10_000
 
-    configure_environment()
+    configure_environment(options.database)
     import django
 
     django.setup()
@@ -243,14 +251,17 @@ def main() -> int:
     from django.utils import timezone
 
     from accounts.models import Role, User
-    from settlement.invariants import check_invariants
-    from settlement.ledger import merchant_balances
-    from settlement.payouts import approve_batch, export_batch, run_payout, update_payout_settings
+    from settlement.ledger.invariants import check_invariants
+    from settlement.ledger.queries import merchant_balances
+    from settlement.payouts.runs import approve_batch, export_batch, run_payout
+    from settlement.payouts.treasury import update_payout_settings
     from tenants.actions import provision_town
 
     migrate_platform()
     town = provision_town(slug=TOWN_SLUG, name="Bench Reversements").town
-    print(f"database {BENCH_DB}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders")
+    print(
+        f"database {options.database}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders"
+    )
 
     with town:
         admin = User.objects.create_user(email="regisseur@bench.test", password="x" * 20, role=Role.TOWN_ADMIN)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Variant
 from checkout import limits, outbox
 from checkout.basket import PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
+from checkout.history import record_status_change
 from checkout.models import (
     Basket,
     Fulfilment,
@@ -38,9 +39,9 @@ from checkout.models import (
     OrderStatus,
     PaymentMethod,
     Refund,
-    StatusChange,
 )
 from checkout.money import line_total_cents
+from checkout.notifications import queue_order_notifications
 from checkout.pickup import find_window, pickup_windows
 from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
 from delivery.provider import provider as delivery_provider
@@ -70,32 +71,6 @@ class Contact:
 class FulfilmentChoice:
     kind: str  # Fulfilment value
     pickup_window_key: str = ""
-
-
-def _record(
-    order: Order,
-    to_status: str,
-    actor: Actor,
-    *,
-    merchant_order: MerchantOrder | None = None,
-    from_status: str = "",
-    note: str = "",
-) -> None:
-    StatusChange.objects.create(
-        order=order,
-        merchant_order=merchant_order,
-        from_status=from_status,
-        to_status=to_status,
-        actor_id=actor.user_id,
-        actor_kind=actor.kind,
-        note=note[:300],
-    )
-
-
-def _notify(order: Order, kind: str, **kwargs: Any) -> None:
-    from checkout.notifications import queue_order_notifications
-
-    queue_order_notifications(order=order, kind=kind, **kwargs)
 
 
 def _pickup_code() -> str:
@@ -261,10 +236,10 @@ def place_order(
         order.items_total_cents = items_total
         order.total_cents = items_total + order.delivery_fee_cents
         order.save(update_fields=["items_total_cents", "total_cents"])
-        _record(order, order.status, actor, note=_("Commande passée"))
+        record_status_change(order, order.status, actor, note=_("Commande passée"))
         basket.lines.all().delete()
         if order.status == OrderStatus.PLACED:
-            _notify(order, "order_placed")
+            queue_order_notifications(order=order, kind="order_placed")
             outbox.emit(outbox.ORDER_PLACED, order_id=order.pk)
     return order
 
@@ -407,8 +382,8 @@ def mark_order_paid(*, order_id: int, amount_cents: int, currency: str, actor: A
         order.status, order.paid_at, order.expires_at, order.client_key = OrderStatus.PAID, now, None, ""
         order.save(update_fields=["status", "paid_at", "expires_at", "client_key"])
         order.merchant_orders.update(status=MerchantOrderStatus.PAID, paid_at=now)
-        _record(order, OrderStatus.PAID, actor, from_status=previous, note=note)
-        _notify(order, "order_paid")
+        record_status_change(order, OrderStatus.PAID, actor, from_status=previous, note=note)
+        queue_order_notifications(order=order, kind="order_paid")
         # In this transaction: a paid order never exists without the event that posts it to the ledger.
         outbox.emit(outbox.ORDER_PAID, order_id=order.pk)
     return order
@@ -418,7 +393,7 @@ def _flag_for_review(order: Order, reason: str, actor: Actor) -> None:
     previous = order.status
     order.status, order.review_reason, order.client_key = OrderStatus.REVIEW, reason[:300], ""
     order.save(update_fields=["status", "review_reason", "client_key"])
-    _record(order, OrderStatus.REVIEW, actor, from_status=previous, note=reason)
+    record_status_change(order, OrderStatus.REVIEW, actor, from_status=previous, note=reason)
 
 
 def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
@@ -432,16 +407,16 @@ def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
         order.merchant_orders.update(status=MerchantOrderStatus.CANCELLED)
         _give_back_stock(order)
         _release_delivery(order)
-        _record(order, OrderStatus.CANCELLED, actor, from_status=OrderStatus.PENDING_PAYMENT, note=reason)
+        record_status_change(order, OrderStatus.CANCELLED, actor, from_status=OrderStatus.PENDING_PAYMENT, note=reason)
         transaction.on_commit(lambda: _cancel_intent_quietly(order.pk))
     return order
 
 
 def _cancel_intent_quietly(order_id: int) -> None:
     """So a late card payment cannot succeed on a cancelled order (if it still does, it goes to review)."""
-    from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
-    from checkout.gateways.base import GatewayError
     from checkout.models import Payment
+    from payments.gateways import GatewayError, idempotency_key
+    from payments.means import card_of
 
     payment = Payment.objects.filter(order_id=order_id).first()
     if payment is None:
@@ -449,10 +424,8 @@ def _cancel_intent_quietly(order_id: int) -> None:
     town = connection.tenant
     # Already succeeded or unreachable: the webhook path flags a late success for review.
     with contextlib.suppress(GatewayError):
-        get_gateway(town).cancel_payment_intent(
-            account_id=gateway_account_id(town),
-            intent_id=payment.intent_id,
-            idempotency_key=idempotency_key("cancel-intent", town.schema_name, order_id),
+        card_of(town).cancel(
+            payment_id=payment.intent_id, idempotency_key=idempotency_key("cancel-intent", town.schema_name, order_id)
         )
 
 
@@ -498,14 +471,14 @@ def _expire_uncollected(merchant_order_id: int) -> bool:
         merchant_order.save(update_fields=["status"])
         _give_back_stock(order, merchant_order=merchant_order)
         note = _("Non retirée : la commande est annulée, les articles sont remis en vente.")
-        _record(
+        record_status_change(
             order, MerchantOrderStatus.CANCELLED, SYSTEM, merchant_order=merchant_order, from_status=previous, note=note
         )
         if not order.merchant_orders.exclude(status=MerchantOrderStatus.CANCELLED).exists():
             order.status = OrderStatus.CANCELLED
             order.save(update_fields=["status"])
-            _record(order, OrderStatus.CANCELLED, SYSTEM, from_status=OrderStatus.PLACED, note=note)
-            _notify(order, "order_cancelled")
+            record_status_change(order, OrderStatus.CANCELLED, SYSTEM, from_status=OrderStatus.PLACED, note=note)
+            queue_order_notifications(order=order, kind="order_cancelled")
     return True
 
 
@@ -541,9 +514,9 @@ def _step(merchant_order_id: int, step: str, actor: Actor) -> MerchantOrder:
             merchant_order.accepted_at = timezone.now()
             fields.append("accepted_at")
         merchant_order.save(update_fields=fields)
-        _record(order, target, actor, merchant_order=merchant_order, from_status=previous)
+        record_status_change(order, target, actor, merchant_order=merchant_order, from_status=previous)
         if target == MerchantOrderStatus.READY and merchant_order.fulfilment == Fulfilment.COLLECT:
-            _notify(order, "order_ready", merchant_order=merchant_order)
+            queue_order_notifications(order=order, kind="order_ready", merchant_order=merchant_order)
     return merchant_order
 
 
@@ -575,7 +548,7 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         )
         merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
         merchant_order.save(update_fields=["status", "handed_over_at"])
-        _record(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
+        record_status_change(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
         outbox.emit(outbox.MERCHANT_ORDER_HANDED_OVER, merchant_order_id=merchant_order.pk)
     return merchant_order
 
@@ -648,11 +621,13 @@ def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
                 else MerchantOrderStatus.CANCELLED
             )
             merchant_order.save(update_fields=["status"])
-            _record(order, merchant_order.status, actor, merchant_order=merchant_order, from_status=previous, note=note)
+            record_status_change(
+                order, merchant_order.status, actor, merchant_order=merchant_order, from_status=previous, note=note
+            )
             if merchant_order.fulfilment == Fulfilment.DELIVERY:
                 _cancel_delivery_if_nothing_left(order, actor)
         else:
-            _record(
+            record_status_change(
                 order,
                 merchant_order.status,
                 actor,
@@ -660,5 +635,5 @@ def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
                 from_status=merchant_order.status,
                 note=note,
             )
-        _notify(order, "line_refused", merchant_order=merchant_order, line=line)
+        queue_order_notifications(order=order, kind="line_refused", merchant_order=merchant_order, line=line)
     return line

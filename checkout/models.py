@@ -1,4 +1,4 @@
-"""Baskets, orders split per merchant, payments, refunds, webhook receipts and notifications.
+"""Baskets, orders split per merchant, payments, refunds, disputes, notifications and the outbox.
 
 Money is integer cents; every order line snapshots what was sold (title, unit price, VAT rate) so
 later catalogue edits never change an order. States change only through `checkout.actions`, each
@@ -363,19 +363,6 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in DISPUTE_FINAL_STATUSES
-
-
-class WebhookEvent(models.Model):
-    """A gateway event already acted upon; stored in the same transaction as its effect."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    object_id = models.CharField(max_length=255, blank=True)
-    outcome = models.CharField(max_length=300, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.event_id
 
 
 class NotificationChannel(models.TextChoices):

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 
 from checkout import outbox
 from checkout.actions import GATEWAY, Actor, cancel_unpaid_order, lock_order, mark_order_paid
-from checkout.gateways import gateway_account_id, get_gateway, idempotency_key
-from checkout.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
+from checkout.history import record_status_change
 from checkout.models import (
     DISPUTE_FINAL_STATUSES,
     Dispute,
@@ -30,8 +29,12 @@ from checkout.models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
-    WebhookEvent,
 )
+from checkout.notifications import queue_order_notifications
+from payments.gateways import idempotency_key
+from payments.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
+from payments.means import card_of
+from payments.webhooks import record_event, record_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +47,6 @@ _INTENT_STATUS = {
 }
 
 
-def transfer_group_for(*, schema: str, order_id: int) -> str:
-    """The order's transfer group: on its PaymentIntent and on every merchant transfer it funds (Connect)."""
-    return f"order-{schema}-{order_id}"
-
-
 def start_payment(*, order: Order) -> Payment:
     """The order's PaymentIntent, created once (same idempotency key on every retry, even after a crash)."""
     existing = Payment.objects.filter(order=order).first()
@@ -57,15 +55,14 @@ def start_payment(*, order: Order) -> Payment:
     if order.status != OrderStatus.PENDING_PAYMENT or order.payment_method != PaymentMethod.CARD:
         raise ValidationError(_("Cette commande n'attend pas de paiement."), code="state")
     town = connection.tenant
-    gateway = get_gateway(town)
+    card = card_of(town)
     try:
-        intent = gateway.create_payment_intent(
-            account_id=gateway_account_id(town),
+        intent = card.start(
+            order_id=order.pk,
             amount_cents=order.total_cents,
             currency=order.currency.lower(),
             idempotency_key=idempotency_key("payment-intent", town.schema_name, order.pk, order.total_cents),
             metadata={"town": town.schema_name, "order": str(order.public_id), "order_number": order.number},
-            transfer_group=transfer_group_for(schema=town.schema_name, order_id=order.pk),
         )
     except GatewayError as error:
         raise ValidationError(error.message, code=error.code) from error
@@ -73,7 +70,7 @@ def start_payment(*, order: Order) -> Payment:
         with transaction.atomic():
             return Payment.objects.create(
                 order=order,
-                gateway=gateway.kind,
+                gateway=card.kind,
                 intent_id=intent.id,
                 client_secret=intent.client_secret,
                 amount_cents=intent.amount_cents,
@@ -169,9 +166,7 @@ def confirm_payment_from_return(*, order: Order) -> Order:
         return order
     town = connection.tenant
     try:
-        intent = get_gateway(town).retrieve_payment_intent(
-            account_id=gateway_account_id(town), intent_id=payment.intent_id
-        )
+        intent = card_of(town).retrieve(payment_id=payment.intent_id)
     except GatewayError:
         logger.warning("payment return: could not retrieve intent %s", payment.intent_id)
         return order
@@ -184,23 +179,24 @@ def confirm_payment_from_return(*, order: Order) -> Order:
     return order
 
 
+def holds_payment_intent(intent_id: str) -> bool:
+    """Whether the current town's schema holds a payment with this intent: one we created and stored."""
+    return Payment.objects.filter(intent_id=intent_id).exists()
+
+
 def handle_gateway_event(*, event: GatewayEvent) -> str:
     """Acts on a verified event once: its id is stored in the same transaction as its effect."""
     town = connection.tenant
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = WebhookEvent.objects.create(event_id=event.id, type=event.type, object_id=event.object_id)
-        except IntegrityError:
+        record = record_event(event)
+        if record is None:
             return "duplicate"
         payment = Payment.objects.filter(intent_id=event.object_id).first()
         if payment is None:
             outcome = "unknown payment: ignored"
         elif event.type.startswith("payment_intent.") or event.type == "charge.succeeded":
             # Re-retrieve: events arrive late, twice or out of order; the intent's current state decides.
-            intent = get_gateway(town).retrieve_payment_intent(
-                account_id=gateway_account_id(town), intent_id=payment.intent_id
-            )
+            intent = card_of(town).retrieve(payment_id=payment.intent_id)
             lock_order(payment.order_id)
             outcome = _apply_intent(payment, intent, GATEWAY, _("Confirmé par la banque"))
             if event.type == "payment_intent.payment_failed" and intent.status == "requires_payment_method":
@@ -211,8 +207,7 @@ def handle_gateway_event(*, event: GatewayEvent) -> str:
             outcome = record_dispute(payment=payment, event=event)
         else:
             outcome = "recorded"
-        record.outcome = outcome[:300]
-        record.save(update_fields=["outcome"])
+        record_outcome(record, outcome)
     return outcome
 
 
@@ -246,9 +241,8 @@ def refund_amount(
             raise ValidationError(_("Ce remboursement dépasse la part de ce commerçant."), code="amount")
     payment = Payment.objects.get(order=order)
     try:
-        result = get_gateway(town).refund(
-            account_id=gateway_account_id(town),
-            intent_id=payment.intent_id,
+        result = card_of(town).refund(
+            payment_id=payment.intent_id,
             amount_cents=amount_cents,
             idempotency_key=key,
             metadata={"town": town.schema_name, "order": str(order.public_id)},
@@ -276,8 +270,6 @@ def refund_merchant_order(
     *, merchant_order_id: int, amount_cents: int, reason: str, request_key: str, actor: Actor
 ) -> Refund:
     """A town agent refunds (part of) one merchant's share; the same form submitted twice refunds once."""
-    from checkout.actions import _notify, _record
-
     with transaction.atomic():
         order_id = MerchantOrder.objects.values_list("order_id", flat=True).get(pk=merchant_order_id)
         order = lock_order(order_id)
@@ -295,6 +287,8 @@ def refund_merchant_order(
             previous = merchant_order.status
             merchant_order.status = "refunded"
             merchant_order.save(update_fields=["status"])
-            _record(order, "refunded", actor, merchant_order=merchant_order, from_status=previous, note=reason)
-        _notify(order, "order_refunded", merchant_order=merchant_order)
+            record_status_change(
+                order, "refunded", actor, merchant_order=merchant_order, from_status=previous, note=reason
+            )
+        queue_order_notifications(order=order, kind="order_refunded", merchant_order=merchant_order)
     return refund

@@ -25,13 +25,13 @@ from accounts.network import client_ip
 from checkout import actions, limits, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
-from checkout.gateways import gateway_account_id, get_gateway
-from checkout.gateways.base import GatewayError
-from checkout.gateways.stripe_gateway import allow_stripe_js
 from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_label
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 from delivery.provider import provider as delivery_provider
+from payments.gateways import gateway_account_id, get_gateway
+from payments.gateways.base import GatewayError
+from payments.gateways.stripe import allow_stripe_js
 from tenants.current import town_local
 
 logger = logging.getLogger(__name__)

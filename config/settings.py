@@ -70,6 +70,7 @@ TENANT_APPS = [
     "townsite",
     "catalog",
     "delivery",
+    "payments",
     "checkout",
     "logistics",
     "settlement",
@@ -236,9 +237,6 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # The demo gateway moves no money: refused unless explicitly allowed (on by default only in development).
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
-# settlement sits above checkout (DESIGN.md §1): payout.* events of merchants' connected accounts
-# (Connect mode) reach it through this path, not an import.
-CHECKOUT_PAYOUT_EVENT_HANDLER = "settlement.payouts_connect.handle_payout_event"
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
 # SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".
@@ -415,7 +413,7 @@ MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
 # <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images
 # also as data: URLs and from the media bucket; no plugins, no <base>, no framing, forms posting
 # to this site only. The Stripe payment page adds Stripe's origins for itself
-# (checkout.gateways.stripe_gateway.allow_stripe_js).
+# (payments.gateways.stripe.allow_stripe_js).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

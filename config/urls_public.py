@@ -6,9 +6,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from checkout.webhooks import stripe_webhook
 from config.health import healthz
 from config.media import serve_town_media
+from config.webhooks import stripe_webhook
 from tenants import views as tenant_views
 from tenants.api import TownViewSet
 

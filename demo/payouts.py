@@ -33,9 +33,10 @@ from checkout.basket import add_to_basket, get_or_create_basket, sellable_varian
 from checkout.models import Order
 from checkout.outbox import deliver_event, pending_events
 from demo.files import read_toml
-from settlement.models import MerchantPayoutAccount
-from settlement.payouts import accept_agreement, save_payout_account, update_payout_settings
-from settlement.rules import release_due_merchant_orders
+from settlement.ledger.rules import release_due_merchant_orders
+from settlement.payouts.bank_details import accept_agreement, save_payout_account
+from settlement.payouts.models import MerchantPayoutAccount
+from settlement.payouts.treasury import update_payout_settings
 
 _residents = read_toml("residents.toml")
 FIRST_NAMES: tuple[str, ...] = tuple(_residents["first_names"])

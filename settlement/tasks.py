@@ -1,6 +1,6 @@
 """Ledger work run in each town: releases, catch-up postings, checks, payouts and Connect transfers.
 
-Postings after checkout's events run in checkout's outbox delivery (settlement.receivers).
+Postings after checkout's events run in checkout's outbox delivery (settlement.ledger.receivers).
 
 Beat entries (settings.CELERY_BEAT_SCHEDULE, sent to every town by config.beat.TownScheduler)::
 
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="settlement.release_due_merchant_orders", base=TownTask)
 def release_due_merchant_orders_task() -> int:
     """Catches up lost postings, then releases every merchant order whose hold has run."""
-    from settlement.rules import post_missing_entries, release_due_merchant_orders
+    from settlement.ledger.rules import post_missing_entries, release_due_merchant_orders
 
     post_missing_entries()
     return release_due_merchant_orders()
@@ -40,7 +40,7 @@ def release_due_merchant_orders_task() -> int:
 @shared_task(name="settlement.check_ledger", base=TownTask)
 def check_ledger_task() -> int:
     """Nightly invariant check: each problem is logged as an error (alerting); returns how many."""
-    from settlement.invariants import check_invariants
+    from settlement.ledger.invariants import check_invariants
 
     problems = check_invariants()
     for problem in problems:
@@ -55,7 +55,7 @@ def run_scheduled_payouts_task() -> int | None:
     Beat sends it every half hour: a missed tick only delays the draft, and the period key makes
     every other tick (and any concurrent one) a no-op.
     """
-    from settlement.payouts import run_scheduled_payout
+    from settlement.payouts.runs import run_scheduled_payout
 
     run = run_scheduled_payout()
     if run is None or not run.created:
@@ -67,7 +67,7 @@ def run_scheduled_payouts_task() -> int | None:
 @shared_task(name="settlement.send_connect_transfer", base=TownTask, acks_late=True)
 def send_connect_transfer_task(connect_transfer_id: int) -> str:
     """Makes one released merchant order's Stripe transfer (Connect towns); a redelivery is a no-op."""
-    from settlement.transfers import send_transfer
+    from settlement.payouts.transfers import send_transfer
 
     return send_transfer(connect_transfer_id=connect_transfer_id).status
 
@@ -75,7 +75,7 @@ def send_connect_transfer_task(connect_transfer_id: int) -> str:
 @shared_task(name="settlement.send_pending_connect_transfers", base=TownTask)
 def send_pending_connect_transfers_task() -> int:
     """Retries, with their own keys, the transfers not made yet (failed, or queued and lost)."""
-    from settlement.transfers import send_pending_reversals, send_pending_transfers
+    from settlement.payouts.transfers import send_pending_reversals, send_pending_transfers
 
     return send_pending_transfers() + send_pending_reversals()
 
@@ -83,7 +83,7 @@ def send_pending_connect_transfers_task() -> int:
 @shared_task(name="settlement.send_connect_reversal", base=TownTask, acks_late=True)
 def send_connect_reversal_task(reversal_id: int) -> str:
     """Takes a refund made after the transfer back from the merchant's connected account (once)."""
-    from settlement.transfers import send_reversal
+    from settlement.payouts.transfers import send_reversal
 
     return send_reversal(reversal_id=reversal_id).status
 
@@ -91,6 +91,6 @@ def send_connect_reversal_task(reversal_id: int) -> str:
 @shared_task(name="settlement.send_pending_connect_payouts", base=TownTask)
 def send_pending_connect_payouts_task() -> int:
     """Makes the Stripe payouts of exported lines still without one (postponed, or never sent)."""
-    from settlement.payouts_connect import send_pending_payouts
+    from settlement.payouts.stripe_payouts import send_pending_payouts
 
     return send_pending_payouts()

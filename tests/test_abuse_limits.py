@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role
 from catalog.imports import MAX_ARCHIVE_BYTES, ImageArchive, ImportRefused
 from catalog.models import ImportJob
-from settlement.models import StatementImport
+from settlement.payouts.models import StatementImport
 from tests.catalog.test_backoffice import sign_in
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"

@@ -25,7 +25,7 @@ from PIL import Image
 
 from accounts.models import Role
 from catalog.models import ImportJob, ImportStatus, Photo, Product
-from settlement.models import PayoutBatch, PayoutBatchState, StatementLine
+from settlement.payouts.models import PayoutBatch, PayoutBatchState, StatementLine
 from tenants.private_files import private_storage, random_private_name
 from tests.catalog.factories import MerchantFactory, ProductFactory
 from tests.catalog.test_backoffice import sign_in

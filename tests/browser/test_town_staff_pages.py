@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from accounts.models import Role, User
-from settlement.models import SettlementPolicy
+from settlement.ledger.models import SettlementPolicy
 from tenants.models import Town
 from tests.browser.conftest import accessibility_problems, log_in
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from checkout.gateways.stripe_gateway import StripeGateway
+from payments.gateways.stripe import StripeGateway
 from tests.checkout.stripe_fake import StripeFake
 
 FAKE_SECRET_KEY = "sk_test_comptoir_fake"

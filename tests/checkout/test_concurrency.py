@@ -11,8 +11,9 @@ from django.test import Client
 
 from catalog.models import Variant
 from checkout.actions import Actor, mark_order_paid
-from checkout.models import Notification, Order, OrderStatus, Refund, StatusChange, WebhookEvent
+from checkout.models import Notification, Order, OrderStatus, Refund, StatusChange
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
+from payments.models import WebhookEvent
 from tenants.models import Town
 from tests.checkout.conftest import (
     FAKE_PUBLISHABLE_KEY,

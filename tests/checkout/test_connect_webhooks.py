@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from checkout.models import Order, OrderStatus, WebhookEvent
+from checkout.models import Order, OrderStatus
 from checkout.payments import start_payment
+from payments.models import WebhookEvent
 from tests.checkout.conftest import (
     FAKE_PUBLISHABLE_KEY,
     FAKE_SECRET_KEY,

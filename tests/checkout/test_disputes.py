@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from checkout.gateways.stripe_gateway import StripeGateway
 from checkout.models import Dispute, Order, OrderStatus, OutboxEvent, StatusChange
 from checkout.payments import start_payment
+from payments.gateways.stripe import StripeGateway
 from tenants.models import Town
 from tests.checkout.conftest import basket_with, order_from
 from tests.checkout.stripe_fake import StripeFake, signed_webhook

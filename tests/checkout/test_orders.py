@@ -21,10 +21,10 @@ from checkout.models import (
     OrderStatus,
     Payment,
     StatusChange,
-    WebhookEvent,
 )
 from checkout.payments import confirm_payment_from_return, start_payment
-from checkout.webhooks import _report_unconfigured
+from config.webhooks import _report_unconfigured
+from payments.models import WebhookEvent
 from tests.checkout.conftest import (
     FAKE_WEBHOOK_SECRET,
     TOWN_ACCOUNT,

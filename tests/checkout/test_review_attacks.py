@@ -23,7 +23,6 @@ from checkout.actions import (
     mark_order_paid,
     refuse_line,
 )
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import (
     BasketLine,
     MerchantOrderStatus,
@@ -37,8 +36,10 @@ from checkout.models import (
     Refund,
 )
 from delivery.models import DeliveryDay
-from settlement.invariants import check_invariants
-from settlement.ledger import DELIVERY_FEES, PSP_CLEARING, SUSPENSE, balance
+from payments.gateways import gateway_account_id, get_gateway
+from settlement.ledger.accounts import DELIVERY_FEES, PSP_CLEARING, SUSPENSE
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.queries import balance
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.checkout.conftest import basket_with, checkout_data, merchant_user, order_from
 from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all, zones  # noqa: F401  (fixture)

@@ -36,7 +36,7 @@ def test_production_settings_refuse_the_test_gateway(town_a, settings):
 def test_the_demo_gateway_itself_refuses_to_run_in_production(town_a, settings):
     from django.core.exceptions import ImproperlyConfigured
 
-    from checkout.gateways import get_gateway
+    from payments.gateways import get_gateway
 
     settings.ALLOW_TEST_GATEWAY = False
     with pytest.raises(ImproperlyConfigured):

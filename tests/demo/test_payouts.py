@@ -10,9 +10,10 @@ from schwifty import IBAN
 from accounts.models import Role, User
 from checkout.models import MerchantOrderStatus, Order, OrderStatus
 from demo.payouts import french_iban, seed_demo_payouts
-from settlement.invariants import check_invariants
-from settlement.models import MerchantPayoutAccount, Release, SettlementPolicy
-from settlement.payouts import run_payout
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import Release, SettlementPolicy
+from settlement.payouts.models import MerchantPayoutAccount
+from settlement.payouts.runs import run_payout
 from tests.checkout.conftest import make_shop
 
 

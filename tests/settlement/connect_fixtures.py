@@ -11,7 +11,8 @@ from django.test import Client
 from checkout.actions import Actor, accept_merchant_order, hand_over, mark_merchant_order_ready
 from checkout.models import MerchantOrder, Order
 from checkout.payments import start_payment
-from settlement.models import MerchantPayoutAccount, SettlementPolicy
+from settlement.ledger.models import SettlementPolicy
+from settlement.payouts.models import MerchantPayoutAccount
 from tenants.models import Town
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.checkout.stripe_fake import StripeFake, signed_webhook

@@ -12,9 +12,10 @@ from schwifty import IBAN
 
 from accounts.models import Role, User
 from catalog.models import Merchant
-from settlement.ledger import PSP_CLEARING, merchant_available, post_entry
-from settlement.models import MerchantPayoutAccount
-from settlement.payouts import update_payout_settings
+from settlement.ledger.accounts import PSP_CLEARING, merchant_available
+from settlement.ledger.actions import post_entry
+from settlement.payouts.models import MerchantPayoutAccount
+from settlement.payouts.treasury import update_payout_settings
 from tests.catalog.factories import MerchantFactory
 
 TREASURY_IBAN = "FR7630001007941234567890185"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from settlement.bank_statements import (
+from settlement.payouts.bank_statements import (
     BankStatementError,
     StatementEntry,
     match_entries,

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from checkout.models import Order
 from checkout.outbox import ORDER_PAID, emit
-from settlement.invariants import check_invariants
-from settlement.rules import post_payment_captured
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.rules import post_payment_captured
 from settlement.tasks import check_ledger_task
 from tests.settlement.factories import merchants, paid_order
 

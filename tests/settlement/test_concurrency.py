@@ -13,10 +13,11 @@ from django.utils import timezone
 from checkout.actions import GATEWAY, mark_order_paid
 from checkout.models import OutboxEvent
 from checkout.outbox import deliver_event, deliver_pending_events
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances, post_entry
-from settlement.models import JournalEntry, Posting
-from settlement.rules import post_payment_captured
+from settlement.ledger.actions import post_entry
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry, Posting
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.rules import post_payment_captured
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.conftest import run_concurrently
 from tests.settlement.factories import merchants, paid_order

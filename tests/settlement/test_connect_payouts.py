@@ -7,25 +7,21 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from checkout.models import WebhookEvent
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import (
+from payments.models import WebhookEvent
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.bank_details import save_connected_account
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import (
     MerchantPayoutAccount,
     PayoutBatchState,
     PayoutBlockReason,
     PayoutLine,
     PayoutLineStatus,
 )
-from settlement.payouts import (
-    PayoutError,
-    approve_batch,
-    export_batch,
-    mark_batch_executed,
-    run_payout,
-    save_connected_account,
-)
-from settlement.payouts_connect import payout_key
+from settlement.payouts.returns import mark_batch_executed
+from settlement.payouts.runs import approve_batch, export_batch, run_payout
+from settlement.payouts.stripe_payouts import payout_key
 from settlement.tasks import send_pending_connect_payouts_task
 from tests.checkout import stripe_fixtures
 from tests.settlement import connect_fixtures

@@ -8,13 +8,14 @@ import pytest
 from django.db import transaction
 
 from checkout.models import MerchantOrder
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import ConnectTransfer, ConnectTransferStatus, Release
-from settlement.payouts import save_connected_account
-from settlement.rules import post_payment_captured, release_merchant_order
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import Release
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.rules import post_payment_captured, release_merchant_order
+from settlement.payouts.bank_details import save_connected_account
+from settlement.payouts.models import ConnectTransfer, ConnectTransferStatus
+from settlement.payouts.transfers import send_transfer, transfer_key
 from settlement.tasks import send_pending_connect_transfers_task
-from settlement.transfers import send_transfer, transfer_key
 from tests.checkout import stripe_fixtures
 from tests.settlement import connect_fixtures, factories
 from tests.settlement.connect_fixtures import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from settlement.ledger import post_entry
-from settlement.models import Account, JournalEntry, Posting
+from settlement.ledger.actions import post_entry
+from settlement.ledger.models import Account, JournalEntry, Posting
 
 SALE = [("psp_clearing", 1000), ("delivery_fees", -1000)]
 

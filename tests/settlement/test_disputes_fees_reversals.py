@@ -10,18 +10,13 @@ from typing import Any
 
 from checkout.models import Dispute, MerchantOrder, Order, OrderStatus, OutboxEvent, Payment
 from checkout.payments import refund_merchant_order
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import (
-    ConnectReversalStatus,
-    ConnectTransfer,
-    ConnectTransferReversal,
-    JournalEntry,
-    SettlementPolicy,
-)
-from settlement.rules import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON, PSP_FEE, post_missing_entries
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry, SettlementPolicy
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.rules import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON, PSP_FEE, post_missing_entries
+from settlement.payouts.models import ConnectReversalStatus, ConnectTransfer, ConnectTransferReversal
+from settlement.payouts.transfers import CONNECT_TRANSFER_REVERSAL, reversal_key, send_reversal
 from settlement.tasks import send_pending_connect_transfers_task
-from settlement.transfers import CONNECT_TRANSFER_REVERSAL, reversal_key, send_reversal
 from tests.checkout import stripe_fixtures
 from tests.settlement import connect_fixtures
 from tests.settlement.connect_fixtures import (

@@ -12,13 +12,13 @@ from django.db import connection
 from django.utils import timezone
 
 from checkout.actions import Actor, accept_merchant_order, hand_over, mark_merchant_order_ready, mark_order_paid
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import Order, OrderStatus, OutboxEvent, PaymentMethod
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
 from checkout.tasks import deliver_pending_events_task
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import JournalEntry, Release, SettlementPolicy
+from payments.gateways import gateway_account_id, get_gateway
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry, Release, SettlementPolicy
+from settlement.ledger.queries import balance, merchant_balances
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.tenants.test_celery import running_worker
 

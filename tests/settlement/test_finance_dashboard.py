@@ -14,13 +14,13 @@ import time_machine
 
 from accounts.models import Role, User
 from checkout.actions import Actor, FulfilmentChoice
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import Fulfilment, Order
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
-from settlement import dashboard
-from settlement.models import JournalEntry, Posting, SettlementPolicy
-from settlement.rules import post_payment_captured
-from settlement.statements import Amount, csv_cell, format_amount
+from payments.gateways import gateway_account_id, get_gateway
+from settlement.ledger.models import JournalEntry, Posting, SettlementPolicy
+from settlement.ledger.rules import post_payment_captured
+from settlement.reports import dashboard
+from settlement.reports.statements import Amount, csv_cell, format_amount
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
 from tests.delivery.factories import CargoBikeZoneFactory, LocalAddressFactory
 from tests.settlement.factories import merchants, paid_order

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 
-from settlement.iban import (
+from settlement.payouts.iban import (
     IBANFormField,
     compact_iban,
     format_iban,

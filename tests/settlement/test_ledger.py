@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from settlement.ledger import (
-    LedgerError,
-    balance,
-    ensure_accounts,
-    merchant_balances,
-    post_entry,
-    reverse_entry,
-)
-from settlement.models import Account, JournalEntry, Posting
+from settlement.ledger.accounts import LedgerError
+from settlement.ledger.actions import ensure_accounts, post_entry, reverse_entry
+from settlement.ledger.models import Account, JournalEntry, Posting
+from settlement.ledger.queries import balance, merchant_balances
 from tests.settlement.factories import merchants
 
 SALE = [("psp_clearing", 1000), ("delivery_fees", -1000)]

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
-from settlement.models import MerchantPayoutAccount
+from settlement.payouts.models import MerchantPayoutAccount
 from tests.catalog.factories import MerchantFactory
 from tests.catalog.test_backoffice import sign_in
 from tests.settlement.payout_factories import french_iban

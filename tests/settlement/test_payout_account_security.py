@@ -6,8 +6,9 @@ import pytest
 
 from accounts.models import Role
 from catalog.models import MerchantMembership
-from settlement.models import MerchantPayoutAccount
-from settlement.payouts import IBAN_TO_CHECK, PayoutError, save_connected_account, save_payout_account
+from settlement.payouts.bank_details import IBAN_TO_CHECK, save_connected_account, save_payout_account
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import MerchantPayoutAccount
 from tests.settlement.payout_factories import french_iban, payable_merchant, town_user
 
 ADDRESS = {"street": "rue Royale", "postcode": "62100", "town": "Calais"}

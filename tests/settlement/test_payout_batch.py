@@ -10,18 +10,14 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances, post_entry
-from settlement.models import JournalEntry, PayoutBatch, PayoutBatchState, PayoutLine
-from settlement.payouts import (
-    PAYOUT_RETURNED,
-    PayoutError,
-    approve_batch,
-    cancel_batch,
-    export_batch,
-    mark_batch_executed,
-    run_payout,
-)
+from settlement.ledger.actions import post_entry
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutLine
+from settlement.payouts.returns import PAYOUT_RETURNED, mark_batch_executed
+from settlement.payouts.runs import approve_batch, cancel_batch, export_batch, run_payout
 from tests.settlement.payout_factories import TREASURY_IBAN, make_available, payable_merchant, set_treasury, town_user
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}

@@ -16,10 +16,11 @@ from pathlib import Path
 from django.db import connection
 from django.utils import timezone
 
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import JournalEntry, PayoutBatch, PayoutLine
-from settlement.payouts import PAYOUT_BATCH, PayoutRun, run_payout
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.models import PayoutBatch, PayoutLine
+from settlement.payouts.runs import PAYOUT_BATCH, PayoutRun, run_payout
 from tests.conftest import database_url_for_subprocess, run_concurrently
 from tests.settlement.payout_factories import make_available, payable_merchant
 

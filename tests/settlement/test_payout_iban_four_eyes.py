@@ -11,15 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.models import MerchantPayoutAccount, PayoutBatchState
-from settlement.payouts import (
-    PayoutError,
-    approve_batch,
-    export_batch,
-    mark_batch_executed,
-    run_payout,
-    save_payout_account,
-)
+from settlement.payouts.bank_details import save_payout_account
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import MerchantPayoutAccount, PayoutBatchState
+from settlement.payouts.returns import mark_batch_executed
+from settlement.payouts.runs import approve_batch, export_batch, run_payout
 from tests.catalog.test_backoffice import sign_in
 from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.models import PayoutBatch, PayoutBatchState, SettlementPolicy, StatementLine
-from settlement.payouts import run_payout
+from settlement.ledger.models import SettlementPolicy
+from settlement.payouts.models import PayoutBatch, PayoutBatchState, StatementLine
+from settlement.payouts.runs import run_payout
 from tests.catalog.test_backoffice import sign_in
 from tests.settlement.payout_factories import TREASURY_IBAN, make_available, payable_merchant, set_treasury
 

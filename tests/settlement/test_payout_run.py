@@ -11,10 +11,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import JournalEntry, PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
-from settlement.payouts import PAYOUT_BATCH, PayoutError, run_payout
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
+from settlement.payouts.runs import PAYOUT_BATCH, run_payout
 from tests.settlement.payout_factories import make_available, payable_merchant, town_user
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from settlement.models import PayoutBatch, PayoutSchedule, SettlementPolicy
-from settlement.payouts import latest_cut_off
+from settlement.ledger.models import PayoutSchedule, SettlementPolicy
+from settlement.payouts.models import PayoutBatch
+from settlement.payouts.runs import latest_cut_off
 from settlement.tasks import run_scheduled_payouts_task
 from tests.settlement.payout_factories import make_available, payable_merchant, set_treasury
 

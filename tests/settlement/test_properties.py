@@ -9,15 +9,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import Release, SettlementPolicy
-from settlement.rules import (
-    post_payment_captured,
-    post_psp_fee,
-    post_refund,
-    release_merchant_order,
-)
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import Release, SettlementPolicy
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.rules import post_payment_captured, post_psp_fee, post_refund, release_merchant_order
 from tests.settlement.factories import hand_over, merchants, paid_order, refund
 
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)

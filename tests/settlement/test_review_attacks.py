@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.bank_statements import BankStatementError, parse_bank_statement
-from settlement.ledger import balance, merchant_balances
-from settlement.models import (
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.bank_details import save_payout_account
+from settlement.payouts.bank_statements import BankStatementError, parse_bank_statement
+from settlement.payouts.guards import PayoutError
+from settlement.payouts.models import (
     MerchantPayoutAccount,
     PayoutBatch,
     PayoutBatchState,
@@ -26,15 +28,8 @@ from settlement.models import (
     StatementImport,
     StatementLine,
 )
-from settlement.payouts import (
-    PayoutError,
-    approve_batch,
-    cancel_batch,
-    export_batch,
-    import_bank_statement,
-    run_payout,
-    save_payout_account,
-)
+from settlement.payouts.returns import import_bank_statement
+from settlement.payouts.runs import approve_batch, cancel_batch, export_batch, run_payout
 from tests.catalog.test_backoffice import sign_in
 from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 

@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from settlement.ledger import LedgerError, balance, merchant_balances, post_entry
-from settlement.models import JournalEntry, Release, SettlementPolicy
-from settlement.rules import (
+from settlement.ledger.accounts import LedgerError
+from settlement.ledger.actions import post_entry
+from settlement.ledger.models import JournalEntry, Release, SettlementPolicy
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.rules import (
     commission_split,
     get_policy,
     post_dispute_lost,

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from settlement import sepa
-from settlement.sepa import (
+from settlement.payouts import sepa
+from settlement.payouts.sepa import (
     Debtor,
     PostalAddress,
     SepaError,

@@ -8,18 +8,14 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
-from settlement.bank_statements import BankStatementError
-from settlement.invariants import check_invariants
-from settlement.ledger import balance, merchant_balances
-from settlement.models import (
-    JournalEntry,
-    MerchantPayoutAccount,
-    PayoutBatchState,
-    Posting,
-    StatementImport,
-    StatementLine,
-)
-from settlement.payouts import approve_batch, export_batch, import_bank_statement, run_payout, save_payout_account
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.models import JournalEntry, Posting
+from settlement.ledger.queries import balance, merchant_balances
+from settlement.payouts.bank_details import save_payout_account
+from settlement.payouts.bank_statements import BankStatementError
+from settlement.payouts.models import MerchantPayoutAccount, PayoutBatchState, StatementImport, StatementLine
+from settlement.payouts.returns import import_bank_statement
+from settlement.payouts.runs import approve_batch, export_batch, run_payout
 from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 
 

@@ -13,12 +13,13 @@ from pypdf import PdfReader
 
 from accounts.models import Role, User
 from checkout.actions import Actor, accept_merchant_order, hand_over, mark_merchant_order_ready
-from checkout.gateways import gateway_account_id, get_gateway
 from checkout.models import MerchantOrder, Order
 from checkout.payments import confirm_payment_from_return, refund_merchant_order, start_payment
-from settlement import statements
-from settlement.models import MerchantPayoutAccount, PayoutBatch, PayoutBatchState, SettlementPolicy
-from settlement.payouts import approve_batch, run_payout
+from payments.gateways import gateway_account_id, get_gateway
+from settlement.ledger.models import SettlementPolicy
+from settlement.payouts.models import MerchantPayoutAccount, PayoutBatch, PayoutBatchState
+from settlement.payouts.runs import approve_batch, run_payout
+from settlement.reports import statements
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
 from tests.settlement.payout_factories import french_iban
 

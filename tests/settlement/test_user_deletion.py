@@ -14,7 +14,7 @@ def test_deleting_an_operator_account_in_public_works(db):
 
 
 def test_deleting_a_town_agent_keeps_the_batches_they_signed(town_a):
-    from settlement.models_payouts import PayoutBatch
+    from settlement.payouts.models import PayoutBatch
 
     with town_a:
         agent = User.objects.create_user(email="agent@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_AGENT)

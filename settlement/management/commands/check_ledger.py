@@ -4,7 +4,7 @@ Per town it prints ``<slug>: ok`` when the ledger is sound, followed by the even
 outbox still waiting to reach the ledger, if any: ``<slug>: ok, 2 event(s) waiting for the ledger
 (oldest 40 s)``. Waiting is normal for a few seconds after a payment (or a minute or two after a
 crash, until the sweep delivers again); an event still waiting after
-``settlement.invariants.OUTBOX_ALERT_AFTER`` (15 minutes) is a problem like the others: written on
+``settlement.ledger.invariants.OUTBOX_ALERT_AFTER`` (15 minutes) is a problem like the others: written on
 stderr, logged as an error, and the command exits with status 1.
 """
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("slug", nargs="?", help="the town's slug (all towns when omitted)")
 
     def handle(self, *args: Any, slug: str | None = None, **options: Any) -> None:
-        from settlement.invariants import check_invariants, ledger_backlog
+        from settlement.ledger.invariants import check_invariants, ledger_backlog
 
         towns = Town.objects.towns().order_by("slug")
         if slug:

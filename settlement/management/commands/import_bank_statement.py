@@ -18,8 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the statement file")
 
     def handle(self, *args: Any, slug: str, path: str, **options: Any) -> None:
-        from settlement.bank_statements import BankStatementError
-        from settlement.payouts import import_bank_statement
+        from settlement.payouts.bank_statements import BankStatementError
+        from settlement.payouts.returns import import_bank_statement
 
         town = Town.objects.towns().filter(slug=slug).first()
         if town is None:

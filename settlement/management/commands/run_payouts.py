@@ -27,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--pause-after-lines", type=int, default=None, help=argparse_hidden())
 
     def handle(self, *args: Any, slug: str, cut_off: str | None = None, **options: Any) -> None:
-        from settlement.payouts import PayoutError, latest_cut_off, run_payout, town_time_zone
-        from settlement.rules import get_policy
+        from settlement.ledger.rules import get_policy
+        from settlement.payouts.guards import PayoutError
+        from settlement.payouts.runs import latest_cut_off, run_payout, town_time_zone
 
         town = Town.objects.towns().filter(slug=slug).first()
         if town is None:
