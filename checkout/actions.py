@@ -45,6 +45,7 @@ from checkout.notifications import queue_order_notifications
 from checkout.pickup import find_window, pickup_windows
 from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
 from delivery.provider import provider as delivery_provider
+from tenants.current import current_town
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def place_order(
     limits of checkout.limits (a few orders, the town's cap of any one product).
     """
     now = now or timezone.now()
-    town = connection.tenant
+    town = current_town()
     if not terms_accepted:
         raise ValidationError(_("Vous devez accepter les conditions générales de vente."), code="terms")
     priced = price_basket(basket)
@@ -421,7 +422,7 @@ def _cancel_intent_quietly(order_id: int) -> None:
     payment = Payment.objects.filter(order_id=order_id).first()
     if payment is None:
         return
-    town = connection.tenant
+    town = current_town()
     # Already succeeded or unreachable: the webhook path flags a late success for review.
     with contextlib.suppress(GatewayError):
         card_of(town).cancel(

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from payments.gateways import idempotency_key
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentIntentResult
 from payments.means import card_of
 from payments.webhooks import record_event, record_outcome
+from tenants.current import current_town
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def start_payment(*, order: Order) -> Payment:
         return existing
     if order.status != OrderStatus.PENDING_PAYMENT or order.payment_method != PaymentMethod.CARD:
         raise ValidationError(_("Cette commande n'attend pas de paiement."), code="state")
-    town = connection.tenant
+    town = current_town()
     card = card_of(town)
     try:
         intent = card.start(
@@ -164,7 +165,7 @@ def confirm_payment_from_return(*, order: Order) -> Order:
     payment = Payment.objects.filter(order=order).first()
     if payment is None or order.status != OrderStatus.PENDING_PAYMENT:
         return order
-    town = connection.tenant
+    town = current_town()
     try:
         intent = card_of(town).retrieve(payment_id=payment.intent_id)
     except GatewayError:
@@ -186,7 +187,7 @@ def holds_payment_intent(intent_id: str) -> bool:
 
 def handle_gateway_event(*, event: GatewayEvent) -> str:
     """Acts on a verified event once: its id is stored in the same transaction as its effect."""
-    town = connection.tenant
+    town = current_town()
     with transaction.atomic():
         record = record_event(event)
         if record is None:
@@ -223,7 +224,7 @@ def refund_amount(
     is_delivery_fee: bool = False,
 ) -> Refund:
     """Refunds part of a paid order through the gateway, once per idempotency key. Caller holds the order lock."""
-    town = connection.tenant
+    town = current_town()
     key = idempotency_key("refund", town.schema_name, order.pk, *idempotency_parts)
     existing = Refund.objects.filter(idempotency_key=key).first()
     if existing is not None:

@@ -2,7 +2,7 @@
 
 Everything shown comes from the order rows (lines snapshot title, price and VAT), never from the
 live catalogue, so a message sent late still tells what was bought. Rendering happens in the town
-whose schema is active (``connection.tenant``): its name, logo and colour brand the e-mail.
+whose schema is active (``tenants.current.current_town``): its name, logo and colour brand the e-mail.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -43,6 +42,7 @@ from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import validate_iban
 from settlement.payouts.models import MerchantPayoutAccount, PayoutBatch, PayoutBlockReason, PayoutLine
 from settlement.payouts.treasury import treasury_problems
+from tenants.current import town_zone
 from tenants.models import Town
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class RegieCollector(RegieCharges):
         problems = treasury_problems(policy)
         if problems:
             raise PayoutError(problems)
-        time_zone = ZoneInfo(town.time_zone or "Europe/Paris")
+        time_zone = town_zone(town)
         message_id = batch.reference
         remittance = f"{town.name} marketplace reversement {batch.reference}"
         # The file goes to the bank the day it is exported: ask for execution the next business day.
@@ -262,7 +262,7 @@ class ConnectCollector(ConnectCharges):
 
     def prepare_export(self, *, batch: PayoutBatch, lines: list[PayoutLine], town: Town, now: dt.datetime) -> None:
         # No file: the payouts are made once the batch is frozen, today.
-        batch.execution_date = now.astimezone(ZoneInfo(town.time_zone or "Europe/Paris")).date()
+        batch.execution_date = now.astimezone(town_zone(town)).date()
 
     def execute_export(self, *, batch: PayoutBatch) -> PayoutBatch:
         # One Stripe payout per line, each in its own transaction with its own deterministic key; the

@@ -50,7 +50,7 @@ from settlement.payouts.models import (
     PayoutLine,
 )
 from settlement.payouts.returns import PAYOUT_RETURNED
-from tenants.current import current_town
+from tenants.current import current_town, town_zone
 
 PAYOUT_BATCH = "payout_batch"
 
@@ -62,10 +62,6 @@ class PayoutRun:
 
 
 # --- Schedule -------------------------------------------------------------------------------------
-
-
-def town_time_zone() -> ZoneInfo:
-    return ZoneInfo(current_town().time_zone or "Europe/Paris")
 
 
 def latest_cut_off(*, now: dt.datetime, policy: SettlementPolicy, time_zone: ZoneInfo) -> dt.datetime:
@@ -132,7 +128,7 @@ def run_payout(
         raise PayoutError(_("La date d’arrêté est dans le futur : les soldes ne sont pas encore connus."))
     if actor is not None and actor.role not in TOWN_STAFF_ROLES:
         raise PayoutError(_("Seuls les agents de la ville peuvent préparer un reversement."))
-    time_zone = town_time_zone()
+    time_zone = town_zone()
     period_key = period_key_for(cut_off, time_zone)
     with transaction.atomic():
         lock_town_payouts()
@@ -214,8 +210,8 @@ def run_scheduled_payout(*, now: dt.datetime | None = None) -> PayoutRun | None:
     policy = get_policy()
     if current_collector().town_payout_problems(policy):
         return None
-    cut_off = latest_cut_off(now=now or timezone.now(), policy=policy, time_zone=town_time_zone())
-    if PayoutBatch.objects.filter(period_key=period_key_for(cut_off, town_time_zone())).exists():
+    cut_off = latest_cut_off(now=now or timezone.now(), policy=policy, time_zone=town_zone())
+    if PayoutBatch.objects.filter(period_key=period_key_for(cut_off, town_zone())).exists():
         return None
     return run_payout(cut_off=cut_off, actor=None)
 

@@ -28,6 +28,7 @@ from settlement.payouts.forms import PayoutSettingsForm, StatementUploadForm
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import mask_iban
 from settlement.payouts.models import BLOCKING_REASONS, PayoutBatchState
+from tenants.current import town_zone
 
 View = Callable[..., HttpResponse]
 
@@ -48,7 +49,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = {
         "batches": batches,
-        "latest_cut_off": runs.latest_cut_off(now=now, policy=policy, time_zone=runs.town_time_zone()),
+        "latest_cut_off": runs.latest_cut_off(now=now, policy=policy, time_zone=town_zone()),
         # What the town's collector needs before paying (a régie's treasury account; nothing for Connect).
         "treasury_problems": current_collector().town_payout_problems(policy),
         "payout_tab": "batches",
@@ -60,7 +61,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def prepare_batch(request: HttpRequest) -> HttpResponse:
     queries.require_payouts_desk(request.user)
-    cut_off = runs.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=runs.town_time_zone())
+    cut_off = runs.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=town_zone())
     try:
         run = runs.run_payout(cut_off=cut_off, actor=request.user)
     except PayoutError as error:

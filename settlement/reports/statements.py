@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -35,6 +34,7 @@ from settlement.payouts.iban import mask_iban
 from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
 from settlement.payouts.returns import PAYOUT_RETURNED
 from settlement.payouts.runs import PAYOUT_BATCH
+from tenants.current import current_town, town_zone
 
 REVERSAL = "reversal"
 
@@ -77,14 +77,6 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return "".join(csv_lines(header, rows)).encode("utf-8")
-
-
-def town_zone() -> ZoneInfo:
-    return ZoneInfo(getattr(connection.tenant, "time_zone", "") or "Europe/Paris")
-
-
-def town_name() -> str:
-    return getattr(connection.tenant, "name", "") or "Comptoir"
 
 
 def format_date(moment: dt.datetime, zone: ZoneInfo) -> str:
@@ -346,7 +338,7 @@ def merchant_statement_for_period(
     last_day = (end - dt.timedelta(microseconds=1)).astimezone(zone)
     return MerchantStatement(
         merchant=merchant,
-        town_name=town_name(),
+        town_name=current_town().name,
         start=start,
         end=end,
         zone=zone,
@@ -589,7 +581,7 @@ def payout_statement(batch: PayoutBatch) -> PayoutStatement:
     blocks = PayoutBlock.objects.filter(batch=batch).select_related("merchant").order_by("merchant__name", "pk")
     return PayoutStatement(
         batch=batch,
-        town_name=town_name(),
+        town_name=current_town().name,
         zone=town_zone(),
         rows=[
             TransferRow(

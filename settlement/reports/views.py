@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 from catalog.queries import get_merchant_for, merchants_for
 from settlement.reports import dashboard, statements
+from tenants.current import town_zone
 
 View = Callable[..., HttpResponse]
 # Daily bars past three months are unreadable; a year bounds the queries and the CSV.
@@ -83,7 +84,7 @@ class PeriodForm(forms.Form):
 
 def _period_and_granularity(request: HttpRequest) -> tuple[PeriodForm, dashboard.Period, str]:
     """The period asked for in the query string, or month to date (also when the input is invalid)."""
-    zone = statements.town_zone()
+    zone = town_zone()
     default = dashboard.month_to_date(timezone.now(), zone)
     initial = {"du": default.first_day, "au": default.last_day, "par": dashboard.Granularity.DAY}
     form = PeriodForm(request.GET if "du" in request.GET else None, initial=initial)

@@ -29,7 +29,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, slug: str, cut_off: str | None = None, **options: Any) -> None:
         from settlement.ledger.rules import get_policy
         from settlement.payouts.guards import PayoutError
-        from settlement.payouts.runs import latest_cut_off, run_payout, town_time_zone
+        from settlement.payouts.runs import latest_cut_off, run_payout
+        from tenants.current import town_zone
 
         town = Town.objects.towns().filter(slug=slug).first()
         if town is None:
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 if timezone.is_naive(moment):
                     raise CommandError("--cut-off needs a time zone offset")
             else:
-                moment = latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=town_time_zone())
+                moment = latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=town_zone())
             try:
                 run = run_payout(cut_off=moment, actor=None, after_line=after_line if pause_after else None)
             except PayoutError as error:
