@@ -1,6 +1,6 @@
 """Checkout's events for the apps above it, delivered at least once and processed once (an outbox).
 
-A lower app never imports a higher one (DESIGN.md §1): when a state change here calls for work
+A lower app never imports a higher one (docs/architecture.md §1): when a state change here calls for work
 there (an order is paid → post it to the ledger), the action calls ``emit`` inside its own
 transaction. ``emit`` writes one ``OutboxEvent`` row per app subscribed to that kind, so the event
 commits — or rolls back — with the change that caused it. After commit each row is handed to a

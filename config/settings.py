@@ -226,7 +226,7 @@ CELERY_BEAT_SCHEDULE = {
 # ---------------------------------------------------------------------------
 # Checkout, payments, delivery
 # ---------------------------------------------------------------------------
-# The town collects (DESIGN.md §4): the operator's Stripe platform, each town a connected account.
+# Who collects (docs/architecture.md §4): the operator's Stripe platform, each town a connected account.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")

@@ -5,7 +5,7 @@ settlement (merchants' payouts): the view verifies the event and finds its town 
 ``payments.webhooks``, then hands it to the app it concerns, inside that town's schema. Metadata is
 never trusted alone:
 
-* **Régie** (DESIGN.md §4, mode 1): the event comes from the town's own connected account; the
+* **Régie** (docs/architecture.md §4, mode 1): the event comes from the town's own connected account; the
   account id names the town.
 * **Connect, payments** (mode 2): PaymentIntents live on the platform, so their events carry no
   account. ``metadata["town"]`` only names a *candidate*; the event is handled there only if that

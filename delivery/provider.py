@@ -1,6 +1,6 @@
 """What checkout asks of delivery: addresses, offers and daily capacity, through ``provider``.
 
-Delivery sits below checkout (DESIGN.md §1): checkout imports ``provider`` and
+Delivery sits below checkout (docs/architecture.md §1): checkout imports ``provider`` and
 ``DeliveryUnavailable`` from here and talks to them in plain values (dataclasses, ints, dates);
 nothing here knows about orders.
 

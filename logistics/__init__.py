@@ -1,6 +1,6 @@
 """What comes after payment: delivery rounds, couriers, proof of delivery (empty for now).
 
-Above checkout (DESIGN.md §1): this app will plan the day's rounds from paid orders, give couriers
+Above checkout (docs/architecture.md §1): this app will plan the day's rounds from paid orders, give couriers
 their ordered stops and record proof of delivery. It learns about orders by subscribing to
 checkout's events (``checkout.outbox.subscribe`` from ``LogisticsConfig.ready()``: ``order_paid``,
 ``order_placed``, ``order_refunded``…), never through a setting that checkout would import. It

@@ -1,4 +1,4 @@
-"""Who collects the residents' money for the merchants (DESIGN.md §4): one collector per town, chosen
+"""Who collects the residents' money for the merchants (docs/architecture.md §4): one collector per town, chosen
 once from ``Town.collector_mode``, behind one interface with an implementation per mode.
 
 * **Régie** — the town is merchant of record: card payments are direct charges on the town's own

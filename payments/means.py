@@ -7,7 +7,7 @@ changes something takes *our* idempotency key, so a retry after a crash replays 
 * ``Card`` — the only means today: one payment per order at the town's gateway (Stripe, or the
   demo gateway), made on the account the town's collector charges (the town's own connected
   account in a régie; the platform in Connect, grouped with the merchants' transfers it funds).
-* Town vouchers (DESIGN.md §3, money.md §8.8) will be the second: held at checkout, captured when
+* Town vouchers (docs/architecture.md §3, docs/money.md §10) will be the second: held at checkout, captured when
   the order is paid, voided when it is not, given back by the programme's rules. A voucher means
   implements ``MeansOfPayment`` next to ``Card``, and an order paid partly by voucher and partly by
   card asks each of its means in turn.

@@ -1,4 +1,4 @@
-"""The gateway events a town has acted upon (DESIGN.md §4: each event id stored once, in the same
+"""The gateway events a town has acted upon (docs/architecture.md §4: each event id stored once, in the same
 transaction as its effect). In each town's schema, next to the orders and payouts they touched."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ no metadata at all: no EXIF (GPS position, phone serial), XMP, IPTC, JPEG commen
 or colour profile (the pixels are converted to sRGB first, so iPhone Display P3 colours survive).
 
 It lives in ``tenants``, the lowest app that takes pictures (branding), so that the catalogue above
-it uses the very same checks (DESIGN.md §1: dependencies point down; one rule, one function).
+it uses the very same checks (docs/architecture.md §1: dependencies point down; one rule, one function).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class PaymentGatewayKind(models.TextChoices):
 
 
 class CollectorMode(models.TextChoices):
-    # DESIGN.md §4: who collects the residents' money for the merchants.
+    # docs/architecture.md §4: who collects the residents' money for the merchants.
     REGIE = "regie", _("Régie de recettes de la ville (virements SEPA aux commerçants)")
     CONNECT = "connect", _("Opérateur agréé (Stripe Connect, virements par commerçant)")
 
@@ -86,8 +86,8 @@ class Town(TenantMixin):
     publisher_siret = models.CharField(_("SIRET de l'éditeur"), max_length=14, blank=True)
     publication_director = models.CharField(_("directeur de la publication"), max_length=200, blank=True)
 
-    # Payments: the town collects (DESIGN.md §4). Its Stripe account is a connected account of the
-    # operator's platform; webhooks are mapped to the town by this id, never by metadata alone.
+    # Payments (docs/architecture.md §4). In a régie the town collects on its own Stripe account, a connected
+    # account of the operator's platform; webhooks are mapped to the town by this id, never by metadata alone.
     payment_gateway = models.CharField(
         _("passerelle de paiement"), max_length=10, choices=PaymentGatewayKind.choices, default=PaymentGatewayKind.TEST
     )

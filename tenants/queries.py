@@ -11,7 +11,7 @@ from django.http import Http404
 from tenants.hosts import with_public_hosts
 from tenants.models import Domain, Town, TownQuerySet
 
-# tenants sits below accounts (DESIGN.md §1): any user model, checked by its attributes.
+# tenants sits below accounts (docs/architecture.md §1): any user model, checked by its attributes.
 AnyUser = AbstractBaseUser | AnonymousUser
 
 

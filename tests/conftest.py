@@ -1,4 +1,4 @@
-"""Test infrastructure (DESIGN.md §6): the test database, the template schema and two towns
+"""Test infrastructure (docs/architecture.md §6): the test database, the template schema and two towns
 ``ville-a`` / ``ville-b`` are built once per session through the real provisioning code; each
 test then runs inside a transaction that is rolled back, across all schemas."""
 

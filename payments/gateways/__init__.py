@@ -1,4 +1,4 @@
-"""Payment gateways: which provider a town uses and the account its money goes through (DESIGN.md §4)."""
+"""Payment gateways: which provider a town uses and the account its money goes through (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What Comptoir needs from a payment provider, independent of any provider (DESIGN.md §4).
+"""What Comptoir needs from a payment provider, independent of any provider (docs/architecture.md §4).
 
 Amounts are integer cents. Every state-changing call takes *our* idempotency key, derived from our own
 row ids, so a retry after a crash replays the provider's stored answer instead of charging twice.

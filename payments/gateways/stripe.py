@@ -1,4 +1,4 @@
-"""Stripe through the official library (DESIGN.md §4, reference/money.md §8.2).
+"""Stripe through the official library (docs/architecture.md §4, docs/money.md §2).
 
 Régie mode: direct charges on the town's connected account (`stripe_account=` the town's account id).
 Connect mode: `account_id=None`, the charge lives on the platform and merchants get transfers.

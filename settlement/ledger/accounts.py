@@ -1,4 +1,4 @@
-"""The town's chart of accounts (money.md §8.3): account codes, what each one is, and what makes lines
+"""The town's chart of accounts (docs/money.md §3): account codes, what each one is, and what makes lines
 a valid entry. Merchant accounts (held, available) and Connect's transferred accounts are made from
 their code on first use."""
 
@@ -29,7 +29,7 @@ class AccountSpec:
     normal_side: str
 
 
-# The town's chart of accounts (money.md §8.3); merchant accounts are made from their code.
+# The town's chart of accounts (docs/money.md §3); merchant accounts are made from their code.
 CHART: dict[str, AccountSpec] = {
     PSP_CLEARING: AccountSpec("Encaissements carte chez le prestataire", AccountKind.ASSET, NormalSide.DEBIT),
     BANK: AccountSpec("Compte bancaire de la régie", AccountKind.ASSET, NormalSide.DEBIT),

@@ -1,4 +1,4 @@
-"""The ledger's invariants (money.md §8.5), checked nightly and by ``manage.py check_ledger``.
+"""The ledger's invariants (docs/money.md §5), checked nightly and by ``manage.py check_ledger``.
 
 The database already refuses unbalanced entries and edits; these checks catch what it cannot see
 (a stored balance changed by hand, a capture never posted) and prove the guards still hold.
@@ -103,7 +103,7 @@ def _payout_lines() -> list[str]:
 
 def _payout_batches() -> list[str]:
     """Each batch's total is the sum of its lines; once no line is pending (or the batch was
-    cancelled) its movements through payout_in_transit net to zero (money.md §8.5, invariant 5)."""
+    cancelled) its movements through payout_in_transit net to zero (docs/money.md §5, invariant 5)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT b.id, b.total_cents, COALESCE(SUM(l.amount_cents), 0), COUNT(l.id), b.line_count "

@@ -1,4 +1,4 @@
-"""The town's double-entry ledger (money.md §8.3–8.5) and its settlement policy.
+"""The town's double-entry ledger (docs/money.md §3–5) and its settlement policy.
 
 Sign convention: ``Posting.amount_cents`` is signed, **positive = debit, negative = credit**, never
 zero. ``Account.balance_cents`` stores the same signed sum (debits minus credits) so the ledger-wide
@@ -146,7 +146,7 @@ class SettlementPolicy(models.Model):
     treasury_postcode = models.CharField(_("code postal"), max_length=16, blank=True)
     treasury_town = models.CharField(_("commune"), max_length=35, blank=True)
     treasury_country = models.CharField(_("pays"), max_length=2, default="FR")
-    # Some banks still only take the 2009 format (.03): a per-town choice (money.md §8.7).
+    # Some banks still only take the 2009 format (.03): a per-town choice (docs/money.md §7).
     sepa_version = models.CharField(
         _("format des fichiers SEPA"), max_length=20, choices=SepaVersionChoice.choices, default=SepaVersionChoice.V09
     )

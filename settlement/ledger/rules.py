@@ -1,4 +1,4 @@
-"""Posting rules (money.md §8.4): one function per event, each one balanced entry keyed by the event.
+"""Posting rules (docs/money.md §4): one function per event, each one balanced entry keyed by the event.
 
 | event                          | source / external_id             | debit                         | credit                        |
 |--------------------------------|----------------------------------|-------------------------------|-------------------------------|

@@ -1,4 +1,4 @@
-"""Database guards of the ledger (money.md §8.5, invariants 1 and 2), created in every town schema.
+"""Database guards of the ledger (docs/money.md §5, invariants 1 and 2), created in every town schema.
 
 - A DEFERRABLE INITIALLY DEFERRED constraint trigger checks at commit that each entry touched has
   at least two postings summing to zero (fired by new postings and by new entries, so an entry

@@ -1,4 +1,4 @@
-"""Database guards of payout runs (money.md §8.6: "an exported batch is immutable").
+"""Database guards of payout runs (docs/money.md §6: "an exported batch is immutable").
 
 Once a batch's file has left (states exported, settled, partially_returned) the file, its hash and
 identifiers, the totals and every line's amount, merchant and bank details are frozen: only the

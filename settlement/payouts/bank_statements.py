@@ -1,6 +1,6 @@
 """Bank statements of the town's treasury account, read to find which payouts left and which came back.
 
-Formats (money.md §8.7):
+Formats (docs/money.md §7):
 
 * camt.053 (``BkToCstmrStmt``, end-of-day statement), camt.054 (``BkToCstmrDbtCdtNtfctn``,
   debit/credit notification) and camt.052 (``BkToCstmrAcctRpt``, intraday report), in any version

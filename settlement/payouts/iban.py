@@ -1,4 +1,4 @@
-"""IBAN and BIC checks for merchants' bank details (money.md §8.7, scenario 26).
+"""IBAN and BIC checks for merchants' bank details (docs/money.md §7; §12, scenario 26).
 
 Everything a merchant types at onboarding goes through ``validate_iban`` so that a payout file is
 never refused by the bank for a typo: the ISO 13616 check digits, the country's length, the national

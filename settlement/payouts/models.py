@@ -1,5 +1,5 @@
-"""Payouts (money.md §8.6–8.7): merchants' bank details, batches, lines, bank statements, and the
-Connect transfers and their reversals (DESIGN.md §4 mode 2, money.md §8.2 step 4).
+"""Payouts (docs/money.md §6–7): merchants' bank details, batches, lines, bank statements, and the
+Connect transfers and their reversals (docs/architecture.md §4, mode 2; docs/money.md §8).
 
 Imported by ``settlement.models`` (Django finds them there). Guarded in the database by
 migration 0004: an exported batch's file, totals and lines cannot change any more (trigger), a line
@@ -65,7 +65,7 @@ class MerchantPayoutAccount(models.Model):
     # not hold and pay out the merchant's money.
     agreement_accepted_at = models.DateTimeField(_("convention acceptée le"), null=True, blank=True)
     agreement_accepted_by = user_reference()
-    # Connect mode (DESIGN.md §4): the merchant's Stripe connected account, which receives one
+    # Connect mode (docs/architecture.md §4): the merchant's Stripe connected account, which receives one
     # transfer per released order and is paid out on the town's schedule. Unused by the régie.
     stripe_account_id = models.CharField(
         _("compte Stripe connecté"),
@@ -149,7 +149,7 @@ class PayoutBatch(models.Model):
     class Meta:
         ordering = ("-cut_off", "-pk")
         constraints = [
-            # A cancelled batch frees its period so that it can be prepared again (money.md §8.6).
+            # A cancelled batch frees its period so that it can be prepared again (docs/money.md §6).
             models.UniqueConstraint(
                 fields=("period_key",), condition=~Q(state="cancelled"), name="settlement_payout_batch_one_per_period"
             ),
@@ -226,7 +226,7 @@ class PayoutLine(models.Model):
 
     @property
     def end_to_end_id(self) -> str:
-        """The EndToEndId written in the file and handed back by the bank (money.md §8.7)."""
+        """The EndToEndId written in the file and handed back by the bank (docs/money.md §7)."""
         return f"PL{self.pk}"
 
     @property

@@ -1,4 +1,4 @@
-"""How a payout line ends (money.md §8.6–8.7): executed — seen on the treasury's bank statement, marked
+"""How a payout line ends (docs/money.md §6–7): executed — seen on the treasury's bank statement, marked
 by hand, or paid by Stripe — or returned, which re-credits the merchant and blocks their payouts.
 
 | event                          | source / external_id          | debit                          | credit                  |

@@ -1,4 +1,4 @@
-"""Payout runs (money.md §8.6–8.7): preparing a period's batch, approving, exporting and cancelling it.
+"""Payout runs (docs/money.md §6–7): preparing a period's batch, approving, exporting and cancelling it.
 
 Ledger movements (signed cents: positive debit, negative credit), each keyed once by its event:
 
@@ -10,7 +10,7 @@ Ledger movements (signed cents: positive debit, negative credit), each keyed onc
 then each line is executed or returned (``returns``), so payout_in_transit comes back to zero for
 every batch whose lines are all executed or returned.
 
-Connect towns (DESIGN.md §4 mode 2) use the same batches, lines, states and entries; only the
+Connect towns (docs/architecture.md §4, mode 2) use the same batches, lines, states and entries; only the
 payee and the leg outside the town's books differ: a line pays the merchant's connected account
 (snapshot ``stripe_account_id``), ``export_batch`` makes one Stripe payout per line instead of a
 SEPA file (stripe_payouts), and where the régie credits *bank*, Connect credits
@@ -103,7 +103,7 @@ def owed_at_cut_off(cut_off: dt.datetime) -> dict[int, int]:
     """What the town owes each merchant (available) at the cut-off, never more than it owes now.
 
     The stored balance is not enough: sales released and refunds posted after the cut-off must
-    wait for the next run (money.md scenario 25), so the balance is summed from the postings of
+    wait for the next run (docs/money.md §12, scenario 25), so the balance is summed from the postings of
     entries made up to the cut-off. Payout movements (batches, their cancellations, returns) count
     whatever their time: a batch prepared late for an earlier cut-off is still already paid. Taking
     the smaller of that and the current balance means a refund made since the cut-off is netted

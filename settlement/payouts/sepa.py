@@ -1,4 +1,4 @@
-"""SEPA credit-transfer files (pain.001) paying merchants from the town's treasury (money.md §8.7).
+"""SEPA credit-transfer files (pain.001) paying merchants from the town's treasury (docs/money.md §7).
 
 ``build_credit_transfer_file`` is a pure function: frozen dataclasses in, file bytes out. It refuses
 a batch before calling sepaxml (which crashes on a 0.00 amount and trusts its input), lets sepaxml

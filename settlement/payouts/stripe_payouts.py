@@ -1,4 +1,4 @@
-"""Connect mode payouts (money.md §8.6, "Stripe model"): the régie's batches and lines, paid by one
+"""Connect mode payouts (docs/money.md §8): the régie's batches and lines, paid by one
 Stripe payout per line on the merchant's connected account (manual payouts, on the town's schedule).
 
 Same state machine and entries as the régie (runs, returns); only the account outside payout_in_transit

@@ -1,4 +1,4 @@
-"""Connect mode transfers (DESIGN.md §4 mode 2, money.md §8.2 step 4): one per released merchant order.
+"""Connect mode transfers (docs/architecture.md §4, mode 2; docs/money.md §8): one per released merchant order.
 
 In a Connect town the residents pay the operator's platform (one PaymentIntent per order, transfer
 group ``order-<schema>-<order id>``); when a merchant order is released, its net share (released

@@ -27,7 +27,7 @@ def _town_admin_token(town: object, email: str) -> str:
 def test_nobody_can_sign_up_on_the_operator_site(db):
     """Found in review, now fixed: the root domain served allauth's signup, so anyone could create an account in the public schema.
 
-    Public-schema users are operator staff (DESIGN.md §2), created by the platform, never by
+    Public-schema users are operator staff (docs/architecture.md §2), created by the platform, never by
     self-service; residents who land on the root domain create accounts that exist in no town
     (and that sit next to the operators, one ``is_staff`` flag away from the console).
     """

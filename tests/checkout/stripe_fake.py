@@ -1,4 +1,4 @@
-"""An in-process fake of Stripe's HTTP API (DESIGN.md §4: stripe-mock is not obtainable here).
+"""An in-process fake of Stripe's HTTP API (docs/architecture.md §4: stripe-mock is not obtainable here).
 
 A real HTTP server on 127.0.0.1 (random port) in a daemon thread, so the real `stripe` library talks to
 it through its real HTTP client: form-encoded bodies, `Stripe-Account`, `Idempotency-Key`, retries.

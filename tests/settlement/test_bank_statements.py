@@ -1,4 +1,4 @@
-"""Reading the treasury account's statements to find executed and returned payouts (money.md §8.7,
+"""Reading the treasury account's statements to find executed and returned payouts (docs/money.md §7,
 scenario 30): pure parsing, no database."""
 
 from __future__ import annotations

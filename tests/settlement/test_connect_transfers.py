@@ -1,4 +1,4 @@
-"""Connect mode (DESIGN.md §4 mode 2): one Stripe transfer per released merchant order, against the fake."""
+"""Connect mode (docs/architecture.md §4, mode 2): one Stripe transfer per released merchant order, against the fake."""
 
 from __future__ import annotations
 

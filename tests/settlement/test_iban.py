@@ -1,4 +1,4 @@
-"""IBAN/BIC checks at merchant onboarding (money.md scenario 26): no database needed."""
+"""IBAN/BIC checks at merchant onboarding (docs/money.md §12, scenario 26): no database needed."""
 
 from __future__ import annotations
 

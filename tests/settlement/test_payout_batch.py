@@ -1,4 +1,4 @@
-"""A batch's life (money.md §8.6–8.7): four-eyes approval, SEPA export, immutability, execution, cancel."""
+"""A batch's life (docs/money.md §6–7): four-eyes approval, SEPA export, immutability, execution, cancel."""
 
 from __future__ import annotations
 

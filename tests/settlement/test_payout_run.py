@@ -1,4 +1,4 @@
-"""Payout runs (money.md §8.6): lines at the cut-off snapshot, blocked merchants, one batch per period."""
+"""Payout runs (docs/money.md §6): lines at the cut-off snapshot, blocked merchants, one batch per period."""
 
 from __future__ import annotations
 

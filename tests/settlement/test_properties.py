@@ -1,4 +1,4 @@
-"""Property test (money.md test scenario 18/39): random baskets, refunds and releases keep the books exact."""
+"""Property test (docs/money.md §12, scenario 18/39): random baskets, refunds and releases keep the books exact."""
 
 from __future__ import annotations
 

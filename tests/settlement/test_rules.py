@@ -1,4 +1,4 @@
-"""Posting rules (money.md §8.4) with exact amounts: basket 100,00 € = A 50 + B 30 + C 20."""
+"""Posting rules (docs/money.md §4) with exact amounts: basket 100,00 € = A 50 + B 30 + C 20."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def test_refund_after_payout_leaves_available_negative_to_net_next_time(basket):
     post_payment_captured(order_id=basket["order"].pk)
     hand_over(basket["mo"][b], NOW)
     release_merchant_order(merchant_order_id=basket["mo"][b].pk, now=NOW + dt.timedelta(days=2))
-    # What a payout run posts for B's 30,00 € (money.md §8.4 "Payout batch created").
+    # What a payout run posts for B's 30,00 € (docs/money.md §4, "payout batch prepared").
     post_entry(
         source="payout_line",
         external_id="1",

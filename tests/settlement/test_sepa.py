@@ -1,4 +1,4 @@
-"""SEPA credit-transfer files (money.md §8.7, scenarios 27, 28, 32): pure functions, no database."""
+"""SEPA credit-transfer files (docs/money.md §7; §12, scenarios 27, 28, 32): pure functions, no database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bank statements of the treasury account (money.md §8.7, scenarios 30–31): executions, returns, suspense."""
+"""Bank statements of the treasury account (docs/money.md §7; §12, scenarios 30–31): executions, returns, suspense."""
 
 from __future__ import annotations
 
