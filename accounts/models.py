@@ -53,7 +53,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # no username column: users sign in by e-mail
     email = models.EmailField(_("adresse e-mail"), unique=True)
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)

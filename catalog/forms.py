@@ -54,7 +54,7 @@ class EuroPriceField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return format_amount(value) if isinstance(value, int) else value
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]  # text on screen, cents once cleaned
         text = super().to_python(value)
         if text is None or text in self.empty_values:
             return None
@@ -340,6 +340,8 @@ class ProductStaffForm(ProductForm):
 class NewProductMixin(forms.Form):
     """A new product also gets its first variant: its SKU and stock are asked right away."""
 
+    instance: Product  # mixed into a ProductForm
+
     sku = forms.CharField(
         label=gettext_lazy("Référence (SKU)"),
         required=False,
@@ -355,7 +357,7 @@ class NewProductMixin(forms.Form):
 
     def clean_sku(self) -> str:
         sku = self.cleaned_data.get("sku", "").strip()
-        merchant = self.instance.merchant  # type: ignore[attr-defined]
+        merchant = self.instance.merchant
         if sku and Variant.objects.filter(merchant=merchant, sku=sku).exists():
             raise ValidationError(_("Cette référence est déjà utilisée par un autre produit."), code="duplicate_sku")
         return sku
