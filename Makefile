@@ -38,7 +38,7 @@ test: install lint
 	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The apps mypy checks (pyproject.toml, [tool.mypy]); tests and bench are not checked yet.
-TYPED_APPS := config tenants accounts townsite catalog delivery checkout settlement logistics demo
+TYPED_APPS := config tenants accounts townsite catalog delivery payments checkout settlement logistics demo
 
 lint: install
 	$(BIN)/ruff format --check .
