@@ -37,10 +37,14 @@ test: install lint
 	sh scripts/browser.sh
 	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The apps mypy checks (pyproject.toml, [tool.mypy]); tests and bench are not checked yet.
+TYPED_APPS := config tenants accounts townsite catalog delivery payments checkout settlement logistics demo
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy $(TYPED_APPS)
 
 
 bench-provision: install

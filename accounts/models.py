@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.auth.models import AbstractUser, AnonymousUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +53,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # no username column: users sign in by e-mail
     email = models.EmailField(_("adresse e-mail"), unique=True)
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
@@ -62,7 +62,8 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    # Signs in by e-mail: create_user(email, password), not AbstractUser's create_user(username, ...).
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -86,6 +87,11 @@ class User(AbstractUser):
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR and self.is_staff
+
+
+# ``request.user`` on any request: a signed-in user, or Django's anonymous one (checks that accept
+# both test ``is_authenticated`` first).
+AnyUser = User | AnonymousUser
 
 
 class ApiToken(models.Model):

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoPasswordResetTokenGenerator
-from django.db import connection
+
+from tenants.connection import connection
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -31,8 +32,8 @@ class TownTokenGenerator(DjangoPasswordResetTokenGenerator):
 
     purpose = "accounts.token"
 
-    @property  # type: ignore[override]
-    def key_salt(self) -> str:
+    @property
+    def key_salt(self) -> str:  # type: ignore[override]  # Django's is a plain attribute; the salt follows the schema
         return town_salt(self.purpose)
 
 

@@ -323,7 +323,9 @@ def move_photo(*, photo: Photo, direction: str) -> None:
     if direction not in ("up", "down"):
         raise ValueError(direction)
     with transaction.atomic():
-        owner = {"product_id": photo.product_id} if photo.product_id else {"merchant_id": photo.merchant_id}
+        owner: dict[str, int | None] = (
+            {"product_id": photo.product_id} if photo.product_id else {"merchant_id": photo.merchant_id}
+        )
         ordered = list(Photo.objects.select_for_update().filter(**owner).order_by("position", "pk"))
         index = next(i for i, candidate in enumerate(ordered) if candidate.pk == photo.pk)
         other = index - 1 if direction == "up" else index + 1

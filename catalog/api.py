@@ -6,7 +6,7 @@ Authentication: the browser session, or an API token of the town (``Authorizatio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, QuerySet
@@ -42,7 +42,8 @@ class CatalogueAnonThrottle(AnonRateThrottle):
     default_rate = "120/min"
 
     def get_rate(self) -> str:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
+        # djangorestframework-stubs types the rates as numbers; DRF's are strings ("120/min").
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate  # type: ignore[return-value]
 
 
 class CatalogueUserThrottle(UserRateThrottle):
@@ -50,7 +51,8 @@ class CatalogueUserThrottle(UserRateThrottle):
     default_rate = "600/min"
 
     def get_rate(self) -> str:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
+        # djangorestframework-stubs types the rates as numbers; DRF's are strings ("120/min").
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate  # type: ignore[return-value]
 
 
 THROTTLES = (CatalogueAnonThrottle, CatalogueUserThrottle)
@@ -182,7 +184,8 @@ class ManagedProductViewSet(
         data.pop("sku", None)
         stock_given, stock = "stock" in data, data.pop("stock", None)
         try:
-            product = actions.save_product(product=serializer.instance, **data)
+            # An update's serializer always holds the product being updated.
+            product = actions.save_product(product=cast(Product, serializer.instance), **data)
             if stock_given and (variant := product.variants.order_by("position", "pk").first()):
                 actions.set_variant_stock(variant=variant, stock=stock)
         except ValidationError as error:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import secrets
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import schema_context
+
+from tenants.connection import connection
 
 CATALOGUE_VERSION_KEY = "catalogue:version"
 

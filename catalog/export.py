@@ -11,11 +11,16 @@ import csv
 import zipfile
 from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, cast
 
 from catalog.formatting import format_amount, format_decimal
 from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
 from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant
+
+if TYPE_CHECKING:
+    from _csv import _writer as CsvWriter
+
+    from _typeshed import SupportsWrite
 
 COLUMNS = (
     "sku", "titre", "description", "categorie", "prix", "tva", "unite", "stock", "ean", "images", "publie",
@@ -24,7 +29,7 @@ COLUMNS = (
 BYTE_ORDER_MARK = "\ufeff"
 
 
-def french_csv_writer(stream: Any) -> Any:
+def french_csv_writer(stream: SupportsWrite[str]) -> CsvWriter:
     """A csv.writer of the files French Excel opens as they are: semicolons, CRLF (the caller writes the BOM)."""
     return csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
@@ -43,7 +48,7 @@ def _exported_photos(merchant: Merchant) -> dict[int, list[Photo]]:
         .only("product_id", "image")
         .order_by("product_id", "position", "pk")
     ):
-        photos.setdefault(photo.product_id, []).append(photo)
+        photos.setdefault(cast(int, photo.product_id), []).append(photo)  # a product's photo: never None
     return photos
 
 
@@ -52,7 +57,7 @@ def photo_file_name(photo: Photo) -> str:
     return PurePosixPath(photo.image.name).name
 
 
-def write_products_csv(*, merchant: Merchant, stream: TextIO) -> int:
+def write_products_csv(*, merchant: Merchant, stream: SupportsWrite[str]) -> int:
     """One line per variant (SKU) of the merchant, in three queries; returns the number of lines.
 
     The ``images`` column names the photos as ``write_photos_zip`` stores them, so the CSV and that

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,9 +12,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.formatting import AmountError, format_amount, parse_amount
-from catalog.models import Category, Merchant, OpeningPeriod, Product, Variant, VatRate
+from catalog.models import WEEKDAY_CHOICES, Category, Merchant, Product, Variant, VatRate
 from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
 from tenants.validators import validate_insee_code
+
+
+def category_label(category: Category) -> str:
+    """A category as the back-office lists it: "Parent › Child" for a subcategory, its name alone for a main one."""
+    return f"{category.parent.name} › {category.name}" if category.parent is not None else category.name
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return category_label(obj)
+
+
+class CategoryMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return category_label(obj)
 
 
 def parse_euros(text: str) -> int:
@@ -39,9 +54,9 @@ class EuroPriceField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return format_amount(value) if isinstance(value, int) else value
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]  # text on screen, cents once cleaned
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return None
         return parse_euros(text)
 
@@ -148,7 +163,7 @@ class MerchantForm(forms.ModelForm):
         label=gettext_lazy("Compte Instagram"),
         help_text=gettext_lazy("Adresse complète en https://, par exemple https://www.instagram.com/maboutique."),
     )
-    categories = forms.ModelMultipleChoiceField(
+    categories = CategoryMultipleChoiceField(
         label=gettext_lazy("Catégories"),
         queryset=Category.objects.select_related("parent").order_by("parent__position", "position", "name"),
         required=False,
@@ -157,7 +172,7 @@ class MerchantForm(forms.ModelForm):
 
     class Meta:
         model = Merchant
-        fields = (
+        fields: tuple[str, ...] = (
             "name",
             "kind",
             "description",
@@ -184,9 +199,6 @@ class MerchantForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["categories"].label_from_instance = lambda category: (
-            f"{category.parent.name} › {category.name}" if category.parent_id else category.name
-        )
         if self.instance.pk:
             self.initial.setdefault("categories", list(self.instance.categories.values_list("pk", flat=True)))
         links = self.instance.social_links if isinstance(self.instance.social_links, dict) else {}
@@ -232,9 +244,7 @@ class MerchantStaffForm(MerchantForm):
 
 
 class OpeningPeriodForm(forms.Form):
-    weekday = forms.TypedChoiceField(
-        label=gettext_lazy("Jour"), coerce=int, choices=OpeningPeriod._meta.get_field("weekday").choices
-    )
+    weekday = forms.TypedChoiceField(label=gettext_lazy("Jour"), coerce=int, choices=WEEKDAY_CHOICES)
     opens_at = forms.TimeField(label=gettext_lazy("Ouverture"), widget=forms.TimeInput(attrs={"type": "time"}))
     closes_at = forms.TimeField(label=gettext_lazy("Fermeture"), widget=forms.TimeInput(attrs={"type": "time"}))
 
@@ -277,7 +287,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = (
+        fields: tuple[str, ...] = (
             "title",
             "description",
             "category",
@@ -290,6 +300,7 @@ class ProductForm(forms.ModelForm):
             "is_published",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        field_classes = {"category": CategoryChoiceField}
         localized_fields = ("content_quantity",)
         help_texts = {
             "content_quantity": gettext_lazy("Pour un produit préemballé : 250 pour 250 g, 0,75 pour 0,75 l."),
@@ -300,12 +311,9 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial.setdefault("price", self.instance.price_cents)
-        self.fields["category"].queryset = Category.objects.select_related("parent").order_by(
-            "parent__position", "position", "name"
-        )
-        self.fields["category"].label_from_instance = lambda category: (
-            f"{category.parent.name} › {category.name}" if category.parent_id else category.name
-        )
+        cast(CategoryChoiceField, self.fields["category"]).queryset = Category.objects.select_related(
+            "parent"
+        ).order_by("parent__position", "position", "name")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -332,6 +340,8 @@ class ProductStaffForm(ProductForm):
 class NewProductMixin(forms.Form):
     """A new product also gets its first variant: its SKU and stock are asked right away."""
 
+    instance: Product  # mixed into a ProductForm
+
     sku = forms.CharField(
         label=gettext_lazy("Référence (SKU)"),
         required=False,
@@ -347,7 +357,7 @@ class NewProductMixin(forms.Form):
 
     def clean_sku(self) -> str:
         sku = self.cleaned_data.get("sku", "").strip()
-        merchant = self.instance.merchant  # type: ignore[attr-defined]
+        merchant = self.instance.merchant
         if sku and Variant.objects.filter(merchant=merchant, sku=sku).exists():
             raise ValidationError(_("Cette référence est déjà utilisée par un autre produit."), code="duplicate_sku")
         return sku
@@ -459,8 +469,9 @@ class CategoryForm(forms.ModelForm):
         roots = Category.objects.filter(parent__isnull=True).order_by("position", "name")
         if self.instance.pk:
             roots = roots.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = roots
-        self.fields["parent"].empty_label = _("— Aucune (catégorie principale) —")
+        parent = cast(forms.ModelChoiceField, self.fields["parent"])
+        parent.queryset = roots
+        parent.empty_label = _("— Aucune (catégorie principale) —")
         self.fields["position"].required = False
 
     def clean_name(self) -> str:

@@ -128,22 +128,22 @@ class MerchantMembership(models.Model):
         return f"{self.merchant} / user {self.user_id}"
 
 
+WEEKDAY_CHOICES = [
+    (0, _("lundi")),
+    (1, _("mardi")),
+    (2, _("mercredi")),
+    (3, _("jeudi")),
+    (4, _("vendredi")),
+    (5, _("samedi")),
+    (6, _("dimanche")),
+]
+
+
 class OpeningPeriod(models.Model):
     """One opening span on a weekday (a shop closed at lunch has two per day)."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="opening_periods")
-    weekday = models.PositiveSmallIntegerField(
-        _("jour"),
-        choices=[
-            (0, _("lundi")),
-            (1, _("mardi")),
-            (2, _("mercredi")),
-            (3, _("jeudi")),
-            (4, _("vendredi")),
-            (5, _("samedi")),
-            (6, _("dimanche")),
-        ],
-    )
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=WEEKDAY_CHOICES)
     opens_at = models.TimeField(_("ouverture"))
     closes_at = models.TimeField(_("fermeture"))
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import AnyUser, Role, User
 from catalog.models import Category, Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
 
 
@@ -60,12 +60,12 @@ def get_published_product(merchant_slug: str, product_slug: str) -> Product:
 
 
 # --- back-office -------------------------------------------------------------------------------
-def is_catalogue_manager(user: User) -> bool:
+def is_catalogue_manager(user: AnyUser) -> bool:
     """Town admins and agents manage every merchant's catalogue."""
     return bool(user.is_authenticated and user.is_active and user.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT))
 
 
-def merchants_for(user: User) -> QuerySet[Merchant]:
+def merchants_for(user: AnyUser) -> QuerySet[Merchant]:
     """The merchants a user may manage: all for town staff, their own for merchant staff, none else."""
     if is_catalogue_manager(user):
         return Merchant.objects.all()
@@ -82,7 +82,7 @@ def get_merchant_for(user: User, merchant_slug: str) -> Merchant:
     return merchant
 
 
-def products_for(user: User) -> QuerySet[Product]:
+def products_for(user: AnyUser) -> QuerySet[Product]:
     return Product.objects.filter(merchant__in=merchants_for(user))
 
 
@@ -104,7 +104,7 @@ def get_photo_for(user: User, photo_id: int) -> Photo:
 
 
 # --- back-office: area checks and the remaining objects ------------------------------------------
-def can_use_catalogue_backoffice(user: User) -> bool:
+def can_use_catalogue_backoffice(user: AnyUser) -> bool:
     """Town staff and merchant staff may enter the back-office; residents and couriers may not."""
     return bool(
         user.is_authenticated

@@ -222,7 +222,8 @@ def _lexicon_sql() -> tuple[str, list[Any]]:
         published_products().order_by().values("title"),
         Category.objects.order_by().values("name"),
     )
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for source in sources:
         sql, source_params = source.query.sql_with_params()
         parts.append(LEXICON_SOURCE_SQL.format(names=sql))
@@ -326,7 +327,8 @@ class SearchFilters:
 
 def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key: str = "") -> SearchFilters:
     """Unknown slugs are ignored rather than refused: a stale shared link still shows results."""
-    category, category_ids = None, ()
+    category: Category | None = None
+    category_ids: tuple[int, ...] = ()
     if category_slug:
         category, ids = category_with_descendants(category_slug, list(Category.objects.all()))
         category_ids = tuple(ids)
@@ -392,7 +394,8 @@ FACETS_SQL = """
 
 def _band_sql() -> tuple[str, list[Any]]:
     """CASE giving each price its band key (the bands are contiguous and cover every price)."""
-    whens, params = [], []
+    whens: list[str] = []
+    params: list[int | str] = []
     for band in PRICE_BANDS:
         conditions = []
         if band.low_cents is not None:

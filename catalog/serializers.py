@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -21,7 +22,10 @@ class SlugField(serializers.SlugRelatedField):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Not Field.parent (the enclosing serializer): DRF moves declared fields off the class.
+    parent: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Category
@@ -29,7 +33,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class MerchantSerializer(serializers.ModelSerializer):
-    categories = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    categories: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
 
     class Meta:
         model = Merchant
@@ -64,8 +70,8 @@ class PublicVariantSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merchant: serializers.SlugRelatedField[Merchant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     variants = PublicVariantSerializer(many=True, read_only=True)
 
     class Meta:
@@ -135,10 +141,10 @@ class ManagedProductSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("id", "slug", "variants")
 
-    def __init__(self, *args: Any, merchants: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, merchants: QuerySet[Merchant] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if merchants is not None:
-            self.fields["merchant"].queryset = merchants
+            cast(SlugField, self.fields["merchant"]).queryset = merchants
         if self.instance is not None:
             self.fields["merchant"].read_only = True  # a product never moves to another merchant
 

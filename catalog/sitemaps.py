@@ -182,7 +182,8 @@ def section_xml(section: str, page: int) -> bytes:
 
     def build(scheme: str, site: TownSite) -> str:
         try:
-            urls = SITEMAPS[section]().get_urls(page=page, site=site, protocol=scheme)
+            # Django reads only site.domain: no need for the sites framework's Site model.
+            urls = SITEMAPS[section]().get_urls(page=page, site=site, protocol=scheme)  # type: ignore[arg-type]
         except (EmptyPage, PageNotAnInteger) as error:
             raise Http404(f"{section} {page}") from error
         lines = [XML_DECLARATION, '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']

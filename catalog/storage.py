@@ -8,8 +8,9 @@ nor sign a URL for a key outside its own prefix.
 
 from __future__ import annotations
 
-from django.db import connection
 from storages.backends.s3 import S3Storage
+
+from tenants.connection import connection
 
 
 class TownS3Storage(S3Storage):

@@ -6,20 +6,19 @@ manage it) and every change goes through a ``catalog.actions`` function.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseFormSet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog import actions, queries
 from catalog.formatting import format_price
 from catalog.forms import (
@@ -30,6 +29,7 @@ from catalog.forms import (
     MerchantStaffForm,
     NewProductForm,
     NewProductStaffForm,
+    OpeningPeriodForm,
     OpeningPeriodFormSet,
     PhotoAltTextForm,
     PhotoMoveForm,
@@ -42,29 +42,19 @@ from catalog.forms import (
 from catalog.models import Category, Merchant, Photo, Product, Variant
 
 PAGE_SIZE = 50
-View = Callable[..., HttpResponse]
 
 
-def backoffice_view(view: View) -> View:
-    """Anonymous → login page; signed in without a back-office role → 403 for the whole area."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        queries.require_catalogue_backoffice(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Anonymous → login page; signed in without a back-office role → 403 for the whole area.
+backoffice_view = signed_in_view(queries.require_catalogue_backoffice)
 
 
-def _is_staff(request: HttpRequest) -> bool:
+def _is_staff(request: AuthenticatedRequest) -> bool:
     return queries.is_catalogue_manager(request.user)
 
 
 # --- merchants -----------------------------------------------------------------------------------
 @backoffice_view
-def merchant_list(request: HttpRequest) -> HttpResponse:
+def merchant_list(request: AuthenticatedRequest) -> HttpResponse:
     search = MerchantSearchForm(request.GET or None)
     text = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(queries.search_merchants_for(request.user, text), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -73,7 +63,7 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
 
 
 @backoffice_view
-def merchant_create(request: HttpRequest) -> HttpResponse:
+def merchant_create(request: AuthenticatedRequest) -> HttpResponse:
     queries.require_catalogue_manager(request.user)
     form = MerchantStaffForm(request.POST or None, instance=Merchant())
     if request.method == "POST" and form.is_valid():
@@ -85,7 +75,7 @@ def merchant_create(request: HttpRequest) -> HttpResponse:
 
 
 @backoffice_view
-def merchant_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def merchant_edit(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     saved_name = merchant.name  # the form writes typed values onto the instance, even invalid ones
     form_class = MerchantStaffForm if _is_staff(request) else MerchantForm
@@ -100,7 +90,11 @@ def merchant_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 
 def _render_hours(
-    request: HttpRequest, merchant: Merchant, *, formset: Any = None, closure_form: ClosureForm | None = None
+    request: AuthenticatedRequest,
+    merchant: Merchant,
+    *,
+    formset: BaseFormSet[OpeningPeriodForm] | None = None,
+    closure_form: ClosureForm | None = None,
 ) -> HttpResponse:
     if formset is None:
         initial = list(merchant.opening_periods.values("weekday", "opens_at", "closes_at"))
@@ -115,7 +109,7 @@ def _render_hours(
 
 
 @backoffice_view
-def merchant_hours(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def merchant_hours(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     if request.method != "POST":
         return _render_hours(request, merchant)
@@ -129,7 +123,10 @@ def merchant_hours(request: HttpRequest, merchant_slug: str) -> HttpResponse:
         try:
             actions.save_opening_hours(merchant=merchant, periods=periods)
         except ValidationError as error:
-            formset._non_form_errors = formset.error_class(error.messages, error_class="nonform")
+            # Django has no public way to add an error to a validated formset; non_form_errors() reads this.
+            formset._non_form_errors = formset.error_class(  # type: ignore[attr-defined]
+                error.messages, error_class="nonform"
+            )
         else:
             messages.success(request, _("Les horaires sont enregistrés."))
             return redirect("backoffice:merchant_hours", merchant_slug=merchant.slug)
@@ -138,7 +135,7 @@ def merchant_hours(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def closure_add(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def closure_add(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     form = ClosureForm(request.POST, prefix="fermeture")
     if not form.is_valid():
@@ -150,7 +147,7 @@ def closure_add(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
+def closure_delete(request: AuthenticatedRequest, closure_id: int) -> HttpResponse:
     closure = queries.get_closure_for(request.user, closure_id)
     actions.delete_closure(closure=closure)
     messages.success(request, _("La fermeture exceptionnelle est supprimée."))
@@ -159,7 +156,7 @@ def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
 
 # --- products and variants -----------------------------------------------------------------------
 @backoffice_view
-def product_list(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def product_list(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     products = queries.products_of_merchant_for(request.user, merchant)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -169,7 +166,7 @@ def product_list(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 
 @backoffice_view
-def product_create(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def product_create(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     form_class = NewProductStaffForm if _is_staff(request) else NewProductForm
     default_vat = 0 if merchant.is_vat_exempt else 2000
@@ -188,7 +185,7 @@ def product_create(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 
 @backoffice_view
-def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_edit(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
     product = queries.get_product_for(request.user, product_id)
     saved_title = product.title
     form_class = ProductStaffForm if _is_staff(request) else ProductForm
@@ -207,7 +204,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     return render(request, "catalog/backoffice/product_form.html", context)
 
 
-def _back_to(request: HttpRequest, product: Product) -> HttpResponse:
+def _back_to(request: AuthenticatedRequest, product: Product) -> HttpResponse:
     """Quick toggles return to the page they were pressed on: the list (at the row) or the product."""
     if request.POST.get("return_to") == "list":
         url = reverse("backoffice:product_list", kwargs={"merchant_slug": product.merchant.slug})
@@ -217,7 +214,7 @@ def _back_to(request: HttpRequest, product: Product) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def product_publication(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_publication(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
     product = queries.get_product_for(request.user, product_id)
     is_published = request.POST.get("is_published") == "1"
     actions.set_product_published(product=product, is_published=is_published)
@@ -227,7 +224,7 @@ def product_publication(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @backoffice_view
-def variant_create(request: HttpRequest, product_id: int) -> HttpResponse:
+def variant_create(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
     product = queries.get_product_for(request.user, product_id)
     form = VariantForm(request.POST or None, instance=Variant(product=product, merchant=product.merchant))
     if request.method == "POST" and form.is_valid():
@@ -238,7 +235,7 @@ def variant_create(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @backoffice_view
-def variant_edit(request: HttpRequest, variant_id: int) -> HttpResponse:
+def variant_edit(request: AuthenticatedRequest, variant_id: int) -> HttpResponse:
     variant = queries.get_variant_for(request.user, variant_id)
     form = VariantForm(request.POST or None, instance=variant)
     if request.method == "POST" and form.is_valid():
@@ -251,7 +248,7 @@ def variant_edit(request: HttpRequest, variant_id: int) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def variant_delete(request: HttpRequest, variant_id: int) -> HttpResponse:
+def variant_delete(request: AuthenticatedRequest, variant_id: int) -> HttpResponse:
     variant = queries.get_variant_for(request.user, variant_id)
     try:
         actions.delete_variant(variant=variant)
@@ -264,7 +261,7 @@ def variant_delete(request: HttpRequest, variant_id: int) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def variant_stock(request: HttpRequest, variant_id: int) -> HttpResponse:
+def variant_stock(request: AuthenticatedRequest, variant_id: int) -> HttpResponse:
     variant = queries.get_variant_for(request.user, variant_id)
     form = StockForm(request.POST)
     if form.is_valid():
@@ -276,25 +273,40 @@ def variant_stock(request: HttpRequest, variant_id: int) -> HttpResponse:
 
 
 # --- photos --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhotoRow:
+    """A photo as its page shows it: a thumbnail 160 pixels wide, and the form of its description."""
+
+    photo: Photo
+    thumbnail_url: str
+    thumbnail_height: int | None
+    alt_form: PhotoAltTextForm
+
+
 def _photos_page(
-    request: HttpRequest, *, merchant: Merchant, product: Product | None, form: PhotoUploadForm | None = None
+    request: AuthenticatedRequest, *, merchant: Merchant, product: Product | None, form: PhotoUploadForm | None = None
 ) -> HttpResponse:
-    photos = list(queries.photos_of(merchant=merchant, product=product))
-    for photo in photos:
+    rows = []
+    for photo in queries.photos_of(merchant=merchant, product=product):
         # Until the renditions task has run, the (re-encoded) original stands in for the thumbnail.
         thumbnail = photo.renditions.get("320") or {
             "name": photo.image.name,
             "width": photo.width,
             "height": photo.height,
         }
-        photo.thumbnail_url = photo.image.storage.url(thumbnail["name"])
-        photo.thumbnail_height = round(160 * thumbnail["height"] / thumbnail["width"]) if thumbnail["width"] else None
-        photo.alt_form = PhotoAltTextForm(initial={"alt_text": photo.alt_text}, prefix=f"photo-{photo.pk}")
-    context = {"merchant": merchant, "product": product, "photos": photos, "form": form or PhotoUploadForm()}
+        rows.append(
+            PhotoRow(
+                photo=photo,
+                thumbnail_url=photo.image.storage.url(thumbnail["name"]),
+                thumbnail_height=round(160 * thumbnail["height"] / thumbnail["width"]) if thumbnail["width"] else None,
+                alt_form=PhotoAltTextForm(initial={"alt_text": photo.alt_text}, prefix=f"photo-{photo.pk}"),
+            )
+        )
+    context = {"merchant": merchant, "product": product, "rows": rows, "form": form or PhotoUploadForm()}
     return render(request, "catalog/backoffice/photos.html", context)
 
 
-def _upload(request: HttpRequest, *, merchant: Merchant, product: Product | None) -> HttpResponse:
+def _upload(request: AuthenticatedRequest, *, merchant: Merchant, product: Product | None) -> HttpResponse:
     form = PhotoUploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["image"]
@@ -315,7 +327,7 @@ def _upload(request: HttpRequest, *, merchant: Merchant, product: Product | None
 
 
 @backoffice_view
-def merchant_photos(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def merchant_photos(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)
     if request.method == "POST":
         return _upload(request, merchant=merchant, product=None)
@@ -323,7 +335,7 @@ def merchant_photos(request: HttpRequest, merchant_slug: str) -> HttpResponse:
 
 
 @backoffice_view
-def product_photos(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_photos(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
     product = queries.get_product_for(request.user, product_id)
     if request.method == "POST":
         return _upload(request, merchant=product.merchant, product=product)
@@ -331,14 +343,15 @@ def product_photos(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 def _photo_owner_page(photo: Photo) -> HttpResponse:
-    if photo.product_id:
-        return redirect("backoffice:product_photos", product_id=photo.product_id)
-    return redirect("backoffice:merchant_photos", merchant_slug=photo.merchant.slug)
+    # A photo is a merchant's or a product's, never both (photo_belongs_to_merchant_or_product).
+    if photo.merchant is not None:
+        return redirect("backoffice:merchant_photos", merchant_slug=photo.merchant.slug)
+    return redirect("backoffice:product_photos", product_id=photo.product_id)
 
 
 @backoffice_view
 @require_POST
-def photo_alt_text(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_alt_text(request: AuthenticatedRequest, photo_id: int) -> HttpResponse:
     photo = queries.get_photo_for(request.user, photo_id)
     form = PhotoAltTextForm(request.POST, prefix=f"photo-{photo.pk}")
     if form.is_valid():
@@ -351,7 +364,7 @@ def photo_alt_text(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def photo_move(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_move(request: AuthenticatedRequest, photo_id: int) -> HttpResponse:
     photo = queries.get_photo_for(request.user, photo_id)
     form = PhotoMoveForm(request.POST)
     if form.is_valid():
@@ -362,7 +375,7 @@ def photo_move(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_delete(request: AuthenticatedRequest, photo_id: int) -> HttpResponse:
     photo = queries.get_photo_for(request.user, photo_id)
     response = _photo_owner_page(photo)
     actions.delete_photo(photo=photo)
@@ -372,19 +385,19 @@ def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 # --- the town's category tree (town staff only) ------------------------------------------------------
 @backoffice_view
-def category_list(request: HttpRequest) -> HttpResponse:
+def category_list(request: AuthenticatedRequest) -> HttpResponse:
     tree = queries.category_tree_for(request.user)
     return render(request, "catalog/backoffice/category_list.html", {"tree": tree})
 
 
 def _category_form_page(
-    request: HttpRequest, *, form: CategoryForm, category: Category | None, saved_name: str = ""
+    request: AuthenticatedRequest, *, form: CategoryForm, category: Category | None, saved_name: str = ""
 ) -> HttpResponse:
     context = {"form": form, "category": category, "category_name": saved_name}
     return render(request, "catalog/backoffice/category_form.html", context)
 
 
-def _save_category_form(request: HttpRequest, form: CategoryForm) -> Category | None:
+def _save_category_form(request: AuthenticatedRequest, form: CategoryForm) -> Category | None:
     """Save a valid form through the action; its refusals are shown on the form."""
     if request.method != "POST" or not form.is_valid():
         return None
@@ -396,7 +409,7 @@ def _save_category_form(request: HttpRequest, form: CategoryForm) -> Category | 
 
 
 @backoffice_view
-def category_create(request: HttpRequest) -> HttpResponse:
+def category_create(request: AuthenticatedRequest) -> HttpResponse:
     queries.require_catalogue_manager(request.user)
     initial = {"parent": request.GET.get("parent")} if request.GET.get("parent", "").isdigit() else {}
     form = CategoryForm(request.POST or None, instance=Category(), initial=initial)
@@ -407,7 +420,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
 
 
 @backoffice_view
-def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
+def category_edit(request: AuthenticatedRequest, category_id: int) -> HttpResponse:
     category = queries.get_category_for(request.user, category_id)
     saved_name = category.name  # the form writes typed values onto the instance, even refused ones
     form = CategoryForm(request.POST or None, instance=category)
@@ -419,7 +432,7 @@ def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
 
 @backoffice_view
 @require_POST
-def category_delete(request: HttpRequest, category_id: int) -> HttpResponse:
+def category_delete(request: AuthenticatedRequest, category_id: int) -> HttpResponse:
     category = queries.get_category_for(request.user, category_id)
     try:
         actions.delete_category(category=category)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
+from accounts.requests import AuthenticatedRequest, signed_in_view
 from accounts.tokens import issue_api_token
 from catalog.export import write_products_csv
 from catalog.imports import MAX_FILE_BYTES, import_jobs_for, queue_import
@@ -37,12 +38,15 @@ class ImportForm(forms.Form):
         label=gettext_lazy("Dépublier les produits absents du fichier"), required=False
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["merchant"].choices = [("", "—"), *merchants_for(user).values_list("slug", "name")]
+        merchant_field = cast(forms.ChoiceField, self.fields["merchant"])
+        merchant_field.choices = [("", "—"), *merchants_for(user).values_list("slug", "name")]
         if not is_catalogue_manager(user):
-            self.fields["kind"].choices = [(ImportKind.PRODUCTS.value, ImportKind.PRODUCTS.label)]
+            cast(forms.ChoiceField, self.fields["kind"]).choices = [
+                (ImportKind.PRODUCTS.value, ImportKind.PRODUCTS.label)
+            ]
 
     def clean_source(self) -> Any:
         source = self.cleaned_data["source"]
@@ -53,23 +57,24 @@ class ImportForm(forms.Form):
         return source
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, typed as never None
         if data.get("kind") == ImportKind.PRODUCTS and not data.get("merchant"):
             self.add_error("merchant", _("Choisissez le commerçant dont vous importez les produits."))
         return data
 
 
-def _manager_or_login(request: HttpRequest) -> HttpResponse | None:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not is_catalogue_manager(request.user) and not merchants_for(request.user).exists():
+def _require_catalogue_to_manage(user: User) -> None:
+    if not is_catalogue_manager(user) and not merchants_for(user).exists():
         raise Http404("no catalogue to manage")
-    return None
 
 
-def import_list(request: HttpRequest) -> HttpResponse:
-    if denied := _manager_or_login(request):
-        return denied
+# Anonymous → login page; signed in with no catalogue to manage → 404.
+imports_view = signed_in_view(_require_catalogue_to_manage)
+
+
+@imports_view
+def import_list(request: AuthenticatedRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -89,9 +94,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/imports/list.html", {"form": form, "jobs": jobs, "merchants": merchants})
 
 
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    if denied := _manager_or_login(request):
-        return denied
+@imports_view
+def job_detail(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
     job = import_jobs_for(request.user).filter(pk=job_id).first()
     if job is None:
         raise Http404(job_id)
@@ -99,9 +103,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "catalog/imports/job.html", {"job": job, "report": job.report, "is_running": is_running})
 
 
-def export_csv(request: HttpRequest, merchant_slug: str) -> HttpResponse:
-    if denied := _manager_or_login(request):
-        return denied
+@imports_view
+def export_csv(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = get_merchant_for(request.user, merchant_slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="catalogue-{merchant.slug}.csv"'
@@ -109,9 +112,8 @@ def export_csv(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     return response
 
 
-def api_token(request: HttpRequest) -> HttpResponse:
+@imports_view
+def api_token(request: AuthenticatedRequest) -> HttpResponse:
     """Issue a token for integrations (stock sync of a till, a supermarket's catalogue system)."""
-    if denied := _manager_or_login(request):
-        return denied
     token = issue_api_token(user=request.user, name=_("Back-office")) if request.method == "POST" else None
     return render(request, "catalog/imports/api_token.html", {"token": token})

@@ -16,10 +16,9 @@ class CheckoutConfig(AppConfig):
 
 def merge_basket_at_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """The basket filled before logging in joins the account's basket."""
-    from django.db import connection
-
     from checkout.basket import find_anonymous_basket, merge_baskets
     from checkout.views import BASKET_SESSION_KEY
+    from tenants.connection import connection
 
     if request is None or connection.schema_name == "public" or not hasattr(request, "session"):
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -16,6 +16,7 @@ from checkout.actions import Contact, FulfilmentChoice
 from checkout.basket import PricedBasket
 from checkout.models import Fulfilment, PaymentMethod
 from checkout.pickup import pickup_windows
+from tenants.models import Town
 
 
 def normalise_french_phone(value: str) -> str:
@@ -70,7 +71,7 @@ class CheckoutForm(forms.Form):
         self,
         *args: Any,
         basket: PricedBasket,
-        town: Any,
+        town: Town,
         now: dt.datetime,
         delivery_available: bool = True,
         **kwargs: Any,
@@ -79,7 +80,8 @@ class CheckoutForm(forms.Form):
         self.basket = basket
         self.merchant_fields: list[tuple[Any, str, str | None]] = []
         if not town.pay_in_store_enabled:
-            self.fields["payment_method"].choices = [(PaymentMethod.CARD, PaymentMethod.CARD.label)]
+            payment_method = cast(forms.ChoiceField, self.fields["payment_method"])
+            payment_method.choices = [(PaymentMethod.CARD, PaymentMethod.CARD.label)]
         for group in basket.groups:
             merchant = group.merchant
             choices = []
@@ -121,7 +123,8 @@ class CheckoutForm(forms.Form):
             raise ValidationError(_("Numéro de téléphone invalide. Exemple : 06 12 34 56 78")) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, typed as never None
         wants_delivery = any(data.get(name) == Fulfilment.DELIVERY for _group, name, _pickup in self.merchant_fields)
         if wants_delivery and not (data.get("address") or "").strip():
             self.add_error("address", _("Indiquez l’adresse de livraison."))
@@ -168,7 +171,8 @@ class RefundForm(forms.Form):
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, typed as never None
         raw = (data.get("amount") or "").replace("€", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
         try:
             amount = Decimal(raw)

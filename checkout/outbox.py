@@ -32,12 +32,13 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from checkout.models import OutboxEvent
+from tenants.connection import connection
 
 logger = logging.getLogger(__name__)
 

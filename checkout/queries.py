@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
-from accounts.models import Role, User
+from accounts.models import AnyUser, Role, User
 from catalog.queries import merchants_for
 from checkout.models import (
     MerchantOrder,
@@ -69,7 +69,7 @@ def orders_of_resident(user: User) -> QuerySet[Order]:
 
 
 # --- merchants --------------------------------------------------------------------------------
-def can_handle_orders(user: User) -> bool:
+def can_handle_orders(user: AnyUser) -> bool:
     return bool(
         user.is_authenticated
         and user.is_active

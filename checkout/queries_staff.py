@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
@@ -12,6 +13,14 @@ from django.utils import timezone
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, NotificationStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class WaitingSince(TypedDict):
+    waiting_since: datetime  # when it was paid, or placed when paid in store
+
 
 ACCEPTANCE_DELAY = timedelta(minutes=30)
 # A desk screen, not an archive: past this many rows the town has a bigger problem than paging.
@@ -29,7 +38,7 @@ def require_order_desk(user: User) -> None:
         raise PermissionDenied
 
 
-def merchant_orders_awaiting_acceptance(user: User) -> QuerySet[MerchantOrder]:
+def merchant_orders_awaiting_acceptance(user: User) -> QuerySet[WithAnnotations[MerchantOrder, WaitingSince]]:
     """Paid (or placed, pay in store) parts still not accepted 30 minutes on, oldest first."""
     require_order_desk(user)
     # A pay-in-store part has no payment time: it waits from the moment the order was placed.

@@ -8,25 +8,26 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import TOWN_STAFF_ROLES, Role
+from accounts.requests import AuthenticatedRequest
 from checkout import actions, queries
 from checkout.forms import PickupCodeForm, RefundForm, RefuseLineForm
 from checkout.payments import refund_merchant_order
 from tenants.current import town_today, town_zone
 
 
-def _actor(request: HttpRequest) -> actions.Actor:
+def _actor(request: AuthenticatedRequest) -> actions.Actor:
     kind = "merchant" if request.user.role == Role.MERCHANT_STAFF else "town_agent"
     return actions.Actor(kind=kind, user_id=request.user.pk)
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     local_midnight = dt.datetime.combine(town_today(), dt.time(0), tzinfo=town_zone())
     merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=local_midnight))
     notices = list(queries.in_app_notices_for(request.user)[:10])
@@ -36,7 +37,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def order_detail(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
     return render(
         request,
@@ -53,7 +54,7 @@ def order_detail(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
     )
 
 
-def _run(request: HttpRequest, merchant_order_id: int, step: str) -> HttpResponse:
+def _run(request: AuthenticatedRequest, merchant_order_id: int, step: str) -> HttpResponse:
     merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
     try:
         if step == "accept":
@@ -70,19 +71,19 @@ def _run(request: HttpRequest, merchant_order_id: int, step: str) -> HttpRespons
 
 @login_required
 @require_POST
-def accept(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def accept(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     return _run(request, merchant_order_id, "accept")
 
 
 @login_required
 @require_POST
-def ready(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def ready(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     return _run(request, merchant_order_id, "ready")
 
 
 @login_required
 @require_POST
-def refuse_line(request: HttpRequest, line_id: int) -> HttpResponse:
+def refuse_line(request: AuthenticatedRequest, line_id: int) -> HttpResponse:
     line = queries.get_order_line_for(request.user, line_id)
     form = RefuseLineForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -101,7 +102,7 @@ def refuse_line(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def hand_over(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def hand_over(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
     form = PickupCodeForm(request.POST)
     if form.is_valid():
@@ -120,7 +121,7 @@ def hand_over(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def refund(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def refund(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     """Town staff refund (part of) one merchant's share; the form's key makes a double submit refund once."""
     if request.user.role not in TOWN_STAFF_ROLES:
         raise PermissionDenied
@@ -141,13 +142,13 @@ def refund(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
                 messages.error(request, message)
     else:
         for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+            for form_error in errors:  # an ErrorList yields each error as its message
+                messages.error(request, str(form_error))
     return redirect("merchant_orders:detail", merchant_order_id=merchant_order.pk)
 
 
 @login_required
-def ticket(request: HttpRequest, merchant_order_id: int) -> HttpResponse:
+def ticket(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     """The printable order ticket (PDF), for shops that work on paper."""
     from checkout.tickets import render_ticket_pdf
 

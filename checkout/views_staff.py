@@ -5,25 +5,27 @@ Town admins and agents only (``checkout.queries_staff``); anonymous visitors go 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog.formatting import format_price, tel_link
 from checkout import queries_staff
+from checkout.models import MerchantOrder, Notification
 from checkout.notifications import resend_notification as resend
 from checkout.notifications.content import base_kind
 
-View = Callable[..., HttpResponse]
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 KIND_LABELS = {
     "order_paid": gettext_lazy("Commande payée"),
@@ -35,17 +37,25 @@ KIND_LABELS = {
 }
 
 
-def order_desk_view(view: View) -> View:
-    """Anonymous → login page; signed in but not town staff → 403."""
+# Anonymous → login page; signed in but not town staff → 403.
+order_desk_view = signed_in_view(queries_staff.require_order_desk)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        queries_staff.require_order_desk(request.user)
-        return view(request, *args, **kwargs)
 
-    return wrapper
+@dataclass(frozen=True)
+class AwaitingRow:
+    """A line of the orders waiting for a merchant, as the desk shows it."""
+
+    merchant_order: MerchantOrder
+    waiting_since: dt.datetime
+    waiting: str
+    amount: str
+    tel_href: str
+
+
+@dataclass(frozen=True)
+class FailedNotificationRow:
+    notification: Notification
+    kind_label: StrOrPromise
 
 
 def waiting_label(minutes: int) -> str:
@@ -61,30 +71,38 @@ def waiting_label(minutes: int) -> str:
 
 @require_GET
 @order_desk_view
-def awaiting_acceptance(request: HttpRequest) -> HttpResponse:
-    merchant_orders = list(queries_staff.merchant_orders_awaiting_acceptance(request.user))
+def awaiting_acceptance(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
-    for merchant_order in merchant_orders:
-        merchant_order.waiting = waiting_label(int((now - merchant_order.waiting_since).total_seconds() // 60))
-        merchant_order.amount = format_price(merchant_order.items_total_cents)
-        merchant_order.tel_href = tel_link(merchant_order.merchant.phone)
-    context = {"merchant_orders": merchant_orders, "desk_tab": "awaiting"}
+    rows = [
+        AwaitingRow(
+            merchant_order=merchant_order,
+            waiting_since=merchant_order.waiting_since,
+            waiting=waiting_label(int((now - merchant_order.waiting_since).total_seconds() // 60)),
+            amount=format_price(merchant_order.items_total_cents),
+            tel_href=tel_link(merchant_order.merchant.phone),
+        )
+        for merchant_order in queries_staff.merchant_orders_awaiting_acceptance(request.user)
+    ]
+    context = {"rows": rows, "desk_tab": "awaiting"}
     return render(request, "checkout/staff/awaiting_acceptance.html", context)
 
 
 @require_GET
 @order_desk_view
-def failed_notifications(request: HttpRequest) -> HttpResponse:
-    notifications = list(queries_staff.failed_notifications(request.user))
-    for notification in notifications:
-        notification.kind_label = KIND_LABELS.get(base_kind(notification.kind), notification.kind)
-    context = {"notifications": notifications, "desk_tab": "failed"}
+def failed_notifications(request: AuthenticatedRequest) -> HttpResponse:
+    rows = [
+        FailedNotificationRow(
+            notification=notification, kind_label=KIND_LABELS.get(base_kind(notification.kind), notification.kind)
+        )
+        for notification in queries_staff.failed_notifications(request.user)
+    ]
+    context = {"rows": rows, "desk_tab": "failed"}
     return render(request, "checkout/staff/failed_notifications.html", context)
 
 
 @require_POST
 @order_desk_view
-def resend_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+def resend_notification(request: AuthenticatedRequest, notification_id: int) -> HttpResponse:
     notification = queries_staff.get_notification_for(request.user, notification_id)
     if resend(notification=notification):
         messages.success(request, _("La notification a été remise en file d'envoi."))

@@ -24,8 +24,9 @@ app.autodiscover_tasks()
 # request could restore another's schema and read the wrong town. Keep it on the task's request
 # context instead, which Celery keeps per thread.
 def _switch_schema(sender: Any = None, task: Any = None, kwargs: Any = None, **extra: Any) -> None:
-    from django.db import connection
     from tenant_schemas_celery.app import switch_schema
+
+    from tenants.connection import connection
 
     previous = (connection.schema_name, connection.include_public_schema)
     task.request.comptoir_previous_schema = previous
@@ -40,7 +41,7 @@ def _switch_schema(sender: Any = None, task: Any = None, kwargs: Any = None, **e
 
 
 def _restore_schema(sender: Any = None, task: Any = None, **extra: Any) -> None:
-    from django.db import connection
+    from tenants.connection import connection
 
     schema_name, include_public = getattr(task.request, "comptoir_previous_schema", ("public", True))
     if connection.schema_name != schema_name:

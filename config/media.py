@@ -13,9 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.static import serve
+
+from tenants.connection import connection
 
 # Folders of MEDIA_ROOT/<schema>/ and MEDIA_ROOT/public/ that hold public files.
 TOWN_PUBLIC_FOLDERS = ("photos/",)
@@ -35,7 +37,7 @@ def is_public_media_path(path: str, *, schema_name: str) -> bool:
     return not resolved.is_relative_to(Path(settings.PRIVATE_MEDIA_ROOT).resolve())
 
 
-def serve_town_media(request: HttpRequest, path: str) -> HttpResponse:
+def serve_town_media(request: HttpRequest, path: str) -> HttpResponseBase:
     if not is_public_media_path(path, schema_name=connection.schema_name):
         raise Http404(path)
     response = serve(request, path, document_root=str(settings.MEDIA_ROOT))

@@ -11,7 +11,7 @@ value's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.fallback import FallbackStorage
@@ -22,6 +22,9 @@ from accounts.signing import town_salt
 
 
 class TownCookieStorage(CookieStorage):
+    # Django's class attribute ("django.contrib.messages"), which django-stubs does not declare.
+    key_salt: ClassVar[str]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Built per request, after the town middleware has set the schema.

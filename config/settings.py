@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import environ
@@ -356,6 +357,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+# Each entry of STORAGES, typed as Django declares it (its OPTIONS differ per backend).
+_media_storage: dict[str, Any]
+_private_storage: dict[str, Any]
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage = {
         # Every key under the town's schema prefix (catalog.storage.TownS3Storage).
@@ -427,7 +431,7 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": _media_storage,
     "private": _private_storage,
     "staticfiles": {

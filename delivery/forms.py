@@ -105,7 +105,8 @@ class DeliveryZoneForm(forms.ModelForm):
         return parse_insee_codes(self.cleaned_data["insee_codes_text"])
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean() returns, typed as never None
         geometry_ok = "geometry_text" not in self.errors
         codes_ok = "insee_codes_text" not in self.errors
         if geometry_ok and codes_ok and cleaned.get("geometry_text") is None and not cleaned.get("insee_codes_text"):

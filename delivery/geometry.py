@@ -13,12 +13,13 @@ from typing import Any
 
 import shapely
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils.translation import gettext as _
 from shapely.errors import ShapelyError
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+
+from tenants.connection import connection
 
 # (min lon, min lat, max lon, max lat): metropolitan France with Corsica, then the overseas
 # departments where a town could run deliveries. Loose on purpose: they catch typing mistakes.
@@ -145,7 +146,7 @@ def _prepared_geometry(zone_id: int, updated_at: dt.datetime, geometry: dict[str
     cached = _prepared.get(key)
     if cached is not None and cached[0] == updated_at:
         return cached[1]
-    prepared: Polygon | MultiPolygon = shape(geometry)
+    prepared = shape(geometry)
     shapely.prepare(prepared)
     with _prepared_lock:
         _prepared[key] = (updated_at, prepared)

@@ -6,50 +6,30 @@ manage it) and every change goes through a ``delivery.actions`` function.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.formatting import format_price
+from accounts.requests import AuthenticatedRequest, signed_in_view
 from delivery import actions, queries
 from delivery.forms import DeliveryZoneForm, ZoneActiveForm
 from delivery.models import DeliveryZone
 
-View = Callable[..., HttpResponse]
-
-
-def delivery_manager_view(view: View) -> View:
-    """Anonymous → login page; signed in without a town staff role → 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        queries.require_delivery_manager(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Anonymous → login page; signed in without a town staff role → 403.
+delivery_manager_view = signed_in_view(queries.require_delivery_manager)
 
 
 @delivery_manager_view
-def zone_list(request: HttpRequest) -> HttpResponse:
+def zone_list(request: AuthenticatedRequest) -> HttpResponse:
     zones = list(queries.zones_for(request.user))
-    for zone in zones:
-        zone.fee_display = format_price(zone.fee_cents)
-        zone.minimum_display = format_price(zone.minimum_basket_cents)
     return render(request, "delivery/backoffice/zone_list.html", {"zones": zones})
 
 
 @delivery_manager_view
-def zone_create(request: HttpRequest) -> HttpResponse:
+def zone_create(request: AuthenticatedRequest) -> HttpResponse:
     form = DeliveryZoneForm(request.POST or None, instance=DeliveryZone())
     if request.method == "POST" and form.is_valid():
         zone = actions.save_zone(zone=form.instance)
@@ -59,7 +39,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 
 
 @delivery_manager_view
-def zone_edit(request: HttpRequest, zone_id: int) -> HttpResponse:
+def zone_edit(request: AuthenticatedRequest, zone_id: int) -> HttpResponse:
     zone = queries.get_zone_for(request.user, zone_id)
     saved_name = zone.name  # the form writes typed values onto the instance, even invalid ones
     form = DeliveryZoneForm(request.POST or None, instance=zone)
@@ -71,7 +51,7 @@ def zone_edit(request: HttpRequest, zone_id: int) -> HttpResponse:
 
 
 @delivery_manager_view
-def zone_delete(request: HttpRequest, zone_id: int) -> HttpResponse:
+def zone_delete(request: AuthenticatedRequest, zone_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     zone = queries.get_zone_for(request.user, zone_id)
     error = ""
@@ -88,7 +68,7 @@ def zone_delete(request: HttpRequest, zone_id: int) -> HttpResponse:
 
 @delivery_manager_view
 @require_POST
-def zone_active(request: HttpRequest, zone_id: int) -> HttpResponse:
+def zone_active(request: AuthenticatedRequest, zone_id: int) -> HttpResponse:
     zone = queries.get_zone_for(request.user, zone_id)
     form = ZoneActiveForm(request.POST)
     is_active = form.is_valid() and form.cleaned_data["is_active"]

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
-from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name
 
 from tenants.actions import town_absolute_url
 from tenants.hosts import town_public_host
+from tenants.requests import TownRequest
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,21 @@ class PublicSite:
     domain: str
 
 
-def _public_site(request: HttpRequest) -> PublicSite:
-    town = request.tenant  # type: ignore[attr-defined]
+def _public_site(request: TownRequest) -> PublicSite:
+    town = request.tenant
     if town.schema_name == get_public_schema_name():
         return PublicSite(name=settings.PLATFORM_NAME, domain=settings.PLATFORM_DOMAIN)
     return PublicSite(name=town.name, domain=town_public_host(town))
 
 
-def _on_public_host(request: HttpRequest, value: object) -> object:
+def _on_public_host(request: TownRequest, value: object) -> object:
     """A link allauth built on the request's host, moved to the town's public host; anything else as is."""
     if not isinstance(value, str):
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or parts.netloc.lower() != request.get_host().lower():
         return value
-    return town_absolute_url(request.tenant, urlunsplit(("", "", parts.path, parts.query, parts.fragment)))  # type: ignore[attr-defined]
+    return town_absolute_url(request.tenant, urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
 
 
 class TownAccountAdapter(DefaultAccountAdapter):
@@ -57,7 +57,7 @@ class TownAccountAdapter(DefaultAccountAdapter):
     def format_email_subject(self, subject: str) -> str:
         return f"[{_public_site(allauth_context.request).name}] {subject}"
 
-    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+    def _get_login_attempts_cache_key(self, request: TownRequest, **credentials: Any) -> str:
         # allauth keys its failed-login limit on the request's host: another spelling of the host
         # (case, port) would start a fresh count.
         login = credentials.get("email", credentials.get("username", "")).lower()

@@ -8,18 +8,20 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists, schema_rename
 
 from tenants import schemas
+from tenants.connection import connection
 from tenants.hosts import town_public_host
 from tenants.images import clean_image
 from tenants.models import DEFAULT_PRIMARY_COLOUR, DEFAULT_SECONDARY_COLOUR, Domain, Town, TownKind, TownStatus
@@ -341,8 +343,9 @@ def delete_town(*, town: Town) -> None:
         town.delete(force_drop=True)
 
 
-def update_branding(*, town: Town, **fields: object) -> Town:
+def update_branding(*, town: Town, **fields: Any) -> Town:
     """Change a town's name, colours, tagline, images or legal details (colours checked for contrast)."""
+    # ``fields`` is form or API data: each value's type depends on its field, and is checked below.
     allowed = {
         "name",
         "tagline",
@@ -374,7 +377,7 @@ def update_branding(*, town: Town, **fields: object) -> Town:
                 validate_brand_colour(str(fields[colour_field]))
             except ValidationError as error:
                 errors.setdefault(colour_field, []).append(error)
-    for code in fields.get("insee_codes", []) or []:  # type: ignore[union-attr]
+    for code in fields.get("insee_codes", []) or []:
         try:
             validate_insee_code(code)
         except ValidationError as error:
@@ -399,7 +402,7 @@ def update_branding(*, town: Town, **fields: object) -> Town:
         errors.setdefault("name", []).append(ValidationError(_("Le nom de la ville est obligatoire.")))
     for image_field, max_side in BRANDING_IMAGE_MAX_SIDES.items():
         upload = fields.get(image_field)
-        if not hasattr(upload, "read"):  # unchanged, or cleared (False / "")
+        if upload is None or not hasattr(upload, "read"):  # unchanged, or cleared (False / "")
             continue
         try:
             # What is stored is the engine's re-encoding, never the operator's file (metadata, payloads).
@@ -413,7 +416,8 @@ def update_branding(*, town: Town, **fields: object) -> Town:
     with transaction.atomic():
         for field, value in fields.items():
             # save_form_data turns a cleared file field (False from the form's "Effacer") into "".
-            Town._meta.get_field(field).save_form_data(town, value.strip() if field == "name" else value)
+            model_field = cast(models.Field, Town._meta.get_field(field))  # every allowed name is a column
+            model_field.save_form_data(town, value.strip() if field == "name" else value)
         town.save()
     return town
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -57,7 +57,8 @@ class TownSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DomainSerializer(many=True))
     def get_domains(self, town: Town) -> list[dict[str, object]]:
-        return DomainSerializer(town.domains.all(), many=True).data
+        # many=True makes it a list serializer: its data is a list.
+        return cast(list[dict[str, object]], DomainSerializer(town.domains.all(), many=True).data)
 
 
 class TownCreateSerializer(serializers.Serializer):
@@ -111,7 +112,8 @@ class TownViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         fields = {k: v for k, v in serializer.validated_data.items()}
         try:
-            actions.update_branding(town=serializer.instance, **fields)
+            # An update's serializer always holds the town being updated.
+            actions.update_branding(town=cast(Town, serializer.instance), **fields)
         except ValidationError as error:
             raise _as_drf_error(error) from error
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from tenants.connection import connection
 from tenants.models import Town
 
 

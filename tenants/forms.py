@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -79,8 +81,8 @@ class TownBrandingForm(forms.ModelForm):
             "secondary_color": forms.TextInput(attrs={"type": "color"}),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["insee_codes"] = ", ".join(self.instance.insee_codes)
         self.fields["primary_color"].validators.append(validate_brand_colour)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import OuterRef, Subquery
+
+from tenants.connection import connection
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from tenants.models import Town
+
+    TownsT = TypeVar("TownsT", bound=QuerySet[Town])
 
 HOST_CACHE_SECONDS = 60
 _GENERATION_KEY = "town-hosts:generation"
@@ -26,7 +29,7 @@ def is_platform_root(hostname: str) -> bool:
     return hostname in {settings.PLATFORM_DOMAIN, f"www.{settings.PLATFORM_DOMAIN}"}
 
 
-def _verified_primary_domain_of(town_ref: OuterRef | int) -> Subquery:
+def _verified_primary_domain_of(town_ref: OuterRef) -> Subquery:
     """The town's primary domain if it is verified (a custom domain the town chose), as a subquery."""
     from tenants.models import Domain
 
@@ -34,7 +37,7 @@ def _verified_primary_domain_of(town_ref: OuterRef | int) -> Subquery:
     return Subquery(primary.values("domain")[:1])
 
 
-def with_public_hosts(towns: QuerySet[Town]) -> QuerySet[Town]:
+def with_public_hosts(towns: TownsT) -> TownsT:
     """``towns`` carrying what ``town_public_host`` needs, so that listing their links costs no query per town."""
     return towns.annotate(**{PUBLIC_DOMAIN_ATTRIBUTE: _verified_primary_domain_of(OuterRef("pk"))})
 
@@ -49,7 +52,9 @@ def town_public_host(town: Town) -> str:
     if not hasattr(town, PUBLIC_DOMAIN_ATTRIBUTE):
         from tenants.models import Town as TownModel
 
-        primary = TownModel.objects.filter(pk=town.pk).values_list(_verified_primary_domain_of(town.pk), flat=True)
+        primary = TownModel.objects.filter(pk=town.pk).values_list(
+            _verified_primary_domain_of(OuterRef("pk")), flat=True
+        )
         setattr(town, PUBLIC_DOMAIN_ATTRIBUTE, primary.first())
     return (getattr(town, PUBLIC_DOMAIN_ATTRIBUTE) or town.primary_host).lower()
 

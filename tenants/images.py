@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -226,9 +226,11 @@ def _in_srgb(image: Image.Image) -> Image.Image:
     output_mode = "RGBA" if image.mode in ("RGBA", "LA") else "RGB"
     source = image.convert(output_mode) if image.mode == "LA" else image
     try:
-        return ImageCms.profileToProfile(
+        converted = ImageCms.profileToProfile(
             source, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB, outputMode=output_mode
         )
+        # None only with inPlace=True; a new image otherwise.
+        return cast(Image.Image, converted)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # a profile we cannot read: the pixels are kept as they are, without it
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
@@ -13,9 +12,11 @@ from django.utils.deprecation import MiddlewareMixin
 from django_tenants.utils import remove_www
 
 from tenants.actions import platform_url
+from tenants.connection import connection
 from tenants.current import town_zone
 from tenants.hosts import find_town_for_host, is_platform_root
 from tenants.models import Town, TownStatus
+from tenants.requests import TownRequest
 
 # Paths a suspended town still answers (load balancers probe them).
 ALWAYS_REACHABLE_PATHS = ("/healthz",)
@@ -27,7 +28,7 @@ def public_town() -> Town:
 
 
 class TownMiddleware(MiddlewareMixin):
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: TownRequest) -> HttpResponse | None:
         connection.set_schema_to_public()
         try:
             hostname = request.get_host().split(":")[0].lower().rstrip(".")
@@ -62,7 +63,7 @@ class TownMiddleware(MiddlewareMixin):
         return response
 
     @staticmethod
-    def _page(request: HttpRequest, template: str, *, status: int, **context: object) -> HttpResponse:
+    def _page(request: TownRequest, template: str, *, status: int, **context: object) -> HttpResponse:
         request.tenant = public_town()
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

@@ -24,14 +24,15 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
-from django.db import connection
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
+
+from tenants.connection import connection
 
 PRIVATE_STORAGE_ALIAS = "private"
 
@@ -46,15 +47,15 @@ class PrivateFileSystemStorage(FileSystemStorage):
         super().__init__(**options)
 
     @property
-    def base_location(self) -> str:  # type: ignore[override]
+    def base_location(self) -> str:
         return os.path.join(settings.PRIVATE_MEDIA_ROOT, connection.schema_name)
 
     @property
-    def location(self) -> str:  # type: ignore[override]
+    def location(self) -> str:
         return os.path.abspath(self.base_location)
 
     @property
-    def base_url(self) -> None:  # type: ignore[override]
+    def base_url(self) -> None:  # type: ignore[override]  # no URL at all, where Django's is a str
         return None
 
     def url(self, name: str | None) -> str:
@@ -62,6 +63,8 @@ class PrivateFileSystemStorage(FileSystemStorage):
 
 
 class _PrivateStorage(LazyObject):
+    _wrapped: object  # the storage, or django.utils.functional.empty until first used
+
     def _setup(self) -> None:
         self._wrapped = storages[PRIVATE_STORAGE_ALIAS]
 
@@ -77,7 +80,7 @@ def _storages_changed(*, setting: str, **kwargs: Any) -> None:
 
 def private_storage() -> Storage:
     """The storage of every private file (``STORAGES["private"]``), per town."""
-    return _private_storage  # type: ignore[return-value]
+    return cast(Storage, _private_storage)  # the lazy object forwards every attribute to the storage
 
 
 def random_private_name(folder: str, original_name: str) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from storages.backends.s3 import S3Storage
+
+from tenants.connection import connection
 
 PRIVATE_PREFIX = "private"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 
 from django.core.management import call_command
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_exists
+
+from tenants.connection import connection
 
 TEMPLATE_SCHEMA = "_template"
 SPARE_PREFIX = "_spare_"

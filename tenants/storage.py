@@ -15,15 +15,15 @@ from django.core.files.storage import FileSystemStorage, Storage
 
 class BrandingFileSystemStorage(FileSystemStorage):
     @property
-    def base_location(self) -> str:  # type: ignore[override]
+    def base_location(self) -> str:
         return os.path.join(settings.MEDIA_ROOT, "public")
 
     @property
-    def location(self) -> str:  # type: ignore[override]
+    def location(self) -> str:
         return os.path.abspath(self.base_location)
 
     @property
-    def base_url(self) -> str:  # type: ignore[override]
+    def base_url(self) -> str:
         return f"{settings.MEDIA_URL}public/"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import connection
 from tenant_schemas_celery.task import TenantTask
 
+from tenants.connection import connection
 from tenants.current import current_town, town_clock
 
 

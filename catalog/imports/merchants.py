@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -89,7 +90,7 @@ def _check_merchant_row(
         category_ids = [
             category.pk
             for part in values["categorie"].split(IMAGE_SEPARATOR)
-            if part.strip() and (category := attempt(lambda part=part: categories.resolve(part), None))
+            if part.strip() and (category := attempt(partial(categories.resolve, part), None))
         ]
     if problems:
         return None, problems

@@ -13,7 +13,7 @@ import csv
 import io
 import itertools
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import closing
 from typing import IO, Any
 
@@ -134,7 +134,7 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(text: str) -> Generator[tuple[int, list[str]]]:
     lines = _csv_lines(text)
     # The separator is guessed from the first non-blank line, found without splitting the whole
     # text: blank lines before it stop the search at the blank-line limit (read_table refuses them).
@@ -186,7 +186,7 @@ _STRING, _TEXT, _RUN = f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}r"
 _MAX_HELD_ELEMENTS = 10_000
 
 
-def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_records(data: bytes) -> Generator[tuple[int, list[str]]]:
     """The rows present in the first sheet, each as its cells' text up to its last filled cell.
 
     openpyxl's read-only rows trust the sheet's ``<dimension>``: each row padded to the declared
@@ -221,13 +221,15 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         strings_part = reader.package.find(SHARED_STRINGS)
         shared_strings = _shared_strings(reader.archive, strings_part.PartName[1:]) if strings_part else []
         # The cell parser of openpyxl's own sheet reader (shared strings, dates, formulas, errors).
+        # Private parts of openpyxl, passed as its own sheet reader passes them; the parser's source
+        # stays None because _sheet_rows() feeds it the rows.
         cells = WorkSheetParser(
-            None,
+            None,  # type: ignore[arg-type]
             shared_strings,
             data_only=False,
             epoch=reader.wb.epoch,
-            date_formats=reader.wb._date_formats,
-            timedelta_formats=reader.wb._timedelta_formats,
+            date_formats=reader.wb._date_formats,  # type: ignore[attr-defined]
+            timedelta_formats=reader.wb._timedelta_formats,  # type: ignore[attr-defined]
         )
         with reader.archive.open(sheet_path) as source:
             yield from _sheet_rows(source, cells)

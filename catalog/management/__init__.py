@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TextIO
-
 from django.core.management.base import CommandError, OutputWrapper
 
 from catalog.imports import ImportReport
@@ -14,7 +12,7 @@ class TextProgressBar:
 
     width = 30
 
-    def __init__(self, stream: TextIO | OutputWrapper, label: str) -> None:
+    def __init__(self, stream: OutputWrapper, label: str) -> None:
         self.stream, self.label, self.last_percent = stream, label, -1
 
     def __call__(self, done: int, total: int) -> None:

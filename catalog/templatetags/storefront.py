@@ -26,7 +26,7 @@ from catalog.formatting import (
     tel_link,
 )
 from catalog.hours import OpeningState, Period, opening_state
-from catalog.models import Merchant, MerchantKind, OpeningPeriod, Photo, Product, SaleUnit, Variant
+from catalog.models import WEEKDAY_CHOICES, Merchant, MerchantKind, Photo, Product, SaleUnit, Variant
 from catalog.sanitising import sanitise_description
 from tenants.actions import town_absolute_url
 from tenants.current import current_town, town_zone
@@ -34,7 +34,7 @@ from tenants.current import current_town, town_zone
 register = template.Library()
 
 WEEKDAYS_SCHEMA = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-SCHEMA_TYPES = {
+SCHEMA_TYPES: dict[str, str] = {
     MerchantKind.RESTAURANT: "Restaurant",
     MerchantKind.ESTATE_AGENT: "RealEstateAgent",
     MerchantKind.SHOP: "Store",
@@ -199,7 +199,7 @@ def _card_photo(product: Product) -> Photo | None:
     """The first visible photo, from the list query's ``card_photo`` column when it has one."""
     if "card_photo" not in product.__dict__:
         return _first_photo(product)
-    data = product.card_photo
+    data = product.__dict__["card_photo"]
     return Photo(product_id=product.pk, **data) if data else None
 
 
@@ -249,7 +249,7 @@ def opening(context: template.Context, merchant: Merchant) -> OpeningState | Non
 @register.simple_tag
 def opening_week(merchant: Merchant) -> list[tuple[str, str]]:
     """One row per day, Monday first: "9 h 30 – 12 h 30, 14 h – 19 h" or "Fermé"."""
-    days = dict(OpeningPeriod._meta.get_field("weekday").choices)
+    days = dict(WEEKDAY_CHOICES)
     rows = []
     for weekday in range(7):
         spans = [
@@ -353,7 +353,7 @@ def product_json_ld(context: template.Context, product: Product, photos: list[Ph
             "seller": {"@type": "LocalBusiness", "name": product.merchant.name},
         },
     }
-    if product.category_id:
+    if product.category is not None:
         data["category"] = product.category.name
     if variants and variants[0].sku:
         data["sku"] = variants[0].sku

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formataddr, parseaddr
+from typing import cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -173,8 +174,9 @@ def notification_context(notification: Notification) -> dict[str, object]:
     """Everything the templates of one notification need, in the town's language (French)."""
     town = current_town_or_none()
     order = notification.order
-    if notification.merchant_order_id:
-        merchant_orders = [notification.merchant_order]
+    merchant_order = notification.merchant_order
+    if merchant_order is not None:
+        merchant_orders = [merchant_order]
     else:
         merchant_orders = list(order.merchant_orders.select_related("merchant").prefetch_related("lines"))
     views = [merchant_order_view(mo, town) for mo in merchant_orders]
@@ -205,11 +207,12 @@ def notification_context(notification: Notification) -> dict[str, object]:
         context["perishable_titles"] = [
             line.title for view in views for line in view.lines if line.is_perishable and not line.is_refused
         ]
-    if kind == "line_refused" and views:
+    # line_refused is always about one merchant order (KINDS_NEEDING_MERCHANT_ORDER).
+    if kind == "line_refused" and merchant_order is not None:
         wanted = refused_line_ids(notification.kind)
         refused = [
             line_view(line)
-            for line in notification.merchant_order.lines.all()
+            for line in merchant_order.lines.all()
             if (line.pk in wanted if wanted is not None else line.is_refused)
         ]
         context["refused_lines"] = refused
@@ -220,9 +223,7 @@ def notification_context(notification: Notification) -> dict[str, object]:
         if suffix.isdigit():
             amount = int(suffix)
         else:
-            amount = (
-                notification.merchant_order.refunded_cents if notification.merchant_order_id else order.refunded_cents
-            )
+            amount = merchant_order.refunded_cents if merchant_order is not None else order.refunded_cents
         context["refunded_amount"] = format_price(amount)
     return context
 
@@ -283,7 +284,8 @@ def build_sms_text(notification: Notification) -> str:
     """One GSM-7 SMS (≤ 160 septets) for a notification."""
     with translation.override("fr"):
         context = notification_context(notification)
-        context["items_count"] = sum(len(view.lines) for view in context["merchant_orders"])  # type: ignore[attr-defined]
+        views = cast(list[MerchantOrderView], context["merchant_orders"])  # as notification_context() puts them
+        context["items_count"] = sum(len(view.lines) for view in views)
         view = context["merchant_order"]
         context["amount"] = view.items_total if isinstance(view, MerchantOrderView) else context["total"]
         template = (

@@ -125,7 +125,9 @@ def normalise_french_mobile(phone: str) -> str | None:
 
 
 def get_backend(path: str | None = None) -> SmsBackend:
-    return import_string(path or getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND))()
+    if not path:
+        path = getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND)
+    return import_string(path)()
 
 
 def send_sms(*, to: str, text: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.forms import BaseForm, BoundField
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from accounts.models import AnyUser
 from catalog.formatting import format_decimal, format_quantity
 
 register = template.Library()
@@ -36,15 +38,15 @@ def basket_label(count: int) -> str:
 
 
 @register.filter
-def get_field(form: object, name: str) -> object:
-    return form[name]  # type: ignore[index]
+def get_field(form: BaseForm, name: str) -> BoundField:
+    return form[name]
 
 
 @register.filter
-def handles_orders(user: object) -> bool:
+def handles_orders(user: AnyUser) -> bool:
     from checkout.queries import can_handle_orders
 
-    return can_handle_orders(user)  # type: ignore[arg-type]
+    return can_handle_orders(user)
 
 
 @register.filter
