@@ -14,7 +14,8 @@ import contextlib
 import datetime as dt
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from checkout import limits, outbox
-from checkout.basket import PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
+from checkout.basket import MerchantGroup, PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
 from checkout.history import record_status_change
 from checkout.models import (
     Basket,
@@ -46,6 +47,7 @@ from checkout.pickup import find_window, pickup_windows
 from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
 from delivery.provider import provider as delivery_provider
 from tenants.current import current_town
+from tenants.models import Town
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,67 @@ def place_order(
     same_client = Q(basket=basket) | Q(user_id=user_id) if user_id is not None else Q(basket=basket)
     # Only card orders wait for a payment; pay-in-store ones have their own rules (UNCOLLECTED_GRACE).
     client_key = limits.client_ip_key(client_ip) if client_ip and payment_method == PaymentMethod.CARD else ""
-    if client_key:
-        _refuse_beyond_client_limits(client_key, same_client, priced)  # before the earlier order is released
-    _release_earlier_checkouts(same_client, actor)
+    with _one_checkout_of(basket):
+        if not basket.lines.exists():  # an order sent meanwhile from this basket took its lines
+            raise ValidationError(
+                _("Une autre commande vient d’être passée depuis ce panier : rechargez la page."), code="concurrent"
+            )
+        if client_key:
+            _refuse_beyond_client_limits(client_key, same_client, priced)  # before the earlier order is released
+        _release_earlier_checkouts(same_client, actor)
+        return _take_and_write_order(
+            basket=basket,
+            contact=contact,
+            fulfilments=fulfilments,
+            priced=priced,
+            delivered=delivered,
+            address_text=address_text,
+            delivery_instructions=delivery_instructions,
+            payment_method=payment_method,
+            actor=actor,
+            user_id=user_id,
+            same_client=same_client,
+            client_key=client_key,
+            town=town,
+            now=now,
+        )
 
+
+@contextmanager
+def _one_checkout_of(basket: Basket) -> Iterator[None]:
+    """One checkout of a basket at a time, from before its earlier order is released until the new one
+    is committed: a second submit of the same basket (a double click, two tabs) waits, then finds the
+    basket emptied, instead of cancelling the order the first one has just placed. A session-level
+    advisory lock, since the release and the new order are separate transactions."""
+    key = f"checkout-basket:{connection.schema_name}:{basket.pk}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+def _take_and_write_order(
+    *,
+    basket: Basket,
+    contact: Contact,
+    fulfilments: Mapping[int, FulfilmentChoice],
+    priced: PricedBasket,
+    delivered: list[MerchantGroup],
+    address_text: str,
+    delivery_instructions: str,
+    payment_method: str,
+    actor: Actor,
+    user_id: int | None,
+    same_client: Q,
+    client_key: str,
+    town: Town,
+    now: dt.datetime,
+) -> Order:
+    """The transaction of place_order: limits re-checked under lock, stock and capacity taken, order written."""
+    groups = priced.groups
     with transaction.atomic():
         if client_key:
             _lock_client(client_key)

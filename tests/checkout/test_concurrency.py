@@ -115,6 +115,7 @@ def test_the_same_basket_checked_out_five_times_at_once_gives_one_order(committe
     with committed_town:
         assert Variant.objects.get(pk=variant.pk).stock == 23
         assert Order.objects.count() == 1
+        assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT  # not cancelled by a second submit
 
 
 def _paid_intent(town: Town, stripe_fake):
