@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
-import itertools
 import os
 import random
 import re
@@ -67,6 +66,7 @@ from shop import (
     UnexpectedAnswer,
     checkout_form,
     form_errors,
+    next_resident_address,
     payment_intent,
     provision_stripe_town,
     refusal_reason,
@@ -186,14 +186,6 @@ def build_town(
 
 
 # --- the buyers -----------------------------------------------------------------------------------
-_resident_numbers = itertools.count(1)
-
-
-def next_resident_address() -> str:
-    number = next(_resident_numbers)  # itertools.count: atomic under the GIL, shared by the buyer threads
-    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
-
-
 class Buyer:
     def __init__(
         self,

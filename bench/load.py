@@ -86,6 +86,8 @@ def configure_environment(*, database_url: str, redis_url: str, fake_url: str) -
     """Production mode over plain HTTP on the bench's own PostgreSQL and Redis, Stripe at the fake."""
     os.environ["DATABASE_URL"] = f"{database_url}/postgres"
     os.environ["REDIS_URL"] = redis_url
+    # Behind one reverse proxy, as deployed: a buyer's address is the X-Forwarded-For it sends.
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"
     stripe_environment(fake_url)
     os.environ["GUNICORN_LOGLEVEL"] = "warning"
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER", "COMPTOIR_EMBEDDED_DB"):

@@ -24,6 +24,7 @@ from shop import (
     UnexpectedAnswer,
     checkout_form,
     form_errors,
+    next_resident_address,
     payment_intent,
     refusal_reason,
     send_webhook,
@@ -97,11 +98,12 @@ class Session:
         *,
         cookies: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
+        ip: str = "",
         expect: tuple[int, ...] = (200,),
     ) -> Answer:
         started = self.now()
         try:
-            answer = self.connection.request(method, host, path, form=form, cookies=cookies)
+            answer = self.connection.request(method, host, path, form=form, cookies=cookies, ip=ip)
         except (http.client.HTTPException, OSError) as error:
             self.records.append((started, self.now(), kind, 0, False))
             self.stats.error(started, f"{kind} {method} {host}{path}: no answer ({type(error).__name__})")
@@ -243,17 +245,24 @@ class Resident:
         return items
 
     def checkout(self, town: TownCatalogue) -> None:
-        """A new buyer (no cookies) from the product page to the confirmation page."""
-        stats, request = self.context.stats, self.session.request
+        """A new buyer (no cookies, an address of its own) from the product page to the confirmation page."""
+        stats = self.context.stats
         with stats.lock:
             stats.journeys["started"] += 1
+        # Checkouts are rate limited per address (checkout.limits): each buyer comes from an address of
+        # its own, as residents do, not all from the benchmark's loopback address.
         cookies: dict[str, str] = {}
+        ip = next_resident_address()
+
+        def request(kind: str, host: str, method: str, path: str, **options: Any) -> Answer:
+            return self.session.request(kind, host, method, path, cookies=cookies, ip=ip, **options)
+
         items = self.choose_items(town)
-        request("product", town.host, "GET", items[0].path, cookies=cookies)
+        request("product", town.host, "GET", items[0].path)
         for item in items:
             form = {"variant": str(item.variant_id), "quantity": "1", "next": item.path}
-            request("basket_add", town.host, "POST", "/panier/ajouter/", cookies=cookies, form=form, expect=(302,))
-        answer = request("checkout_form", town.host, "GET", "/commande/", cookies=cookies, expect=(200, 302))
+            request("basket_add", town.host, "POST", "/panier/ajouter/", form=form, expect=(302,))
+        answer = request("checkout_form", town.host, "GET", "/commande/", expect=(200, 302))
         if answer.status == 302:
             if answer.location != "/panier/":
                 stats.error(self.session.now(), f"GET /commande/ redirected to {answer.headers.get('location')}")
@@ -268,7 +277,7 @@ class Resident:
         except UnexpectedAnswer as error:
             stats.error(self.session.now(), f"{error} in {town.slug}")
             raise
-        answer = request("checkout", town.host, "POST", "/commande/", cookies=cookies, form=form, expect=(200, 302))
+        answer = request("checkout", town.host, "POST", "/commande/", form=form, expect=(200, 302))
         payment_path = answer.location
         if answer.status == 200:
             message = form_errors(answer.text)
@@ -281,7 +290,7 @@ class Resident:
         if not PAYMENT_PATH.match(payment_path):
             stats.error(self.session.now(), f"POST /commande/ redirected to {payment_path}")
             raise UnexpectedAnswer("checkout redirect")
-        answer = request("payment", town.host, "GET", payment_path, cookies=cookies)
+        answer = request("payment", town.host, "GET", payment_path)
         intent_id = payment_intent(answer.text)
         if intent_id is None:
             stats.error(self.session.now(), f"payment page without a client secret in {town.slug}")
@@ -300,11 +309,11 @@ class Resident:
             self.context.retrier.schedule(event, 0)
         public_id = PAYMENT_PATH.match(payment_path).group(1)
         confirmation = f"/commande/{public_id}/confirmation/"
-        answer = request("return", town.host, "GET", f"/commande/{public_id}/retour/", cookies=cookies, expect=(302,))
+        answer = request("return", town.host, "GET", f"/commande/{public_id}/retour/", expect=(302,))
         if answer.location != confirmation:
             stats.error(self.session.now(), f"return redirected to {answer.headers.get('location')} not {confirmation}")
             raise UnexpectedAnswer("return redirect")
-        request("confirmation", town.host, "GET", confirmation, cookies=cookies)
+        request("confirmation", town.host, "GET", confirmation)
         with stats.lock:
             stats.journeys["paid"] += 1
 

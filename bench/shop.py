@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import html
+import itertools
 import os
 import random
 import re
@@ -64,6 +65,15 @@ class TownCatalogue:
     @property
     def scarce_items(self) -> list[Item]:
         return [item for phase in self.scarce for item in phase]
+
+
+_resident_numbers = itertools.count(1)
+
+
+def next_resident_address() -> str:
+    """A new resident's address, as the reverse proxy writes it in X-Forwarded-For (10.0.0.1, 10.0.0.2…)."""
+    number = next(_resident_numbers)  # itertools.count: atomic under the GIL, shared by the buyer threads
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
 
 
 def provision_stripe_town(*, slug: str, name: str, account: str) -> Town:
