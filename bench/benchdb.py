@@ -1,17 +1,27 @@
-"""Shared by the benchmarks: a fresh, dedicated database on the server the project would use, gunicorn
-started as in production, and percentiles."""
+"""Shared by the benchmarks: a fresh, dedicated database on the server the project would use, the
+platform set up in it, gunicorn started as in production, and percentiles.
+
+Every benchmark imports this module first: it puts the project ahead of bench/ on sys.path, so that
+the apps and tests/ import, and bench/checkout.py (the script) does not shadow the checkout app.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if sys.path[0] != str(PROJECT_ROOT):
+    sys.path.insert(0, str(PROJECT_ROOT))
 
 
 def use_fresh_database(name: str) -> None:
@@ -38,10 +48,24 @@ def use_fresh_database(name: str) -> None:
     server.psql(f"CREATE DATABASE {name};")
 
 
-def migrate_platform(*, collect_static: bool = False) -> None:
-    """The public schema migrated and the town template ready (after ``django.setup()``); with
-    ``collect_static``, the static files gunicorn's whitenoise serves."""
+def benchmark_environment(database: str) -> None:
+    """Settings for a benchmark, before Django reads them: the fresh database ``database``, no spare
+    towns refilled behind the benchmark's back, e-mail kept in memory, only errors logged."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    use_fresh_database(database)
+
+
+def set_up_platform(*, collect_static: bool = False) -> int:
+    """``django.setup()``, the public schema migrated and the town template ready; with
+    ``collect_static``, the static files gunicorn's whitenoise serves. Returns PostgreSQL's version."""
+    import django
+
+    django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
     from tenants.actions import ensure_template
 
@@ -49,23 +73,23 @@ def migrate_platform(*, collect_static: bool = False) -> None:
     ensure_template()
     if collect_static:
         call_command("collectstatic", interactive=False, verbosity=0)
+    return connection.cursor().connection.info.server_version
 
 
 # --- shared by the benchmarks that measure over a real server ------------------------------------
 def production_environment(*, platform_domain: str, database: str) -> None:
     """Point Django (here and in gunicorn) at a fresh benchmark database, in production mode
     (DEBUG off) over plain HTTP on loopback, e-mail kept in memory, no spare towns."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["PLATFORM_DOMAIN"] = platform_domain
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
     os.environ["ALLOWED_HOSTS"] = f".{platform_domain},{platform_domain}"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
+    # Clients keep cookies over plain HTTP: without Secure (and so without "__Host-").
+    os.environ["SECURE_COOKIES"] = "0"
+    os.environ["SECURE_HSTS_SECONDS"] = "0"
     os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="comptoir-bench-static-")
-    use_fresh_database(database)
+    benchmark_environment(database)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -74,6 +98,33 @@ def percentile(values: list[float], fraction: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
+
+
+def run_together(workers: list[Callable[[float], None]], seconds: float) -> float:
+    """Each worker in a thread of its own, all released at once and given the same end (a
+    ``time.perf_counter()`` value) to stop starting new work at; returns the wall time until the last
+    one has finished."""
+    barrier = threading.Barrier(len(workers) + 1)
+    stop_at: list[float] = []
+
+    def run(work: Callable[[float], None]) -> None:
+        barrier.wait()
+        work(stop_at[0])
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    stop_at.append(started + seconds)
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def ms(seconds: float, width: int = 7) -> str:
+    """Seconds as milliseconds for a report's columns (one decimal)."""
+    return f"{seconds * 1000:{width}.1f}"
 
 
 def free_port() -> int:
@@ -97,14 +148,13 @@ def start_gunicorn(port: int, workers: int, threads: int, log: Path | None = Non
         return subprocess.Popen(command, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
 
 
-def wait_until_up(port: int, host: str, server: subprocess.Popen[bytes], *, timeout: float = 60) -> None:
+def wait_until_up(port: int, host: str, server: subprocess.Popen[bytes] | None = None, *, timeout: float = 60) -> None:
     """Until /healthz answers 200 with the given Host header; exits if gunicorn dies or never answers."""
     import http.client
-    import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
+        if server is not None and server.poll() is not None:
             raise SystemExit(f"gunicorn exited with status {server.returncode}")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
@@ -117,3 +167,17 @@ def wait_until_up(port: int, host: str, server: subprocess.Popen[bytes], *, time
             connection.close()
         time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(*, workers: int, threads: int, host: str, log: Path | None = None) -> Iterator[int]:
+    """gunicorn (start_gunicorn) on a free loopback port, answering for ``host``, until the block ends;
+    yields the port. The server is stopped and waited for, so its CPU time counts in os.times()."""
+    port = free_port()
+    server = start_gunicorn(port, workers, threads, log)
+    try:
+        wait_until_up(port, host, server)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

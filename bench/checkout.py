@@ -41,14 +41,11 @@ gunicorn's output (tracebacks of 5xx answers) goes to a log file named at the en
 from __future__ import annotations
 
 import argparse
-import copy
-import html
+import functools
 import http.client
-import itertools
 import os
 import random
 import re
-import secrets
 import sys
 import tempfile
 import threading
@@ -57,57 +54,33 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import (  # noqa: E402
-    free_port,
-    migrate_platform,
-    percentile,
-    production_environment,
-    start_gunicorn,
-    wait_until_up,
+from benchdb import ms, percentile, production_environment, run_together, serving, set_up_platform
+from client import Answer, Browser
+from invariants import Stock, lost_payments, totals_that_do_not_add_up, wrong_changes_to_paid
+from shop import (
+    PAYMENT_PATH,
+    IndexedStripeFake,
+    Item,
+    TownCatalogue,
+    UnexpectedAnswer,
+    checkout_form,
+    form_errors,
+    next_resident_address,
+    payment_intent,
+    provision_stripe_town,
+    refusal_reason,
+    send_webhook,
+    stripe_environment,
 )
-
-from tests.checkout.stripe_fake import StripeFake, deliver  # noqa: E402
 
 BENCH_DB = "bench_checkout"
 PLATFORM_DOMAIN = "bench.test"
-# Test-mode keys, accepted by the fake because it is told this exact key.
-SECRET_KEY = "sk_test_bench_fake"  # noqa: S105 - not a secret: only the in-process fake accepts it
-PUBLISHABLE_KEY = "pk_test_bench_fake"
-WEBHOOK_SECRET = "whsec_bench_checkout_" + secrets.token_hex(8)
 TOWNS = (("nord", "Bench Nord", "acct_benchnord0001"), ("sud", "Bench Sud", "acct_benchsud00001"))
 STEPS = (
     "product", "add", "checkout_form", "checkout_post", "payment_page", "webhook", "webhook_duplicate", "return",
     "confirmation",
 )  # fmt: skip
-
-PICKUP_SELECT = re.compile(r'<select name="pickup_(\d+)"[^>]*>(.*?)</select>', re.DOTALL)
-OPTION_VALUE = re.compile(r'<option value="([^"]*)"')
-CLIENT_SECRET = re.compile(r'data-client-secret="([^"]*)"')
-FORM_ERRORS = re.compile(r'<(div|p) class="form-errors".*?</\1>', re.DOTALL)
-TAG = re.compile(r"<[^>]+>")
-PAYMENT_PATH = re.compile(r"^/commande/([0-9a-f-]{36})/paiement/$")
-
-
-@dataclass(frozen=True)
-class Item:
-    variant_id: int
-    path: str  # the product page
-    is_scarce: bool
-
-
-@dataclass
-class TownCatalogue:
-    slug: str
-    host: str
-    account: str
-    items_by_merchant: dict[int, list[Item]]
-    scarce: list[Item]
-    initial_stock: dict[int, int]
 
 
 @dataclass
@@ -147,41 +120,12 @@ class Stats:
         self.confirmed_intents.extend(other.confirmed_intents)
 
 
-class IndexedStripeFake(StripeFake):
-    """The fake, plus its `payment_intent.succeeded` events by intent id.
-
-    `events()` deep-copies every event of the account under the fake's lock: with thousands of orders
-    that lookup would be the bottleneck of the benchmark, not the application.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(api_key=SECRET_KEY)
-        self.succeeded_events: dict[str, dict[str, Any]] = {}
-
-    def _emit(self, event_type: str, obj: dict[str, Any], scope: str) -> dict[str, Any]:
-        event = super()._emit(event_type, obj, scope)
-        if event_type == "payment_intent.succeeded":
-            self.succeeded_events[obj["id"]] = copy.deepcopy(event)
-        return event
-
-
-class UnexpectedAnswer(Exception):
-    """An answer that is neither success nor a legitimate refusal."""
-
-
 # --- set-up ---------------------------------------------------------------------------------------
 def configure_environment(fake_url: str, database: str) -> None:
     """Production mode over plain HTTP (benchdb.production_environment), with the Stripe fake and no broker."""
-    # Buyers keep cookies over plain HTTP: without Secure (and so without "__Host-").
-    os.environ["SECURE_COOKIES"] = "0"
-    os.environ["SECURE_HSTS_SECONDS"] = "0"
     # Behind one reverse proxy, as deployed: each buyer's address is the X-Forwarded-For it sends.
     os.environ["TRUSTED_PROXY_COUNT"] = "1"
-    os.environ["ALLOW_TEST_GATEWAY"] = "0"
-    os.environ["STRIPE_SECRET_KEY"] = SECRET_KEY
-    os.environ["STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
-    os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    os.environ["STRIPE_API_BASE"] = fake_url
+    stripe_environment(fake_url)
     os.environ.pop("REDIS_URL", None)
     production_environment(platform_domain=PLATFORM_DOMAIN, database=database)
 
@@ -194,13 +138,10 @@ def build_town(
 
     from catalog.actions import save_merchant, save_opening_hours, save_product
     from catalog.models import Merchant, MerchantStatus, Product, Variant
-    from tenants.actions import provision_town, update_branding
 
     rng = random.Random(seed)
-    town = provision_town(slug=slug, name=name).town
-    # What the operator console does: the town collects through Stripe on its own connected account.
-    town = update_branding(town=town, payment_gateway="stripe", stripe_account_id=account, collector_mode="regie")
-    items_by_merchant: dict[int, list[Item]] = {}
+    town = provision_stripe_town(slug=slug, name=name, account=account)
+    items: list[Item] = []
     scarce_items: list[Item] = []
     initial_stock: dict[int, int] = {}
     with town:
@@ -233,107 +174,18 @@ def build_town(
                 is_published=True,
             )
             variant = Variant.objects.get(product=product)
-            item = Item(variant.pk, f"/commerces/{merchant.slug}/{product.slug}/", is_scarce)
-            items_by_merchant.setdefault(merchant.pk, []).append(item)
+            item = Item(variant.pk, merchant.pk, f"/commerces/{merchant.slug}/{product.slug}/")
             initial_stock[variant.pk] = stock
-            if is_scarce:
-                scarce_items.append(item)
+            (scarce_items if is_scarce else items).append(item)
     print(
         f"town {slug}: {merchants} merchants, {products} products ({len(scarce_items)} scarce × {scarce_stock} units), "
         f"Stripe account {account}",
         flush=True,
     )
-    return TownCatalogue(slug, f"{slug}.{PLATFORM_DOMAIN}", account, items_by_merchant, scarce_items, initial_stock)
-
-
-# --- one resident's browser -----------------------------------------------------------------------
-class Browser:
-    """A keep-alive connection to gunicorn with the town's Host header and the cookies the server sets;
-    with ``ip``, the client address the reverse proxy would write in X-Forwarded-For."""
-
-    def __init__(self, port: int, host: str, ip: str = "") -> None:
-        self.port, self.host, self.ip = port, host, ip
-        self.connection: http.client.HTTPConnection | None = None
-        self.cookies: dict[str, str] = {}
-
-    def csrf_token(self) -> str:
-        # "csrftoken" or "__Host-csrftoken", whichever the settings chose; the unmasked secret is accepted.
-        return next((value for name, value in self.cookies.items() if name.endswith("csrftoken")), "")
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-        headers = {"Host": self.host, "Accept-Encoding": "identity"}
-        if self.ip:
-            headers["X-Forwarded-For"] = self.ip
-        body = None
-        if form is not None:
-            body = urlencode({**form, "csrfmiddlewaretoken": self.csrf_token()})
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                response = self.connection.getresponse()
-                text = response.read().decode("utf-8", "replace")
-            except (http.client.HTTPException, OSError):
-                self.connection.close()
-                self.connection = None
-                # Only a reused keep-alive connection closed by the server is retried, as browsers do.
-                if attempt == 2 or method != "GET":
-                    raise
-                continue
-            self._keep_cookies(response.msg.get_all("Set-Cookie") or [])
-            if response.getheader("Connection", "").lower() == "close":
-                self.connection.close()
-                self.connection = None
-            return response.status, {name.lower(): value for name, value in response.getheaders()}, text
-        raise AssertionError("unreachable")
-
-    def _keep_cookies(self, set_cookies: list[str]) -> None:
-        for header in set_cookies:
-            pair, *attributes = header.split(";")
-            name, _equals, value = pair.strip().partition("=")
-            expired = any(
-                attribute.strip().lower() in ("max-age=0",)
-                or attribute.strip().lower().startswith("expires=thu, 01 jan 1970")
-                for attribute in attributes
-            )
-            if expired or value in ("", '""'):
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
-def form_errors(page: str) -> str:
-    found = FORM_ERRORS.search(page)
-    text = TAG.sub(" ", found.group(0)) if found else ""
-    return " ".join(html.unescape(text).split())
-
-
-def refusal_reason(message: str) -> str:
-    if "plus disponible dans cette quantité" in message:
-        return "out of stock when the order took its stock"
-    if any(words in message for words in ("puisé", "n'en reste que", "ne reste que")):
-        return "out of stock when the basket was priced"
-    return "other: " + message.removeprefix("La commande n’a pas pu être passée").strip()[:120]
+    return TownCatalogue(slug, f"{slug}.{PLATFORM_DOMAIN}", account, items, [scarce_items], initial_stock)
 
 
 # --- the buyers -----------------------------------------------------------------------------------
-_resident_numbers = itertools.count(1)
-
-
-def next_resident_address() -> str:
-    number = next(_resident_numbers)  # itertools.count: atomic under the GIL, shared by the buyer threads
-    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
-
-
 class Buyer:
     def __init__(
         self,
@@ -347,21 +199,24 @@ class Buyer:
         self.number, self.town, self.port, self.fake, self.args, self.stats = number, town, port, fake, args, stats
         self.rng = random.Random(args.seed * 1000 + number)
         self.browser = Browser(port, town.host)
+        self.items_by_merchant: dict[int, list[Item]] = {}
+        for item in town.items:
+            self.items_by_merchant.setdefault(item.merchant_id, []).append(item)
 
-    def timed(self, step: str, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict, str]:
-        started = time.perf_counter()
-        status, headers, body = self.browser.request(method, path, form)
-        self.stats.step_latencies[step].append(time.perf_counter() - started)
-        if status >= 500:
-            raise UnexpectedAnswer(f"{step} {method} {path} → HTTP {status}")
-        return status, headers, body
+    def timed(self, step: str, method: str, path: str, form: dict[str, str] | None = None) -> Answer:
+        answer = self.browser.request(method, path, form)
+        self.stats.step_latencies[step].append(answer.seconds)
+        if answer.status >= 500:
+            raise UnexpectedAnswer(f"{step} {method} {path} → HTTP {answer.status}")
+        return answer
 
     def choose_items(self) -> list[Item]:
-        merchants = self.rng.sample(sorted(self.town.items_by_merchant), self.rng.choice((1, 1, 2)))
-        pool = [item for merchant in merchants for item in self.town.items_by_merchant[merchant] if not item.is_scarce]
+        merchants = self.rng.sample(sorted(self.items_by_merchant), self.rng.choice((1, 1, 2)))
+        pool = [item for merchant in merchants for item in self.items_by_merchant[merchant]]
         items = self.rng.sample(pool, min(len(pool), self.rng.randint(1, 3)))
-        if self.town.scarce and self.rng.random() < self.args.scarce_share:
-            items[0] = self.rng.choice(self.town.scarce)
+        scarce = self.town.scarce[0]
+        if scarce and self.rng.random() < self.args.scarce_share:
+            items[0] = self.rng.choice(scarce)
         return items
 
     def run(self, stop_at: float) -> None:
@@ -392,58 +247,47 @@ class Buyer:
     def purchase(self, items: list[Item]) -> None:
         started = time.perf_counter()
         # The resident lands on a product page (which also sets the CSRF cookie), then fills the basket.
-        status, _headers, _body = self.timed("product", "GET", items[0].path)
-        if status != 200:
-            raise UnexpectedAnswer(f"product page {items[0].path} → HTTP {status}")
+        answer = self.timed("product", "GET", items[0].path)
+        if answer.status != 200:
+            raise UnexpectedAnswer(f"product page {items[0].path} → HTTP {answer.status}")
         for item in items:
             quantity = self.rng.choice((1, 1, 2))
             form = {"variant": str(item.variant_id), "quantity": str(quantity), "next": item.path}
-            status, _headers, _body = self.timed("add", "POST", "/panier/ajouter/", form)
-            if status != 302:
-                raise UnexpectedAnswer(f"basket add → HTTP {status}")
+            answer = self.timed("add", "POST", "/panier/ajouter/", form)
+            if answer.status != 302:
+                raise UnexpectedAnswer(f"basket add → HTTP {answer.status}")
 
-        status, headers, page = self.timed("checkout_form", "GET", "/commande/")
-        if status == 302 and urlsplit(headers.get("location", "")).path == "/panier/":
+        answer = self.timed("checkout_form", "GET", "/commande/")
+        if answer.status == 302 and answer.location == "/panier/":
             self.stats.refusals["sold out before reaching the basket"] += 1
             return
-        if status != 200:
-            raise UnexpectedAnswer(f"GET /commande/ → HTTP {status}")
-        form = {
-            "first_name": "Camille",
-            "last_name": f"Acheteur {self.number}",
-            "email": f"acheteur{self.number}@exemple.fr",
-            "phone": "06 12 34 56 78",
-            "payment_method": "card",
-            "accept_terms": "on",
-            "address": "",
-        }
-        for merchant_id, options in PICKUP_SELECT.findall(page):
-            values = [value for value in OPTION_VALUE.findall(options) if value]
-            if not values:
-                raise UnexpectedAnswer(f"no pickup window offered for merchant {merchant_id}")
-            form[f"fulfilment_{merchant_id}"] = "collect"
-            form[f"pickup_{merchant_id}"] = self.rng.choice(values[:3])
+        if answer.status != 200:
+            raise UnexpectedAnswer(f"GET /commande/ → HTTP {answer.status}")
+        form = checkout_form(
+            answer.text, self.rng, last_name=f"Acheteur {self.number}", email=f"acheteur{self.number}@exemple.fr"
+        )
 
         checkout_started = time.perf_counter()
-        status, headers, page = self.timed("checkout_post", "POST", "/commande/", form)
-        if status == 200:
-            message = form_errors(page)
+        answer = self.timed("checkout_post", "POST", "/commande/", form)
+        if answer.status == 200:
+            message = form_errors(answer.text)
             if not message:
                 raise UnexpectedAnswer("POST /commande/ re-rendered the form without an error")
             self.stats.refusals[refusal_reason(message)] += 1
             self.empty_basket(items)
             return
-        payment_path = urlsplit(headers.get("location", "")).path
-        if status != 302 or not PAYMENT_PATH.match(payment_path):
-            raise UnexpectedAnswer(f"POST /commande/ → HTTP {status} {headers.get('location', '')}")
+        payment_path = answer.location
+        if answer.status != 302 or not PAYMENT_PATH.match(payment_path):
+            raise UnexpectedAnswer(f"POST /commande/ → HTTP {answer.status} {answer.headers.get('location', '')}")
         self.stats.placed += 1
-        status, _headers, page = self.timed("payment_page", "GET", payment_path)
+        answer = self.timed("payment_page", "GET", payment_path)
         checkout_finished = time.perf_counter()
-        found = CLIENT_SECRET.search(page)
-        if status != 200 or not found or "_secret_" not in found.group(1):
-            raise UnexpectedAnswer(f"payment page → HTTP {status} without a client secret: {form_errors(page)!r}")
+        intent_id = payment_intent(answer.text)
+        if answer.status != 200 or intent_id is None:
+            raise UnexpectedAnswer(
+                f"payment page → HTTP {answer.status} without a client secret: {form_errors(answer.text)!r}"
+            )
         self.stats.checkout_latencies.append(checkout_finished - checkout_started)
-        intent_id = found.group(1).split("_secret_")[0]
 
         # The card works: Stripe.js confirms the intent, then Stripe sends its webhook.
         self.fake.succeed(intent_id, account=self.town.account)
@@ -459,31 +303,27 @@ class Buyer:
         for thread in threads:
             thread.start()
         public_id = PAYMENT_PATH.match(payment_path).group(1)
-        status, headers, _body = self.timed("return", "GET", f"/commande/{public_id}/retour/")
+        answer = self.timed("return", "GET", f"/commande/{public_id}/retour/")
         for thread in threads:
             thread.join()
         confirmation = f"/commande/{public_id}/confirmation/"
-        location = urlsplit(headers.get("location", "")).path
-        if status == 302 and location.endswith("/confirmation/") and location != confirmation:
+        location = answer.location
+        if answer.status == 302 and location.endswith("/confirmation/") and location != confirmation:
             raise UnexpectedAnswer(f"return for order {public_id} redirected to another order's page: {location}")
-        if status != 302 or location != confirmation:
-            raise UnexpectedAnswer(f"return → HTTP {status} {headers.get('location')!r} (expected {confirmation!r})")
-        status, _headers, page = self.timed("confirmation", "GET", confirmation)
-        if status != 200:
-            raise UnexpectedAnswer(f"confirmation → HTTP {status}")
+        if answer.status != 302 or location != confirmation:
+            raise UnexpectedAnswer(
+                f"return → HTTP {answer.status} {answer.headers.get('location')!r} (expected {confirmation!r})"
+            )
+        answer = self.timed("confirmation", "GET", confirmation)
+        if answer.status != 200:
+            raise UnexpectedAnswer(f"confirmation → HTTP {answer.status}")
         self.stats.paid += 1
         self.stats.purchase_latencies.append(time.perf_counter() - started)
 
     def deliver(self, event: dict[str, Any]) -> None:
         started = time.perf_counter()
         try:
-            status, body = deliver(
-                f"http://127.0.0.1:{self.port}/webhooks/stripe/",
-                event,
-                WEBHOOK_SECRET,
-                host_header=PLATFORM_DOMAIN,
-                timeout=60,
-            )
+            status, body = send_webhook(self.port, event, platform_domain=PLATFORM_DOMAIN)
         except OSError as error:
             with self.stats.lock:
                 self.stats.error("webhook", f"{type(error).__name__}: {error}")
@@ -504,8 +344,7 @@ def warm_up(towns: list[TownCatalogue], port: int, clients: int) -> None:
 
     def visit(town: TownCatalogue, number: int) -> None:
         browser = Browser(port, town.host)
-        items = [item for merchant_items in town.items_by_merchant.values() for item in merchant_items]
-        item = [item for item in items if not item.is_scarce][number % len(items)]
+        item = town.items[number % len(town.items)]
         try:
             for _round in range(3):
                 browser.request("GET", item.path)
@@ -529,27 +368,16 @@ def run_buyers(
     """The buyers for ``args.seconds``; each finishes its purchase in progress. Returns their stats and the wall time."""
     stats = [Stats() for _ in range(args.buyers)]
     buyers = [Buyer(n, towns[n % len(towns)], port, fake, args, stats[n]) for n in range(args.buyers)]
-    barrier = threading.Barrier(args.buyers + 1)
-    stop_at: list[float] = []
 
-    def run(buyer: Buyer) -> None:
-        barrier.wait()
+    def run(buyer: Buyer, stop_at: float) -> None:
         try:
-            buyer.run(stop_at[0])
+            buyer.run(stop_at)
         except Exception as error:  # a bug in this script must not hang the run
             buyer.stats.error("buyer crashed", f"{type(error).__name__}: {error}")
         finally:
             buyer.browser.close()
 
-    threads = [threading.Thread(target=run, args=(buyer,), name=f"buyer-{buyer.number}") for buyer in buyers]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    stop_at.append(started + args.seconds)
-    barrier.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_together([functools.partial(run, buyer) for buyer in buyers], args.seconds)
     merged = Stats()
     for one in stats:
         merged.merge(one)
@@ -557,12 +385,6 @@ def run_buyers(
 
 
 # --- figures and invariants -----------------------------------------------------------------------
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.1f}"
-
-
 def print_figures(stats: Stats, towns: list[TownCatalogue], args: argparse.Namespace, elapsed: float) -> None:
     print(
         f"\nbuyers {args.buyers} over {len(towns)} towns ({', '.join(t.slug for t in towns)}); "
@@ -603,18 +425,10 @@ def print_figures(stats: Stats, towns: list[TownCatalogue], args: argparse.Names
 
 def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str, bool, str]]:
     """Each invariant with PASS/FAIL and a detail, read from each town's schema."""
-    from django.db.models import Count, Q, Sum
+    from django.db.models import Sum
 
     from catalog.models import Variant
-    from checkout.models import (
-        MerchantOrder,
-        Notification,
-        Order,
-        OrderLine,
-        OrderStatus,
-        Payment,
-        StatusChange,
-    )
+    from checkout.models import Notification, Order, OrderLine, OrderStatus, StatusChange
     from payments.models import WebhookEvent
     from tenants.models import Town
 
@@ -646,14 +460,14 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
                 .values_list("variant_id", "units")
             )
             oversold = []
-            for item in catalogue.scarce:
+            for item in catalogue.scarce_items:
                 sold = held.get(item.variant_id, 0)
                 if sold > catalogue.initial_stock[item.variant_id]:
                     oversold.append(
                         f"variant {item.variant_id}: {sold} sold of {catalogue.initial_stock[item.variant_id]}"
                     )
-            scarce_sold = sum(int(held.get(item.variant_id, 0)) for item in catalogue.scarce)
-            scarce_total = sum(catalogue.initial_stock[item.variant_id] for item in catalogue.scarce)
+            scarce_sold = sum(int(held.get(item.variant_id, 0)) for item in catalogue.scarce_items)
+            scarce_total = sum(catalogue.initial_stock[item.variant_id] for item in catalogue.scarce_items)
             results.append(
                 (
                     f"{catalogue.slug}: scarce products sold ≤ initial stock",
@@ -661,19 +475,7 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
                     "; ".join(oversold) or f"{scarce_sold} of {scarce_total} scarce units sold",
                 )
             )
-            taken = dict(
-                OrderLine.objects.exclude(merchant_order__order__status=OrderStatus.CANCELLED)
-                .filter(variant__isnull=False, stock_taken__isnull=False)
-                .values_list("variant_id")
-                .annotate(units=Sum("stock_taken"))
-                .values_list("variant_id", "units")
-            )
-            left = dict(Variant.objects.values_list("pk", "stock"))
-            unbalanced = [
-                f"variant {pk}: {initial} ≠ {left.get(pk)} left + {taken.get(pk, 0)} held"
-                for pk, initial in catalogue.initial_stock.items()
-                if initial != (left.get(pk) or 0) + taken.get(pk, 0)
-            ]
+            unbalanced = Stock.read().unbalanced(catalogue.initial_stock)
             results.append(
                 (
                     f"{catalogue.slug}: initial stock = stock left + units held",
@@ -683,27 +485,21 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
             )
 
             # One payment event and one "paid" change per paid order; no confirmed payment lost.
-            intents = dict(Payment.objects.values_list("intent_id", "order__status"))
-            lost = [intent for intent in confirmed[catalogue.slug] if intents.get(intent) != OrderStatus.PAID]
+            lost = lost_payments(confirmed[catalogue.slug])
             results.append(
                 (
                     f"{catalogue.slug}: every payment confirmed by Stripe is a paid order",
                     not lost,
-                    ", ".join(f"{i} ({intents.get(i)})" for i in lost[:5]) or f"{len(confirmed[catalogue.slug])} paid",
+                    ", ".join(lost[:5]) or f"{len(confirmed[catalogue.slug])} paid",
                 )
             )
             events = Counter(
                 WebhookEvent.objects.filter(type="payment_intent.succeeded").values_list("object_id", flat=True)
             )
-            paid = list(
-                Order.objects.filter(status=OrderStatus.PAID)
-                .annotate(paid_changes=Count("status_changes", filter=Q(status_changes__to_status=OrderStatus.PAID)))
-                .values_list("pk", "payment__intent_id", "paid_changes")
-            )
+            paid = list(Order.objects.filter(status=OrderStatus.PAID).values_list("pk", "payment__intent_id"))
             wrong_events = [
-                f"order {pk}: {events.get(intent, 0)} events" for pk, intent, _ in paid if events.get(intent, 0) != 1
+                f"order {pk}: {events.get(intent, 0)} events" for pk, intent in paid if events.get(intent, 0) != 1
             ]
-            wrong_changes = [f"order {pk}: {changes} changes to paid" for pk, _, changes in paid if changes != 1]
             results.append(
                 (
                     f"{catalogue.slug}: one payment_intent.succeeded event per paid order",
@@ -711,11 +507,12 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
                     "; ".join(wrong_events[:5]) or f"{len(paid)} paid orders, {sum(events.values())} events stored",
                 )
             )
+            paid_count, wrong_changes = wrong_changes_to_paid()
             results.append(
                 (
                     f"{catalogue.slug}: one status change to paid per paid order",
                     not wrong_changes,
-                    "; ".join(wrong_changes[:5]) or f"{len(paid)} paid orders",
+                    "; ".join(wrong_changes[:5]) or f"{paid_count} paid orders",
                 )
             )
             orphan_changes = StatusChange.objects.filter(to_status=OrderStatus.PAID).exclude(
@@ -730,37 +527,7 @@ def check_invariants(towns: list[TownCatalogue], stats: Stats) -> list[tuple[str
             )
 
             # Totals add up.
-            line_sums = dict(
-                OrderLine.objects.values_list("merchant_order__order_id")
-                .annotate(total=Sum("total_cents"))
-                .values_list("merchant_order__order_id", "total")
-            )
-            merchant_sums = dict(
-                MerchantOrder.objects.values_list("order_id")
-                .annotate(total=Sum("items_total_cents"))
-                .values_list("order_id", "total")
-            )
-            merchant_line_sums = dict(
-                OrderLine.objects.values_list("merchant_order_id")
-                .annotate(total=Sum("total_cents"))
-                .values_list("merchant_order_id", "total")
-            )
-            payments = dict(Payment.objects.values_list("order_id", "amount_cents"))
-            wrong_totals = []
-            for pk, total, items, fee in orders.values_list(
-                "pk", "total_cents", "items_total_cents", "delivery_fee_cents"
-            ):
-                if total != items + fee:
-                    wrong_totals.append(f"order {pk}: total {total} ≠ {items} + {fee}")
-                if items != line_sums.get(pk, 0):
-                    wrong_totals.append(f"order {pk}: items {items} ≠ lines {line_sums.get(pk, 0)}")
-                if items != merchant_sums.get(pk, 0):
-                    wrong_totals.append(f"order {pk}: items {items} ≠ merchant orders {merchant_sums.get(pk, 0)}")
-                if pk in payments and payments[pk] != total:
-                    wrong_totals.append(f"order {pk}: payment {payments[pk]} ≠ total {total}")
-            for pk, items in MerchantOrder.objects.values_list("pk", "items_total_cents"):
-                if items != merchant_line_sums.get(pk, 0):
-                    wrong_totals.append(f"merchant order {pk}: {items} ≠ lines {merchant_line_sums.get(pk, 0)}")
+            wrong_totals = totals_that_do_not_add_up()
             results.append(
                 (
                     f"{catalogue.slug}: order totals = sum of lines = sum of merchant orders",
@@ -801,18 +568,14 @@ def main() -> None:
 
     fake = IndexedStripeFake().start()
     configure_environment(fake.url, args.database)
-    import django
-
-    django.setup()
-    from django.db import connection, connections
-
     started = time.perf_counter()
-    migrate_platform(collect_static=True)
     print(
-        f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores; "
+        f"PostgreSQL {set_up_platform(collect_static=True)}, {os.cpu_count()} cores; "
         f"gunicorn {args.workers} workers × {args.threads} threads (gthread), DEBUG off; Stripe fake {fake.url}",
         flush=True,
     )
+    from django.db import connections
+
     towns = [
         build_town(
             slug,
@@ -828,21 +591,18 @@ def main() -> None:
     ]
     connections.close_all()
 
-    port = free_port()
     log = Path(tempfile.mkdtemp(prefix="comptoir-bench-checkout-")) / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, args.threads, log)
     try:
-        wait_until_up(port, PLATFORM_DOMAIN, server)
-        warm_up(towns, port, clients=args.workers * args.threads)
-        print(
-            f"setup {time.perf_counter() - started:.0f} s; {args.buyers} buyers for {args.seconds:.0f} s…", flush=True
-        )
-        cpu_before = os.times()
-        stats, elapsed = run_buyers(towns, port, fake, args)
-        cpu_after = os.times()
+        with serving(workers=args.workers, threads=args.threads, host=PLATFORM_DOMAIN, log=log) as port:
+            warm_up(towns, port, clients=args.workers * args.threads)
+            print(
+                f"setup {time.perf_counter() - started:.0f} s; {args.buyers} buyers for {args.seconds:.0f} s…",
+                flush=True,
+            )
+            cpu_before = os.times()
+            stats, elapsed = run_buyers(towns, port, fake, args)
+            cpu_after = os.times()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         fake.stop()
     print_figures(stats, towns, args, elapsed)
     own = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)

@@ -5,6 +5,7 @@ Run:  .venv/bin/python bench/hoard.py                   (one address, 12 minutes
       .venv/bin/python bench/hoard.py --bot-ips 4       (the same bot spread over four addresses)
       REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/hoard.py --workers 2
                                                         (rate limits in Redis, shared by the workers)
+      .venv/bin/python bench/hoard.py --minutes 2 --database bench_hoard_mine   (smoke, another database)
 
 Set-up as in bench/checkout.py: its own database (``bench_hoard``, dropped and recreated) on the
 server given by DATABASE_URL (or the embedded PostgreSQL), the platform migrated, one town provisioned
@@ -33,7 +34,6 @@ too (the "before" figures: it then prints "no limits").
 from __future__ import annotations
 
 import argparse
-import html
 import http.client
 import itertools
 import os
@@ -45,73 +45,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import free_port, migrate_platform, production_environment, start_gunicorn, wait_until_up  # noqa: E402
+from benchdb import production_environment, serving, set_up_platform
+from client import Browser
+from shop import form_errors, text_of
 
 PLATFORM_DOMAIN = "bench.test"
 STOCK = 33
 BOT_IPS = ("198.51.100.7", "198.51.100.8", "198.51.100.9", "198.51.100.10", "198.51.100.11", "198.51.100.12")
 MESSAGE = re.compile(r'<p class="message message-(\w+)"[^>]*>(.*?)</p>', re.DOTALL)
-FORM_ERRORS = re.compile(r'<div class="form-errors".*?</div>', re.DOTALL)
-TAG = re.compile(r"<[^>]+>")
 AT_MOST = re.compile(r"(?:Au plus|ne reste que) (\d+)")
 
 
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(TAG.sub(" ", fragment)).split())
-
-
-class Browser:
-    """One client: a keep-alive connection, the cookies the server sets, the address its proxy writes."""
-
-    def __init__(self, port: int, host: str, ip: str) -> None:
-        self.port, self.host, self.ip = port, host, ip
-        self.connection: http.client.HTTPConnection | None = None
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
-        """(status, Location, body)."""
-        headers = {"Host": self.host, "X-Forwarded-For": self.ip, "Accept-Encoding": "identity"}
-        body = None
-        if form is not None:
-            token = next((value for name, value in self.cookies.items() if name.endswith("csrftoken")), "")
-            body = urlencode({**form, "csrfmiddlewaretoken": token})
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                response = self.connection.getresponse()
-                text = response.read().decode("utf-8", "replace")
-                break
-            except (http.client.HTTPException, OSError):
-                self.close()
-                # A keep-alive connection the server closed meanwhile: GETs are retried, as browsers do.
-                if attempt == 2 or method != "GET":
-                    raise
-        for header in response.msg.get_all("Set-Cookie") or []:
-            name, _equals, value = header.split(";")[0].strip().partition("=")
-            if value in ("", '""'):
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return response.status, urlsplit(response.getheader("Location", "")).path, text
-
-    def messages(self, path: str = "/panier/") -> str:
-        _status, _location, page = self.request("GET", path)
-        return " ".join(text_of(message) for _level, message in MESSAGE.findall(page))
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+def messages(browser: Browser, path: str = "/panier/") -> str:
+    """The messages a page shows the browser (what the site said about its last action)."""
+    page = browser.request("GET", path).text
+    return " ".join(text_of(message) for _level, message in MESSAGE.findall(page))
 
 
 @dataclass
@@ -134,8 +83,6 @@ class Record:
 # --- set-up ---------------------------------------------------------------------------------------
 def configure_environment(workers: int, database: str) -> str:
     """Production mode over plain HTTP behind one reverse proxy; returns how the cache is shared."""
-    os.environ["SECURE_COOKIES"] = "0"
-    os.environ["SECURE_HSTS_SECONDS"] = "0"
     os.environ["ALLOW_TEST_GATEWAY"] = "1"  # the bot never pays: no gateway is ever called
     os.environ["TRUSTED_PROXY_COUNT"] = "1"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -208,7 +155,7 @@ def checkout_once(browser: Browser, shop: Shop) -> tuple[str, int]:
     quantity = STOCK
     for _attempt in range(3):
         browser.request("POST", "/panier/ajouter/", {"variant": str(shop.variant_id), "quantity": str(quantity)})
-        said = browser.messages()
+        said = messages(browser)
         if "a été ajouté" in said:
             break
         if "épuisé" in said:
@@ -228,16 +175,15 @@ def checkout_once(browser: Browser, shop: Shop) -> tuple[str, int]:
         "accept_terms": "on",
         f"fulfilment_{shop.merchant_id}": "collect",
     }
-    status, location, page = browser.request("POST", "/commande/", form)
-    if status == 302 and location.endswith("/paiement/"):
+    answer = browser.request("POST", "/commande/", form)
+    if answer.status == 302 and answer.location.endswith("/paiement/"):
         return "held", quantity
-    found = FORM_ERRORS.search(page)
-    reason = text_of(found.group(0)).removeprefix("La commande n’a pas pu être passée").strip() if found else ""
+    reason = form_errors(answer.text)
     # What is left in the basket would only be added to next time: the bot starts from empty.
     browser.request("POST", "/panier/modifier/", {"variant": str(shop.variant_id), "remove": "1"})
-    if status == 429:
+    if answer.status == 429:
         return f"429: {reason[:70]}", 0
-    return f"refused ({status}): {reason[:70]}", 0
+    return f"refused ({answer.status}): {reason[:70]}", 0
 
 
 def run_bot(port: int, shop: Shop, args: argparse.Namespace, record: Record, stop_at: float) -> None:
@@ -278,7 +224,7 @@ def run_buyer(port: int, shop: Shop, record: Record, started: float, stop_at: fl
         try:
             browser.request("GET", shop.product_path)
             browser.request("POST", "/panier/ajouter/", {"variant": str(shop.variant_id), "quantity": "1"})
-            could_add = "a été ajouté" in browser.messages()
+            could_add = "a été ajouté" in messages(browser)
         except (OSError, http.client.HTTPException) as error:
             record.errors.append(f"buyer: {type(error).__name__}: {error}")
             could_add = False
@@ -351,15 +297,12 @@ def main() -> None:
     args = parser.parse_args()
 
     cache = configure_environment(args.workers, args.database)
-    import django
+    server_version = set_up_platform(collect_static=True)
+    from django.db import connections
 
-    django.setup()
-    from django.db import connection, connections
-
-    migrate_platform(collect_static=True)
     shop = build_town()
     print(
-        f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores; gunicorn "
+        f"PostgreSQL {server_version}, {os.cpu_count()} cores; gunicorn "
         f"{args.workers} worker(s) × {args.threads} threads, DEBUG off, behind one proxy; rate limits in the {cache}",
         flush=True,
     )
@@ -371,12 +314,9 @@ def main() -> None:
     )
     connections.close_all()
 
-    port = free_port()
     log = Path(tempfile.mkdtemp(prefix="comptoir-bench-hoard-")) / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, args.threads, log)
     record = Record()
-    try:
-        wait_until_up(port, PLATFORM_DOMAIN, server)
+    with serving(workers=args.workers, threads=args.threads, host=PLATFORM_DOMAIN, log=log) as port:
         started = time.monotonic()
         stop_at = started + args.minutes * 60
         threads = [
@@ -389,9 +329,6 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print_figures(record, elapsed)
     tracebacks = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
     print(f"gunicorn log {log}: {tracebacks} tracebacks; database {args.database} left for inspection")

@@ -1,9 +1,9 @@
 """Benchmark: catalogue import and export of a large merchant (the partner supermarket case).
 
-Run:  .venv/bin/python bench/imports.py [--rows 10000]
+Run:  .venv/bin/python bench/imports.py [--rows 10000] [--database bench_imports_mine]
 
-It works in its own database (``comptoir_bench_imports``, dropped and recreated) on the server given
-by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset; it provisions one town
+It works in its own database (``comptoir_bench_imports`` unless ``--database`` names another, dropped
+and recreated) on the server given by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset; it provisions one town
 with the real code, then prints for a CSV of --rows products (semicolons, decimal commas,
 categories, valid EANs, stock): the first import (all created), a re-import (all updated by SKU),
 a dry run, and the CSV export — seconds and rows per second each. Target: 10,000 rows < 30 s.
@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
+from benchdb import PROJECT_ROOT, benchmark_environment, set_up_platform
 
 T = TypeVar("T")
 BENCH_DB = "comptoir_bench_imports"
@@ -29,17 +26,11 @@ CATEGORIES = ("Alimentation > Épicerie", "Alimentation > Cave et boissons", "Ma
 VAT = ("5,5", "20", "10", "5.5")
 
 
-def configure_environment() -> None:
+def configure_environment(database: str) -> None:
     """Point Django at a dedicated benchmark database before settings are read."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
     os.environ.setdefault("PLATFORM_DOMAIN", "bench.localhost")
     os.environ["MEDIA_ROOT"] = str(PROJECT_ROOT / ".bench-media")
-    from benchdb import use_fresh_database
-
-    use_fresh_database(BENCH_DB)
+    benchmark_environment(database)
 
 
 def catalogue_csv(rows: int, *, price_shift: int = 0) -> bytes:
@@ -69,23 +60,18 @@ def timed(label: str, rows: int, function: Callable[[], T]) -> T:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000, help="product rows in the file (default 10000)")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     args = parser.parse_args()
 
-    configure_environment()
-    import django
-
-    django.setup()
-    from benchdb import migrate_platform
-    from django.db import connection
-
+    configure_environment(args.database)
+    server_version = set_up_platform()
     from catalog.export import write_products_csv
     from catalog.imports import import_products
     from catalog.models import Merchant, MerchantKind, MerchantStatus, Product
     from tenants.actions import provision_town
 
-    migrate_platform()
     town = provision_town(slug="bench-imports", name="Bench imports").town
-    print(f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n")
+    print(f"PostgreSQL {server_version}, {os.cpu_count()} cores\n")
 
     first, second = catalogue_csv(args.rows), catalogue_csv(args.rows, price_shift=13)
     with town:

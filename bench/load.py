@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import multiprocessing
 import os
@@ -58,30 +57,22 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import migrate_platform, percentile, production_environment  # noqa: E402
-from load_checks import catch_up_ledger, check_invariants, paid_orders_without_capture, wait_for_queue  # noqa: E402
-from load_traffic import (  # noqa: E402
+from benchdb import ms, percentile, production_environment, set_up_platform, wait_until_up
+from load_checks import catch_up_ledger, check_invariants, paid_orders_without_capture, wait_for_queue
+from load_traffic import (
     PLATFORM_DOMAIN,
-    PLENTY,
-    PUBLISHABLE_KEY,
-    SECRET_KEY,
-    WEBHOOK_SECRET,
     Context,
     Event,
-    IndexedStripeFake,
-    Item,
     PhaseStats,
     QueueMonitor,
     Resident,
-    TownCatalogue,
     WebhookRetrier,
 )
-from stack import Stack  # noqa: E402
+from shop import IndexedStripeFake, Item, TownCatalogue, provision_stripe_town, stripe_environment
+from stack import Stack
 
 BENCH_DB = "comptoir_load"
+PLENTY = 100_000  # stock of ordinary products: never runs out
 KINDS = (
     "home", "directory", "merchant", "category", "product", "search", "basket_add", "checkout_form", "checkout",
     "payment", "webhook", "webhook_retry", "return", "confirmation",
@@ -95,13 +86,9 @@ def configure_environment(*, database_url: str, redis_url: str, fake_url: str) -
     """Production mode over plain HTTP on the bench's own PostgreSQL and Redis, Stripe at the fake."""
     os.environ["DATABASE_URL"] = f"{database_url}/postgres"
     os.environ["REDIS_URL"] = redis_url
-    os.environ["SECURE_COOKIES"] = "0"  # plain HTTP: cookies without Secure (so without "__Host-")
-    os.environ["SECURE_HSTS_SECONDS"] = "0"
-    os.environ["ALLOW_TEST_GATEWAY"] = "0"
-    os.environ["STRIPE_SECRET_KEY"] = SECRET_KEY
-    os.environ["STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
-    os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    os.environ["STRIPE_API_BASE"] = fake_url
+    # Behind one reverse proxy, as deployed: a buyer's address is the X-Forwarded-For it sends.
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"
+    stripe_environment(fake_url)
     os.environ["GUNICORN_LOGLEVEL"] = "warning"
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER", "COMPTOIR_EMBEDDED_DB"):
         os.environ.pop(name, None)
@@ -116,12 +103,10 @@ def build_town(job: tuple[int, int, int, int, int]) -> TownCatalogue:
 
     from catalog.models import Category, Closure, Merchant, MerchantStatus, OpeningPeriod, Product, Variant
     from demo.catalog import generate_catalogue
-    from tenants.actions import provision_town, update_branding
 
     number, products, scarce_per_phase, scarce_stock, seed = job
     slug, account = f"ville-{number:03d}", f"acct_load{number:09d}"
-    town = provision_town(slug=slug, name=f"Ville {number}").town
-    town = update_branding(town=town, payment_gateway="stripe", stripe_account_id=account, collector_mode="regie")
+    town = provision_stripe_town(slug=slug, name=f"Ville {number}", account=account)
     rng = random.Random(seed)
     with town, transaction.atomic():
         generate_catalogue(
@@ -153,9 +138,10 @@ def build_town(job: tuple[int, int, int, int, int]) -> TownCatalogue:
             for pk, merchant, merchant_slug, product in rows
         ]
         scarce = [items[phase * scarce_per_phase : (phase + 1) * scarce_per_phase] for phase in range(2)]
-        Variant.objects.filter(pk__in=[item.variant_id for phase in scarce for item in phase]).update(
-            stock=scarce_stock
-        )
+        scarce_ids = [item.variant_id for phase in scarce for item in phase]
+        Variant.objects.filter(pk__in=scarce_ids).update(stock=scarce_stock)
+        initial_stock = dict.fromkeys(Variant.objects.values_list("pk", flat=True), PLENTY)
+        initial_stock.update(dict.fromkeys(scarce_ids, scarce_stock))
         used = set(Product.objects.filter(is_published=True).values_list("category_id", flat=True))
         categories = [
             f"/categories/{category}/"
@@ -168,12 +154,10 @@ def build_town(job: tuple[int, int, int, int, int]) -> TownCatalogue:
         slug=slug,
         host=f"{slug}.{PLATFORM_DOMAIN}",
         account=account,
-        merchants=merchants,
-        categories=categories,
-        products=[item.path for item in items],
         items=items[2 * scarce_per_phase :],
         scarce=scarce,
-        scarce_stock=scarce_stock,
+        initial_stock=initial_stock,
+        pages={"merchant": merchants, "category": categories, "product": [item.path for item in items]},
     )
 
 
@@ -194,22 +178,6 @@ def build_towns(args: argparse.Namespace) -> list[TownCatalogue]:
             if len(towns) % 10 == 0 or len(towns) == len(jobs):
                 print(f"  {len(towns)} / {len(jobs)} towns ready", flush=True)
     return towns
-
-
-def wait_until_up(port: int, host: str, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/healthz", headers={"Host": host})
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.3)
-    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")
 
 
 # --- the phases -------------------------------------------------------------------------------------
@@ -352,10 +320,6 @@ def beat_verdict(stack: Stack, stats: PhaseStats) -> tuple[str, bool, str]:
 
 
 # --- figures ----------------------------------------------------------------------------------------
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f}"
-
-
 def print_phase(stats: PhaseStats, args: argparse.Namespace, stack: Stack) -> None:
     requests = stats.requests
     print(
@@ -385,8 +349,8 @@ def print_phase(stats: PhaseStats, args: argparse.Namespace, stack: Stack) -> No
         statuses = Counter(status for _start, _end, _kind, status, _ok in records)
         shown = " ".join(f"{status or 'none'}×{count}" for status, count in sorted(statuses.items()))
         print(
-            f"   {kind:<14}{len(records):>7}{ms(percentile(durations, 0.5))} {ms(percentile(durations, 0.95))}"
-            f" {ms(percentile(durations, 0.99))} {ms(max(durations))}  {shown}"
+            f"   {kind:<14}{len(records):>7}{ms(percentile(durations, 0.5), 8)} {ms(percentile(durations, 0.95), 8)}"
+            f" {ms(percentile(durations, 0.99), 8)} {ms(max(durations), 8)}  {shown}"
         )
     errors = [record for record in requests if not record[4]]
     by_status = Counter("no answer" if record[3] == 0 else f"HTTP {record[3]}" for record in errors)
@@ -538,14 +502,11 @@ def main() -> None:
         redis_url = stack.start_redis()
         database_url = stack.init_postgres()
         configure_environment(database_url=database_url, redis_url=redis_url, fake_url=fake.url)
-        import django
+        server_version = set_up_platform(collect_static=True)
+        from django.db import connections
 
-        django.setup()
-        from django.db import connection, connections
-
-        migrate_platform(collect_static=True)
         print(
-            f"own PostgreSQL {connection.cursor().connection.info.server_version} on port {stack.pg_port}, "
+            f"own PostgreSQL {server_version} on port {stack.pg_port}, "
             f"own Redis on port {stack.redis_port}, {os.cpu_count()} cores; logs in {stack.logs}",
             flush=True,
         )
@@ -553,7 +514,7 @@ def main() -> None:
         connections.close_all()
         stack.checkpoint()  # the bulk load flushed now, not in the middle of a phase
         port = stack.start_gunicorn(workers=args.workers, threads=args.threads)
-        wait_until_up(port, PLATFORM_DOMAIN)
+        wait_until_up(port, PLATFORM_DOMAIN, stack.children["gunicorn"].process)
         stack.start_worker("worker-1", concurrency=args.concurrency)
         stack.wait_for_log("worker-1", " ready.", timeout=120)
         stack.start_beat()

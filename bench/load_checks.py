@@ -7,7 +7,9 @@ import io
 import time
 from collections import Counter, defaultdict
 
-from load_traffic import PLENTY, PhaseStats, TownCatalogue, waiting_tasks
+from invariants import Stock, lost_payments, totals_that_do_not_add_up, wrong_changes_to_paid
+from load_traffic import PhaseStats, waiting_tasks
+from shop import TownCatalogue
 
 
 def wait_for_queue(redis_url: str, *, orphaned: int, timeout: float) -> float:
@@ -63,10 +65,8 @@ def check_invariants(towns: list[TownCatalogue], phases: list[PhaseStats]) -> li
     from django.core.management import call_command
     from django.core.management.base import CommandError
     from django.db import connection
-    from django.db.models import Count, Q, Sum
 
-    from catalog.models import Variant
-    from checkout.models import MerchantOrder, Notification, Order, OrderLine, OrderStatus, Payment
+    from checkout.models import Notification, Order
     from tenants.models import Town
 
     results: list[tuple[str, bool, str]] = []
@@ -106,66 +106,15 @@ def check_invariants(towns: list[TownCatalogue], phases: list[PhaseStats]) -> li
         with Town.objects.get(slug=catalogue.slug):
             statuses.update(Order.objects.values_list("status", flat=True))
             notifications.update(Notification.objects.values_list("status", flat=True))
-            scarce_ids = {item.variant_id for phase in catalogue.scarce for item in phase}
-            taken = dict(
-                OrderLine.objects.exclude(merchant_order__order__status=OrderStatus.CANCELLED)
-                .filter(variant__isnull=False, stock_taken__isnull=False)
-                .values_list("variant_id")
-                .annotate(units=Sum("stock_taken"))
-                .values_list("variant_id", "units")
-            )
-            for pk, left in Variant.objects.values_list("pk", "stock"):
-                initial = catalogue.scarce_stock if pk in scarce_ids else PLENTY
-                if initial != (left or 0) + taken.get(pk, 0):
-                    unbalanced.append(f"{catalogue.slug} variant {pk}: {initial} ≠ {left} left + {taken.get(pk, 0)}")
-                if pk in scarce_ids:
-                    scarce_sold += taken.get(pk, 0)
-                    scarce_total += initial
-                    sold_out += left == 0
-
-            line_sums = dict(
-                OrderLine.objects.values_list("merchant_order__order_id")
-                .annotate(total=Sum("total_cents"))
-                .values_list("merchant_order__order_id", "total")
-            )
-            merchant_sums = dict(
-                MerchantOrder.objects.values_list("order_id")
-                .annotate(total=Sum("items_total_cents"))
-                .values_list("order_id", "total")
-            )
-            merchant_line_sums = dict(
-                OrderLine.objects.values_list("merchant_order_id")
-                .annotate(total=Sum("total_cents"))
-                .values_list("merchant_order_id", "total")
-            )
-            payments = dict(Payment.objects.values_list("order_id", "amount_cents"))
-            for pk, total, items, fee in Order.objects.values_list(
-                "pk", "total_cents", "items_total_cents", "delivery_fee_cents"
-            ):
-                if total != items + fee or items != line_sums.get(pk, 0) or items != merchant_sums.get(pk, 0):
-                    wrong_totals.append(
-                        f"{catalogue.slug} order {pk}: total {total}, items {items}, fee {fee}, "
-                        f"lines {line_sums.get(pk, 0)}, merchant orders {merchant_sums.get(pk, 0)}"
-                    )
-                if pk in payments and payments[pk] != total:
-                    wrong_totals.append(f"{catalogue.slug} order {pk}: payment {payments[pk]} ≠ total {total}")
-            for pk, items in MerchantOrder.objects.values_list("pk", "items_total_cents"):
-                if items != merchant_line_sums.get(pk, 0):
-                    wrong_totals.append(f"{catalogue.slug} merchant order {pk}: {items} ≠ lines")
-
-            intents = dict(Payment.objects.values_list("intent_id", "order__status"))
-            lost.extend(
-                f"{catalogue.slug} {intent} ({intents.get(intent)})"
-                for intent in confirmed[catalogue.slug]
-                if intents.get(intent) != OrderStatus.PAID
-            )
-            wrong_changes.extend(
-                f"{catalogue.slug} order {pk}: {changes} changes to paid"
-                for pk, changes in Order.objects.filter(status=OrderStatus.PAID)
-                .annotate(changes=Count("status_changes", filter=Q(status_changes__to_status=OrderStatus.PAID)))
-                .values_list("pk", "changes")
-                if changes != 1
-            )
+            stock = Stock.read()
+            unbalanced.extend(f"{catalogue.slug} {line}" for line in stock.unbalanced(catalogue.initial_stock))
+            for item in catalogue.scarce_items:
+                scarce_sold += stock.taken.get(item.variant_id, 0)
+                scarce_total += catalogue.initial_stock[item.variant_id]
+                sold_out += stock.left.get(item.variant_id) == 0
+            wrong_totals.extend(f"{catalogue.slug} {line}" for line in totals_that_do_not_add_up())
+            lost.extend(f"{catalogue.slug} {line}" for line in lost_payments(confirmed[catalogue.slug]))
+            wrong_changes.extend(f"{catalogue.slug} {line}" for line in wrong_changes_to_paid()[1])
     print(
         "\norders: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
         + "; notifications: " + (", ".join(f"{s} {c}" for s, c in sorted(notifications.items())) or "none")

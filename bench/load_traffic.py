@@ -6,61 +6,39 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import html
 import http.client
 import random
-import re
-import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote
 
+from client import Answer, Connection
+from shop import (
+    PAYMENT_PATH,
+    IndexedStripeFake,
+    Item,
+    TownCatalogue,
+    UnexpectedAnswer,
+    checkout_form,
+    form_errors,
+    next_resident_address,
+    payment_intent,
+    refusal_reason,
+    send_webhook,
+)
 from storefront import SEARCH_QUERIES
 
-from tests.checkout.stripe_fake import StripeFake, deliver
-
 PLATFORM_DOMAIN = "load.test"
-SECRET_KEY = "sk_test_load_fake"  # noqa: S105 - not a secret: only the in-process fake accepts it
-PUBLISHABLE_KEY = "pk_test_load_fake"
-WEBHOOK_SECRET = "whsec_load_" + secrets.token_hex(8)
-PLENTY = 100_000  # stock of ordinary products: never runs out
 BROWSE_PAGES = (("home", 0.15), ("directory", 0.15), ("merchant", 0.20), ("category", 0.15), ("product", 0.35))
 QUEUE = "comptoir"  # settings.CELERY_TASK_DEFAULT_QUEUE
-
-PICKUP_SELECT = re.compile(r'<select name="pickup_(\d+)"[^>]*>(.*?)</select>', re.DOTALL)
-OPTION_VALUE = re.compile(r'<option value="([^"]*)"')
-CLIENT_SECRET = re.compile(r'data-client-secret="([^"]*)"')
-FORM_ERRORS = re.compile(r'<(div|p) class="form-errors".*?</\1>', re.DOTALL)
-TAG = re.compile(r"<[^>]+>")
-PAYMENT_PATH = re.compile(r"^/commande/([0-9a-f-]{36})/paiement/$")
 
 
 def waiting_tasks(client: Any) -> int:
     """Tasks waiting in the Celery queue (kombu keeps priorities 3, 6 and 9 in lists of their own)."""
     return sum(client.llen(name) for name in (QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in (3, 6, 9))))
-
-
-@dataclass(frozen=True)
-class Item:
-    variant_id: int
-    merchant_id: int
-    path: str
-
-
-@dataclass
-class TownCatalogue:
-    slug: str
-    host: str
-    account: str
-    merchants: list[str]
-    categories: list[str]
-    products: list[str]
-    items: list[Item]  # plenty of stock
-    scarce: list[list[Item]]  # per phase
-    scarce_stock: int
 
 
 @dataclass
@@ -99,30 +77,13 @@ class PhaseStats:
                 self.error_samples.append((at, detail[:300]))
 
 
-class IndexedStripeFake(StripeFake):
-    """The fake, plus its `payment_intent.succeeded` events by intent id (a cheap lookup)."""
-
-    def __init__(self) -> None:
-        super().__init__(api_key=SECRET_KEY)
-        self.succeeded_events: dict[str, dict[str, Any]] = {}
-
-    def _emit(self, event_type: str, obj: dict[str, Any], scope: str) -> dict[str, Any]:
-        event = super()._emit(event_type, obj, scope)
-        if event_type == "payment_intent.succeeded":
-            self.succeeded_events[obj["id"]] = event
-        return event
-
-
-class UnexpectedAnswer(Exception):
-    """Neither success nor a legitimate refusal: the journey is abandoned and counted as an error."""
-
-
 class Session:
-    """One keep-alive connection to gunicorn; each request names its town in the Host header."""
+    """A resident's connection to gunicorn (bench/client.py); each request names its town, is recorded
+    under its kind, and raises UnexpectedAnswer on no answer, a 5xx or any status not expected."""
 
     def __init__(self, port: int, stats: PhaseStats, origin: float) -> None:
-        self.port, self.stats, self.origin = port, stats, origin
-        self.connection: http.client.HTTPConnection | None = None
+        self.connection = Connection(port)
+        self.stats, self.origin = stats, origin
         self.records: list[tuple[float, float, str, int, bool]] = []
 
     def now(self) -> float:
@@ -137,85 +98,32 @@ class Session:
         *,
         cookies: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
+        ip: str = "",
         expect: tuple[int, ...] = (200,),
-    ) -> tuple[int, dict[str, str], str]:
-        """The answer, recorded under ``kind``; raises UnexpectedAnswer on 5xx, no answer or an unexpected status."""
-        headers = {"Host": host, "Accept-Encoding": "identity"}
-        body = None
-        if form is not None:
-            token = next((value for name, value in (cookies or {}).items() if name.endswith("csrftoken")), "")
-            body = urlencode({**form, "csrfmiddlewaretoken": token})
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    ) -> Answer:
         started = self.now()
-        for attempt in (1, 2):
-            is_reused = self.connection is not None
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                response = self.connection.getresponse()
-                text = response.read().decode("utf-8", "replace")
-                break
-            except (http.client.HTTPException, OSError) as error:
-                self.close()
-                # A keep-alive connection gunicorn closed while idle (keepalive, worker recycled) is
-                # retried once on a fresh one, as browsers do; a fresh connection that fails is an error.
-                if is_reused and attempt == 1:
-                    continue
-                ended = self.now()
-                self.records.append((started, ended, kind, 0, False))
-                self.stats.error(started, f"{kind} {method} {host}{path}: no answer ({type(error).__name__})")
-                raise UnexpectedAnswer(f"{kind}: {error}") from error
+        try:
+            answer = self.connection.request(method, host, path, form=form, cookies=cookies, ip=ip)
+        except (http.client.HTTPException, OSError) as error:
+            self.records.append((started, self.now(), kind, 0, False))
+            self.stats.error(started, f"{kind} {method} {host}{path}: no answer ({type(error).__name__})")
+            raise UnexpectedAnswer(f"{kind}: {error}") from error
         ended = self.now()
-        if cookies is not None:
-            keep_cookies(cookies, response.msg.get_all("Set-Cookie") or [])
-        if response.getheader("Connection", "").lower() == "close":
-            self.close()
-        status = response.status
-        is_ok = status in expect
-        self.records.append((started, ended, kind, status, is_ok))
+        is_ok = answer.status in expect
+        self.records.append((started, ended, kind, answer.status, is_ok))
         if not is_ok:
-            self.stats.error(started, f"{kind} {method} {host}{path} → HTTP {status}")
-            raise UnexpectedAnswer(f"{kind} → HTTP {status}")
-        return status, {name.lower(): value for name, value in response.getheaders()}, text
+            self.stats.error(started, f"{kind} {method} {host}{path} → HTTP {answer.status}")
+            raise UnexpectedAnswer(f"{kind} → HTTP {answer.status}")
+        return answer
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        self.connection.close()
 
 
-def keep_cookies(jar: dict[str, str], set_cookies: list[str]) -> None:
-    for header in set_cookies:
-        pair, *attributes = header.split(";")
-        name, _equals, value = pair.strip().partition("=")
-        expired = any(attribute.strip().lower() == "max-age=0" for attribute in attributes)
-        if expired or value in ("", '""'):
-            jar.pop(name, None)
-        else:
-            jar[name] = value
-
-
-def form_errors(page: str) -> str:
-    found = FORM_ERRORS.search(page)
-    return " ".join(html.unescape(TAG.sub(" ", found.group(0))).split()) if found else ""
-
-
-def refusal_reason(message: str) -> str:
-    if "plus disponible dans cette quantité" in message:
-        return "out of stock when the order took its stock"
-    if any(words in message for words in ("puisé", "n'en reste que", "ne reste que")):
-        return "out of stock when the basket was priced"
-    return "other: " + message[:120]
-
-
-def send_webhook(port: int, event: dict[str, Any]) -> int:
+def webhook_status(port: int, event: dict[str, Any]) -> int:
+    """Stripe's delivery of ``event``: the HTTP status, 0 when gunicorn did not answer."""
     try:
-        status, _body = deliver(
-            f"http://127.0.0.1:{port}/webhooks/stripe/", event, WEBHOOK_SECRET, host_header=PLATFORM_DOMAIN, timeout=60
-        )
+        status, _body = send_webhook(port, event, platform_domain=PLATFORM_DOMAIN)
     except OSError:
         return 0
     return status
@@ -259,7 +167,7 @@ class WebhookRetrier:
                 heapq.heappop(self.heap)
                 self.in_flight += 1
             started = time.perf_counter() - self.origin
-            status = send_webhook(self.port, event)
+            status = webhook_status(self.port, event)
             ended = time.perf_counter() - self.origin
             self.records.append((started, ended, "webhook_retry", status, status == 200))
             if status != 200:
@@ -316,9 +224,9 @@ class Resident:
         path = {
             "home": "/",
             "directory": self.rng.choice(("/commerces/", "/commerces/?type=shop", "/commerces/?page=1")),
-            "merchant": self.rng.choice(town.merchants),
-            "category": self.rng.choice(town.categories),
-            "product": self.rng.choice(town.products),
+            "merchant": self.rng.choice(town.pages["merchant"]),
+            "category": self.rng.choice(town.pages["category"]),
+            "product": self.rng.choice(town.pages["product"]),
         }[kind]
         self.session.request(kind, town.host, "GET", path)
 
@@ -337,48 +245,42 @@ class Resident:
         return items
 
     def checkout(self, town: TownCatalogue) -> None:
-        """A new buyer (no cookies) from the product page to the confirmation page."""
-        stats, request = self.context.stats, self.session.request
+        """A new buyer (no cookies, an address of its own) from the product page to the confirmation page."""
+        stats = self.context.stats
         with stats.lock:
             stats.journeys["started"] += 1
+        # Checkouts are rate limited per address (checkout.limits): each buyer comes from an address of
+        # its own, as residents do, not all from the benchmark's loopback address.
         cookies: dict[str, str] = {}
+        ip = next_resident_address()
+
+        def request(kind: str, host: str, method: str, path: str, **options: Any) -> Answer:
+            return self.session.request(kind, host, method, path, cookies=cookies, ip=ip, **options)
+
         items = self.choose_items(town)
-        request("product", town.host, "GET", items[0].path, cookies=cookies)
+        request("product", town.host, "GET", items[0].path)
         for item in items:
             form = {"variant": str(item.variant_id), "quantity": "1", "next": item.path}
-            request("basket_add", town.host, "POST", "/panier/ajouter/", cookies=cookies, form=form, expect=(302,))
-        status, headers, page = request(
-            "checkout_form", town.host, "GET", "/commande/", cookies=cookies, expect=(200, 302)
-        )
-        if status == 302:
-            if urlsplit(headers.get("location", "")).path != "/panier/":
-                stats.error(self.session.now(), f"GET /commande/ redirected to {headers.get('location')}")
+            request("basket_add", town.host, "POST", "/panier/ajouter/", form=form, expect=(302,))
+        answer = request("checkout_form", town.host, "GET", "/commande/", expect=(200, 302))
+        if answer.status == 302:
+            if answer.location != "/panier/":
+                stats.error(self.session.now(), f"GET /commande/ redirected to {answer.headers.get('location')}")
                 raise UnexpectedAnswer("checkout form redirect")
             with stats.lock:
                 stats.refusals["sold out before the checkout page"] += 1
             return
-        form = {
-            "first_name": "Camille",
-            "last_name": f"Habitant {self.number}",
-            "email": f"habitant{self.number}@exemple.fr",
-            "phone": "06 12 34 56 78",
-            "payment_method": "card",
-            "accept_terms": "on",
-            "address": "",
-        }
-        for merchant_id, options in PICKUP_SELECT.findall(page):
-            values = [value for value in OPTION_VALUE.findall(options) if value]
-            if not values:
-                stats.error(self.session.now(), f"no pickup window for merchant {merchant_id} in {town.slug}")
-                raise UnexpectedAnswer("no pickup window")
-            form[f"fulfilment_{merchant_id}"] = "collect"
-            form[f"pickup_{merchant_id}"] = self.rng.choice(values[:3])
-        status, headers, page = request(
-            "checkout", town.host, "POST", "/commande/", cookies=cookies, form=form, expect=(200, 302)
-        )
-        payment_path = urlsplit(headers.get("location", "")).path
-        if status == 200:
-            message = form_errors(page)
+        try:
+            form = checkout_form(
+                answer.text, self.rng, last_name=f"Habitant {self.number}", email=f"habitant{self.number}@exemple.fr"
+            )
+        except UnexpectedAnswer as error:
+            stats.error(self.session.now(), f"{error} in {town.slug}")
+            raise
+        answer = request("checkout", town.host, "POST", "/commande/", form=form, expect=(200, 302))
+        payment_path = answer.location
+        if answer.status == 200:
+            message = form_errors(answer.text)
             if not message:
                 stats.error(self.session.now(), "POST /commande/ re-rendered the form without an error")
                 raise UnexpectedAnswer("checkout form without error")
@@ -388,12 +290,11 @@ class Resident:
         if not PAYMENT_PATH.match(payment_path):
             stats.error(self.session.now(), f"POST /commande/ redirected to {payment_path}")
             raise UnexpectedAnswer("checkout redirect")
-        _status, _headers, page = request("payment", town.host, "GET", payment_path, cookies=cookies)
-        found = CLIENT_SECRET.search(page)
-        if not found or "_secret_" not in found.group(1):
+        answer = request("payment", town.host, "GET", payment_path)
+        intent_id = payment_intent(answer.text)
+        if intent_id is None:
             stats.error(self.session.now(), f"payment page without a client secret in {town.slug}")
             raise UnexpectedAnswer("no client secret")
-        intent_id = found.group(1).split("_secret_")[0]
         # The card works: Stripe.js confirms the intent; Stripe then sends its webhook.
         fake = self.context.fake
         fake.succeed(intent_id, account=town.account)
@@ -401,20 +302,18 @@ class Resident:
             stats.confirmed.append((town.slug, intent_id))
         event = fake.succeeded_events[intent_id]
         started = self.session.now()
-        status = send_webhook(self.context.port, event)
+        status = webhook_status(self.context.port, event)
         self.session.records.append((started, self.session.now(), "webhook", status, status == 200))
         if status != 200:
             stats.error(started, f"webhook {town.slug} {intent_id} → {status or 'no answer'}")
             self.context.retrier.schedule(event, 0)
         public_id = PAYMENT_PATH.match(payment_path).group(1)
         confirmation = f"/commande/{public_id}/confirmation/"
-        _status, headers, _page = request(
-            "return", town.host, "GET", f"/commande/{public_id}/retour/", cookies=cookies, expect=(302,)
-        )
-        if urlsplit(headers.get("location", "")).path != confirmation:
-            stats.error(self.session.now(), f"return redirected to {headers.get('location')} not {confirmation}")
+        answer = request("return", town.host, "GET", f"/commande/{public_id}/retour/", expect=(302,))
+        if answer.location != confirmation:
+            stats.error(self.session.now(), f"return redirected to {answer.headers.get('location')} not {confirmation}")
             raise UnexpectedAnswer("return redirect")
-        request("confirmation", town.host, "GET", confirmation, cookies=cookies)
+        request("confirmation", town.host, "GET", confirmation)
         with stats.lock:
             stats.journeys["paid"] += 1
 

@@ -37,28 +37,18 @@ import secrets
 import statistics
 import sys
 import time
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import migrate_platform, percentile  # noqa: E402
+from benchdb import benchmark_environment, percentile, set_up_platform
 
 BENCH_DB = "bench_payout"
 TOWN_SLUG = "reversements"
 
 
 def configure_environment(database: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    from benchdb import use_fresh_database
-
-    use_fresh_database(database)
+    benchmark_environment(database)
 
 
 def build_merchants(count: int) -> list[int]:
@@ -244,9 +234,7 @@ def main() -> int:
         options.orders = 10_000
 
     configure_environment(options.database)
-    import django
-
-    django.setup()
+    set_up_platform()
     from django.db import connection
     from django.utils import timezone
 
@@ -257,7 +245,6 @@ def main() -> int:
     from settlement.payouts.treasury import update_payout_settings
     from tenants.actions import provision_town
 
-    migrate_platform()
     town = provision_town(slug=TOWN_SLUG, name="Bench Reversements").town
     print(
         f"database {options.database}, town {town.slug}: {options.merchants} merchants, {options.orders:,} paid orders"

@@ -2,9 +2,10 @@
 
 Run:  .venv/bin/python bench/provision.py            (full: 500 towns, ~10 min on 2 cores)
       .venv/bin/python bench/provision.py --quick    (smoke: 60 towns)
+      .venv/bin/python bench/provision.py --database bench_provision_mine   (another database name)
 
-It works in its own database (``comptoir_bench``, dropped and recreated) on the server given by
-DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset, and prints:
+It works in its own database (``comptoir_bench`` unless ``--database`` names another, dropped and
+recreated) on the server given by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset, and prints:
   * provisioning time per town via the spare pool (rename), the template clone and migrate-from-zero
     (median and p95 over --samples towns each);
   * the fast path as the number of existing towns grows (0, 100, 500);
@@ -20,28 +21,17 @@ import io
 import multiprocessing
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import percentile  # noqa: E402
+from benchdb import benchmark_environment, percentile
 
 BENCH_DB = "comptoir_bench"
 
 
-def configure_environment() -> None:
+def configure_environment(database: str) -> None:
     """Point Django at a dedicated benchmark database before settings are read."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["TOWN_SPARE_POOL_SIZE"] = "0"  # refills are done (untimed) by the benchmark itself
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["LOG_LEVEL"] = "ERROR"
     os.environ.setdefault("PLATFORM_DOMAIN", "bench.localhost")
-    from benchdb import use_fresh_database
-
-    use_fresh_database(BENCH_DB)
+    benchmark_environment(database)  # no spare towns: refills are done (untimed) by the benchmark itself
 
 
 def summary(label: str, seconds: list[float]) -> str:
@@ -80,12 +70,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20, help="towns timed per path (default 20)")
     parser.add_argument("--towns", type=int, default=500, help="largest number of existing towns (default 500)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 samples, up to 60 towns")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     args = parser.parse_args()
     if args.quick:
         args.samples, args.towns = 5, 60
     growth_points = sorted({0, min(100, args.towns), args.towns})
 
-    configure_environment()
+    configure_environment(args.database)
     import django
 
     django.setup()
@@ -170,7 +161,7 @@ def main() -> None:
         f"(timed on {len(sample)}), ≈ {per_schema * len(schemas):.0f} s for {len(schemas)}"
     )
     print("\n".join(migrate))
-    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s; database {BENCH_DB} left for inspection")
+    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s; database {args.database} left for inspection")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 Run:  .venv/bin/python bench/sitemap.py                 (150 merchants × 10,000 products; ~3 min)
       .venv/bin/python bench/sitemap.py --quick         (30 merchants × 1,000 products)
       options: --redis redis://127.0.0.1:6379/N (the shared cache; default $REDIS_URL, else
-               redis://127.0.0.1:6379/0), --rounds 10 (cold rounds), --requests 200 (warm, per address)
+               redis://127.0.0.1:6379/0), --rounds 10 (cold rounds), --requests 200 (warm, per address),
+               --database bench_sitemap_mine (another database name)
 
-Like bench/storefront.py it works in its own database (``comptoir_bench_sitemap``, dropped and
-recreated) and starts gunicorn with DEBUG off; the cache is Redis, as in production, so that this
-process can give the town's catalogue a new version (``bump_catalogue_version``) the way a change does.
+Like bench/storefront.py it works in its own database (``comptoir_bench_sitemap`` unless
+``--database`` names another, dropped and recreated) and starts gunicorn with DEBUG off; the cache
+is Redis, as in production, so that this process can give the town's catalogue a new version
+(``bump_catalogue_version``) the way a change does.
 It prints, for the index, the first and the last page of products:
   * cold: p50 / p95 / max of the first request after each catalogue change (the page is rebuilt);
   * warm: p50 / p95 / max of sequential requests (answered from the cache; target p95 < 50 ms);
@@ -23,13 +25,10 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import free_port, migrate_platform, percentile, production_environment, start_gunicorn, wait_until_up  # noqa: E402
-from storefront import Client, TownSize, build_town, ms  # noqa: E402
+from benchdb import ms, percentile, production_environment, serving, set_up_platform
+from client import Connection
+from storefront import CLIENT_TIMEOUT, TownSize, build_town
 
 BENCH_DB = "comptoir_bench_sitemap"
 PLATFORM_DOMAIN = "bench.localhost"
@@ -57,23 +56,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="warm requests per address")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     args = parser.parse_args()
     size = TownSize("bench", 30, 1_000, 300, 1.0) if args.quick else TownSize("bench", 150, 10_000, 3_000, 1.0)
 
     os.environ["REDIS_URL"] = args.redis
     os.environ["CACHE_KEY_PREFIX"] = "comptoir-bench-sitemap"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # no worker here: nothing may wait in the broker
-    production_environment(platform_domain=PLATFORM_DOMAIN, database=BENCH_DB)
-    import django
-
-    django.setup()
+    production_environment(platform_domain=PLATFORM_DOMAIN, database=args.database)
+    set_up_platform(collect_static=True)
     from django.db import connections
 
     from catalog.queries import published_products
     from catalog.sitemaps import SITEMAP_PAGE_SIZE
     from tenants.models import Town
 
-    migrate_platform(collect_static=True)
     build_town(size)
     with Town.objects.get(slug=size.slug):
         pages = max(1, -(-published_products().count() // SITEMAP_PAGE_SIZE))
@@ -83,39 +80,38 @@ def main() -> None:
         addresses[f"products p{pages}"] = f"/sitemap-products.xml?p={pages}"
 
     host = f"{size.slug}.{PLATFORM_DOMAIN}"
-    port = free_port()
-    server = start_gunicorn(port, args.workers, args.threads)
     failures: list[str] = []
-    try:
-        wait_until_up(port, host, server)
-        client = Client(port, host)
+    with serving(workers=args.workers, threads=args.threads, host=host) as port:
+        client = Connection(port, timeout=CLIENT_TIMEOUT)
+
+        def get(path: str) -> float:
+            answer = client.request("GET", host, path)
+            assert answer.status == 200, (path, answer.status)
+            return answer.seconds
+
         for path in [*addresses.values(), "/"]:
-            assert client.get(path)[0] == 200, path
+            get(path)
         cold: dict[str, list[float]] = {name: [] for name in addresses}
         for _ in range(args.rounds):
             bump(size.slug)
             for name, path in addresses.items():
-                status, elapsed = client.get(path)
-                assert status == 200, (path, status)
-                cold[name].append(elapsed)
+                cold[name].append(get(path))
         warm: dict[str, list[float]] = {name: [] for name in addresses}
         for name, path in addresses.items():
             for _ in range(args.requests):
-                status, elapsed = client.get(path)
-                assert status == 200, (path, status)
-                warm[name].append(elapsed)
+                warm[name].append(get(path))
 
-        home_alone = [client.get("/")[1] for _ in range(50)]
+        home_alone = [client.request("GET", host, "/").seconds for _ in range(50)]
         bump(size.slug)
         home_loaded: list[float] = []
         stop = threading.Event()
 
         def crawler(offset: int) -> None:
-            own = Client(port, host)
+            own = Connection(port, timeout=CLIENT_TIMEOUT)
             paths = list(addresses.values())
             index = offset
             while not stop.is_set():
-                own.get(paths[index % len(paths)])
+                own.request("GET", host, paths[index % len(paths)])
                 index += 1
 
         crawlers = [threading.Thread(target=crawler, args=(n,)) for n in range(8)]
@@ -123,13 +119,10 @@ def main() -> None:
             thread.start()
         started = time.perf_counter()
         while time.perf_counter() - started < 5:
-            home_loaded.append(client.get("/")[1])
+            home_loaded.append(client.request("GET", host, "/").seconds)
         stop.set()
         for thread in crawlers:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     print(
         f"\n{host}: {size.merchants} merchants, {size.products} products, {pages} page(s) of products "

@@ -4,9 +4,11 @@ Run:  .venv/bin/python bench/storefront.py            (full: 150 merchants × 10
                                                        2,500 merchants / 42,000 products; ~10 min)
       .venv/bin/python bench/storefront.py --quick    (smoke: 30 merchants / 1,000 products and
                                                        100 merchants / 3,000 products)
+      .venv/bin/python bench/storefront.py --database bench_storefront_mine   (another database name)
 
-It works in its own database (``comptoir_bench_storefront``, dropped and recreated) on the server
-given by DATABASE_URL, or on the embedded PostgreSQL when DATABASE_URL is unset. It builds two towns
+It works in its own database (``comptoir_bench_storefront`` unless ``--database`` names another,
+dropped and recreated) on the server given by DATABASE_URL, or on the embedded PostgreSQL when
+DATABASE_URL is unset. It builds two towns
 with the demo generator (``demo.catalog``), starts gunicorn on 127.0.0.1 with DEBUG off, and for
 each town prints, per page type (home, directory, merchant, category, product, search with exact,
 accented and misspelled queries):
@@ -19,29 +21,18 @@ Targets (issue 3): search p95 < 50 ms and pages p95 < 80 ms at 10,000 products, 
 from __future__ import annotations
 
 import argparse
-import http.client
+import functools
 import os
 import random
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdb import (  # noqa: E402
-    free_port,
-    migrate_platform,
-    percentile,
-    production_environment,
-    start_gunicorn,
-    wait_until_up,
-)
+from benchdb import ms, percentile, production_environment, run_together, serving, set_up_platform
+from client import Connection
 
 BENCH_DB = "comptoir_bench_storefront"
 PLATFORM_DOMAIN = "bench.localhost"
@@ -54,6 +45,7 @@ SEARCH_QUERIES = (
     "boulangrie", "chausure", "fromgae", "crevete", "choclat",
 )  # fmt: skip
 PAGE_TYPES = ("home", "directory", "merchant", "category", "product", "search")
+CLIENT_TIMEOUT = 30  # seconds
 
 
 @dataclass(frozen=True)
@@ -129,35 +121,6 @@ def sample_paths(slug: str, rng: random.Random, count: int) -> dict[str, list[st
     }
 
 
-class Client:
-    """One keep-alive HTTP connection to gunicorn, sending the town's Host header."""
-
-    def __init__(self, port: int, host: str) -> None:
-        self.port, self.host = port, host
-        self.connection: http.client.HTTPConnection | None = None
-
-    def get(self, path: str) -> tuple[int, float]:
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            started = time.perf_counter()
-            try:
-                self.connection.request("GET", path, headers={"Host": self.host, "Accept-Encoding": "identity"})
-                response = self.connection.getresponse()
-                response.read()
-                elapsed = time.perf_counter() - started
-                if response.getheader("Connection", "").lower() == "close":
-                    self.connection.close()
-                    self.connection = None
-                return response.status, elapsed
-            except (http.client.HTTPException, OSError):
-                self.connection.close()
-                self.connection = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
 def count_queries(host: str, paths: dict[str, list[str]]) -> dict[str, int]:
     """SQL queries per page type (one in-process request each): they must not grow with the catalogue."""
     from django.db import connection
@@ -175,49 +138,34 @@ def count_queries(host: str, paths: dict[str, list[str]]) -> dict[str, int]:
     return counts
 
 
-def measure_sequential(client: Client, paths: list[str], requests: int) -> Measure:
+def measure_sequential(client: Connection, host: str, paths: list[str], requests: int) -> Measure:
     measure = Measure()
     for index in range(requests):
-        status, elapsed = client.get(paths[index % len(paths)])
-        measure.statuses[status] += 1
-        measure.latencies.append(elapsed)
+        answer = client.request("GET", host, paths[index % len(paths)])
+        measure.statuses[answer.status] += 1
+        measure.latencies.append(answer.seconds)
     return measure
 
 
 def measure_concurrent(port: int, host: str, paths: list[str], clients: int, seconds: float) -> tuple[Measure, float]:
     """``clients`` threads loop over ``paths`` for ``seconds``; returns the merged measure and req/s."""
     measures = [Measure() for _ in range(clients)]
-    barrier = threading.Barrier(clients + 1)
-    stop_at: list[float] = []
 
-    def run(measure: Measure, offset: int) -> None:
-        client = Client(port, host)
-        barrier.wait()
+    def run(measure: Measure, offset: int, stop_at: float) -> None:
+        client = Connection(port, timeout=CLIENT_TIMEOUT)
         index = offset
-        while time.perf_counter() < stop_at[0]:
-            status, elapsed = client.get(paths[index % len(paths)])
-            measure.statuses[status] += 1
-            measure.latencies.append(elapsed)
+        while time.perf_counter() < stop_at:
+            answer = client.request("GET", host, paths[index % len(paths)])
+            measure.statuses[answer.status] += 1
+            measure.latencies.append(answer.seconds)
             index += 1
 
-    threads = [threading.Thread(target=run, args=(measure, n * 7)) for n, measure in enumerate(measures)]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    stop_at.append(started + seconds)
-    barrier.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_together([functools.partial(run, measure, n * 7) for n, measure in enumerate(measures)], seconds)
     merged = Measure()
     for measure in measures:
         merged.latencies.extend(measure.latencies)
         merged.statuses.update(measure.statuses)
     return merged, len(merged.latencies) / elapsed
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.1f}"
 
 
 def statuses(counter: Counter[int]) -> str:
@@ -229,9 +177,9 @@ def bench_town(size: TownSize, port: int, args: argparse.Namespace, rng: random.
     host = f"{size.slug}.{PLATFORM_DOMAIN}"
     paths = sample_paths(size.slug, rng, count=args.requests)
     queries = count_queries(host, paths)
-    client = Client(port, host)
+    client = Connection(port, timeout=CLIENT_TIMEOUT)
     for kind in PAGE_TYPES:  # warm both workers' connections, caches and templates
-        measure_sequential(client, paths[kind], args.warmup)
+        measure_sequential(client, host, paths[kind], args.warmup)
     page_target, search_target = 0.080 * size.target_factor, 0.050 * size.target_factor
     print(
         f"\n{host}: {size.merchants} merchants, {size.products} products — "
@@ -244,7 +192,7 @@ def bench_town(size: TownSize, port: int, args: argparse.Namespace, rng: random.
     failures: list[str] = []
     everything: list[str] = []
     for kind in PAGE_TYPES:
-        sequential = measure_sequential(client, paths[kind], args.requests)
+        sequential = measure_sequential(client, host, paths[kind], args.requests)
         loaded, rate = measure_concurrent(port, host, paths[kind], args.concurrency, args.duration)
         everything.extend(paths[kind])
         target = search_target if kind == "search" else page_target
@@ -282,42 +230,34 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of each concurrent run (10)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2: one per core)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (4)")
+    parser.add_argument("--database", default=BENCH_DB, help=f"database to drop and recreate ({BENCH_DB})")
     args = parser.parse_args()
     towns = [TownSize("bench", 150, 10_000, 3_000, 1.0), TownSize("stress", 2_500, 42_000, 5_000, 2.0)]
     if args.quick:
         towns = [TownSize("bench", 30, 1_000, 300, 1.0), TownSize("stress", 100, 3_000, 500, 2.0)]
         args.requests, args.duration = min(args.requests, 50), min(args.duration, 3.0)
 
-    production_environment(platform_domain=PLATFORM_DOMAIN, database=BENCH_DB)
-    import django
-
-    django.setup()
-    from django.db import connection, connections
-
+    production_environment(platform_domain=PLATFORM_DOMAIN, database=args.database)
     started = time.perf_counter()
-    migrate_platform(collect_static=True)
     print(
-        f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores; "
+        f"PostgreSQL {set_up_platform(collect_static=True)}, {os.cpu_count()} cores; "
         f"gunicorn {args.workers} workers × {args.threads} threads (gthread), DEBUG off",
         flush=True,
     )
+    from django.db import connections
+
     for size in towns:
         build_town(size)
     connections.close_all()
 
-    port = free_port()
-    server = start_gunicorn(port, args.workers, args.threads)
     failures: list[str] = []
-    try:
-        wait_until_up(port, f"{towns[0].slug}.{PLATFORM_DOMAIN}", server)
+    host = f"{towns[0].slug}.{PLATFORM_DOMAIN}"
+    with serving(workers=args.workers, threads=args.threads, host=host) as port:
         rng = random.Random(7)
         for size in towns:
             failures.extend(bench_town(size, port, args, rng))
             connections.close_all()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s; database {BENCH_DB} left for inspection")
+    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s; database {args.database} left for inspection")
     if failures:
         print("NOT MET: " + ", ".join(failures))
         sys.exit(1)
