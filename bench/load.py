@@ -556,7 +556,8 @@ def main() -> None:
         if faulty.orphaned:
             print(
                 f"   the killed worker's {faulty.orphaned} tasks are still unacknowledged in Redis: kombu gives them "
-                "to a worker again only after the visibility timeout (1 h by default); the beat sweeps "
+                "to a worker again only after the visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS, 30 min); the "
+                "beat sweeps "
                 "(ledger catch-up, pending notifications) do their work meanwhile"
             )
         stack.stop("worker-2")
