@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -287,12 +288,13 @@ def _order_context(order: Any) -> dict[str, Any]:
 
 
 # Order-wide steps as the resident reads them; the stored notes are the town's audit trail.
+# Lazy: translated when a page is drawn, in its reader's language.
 _ORDER_STEPS = {
-    OrderStatus.PENDING_PAYMENT: _("Commande passée"),
-    OrderStatus.PAID: _("Paiement confirmé"),
-    OrderStatus.PLACED: _("Commande confirmée, à payer en boutique"),
-    OrderStatus.CANCELLED: _("Commande annulée"),
-    OrderStatus.REVIEW: _("Paiement à vérifier par la ville"),
+    OrderStatus.PENDING_PAYMENT: gettext_lazy("Commande passée"),
+    OrderStatus.PAID: gettext_lazy("Paiement confirmé"),
+    OrderStatus.PLACED: gettext_lazy("Commande confirmée, à payer en boutique"),
+    OrderStatus.CANCELLED: gettext_lazy("Commande annulée"),
+    OrderStatus.REVIEW: gettext_lazy("Paiement à vérifier par la ville"),
 }
 
 
