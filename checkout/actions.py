@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -46,6 +46,7 @@ from checkout.notifications import queue_order_notifications
 from checkout.pickup import find_window, pickup_windows
 from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
 from delivery.provider import provider as delivery_provider
+from tenants.connection import connection
 from tenants.current import current_town
 from tenants.models import Town
 
@@ -400,7 +401,10 @@ def _give_back_stock(order: Order, *, merchant_order: MerchantOrder | None = Non
     lines = OrderLine.objects.filter(merchant_order__order=order, stock_taken__isnull=False, variant__isnull=False)
     if merchant_order is not None:
         lines = lines.filter(merchant_order=merchant_order)
-    for line in sorted(lines, key=lambda item: item.variant_id):
+    # Variant by variant, in one order, as stock is taken: two cancellations never wait for each other.
+    for line in lines.order_by("variant_id", "pk"):
+        if line.variant_id is None:  # left out by the query above
+            continue
         Variant.objects.filter(pk=line.variant_id, stock__isnull=False).update(stock=F("stock") + line.stock_taken)
         line.stock_taken = None
         line.save(update_fields=["stock_taken"])

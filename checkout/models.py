@@ -8,12 +8,16 @@ change recorded in `StatusChange` (who, when).
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Merchant, Variant
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class Basket(models.Model):
@@ -146,7 +150,7 @@ class MerchantOrderStatus(models.TextChoices):
 
 # What a resident reads of their part of an order: the shop's own wording ("Payée, à accepter") is
 # for the shop.
-_RESIDENT_LABELS = {
+_RESIDENT_LABELS: dict[str, StrPromise] = {
     MerchantOrderStatus.PAID: _("En attente de validation par le commerçant"),
     MerchantOrderStatus.PLACED: _("En attente de validation par le commerçant"),
     MerchantOrderStatus.ACCEPTED: _("Acceptée, en préparation"),

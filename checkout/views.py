@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,33 +18,42 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.network import client_ip
+from accounts.requests import AuthenticatedRequest
 from checkout import actions, limits, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
-from checkout.models import Basket, OrderStatus, PaymentMethod, resident_status_label
-from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
+from checkout.models import Basket, Order, OrderStatus, PaymentMethod, resident_status_label
+from checkout.money import DELIVERY_VAT_RATE, VatLine, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 from delivery.provider import provider as delivery_provider
 from payments.gateways import gateway_account_id, get_gateway
 from payments.gateways.base import GatewayError
+from payments.gateways.demo import DemoGateway
 from payments.gateways.stripe import allow_stripe_js
-from tenants.current import town_local
+from tenants.current import current_town, town_local
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 BASKET_SESSION_KEY = "basket_token"
 
 
-def current_basket(request: HttpRequest, *, create: bool = True) -> Basket | None:
-    """The signed-in resident's basket, or the anonymous one kept in this session."""
+def existing_basket(request: HttpRequest) -> Basket | None:
+    """The signed-in resident's basket, or the anonymous one kept in this session; None before the first item."""
+    if request.user.is_authenticated:
+        return Basket.objects.filter(user_id=request.user.pk).first()
+    return baskets.find_anonymous_basket(request.session.get(BASKET_SESSION_KEY))
+
+
+def current_basket(request: HttpRequest) -> Basket:
+    """The signed-in resident's basket, or the anonymous one kept in this session, created when missing."""
     user_id = request.user.pk if request.user.is_authenticated else None
-    if not create:
-        if user_id is not None:
-            return Basket.objects.filter(user_id=user_id).first()
-        return baskets.find_anonymous_basket(request.session.get(BASKET_SESSION_KEY))
     basket = baskets.get_or_create_basket(token=request.session.get(BASKET_SESSION_KEY), user_id=user_id)
     if user_id is None:
         request.session[BASKET_SESSION_KEY] = str(basket.token)
@@ -64,7 +73,7 @@ def _errors(error: ValidationError) -> list[str]:
 
 # --- basket ---------------------------------------------------------------------------------------
 def basket_page(request: HttpRequest) -> HttpResponse:
-    basket = current_basket(request, create=False)
+    basket = existing_basket(request)
     priced = baskets.price_basket(basket) if basket else baskets.PricedBasket(groups=[])
     return render(request, "checkout/basket.html", {"basket": priced})
 
@@ -103,7 +112,7 @@ def basket_update(request: HttpRequest) -> HttpResponse:
 
 # --- checkout -------------------------------------------------------------------------------------
 def checkout_page(request: HttpRequest) -> HttpResponse:
-    basket = current_basket(request, create=False)
+    basket = existing_basket(request)
     priced = baskets.price_basket(basket) if basket else baskets.PricedBasket(groups=[])
     if basket is None or priced.is_empty:
         messages.info(request, _("Votre panier est vide."))
@@ -120,7 +129,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(
         request.POST or None,
         basket=priced,
-        town=request.tenant,
+        town=current_town(),
         now=now,
         delivery_available=delivery_available,
         initial=initial,
@@ -141,7 +150,9 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _place_order(request: HttpRequest, basket: Basket, form: CheckoutForm, now: dt.datetime) -> tuple[Any, int]:
+def _place_order(
+    request: HttpRequest, basket: Basket, form: CheckoutForm, now: dt.datetime
+) -> tuple[Order | None, int]:
     """The order placed, or None and the HTTP status of the refusal (its reasons added to the form)."""
     user_id = request.user.pk if request.user.is_authenticated else None
     ip = client_ip(request)
@@ -176,17 +187,20 @@ def _delivery_available(priced: baskets.PricedBasket) -> bool:
 
 def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
     order = queries.get_order_for_request(request, public_id)
-    if order.status != OrderStatus.PENDING_PAYMENT:
+    # A card order waiting for its payment is held until expires_at (set when placed, cleared when it
+    # leaves that status): without a hold there is nothing left to pay.
+    if order.status != OrderStatus.PENDING_PAYMENT or order.expires_at is None:
         return redirect("checkout:confirmation", public_id=order.public_id)
+    town = current_town()
     error = ""
     payment = gateway = None
     try:
-        gateway = get_gateway(request.tenant)
+        gateway = get_gateway(town)
         payment = payments.start_payment(order=order)
     except ValidationError as failure:
         error = " ".join(failure.messages)
     except ImproperlyConfigured:
-        logger.exception("town %s cannot take card payments", request.tenant.slug)
+        logger.exception("town %s cannot take card payments", town.slug)
         until = town_local(order.expires_at)
         error = _(
             "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
@@ -217,8 +231,9 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
 def test_gateway_pay(request: HttpRequest, public_id: str) -> HttpResponse:
     """The demo gateway's "card" form: the gateway produces a signed event, handled like a webhook."""
     order = queries.get_order_for_request(request, public_id)
-    gateway = get_gateway(request.tenant)
-    if gateway.kind != "test":  # only the demo gateway; Stripe in test mode uses its own card form
+    town = current_town()
+    gateway = get_gateway(town)
+    if not isinstance(gateway, DemoGateway):  # only the demo gateway; Stripe in test mode uses its own card form
         raise Http404(public_id)
     if order.status != OrderStatus.PENDING_PAYMENT:  # paid, expired or to pay in store: back button
         return redirect("checkout:confirmation", public_id=order.public_id)
@@ -228,7 +243,7 @@ def test_gateway_pay(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, " ".join(failure.messages))
         return redirect("checkout:confirmation", public_id=order.public_id)
     outcome = request.POST.get("outcome", "succeeded")
-    account_id = gateway_account_id(request.tenant)
+    account_id = gateway_account_id(town)
     try:
         payload, signature = gateway.confirm_payment(
             account_id=account_id, intent_id=payment.intent_id, is_successful=outcome == "succeeded"
@@ -263,7 +278,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "checkout/status.html", _order_context(order))
 
 
-def _order_vat_lines(order: Any) -> list:
+def _order_vat_lines(order: Order) -> list[VatLine]:
     amounts = [
         (line.vat_rate, line.total_cents)
         for merchant_order in order.merchant_orders.all()
@@ -275,7 +290,7 @@ def _order_vat_lines(order: Any) -> list:
     return vat_breakdown(amounts)
 
 
-def _order_context(order: Any) -> dict[str, Any]:
+def _order_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
         "vat_lines": _order_vat_lines(order),
@@ -287,26 +302,27 @@ def _order_context(order: Any) -> dict[str, Any]:
 
 
 # Order-wide steps as the resident reads them; the stored notes are the town's audit trail.
-_ORDER_STEPS = {
-    OrderStatus.PENDING_PAYMENT: _("Commande passée"),
-    OrderStatus.PAID: _("Paiement confirmé"),
-    OrderStatus.PLACED: _("Commande confirmée, à payer en boutique"),
-    OrderStatus.CANCELLED: _("Commande annulée"),
-    OrderStatus.REVIEW: _("Paiement à vérifier par la ville"),
+# Lazy: translated when a page is drawn, in its reader's language.
+_ORDER_STEPS: dict[str, StrPromise] = {
+    OrderStatus.PENDING_PAYMENT: gettext_lazy("Commande passée"),
+    OrderStatus.PAID: gettext_lazy("Paiement confirmé"),
+    OrderStatus.PLACED: gettext_lazy("Commande confirmée, à payer en boutique"),
+    OrderStatus.CANCELLED: gettext_lazy("Commande annulée"),
+    OrderStatus.REVIEW: gettext_lazy("Paiement à vérifier par la ville"),
 }
 
 
-def _resident_history(order: Any) -> list[tuple[Any, str]]:
+def _resident_history(order: Order) -> list[tuple[dt.datetime, str]]:
     """(when, what) of each step, in plain words: a shop's step names the shop, and a shop's or the
     town's reason (an item out of stock, a refund) is kept; the gateway's technical notes are not."""
     history = []
     for change in order.status_changes.select_related("merchant_order"):
-        if change.merchant_order_id is None:
+        merchant_order = change.merchant_order
+        if merchant_order is None:
             text = str(_ORDER_STEPS.get(change.to_status, change.to_status))
             if change.to_status == OrderStatus.CANCELLED and change.note:
                 text = f"{text} : {change.note}"
         else:
-            merchant_order = change.merchant_order
             text = (
                 f"{merchant_order.merchant_name} : {resident_status_label(change.to_status, merchant_order.fulfilment)}"
             )
@@ -318,13 +334,13 @@ def _resident_history(order: Any) -> list[tuple[Any, str]]:
 
 # --- the resident's account -----------------------------------------------------------------------
 @login_required
-def my_orders(request: HttpRequest) -> HttpResponse:
+def my_orders(request: AuthenticatedRequest) -> HttpResponse:
     orders = queries.orders_of_resident(request.user)
     return render(request, "checkout/my_orders.html", {"orders": orders})
 
 
 @login_required
-def my_data(request: HttpRequest) -> HttpResponse:
+def my_data(request: AuthenticatedRequest) -> HttpResponse:
     """RGPD right of access and portability: everything we hold about the resident, as JSON."""
     from checkout.privacy import export_resident_data
 
@@ -337,7 +353,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedRequest) -> HttpResponse:
     from checkout.privacy import anonymise_resident
 
     if request.user.role != Role.RESIDENT:

@@ -35,7 +35,7 @@ class Collector(Protocol):
     where those classes cannot be named."""
 
     # The Town.collector_mode value it serves.
-    mode: str
+    mode: CollectorMode
     # Its card payments live on the operator's platform, so their events carry no account.
     charges_on_platform: bool
     # What settlement's payout pages show and ask for this collector (labels, partial templates, forms).

@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import connection
 
+from tenants.connection import connection
 from tenants.tasks import TownTask
 
 logger = logging.getLogger(__name__)

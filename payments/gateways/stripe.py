@@ -191,6 +191,12 @@ def _webhook_timestamp(signature_header: str) -> int | None:
     return None
 
 
+def _given_or_setting(value: str | None, setting: str) -> str:
+    """The key given (tests), else the setting's, empty when neither says."""
+    configured: str = getattr(settings, setting, "")
+    return value or configured
+
+
 class StripeGateway:
     """PaymentGateway over Stripe's API; configured from settings unless told otherwise (tests)."""
 
@@ -206,11 +212,11 @@ class StripeGateway:
         max_network_retries: int | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
-        self._secret_key = secret_key or getattr(settings, "STRIPE_SECRET_KEY", "")
+        self._secret_key = _given_or_setting(secret_key, "STRIPE_SECRET_KEY")
         if not self._secret_key:
             raise ImproperlyConfigured("STRIPE_SECRET_KEY is required for towns using the Stripe gateway.")
-        self.publishable_key = publishable_key or getattr(settings, "STRIPE_PUBLISHABLE_KEY", "")
-        self._webhook_secret = webhook_secret or getattr(settings, "STRIPE_WEBHOOK_SECRET", "")
+        self.publishable_key = _given_or_setting(publishable_key, "STRIPE_PUBLISHABLE_KEY")
+        self._webhook_secret = _given_or_setting(webhook_secret, "STRIPE_WEBHOOK_SECRET")
         self.is_test = self._secret_key.startswith(("sk_test_", "rk_test_"))
         self._client = _client(
             self._secret_key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -176,13 +177,10 @@ def _in_transit_too_long() -> list[str]:
         .values_list("batch_id", "batch__execution_date")
         .order_by("batch_id")
     )
-    counts: dict[tuple[int, dt.date], int] = {}
-    for batch_id, execution_date in lines:
-        counts[(batch_id, execution_date)] = counts.get((batch_id, execution_date), 0) + 1
     return [
         f"payout batch {batch_id}: {count} transfer(s) executed on {execution_date} still in transit "
         f"(not seen on a bank statement after {IN_TRANSIT_ALERT_DAYS} days)"
-        for (batch_id, execution_date), count in counts.items()
+        for (batch_id, execution_date), count in Counter(lines).items()
     ]
 
 

@@ -293,8 +293,8 @@ def post_missing_entries() -> int:
 
 
 def _disputes_missing_entries() -> list[str]:
-    def posted(source: str) -> Exists:
-        return Exists(JournalEntry.objects.filter(source=source, external_id=OuterRef("gateway_dispute_id")))
+    def posted(source: str) -> Q:
+        return Q(Exists(JournalEntry.objects.filter(source=source, external_id=OuterRef("gateway_dispute_id"))))
 
     missing = ~posted(DISPUTE_OPENED) | (Q(status=DisputeStatus.WON) & ~posted(DISPUTE_WON))
     if get_policy().dispute_losses_borne_by_town:

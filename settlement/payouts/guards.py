@@ -8,11 +8,11 @@ same period run twice — or twice at once, or after a worker died mid-run — y
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from settlement.payouts.models import PayoutBatch
+from tenants.connection import connection
 
 # First half of the advisory lock key: "payouts" among the project's advisory locks; the second
 # half is the town's schema, so two towns never wait for each other.

@@ -146,11 +146,12 @@ class _BankCodeField(forms.CharField):
     def check(value: str) -> object:
         raise NotImplementedError
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
+        # None only for a field built with empty_value=None, as CharField allows.
         text = super().to_python(value)
         return compact_iban(text) if text else text
 
-    def validate(self, value: str) -> None:
+    def validate(self, value: str | None) -> None:
         super().validate(value)
         if value:
             self.check(value)

@@ -8,6 +8,8 @@ through ``catalog.queries.merchants_for``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
@@ -27,6 +29,22 @@ from settlement.payouts.models import (
     StatementLine,
     StatementLineStatus,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class PaidBefore(TypedDict):
+    paid_before: bool
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """An exported batch's transfer file, as downloaded."""
+
+    reference: str
+    xml: bytes
+    sha256: str
 
 
 def can_manage_payouts(user: User) -> bool:
@@ -66,16 +84,17 @@ def get_batch_for(user: User, batch_id: int) -> PayoutBatch:
     return batch
 
 
-def get_batch_file_for(user: User, batch_id: int) -> PayoutBatch:
-    """The batch with its file bytes, for the download (only once exported)."""
+def get_batch_file_for(user: User, batch_id: int) -> BatchFile:
+    """The batch's transfer file, for the download (only once exported: the file and its digest are
+    written together)."""
     require_payouts_desk(user)
     batch = PayoutBatch.objects.filter(pk=batch_id, file_sha256__gt="").first()
-    if batch is None:
+    if batch is None or batch.file_xml is None:
         raise Http404(batch_id)
-    return batch
+    return BatchFile(reference=batch.reference, xml=bytes(batch.file_xml), sha256=batch.file_sha256)
 
 
-def lines_of(batch: PayoutBatch) -> QuerySet[PayoutLine]:
+def lines_of(batch: PayoutBatch) -> QuerySet[WithAnnotations[PayoutLine, PaidBefore]]:
     """The batch's lines, each with ``paid_before``: whether an earlier transfer to the same account
     (IBAN or connected account) was executed — a first payment to a new account is flagged to the
     approver, the classic "changement de RIB" fraud being a new account."""
@@ -104,6 +123,14 @@ def bank_details_overview(user: User) -> QuerySet[Merchant]:
 
 def payout_account_of(merchant: Merchant) -> MerchantPayoutAccount | None:
     return MerchantPayoutAccount.objects.filter(merchant=merchant).first()
+
+
+def loaded_payout_account(merchant: Merchant) -> MerchantPayoutAccount | None:
+    """The merchant's account as ``select_related("payout_account")`` loaded it; None when they have none."""
+    try:
+        return merchant.payout_account
+    except MerchantPayoutAccount.DoesNotExist:
+        return None
 
 
 def statement_imports_for(user: User) -> QuerySet[StatementImport]:

@@ -296,7 +296,7 @@ def cancel_batch(*, batch: PayoutBatch, actor: User) -> PayoutBatch:
         batch = locked_batch(batch)
         if batch.state not in (PayoutBatchState.DRAFT, PayoutBatchState.APPROVED):
             raise PayoutError(_("Un lot exporté ne peut plus être annulé."))
-        if batch.entry_id is not None:
+        if batch.entry is not None:
             reverse_entry(entry=batch.entry, description=f"Annulation du reversement {batch.reference}")
         batch.state = PayoutBatchState.CANCELLED
         batch.cancelled_by = actor

@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 
 from celery import Task
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -65,6 +65,7 @@ from settlement.payouts.models import (
     MerchantPayoutAccount,
 )
 from settlement.tasks import send_connect_reversal_task, send_connect_transfer_task
+from tenants.connection import connection
 from tenants.current import current_town
 
 logger = logging.getLogger(__name__)

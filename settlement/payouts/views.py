@@ -6,7 +6,9 @@ Thin views: a form or a query, then an action from ``settlement.payouts`` (runs,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.requests import AuthenticatedRequest
+from catalog.models import Merchant
 from catalog.queries import get_merchant_for
 from payments.collectors import current_collector
 from settlement.ledger.rules import get_policy
@@ -27,7 +31,7 @@ from settlement.payouts.bank_statements import BankStatementError
 from settlement.payouts.forms import PayoutSettingsForm, StatementUploadForm
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import mask_iban
-from settlement.payouts.models import BLOCKING_REASONS, PayoutBatchState
+from settlement.payouts.models import BLOCKING_REASONS, PayoutBatchState, PayoutLine
 from tenants.current import town_zone
 
 View = Callable[..., HttpResponse]
@@ -43,7 +47,7 @@ def _refused(request: HttpRequest, error: PayoutError | ValidationError) -> None
 
 @require_GET
 @login_required
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: AuthenticatedRequest) -> HttpResponse:
     batches = list(queries.batches_for(request.user)[:100])
     policy = get_policy()
     now = timezone.now()
@@ -59,7 +63,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def prepare_batch(request: HttpRequest) -> HttpResponse:
+def prepare_batch(request: AuthenticatedRequest) -> HttpResponse:
     queries.require_payouts_desk(request.user)
     cut_off = runs.latest_cut_off(now=timezone.now(), policy=get_policy(), time_zone=town_zone())
     try:
@@ -74,27 +78,48 @@ def prepare_batch(request: HttpRequest) -> HttpResponse:
     return redirect("payouts:batch_detail", batch_id=run.batch.pk)
 
 
+@dataclass(frozen=True)
+class BatchLineRow:
+    """A line of a batch as the approver reads it."""
+
+    line: PayoutLine
+    masked_iban: str
+    # The file pays the snapshot: the town is told when the merchant has changed account since.
+    iban_changed: bool
+    paid_before: bool
+    # A first payment to an account: who typed that account and when (the "changement de RIB" fraud).
+    typed_by: str | None
+    typed_at: dt.datetime | None
+
+
 @require_GET
 @login_required
-def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_detail(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     batch = queries.get_batch_for(request.user, batch_id)
-    lines = list(queries.lines_of(batch))
-    typed_by = queries.names_of_users(
-        line.merchant.payout_account.iban_changed_by_id
-        for line in lines
-        if getattr(line.merchant, "payout_account", None) is not None and not line.paid_before
+    lines = [(line, queries.loaded_payout_account(line.merchant)) for line in queries.lines_of(batch)]
+    typists = queries.names_of_users(
+        current.iban_changed_by_id for line, current in lines if current is not None and not line.paid_before
     )
-    for line in lines:
-        line.masked_iban = mask_iban(line.iban)
-        current = getattr(line.merchant, "payout_account", None)
-        # The file pays the snapshot: tell the town when the merchant has changed account since.
-        line.iban_changed = current is not None and current.iban != line.iban
+    rows = []
+    for line, current in lines:
+        typed_by, typed_at = None, None
         if current is not None and not line.paid_before and current.iban == line.iban and current.iban_changed_at:
-            line.typed_by, line.typed_at = typed_by.get(current.iban_changed_by_id), current.iban_changed_at
+            changed_by = current.iban_changed_by_id
+            typed_by, typed_at = typists.get(changed_by) if changed_by is not None else None, current.iban_changed_at
+        rows.append(
+            BatchLineRow(
+                line=line,
+                masked_iban=mask_iban(line.iban),
+                iban_changed=current is not None and current.iban != line.iban,
+                paid_before=line.paid_before,
+                typed_by=typed_by,
+                typed_at=typed_at,
+            )
+        )
     blocks = list(queries.blocks_of(batch))
     context = {
         "batch": batch,
-        "lines": lines,
+        "rows": rows,
         "blocked": [block for block in blocks if block.reason in BLOCKING_REASONS],
         "carried": [block for block in blocks if block.reason not in BLOCKING_REASONS],
         "can_approve": batch.state == PayoutBatchState.DRAFT and batch.created_by_id != request.user.pk,
@@ -107,7 +132,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 def _batch_action(action: Callable[..., Any], success: Any) -> View:
     @require_POST
     @login_required
-    def view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    def view(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
         batch = queries.get_batch_for(request.user, batch_id)
         try:
             action(batch=batch, actor=request.user)
@@ -138,11 +163,11 @@ mark_executed = _batch_action(
 
 @require_GET
 @login_required
-def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = queries.get_batch_file_for(request.user, batch_id)
-    response = HttpResponse(bytes(batch.file_xml), content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="virements-{batch.reference}.xml"'
-    response["X-Content-SHA256"] = batch.file_sha256
+def download_file(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
+    batch_file = queries.get_batch_file_for(request.user, batch_id)
+    response = HttpResponse(batch_file.xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="virements-{batch_file.reference}.xml"'
+    response["X-Content-SHA256"] = batch_file.sha256
     return response
 
 
@@ -151,7 +176,7 @@ def download_file(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def statements(request: HttpRequest) -> HttpResponse:
+def statements(request: AuthenticatedRequest) -> HttpResponse:
     queries.require_payouts_desk(request.user)
     form = StatementUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -187,7 +212,7 @@ def statements(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def payout_settings(request: HttpRequest) -> HttpResponse:
+def payout_settings(request: AuthenticatedRequest) -> HttpResponse:
     queries.require_payout_settings(request.user)
     policy = get_policy()
     form = PayoutSettingsForm(request.POST or None, initial=PayoutSettingsForm.initial_from(policy))
@@ -206,22 +231,37 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
 # --- Merchants' bank details ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PayeeRow:
+    """A merchant in the list of bank details: whom the town pays, and why it cannot yet."""
+
+    merchant: Merchant
+    masked_iban: str
+    # (reason, message) from the town's collector; None when the merchant can be paid.
+    payout_problem: tuple[str, str] | None
+
+
 @require_GET
 @login_required
-def bank_details_list(request: HttpRequest) -> HttpResponse:
-    merchants = list(queries.bank_details_overview(request.user))
+def bank_details_list(request: AuthenticatedRequest) -> HttpResponse:
     collector = current_collector()
-    for merchant in merchants:
-        account = getattr(merchant, "payout_account", None)
-        merchant.masked_iban = mask_iban(account.iban) if account else ""
-        merchant.payout_problem = collector.payout_problem(account)
-    context = {"merchants": merchants, "collector": collector, "payout_tab": "bank_details"}
+    rows = []
+    for merchant in queries.bank_details_overview(request.user):
+        account = queries.loaded_payout_account(merchant)
+        rows.append(
+            PayeeRow(
+                merchant=merchant,
+                masked_iban=mask_iban(account.iban) if account else "",
+                payout_problem=collector.payout_problem(account),
+            )
+        )
+    context = {"rows": rows, "collector": collector, "payout_tab": "bank_details"}
     return render(request, "settlement/payouts/bank_details_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def bank_details_edit(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def bank_details_edit(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     """The details the town's collector pays a merchant with: an IBAN (régie) or a connected account (Connect)."""
     queries.require_bank_details(request.user)
     merchant = get_merchant_for(request.user, merchant_slug)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
@@ -29,6 +30,9 @@ from settlement.ledger.models import Account, PayoutSchedule, Posting, Settlemen
 from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.reports.statements import Amount, Cell, csv_bytes
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def can_view_town_finances(user: User) -> bool:
@@ -107,12 +111,16 @@ def buckets(period: Period, granularity: str) -> list[dt.date]:
 
 
 # --- the figures -----------------------------------------------------------------------------------
-def _with_kind(postings: QuerySet[Posting]) -> QuerySet[Posting]:
+class PostingKind(TypedDict):
+    kind: str  # the source of the posting's entry, or of the entry it reverses
+
+
+def _with_kind(postings: QuerySet[Posting]) -> QuerySet[WithAnnotations[Posting, PostingKind]]:
     # A reversal counts as the event it cancels, with the opposite sign already in its amounts.
     return postings.annotate(kind=Coalesce(F("entry__reverses__source"), F("entry__source")))
 
 
-def _in_period(period: Period) -> QuerySet[Posting]:
+def _in_period(period: Period) -> QuerySet[WithAnnotations[Posting, PostingKind]]:
     return _with_kind(Posting.objects.filter(entry__created_at__gte=period.start, entry__created_at__lt=period.end))
 
 
@@ -130,14 +138,12 @@ class Collected:
 def collected_in(period: Period) -> Collected:
     """Card payments and refunds posted in the period (clearing account), and the delivery fees in them."""
     fee_accounts = (DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE)
-    totals = (
-        _in_period(period)
-        .filter(account__code__in=(PSP_CLEARING, *fee_accounts), kind__in=(ORDER_PAID, REFUND))
-        .aggregate(
-            collected=Sum("amount_cents", filter=Q(account__code=PSP_CLEARING, kind=ORDER_PAID), default=0),
-            refunded=Sum("amount_cents", filter=Q(account__code=PSP_CLEARING, kind=REFUND), default=0),
-            fees=Sum("amount_cents", filter=Q(account__code__in=fee_accounts, kind=ORDER_PAID), default=0),
-        )
+    # django-stubs 5.2 wants one value, not an iterable, for `__in` on an annotation (typeddjango/django-stubs#3313).
+    postings = _in_period(period).filter(account__code__in=(PSP_CLEARING, *fee_accounts), kind__in=(ORDER_PAID, REFUND))  # type: ignore[misc]
+    totals = postings.aggregate(
+        collected=Sum("amount_cents", filter=Q(account__code=PSP_CLEARING, kind=ORDER_PAID), default=0),
+        refunded=Sum("amount_cents", filter=Q(account__code=PSP_CLEARING, kind=REFUND), default=0),
+        fees=Sum("amount_cents", filter=Q(account__code__in=fee_accounts, kind=ORDER_PAID), default=0),
     )
     return Collected(
         collected_cents=totals["collected"], refunded_cents=-totals["refunded"], delivery_fees_cents=-totals["fees"]
@@ -237,8 +243,9 @@ class Sales:
         return self.items_cents - self.refunds_cents
 
 
-def _merchant_sales(period: Period) -> QuerySet[Posting]:
-    return _in_period(period).filter(account__merchant__isnull=False, kind__in=(ORDER_PAID, REFUND))
+def _merchant_sales(period: Period) -> QuerySet[WithAnnotations[Posting, PostingKind]]:
+    # django-stubs 5.2 wants one value, not an iterable, for `__in` on an annotation (typeddjango/django-stubs#3313).
+    return _in_period(period).filter(account__merchant__isnull=False, kind__in=(ORDER_PAID, REFUND))  # type: ignore[misc]
 
 
 def _sales_aggregates() -> dict[str, object]:

@@ -8,8 +8,6 @@ other merchant, so nothing hints that it exists).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -22,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog.queries import get_merchant_for, merchants_for
 from settlement.reports import dashboard, statements
 from tenants.current import town_zone
 
-View = Callable[..., HttpResponse]
 # Daily bars past three months are unreadable; a year bounds the queries and the CSV.
 MAX_DAYS = 366
 MAX_DAILY_DAYS = 93
@@ -37,16 +35,8 @@ CSV_TYPE = "text/csv; charset=utf-8"
 PDF_TYPE = "application/pdf"
 
 
-def town_finance_view(view: View) -> View:
-    """Anonymous → login page; signed in but not town staff → 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        dashboard.require_town_finances(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Anonymous → login page; signed in but not town staff → 403.
+town_finance_view = signed_in_view(dashboard.require_town_finances)
 
 
 class PeriodForm(forms.Form):
@@ -60,7 +50,8 @@ class PeriodForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, last, granularity = data.get("du"), data.get("au"), data.get("par")
         for day in (first, last):
             if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -113,7 +104,7 @@ def _dates(period: dashboard.Period) -> str:
 # --- the town --------------------------------------------------------------------------------------
 @require_GET
 @town_finance_view
-def finance_dashboard(request: HttpRequest) -> HttpResponse:
+def finance_dashboard(request: AuthenticatedRequest) -> HttpResponse:
     form, period, granularity = _period_and_granularity(request)
     context = {
         "form": form,
@@ -126,14 +117,14 @@ def finance_dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @town_finance_view
-def merchant_sales_csv(request: HttpRequest) -> HttpResponse:
+def merchant_sales_csv(request: AuthenticatedRequest) -> HttpResponse:
     _form, period, _granularity = _period_and_granularity(request)
     return _csv_response(dashboard.merchant_sales_csv(period), f"ventes-par-commercant-{_dates(period)}.csv")
 
 
 @require_GET
 @town_finance_view
-def period_sales_csv(request: HttpRequest) -> HttpResponse:
+def period_sales_csv(request: AuthenticatedRequest) -> HttpResponse:
     _form, period, granularity = _period_and_granularity(request)
     content = dashboard.period_sales_csv(period, granularity)
     return _csv_response(content, f"ventes-par-{granularity}-{_dates(period)}.csv")
@@ -141,7 +132,7 @@ def period_sales_csv(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @town_finance_view
-def journal_csv(request: HttpRequest) -> HttpResponse:
+def journal_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     _form, period, _granularity = _period_and_granularity(request)
     # Streamed: a busy town's year of postings would not fit comfortably in one response body.
     response = StreamingHttpResponse(
@@ -154,7 +145,7 @@ def journal_csv(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @town_finance_view
-def payout_statement_pdf(request: HttpRequest, batch_id: int) -> HttpResponse:
+def payout_statement_pdf(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     statement = statements.payout_statement(statements.get_payout_batch(batch_id))
     return _pdf_response(
         statements.payout_statement_pdf(statement), f"etat-de-reversement-{statement.batch.reference}.pdf"
@@ -163,7 +154,7 @@ def payout_statement_pdf(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @require_GET
 @town_finance_view
-def payout_statement_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
+def payout_statement_csv(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     statement = statements.payout_statement(statements.get_payout_batch(batch_id))
     return _csv_response(
         statements.payout_statement_csv(statement), f"etat-de-reversement-{statement.batch.reference}.csv"
@@ -173,7 +164,7 @@ def payout_statement_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
 # --- the merchants' statements ---------------------------------------------------------------------
 @require_GET
 @login_required
-def statement_index(request: HttpRequest) -> HttpResponse:
+def statement_index(request: AuthenticatedRequest) -> HttpResponse:
     """A merchant with one shop goes straight to its statements; town staff choose the merchant."""
     merchants = list(merchants_for(request.user).order_by("name")[:500])
     if not merchants:
@@ -185,7 +176,7 @@ def statement_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def statement_list(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+def statement_list(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = get_merchant_for(request.user, merchant_slug)
     context = {
         "merchant": merchant,
@@ -196,35 +187,35 @@ def statement_list(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     return render(request, "settlement/finance/statement_list.html", context)
 
 
-def _monthly(request: HttpRequest, merchant_slug: str, year: int, month: int) -> statements.MerchantStatement:
+def _monthly(request: AuthenticatedRequest, merchant_slug: str, year: int, month: int) -> statements.MerchantStatement:
     merchant = get_merchant_for(request.user, merchant_slug)
     if not (1 <= month <= 12 and 2000 <= year <= dt.MAXYEAR - 1):
         raise Http404(month)
     return statements.monthly_statement(merchant=merchant, year=year, month=month)
 
 
-def _for_batch(request: HttpRequest, merchant_slug: str, batch_id: int) -> statements.MerchantStatement:
+def _for_batch(request: AuthenticatedRequest, merchant_slug: str, batch_id: int) -> statements.MerchantStatement:
     merchant = get_merchant_for(request.user, merchant_slug)
     return statements.merchant_statement(merchant, statements.get_batch_for_merchant(merchant, batch_id))
 
 
 @require_GET
 @login_required
-def monthly_statement_pdf(request: HttpRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
+def monthly_statement_pdf(request: AuthenticatedRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
     statement = _monthly(request, merchant_slug, year, month)
     return _pdf_response(statements.statement_pdf(statement), f"releve-{merchant_slug}-{year}-{month:02d}.pdf")
 
 
 @require_GET
 @login_required
-def monthly_statement_csv(request: HttpRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
+def monthly_statement_csv(request: AuthenticatedRequest, merchant_slug: str, year: int, month: int) -> HttpResponse:
     statement = _monthly(request, merchant_slug, year, month)
     return _csv_response(statements.statement_csv(statement), f"releve-{merchant_slug}-{year}-{month:02d}.csv")
 
 
 @require_GET
 @login_required
-def batch_statement_pdf(request: HttpRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
+def batch_statement_pdf(request: AuthenticatedRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
     statement = _for_batch(request, merchant_slug, batch_id)
     reference = statement.batch.reference if statement.batch else batch_id
     return _pdf_response(statements.statement_pdf(statement), f"releve-{merchant_slug}-{reference}.pdf")
@@ -232,7 +223,7 @@ def batch_statement_pdf(request: HttpRequest, merchant_slug: str, batch_id: int)
 
 @require_GET
 @login_required
-def batch_statement_csv(request: HttpRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
+def batch_statement_csv(request: AuthenticatedRequest, merchant_slug: str, batch_id: int) -> HttpResponse:
     statement = _for_batch(request, merchant_slug, batch_id)
     reference = statement.batch.reference if statement.batch else batch_id
     return _csv_response(statements.statement_csv(statement), f"releve-{merchant_slug}-{reference}.csv")

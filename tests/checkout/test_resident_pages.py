@@ -118,3 +118,19 @@ def test_the_demo_gateway_payment_page_keeps_the_strict_policy(client_a, town_a,
     assert "Passerelle de test" in payment.content.decode()
     assert_strict_policy(payment)
     assert "frame-src" not in payment["Content-Security-Policy"]
+
+
+def test_a_resident_reading_in_english_reads_every_step_of_the_story_in_english(client_a, town_a, shops):
+    payment_url = _placed(client_a, shops)
+    client_a.get(payment_url)
+    client_a.post(payment_url.replace("paiement/", "paiement-test/"), {"outcome": "succeeded"})
+    with town_a:
+        order = Order.objects.get()
+        accept_merchant_order(merchant_order_id=order.merchant_orders.get().pk, actor=MERCHANT)
+        path = status_path(order)
+    client_a.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    history = client_a.get(path).content.decode().split('<ol class="history">')[1].split("</ol>")[0]
+
+    steps = [item.split("</time> — ")[1].split("</li>")[0] for item in history.split("<li>")[1:]]
+    assert steps == ["Order placed", "Payment confirmed", "Boulangerie Dupont : Accepted, being prepared"]
