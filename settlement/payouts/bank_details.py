@@ -64,7 +64,9 @@ def save_payout_account(
     return account
 
 
-IBAN_TO_CHECK = _("Nouvel IBAN saisi par le commerçant : à vérifier par la ville avant tout virement.")
+# Stored as the block's reason and recognised by equality, so it is one fixed text (French, the
+# records' language), never translated when the module happens to be loaded by an English request.
+IBAN_TO_CHECK = "Nouvel IBAN saisi par le commerçant : à vérifier par la ville avant tout virement."
 
 
 def save_connected_account(

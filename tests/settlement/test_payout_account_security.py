@@ -33,7 +33,7 @@ def test_an_iban_changed_by_the_shop_holds_payouts_until_a_town_agent_checks_it(
     save_payout_account(merchant=merchant, actor=staff, holder_name="Épicerie", iban=french_iban(990001), **ADDRESS)
 
     account = MerchantPayoutAccount.objects.get(merchant=merchant)
-    assert (account.is_blocked, account.blocked_reason) == (True, str(IBAN_TO_CHECK))
+    assert (account.is_blocked, account.blocked_reason) == (True, IBAN_TO_CHECK)
 
     save_payout_account(merchant=merchant, actor=town_user(), holder_name="Épicerie", iban=account.iban, **ADDRESS)
 
@@ -60,3 +60,35 @@ def test_only_town_staff_record_a_stripe_connected_account():
     assert MerchantPayoutAccount.objects.get(merchant=merchant).stripe_account_id in (None, "")
     save_connected_account(merchant=merchant, actor=town_user(), stripe_account_id="acct_1Caviste42")
     assert MerchantPayoutAccount.objects.get(merchant=merchant).stripe_account_id == "acct_1Caviste42"
+
+
+def test_the_iban_check_block_is_recognised_whatever_language_first_loaded_the_module():
+    import importlib
+
+    from django.utils import translation
+
+    import settlement.payouts.bank_details as bank_details
+
+    with translation.override("en"):
+        reloaded = importlib.reload(bank_details)
+    try:
+        merchant = payable_merchant("Épicerie")
+        with translation.override("en"):
+            reloaded.save_payout_account(
+                merchant=merchant,
+                actor=_staff_of(merchant),
+                holder_name="Épicerie",
+                iban=french_iban(990003),
+                **ADDRESS,
+            )
+        account = MerchantPayoutAccount.objects.get(merchant=merchant)
+        assert account.blocked_reason.startswith("Nouvel IBAN saisi par le commerçant")
+
+        importlib.reload(bank_details)  # another process, loaded in French, checks the same IBAN
+        bank_details.save_payout_account(
+            merchant=merchant, actor=town_user(), holder_name="Épicerie", iban=account.iban, **ADDRESS
+        )
+        account.refresh_from_db()
+        assert (account.is_blocked, account.blocked_reason) == (False, "")
+    finally:
+        importlib.reload(bank_details)
