@@ -16,6 +16,7 @@ from tenants.actions import provision_town
 PASSWORD = "le-bon-mot-de-passe"
 
 
+@pytest.mark.slow
 def test_invited_admin_sets_a_password_then_logs_in(db, django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
         result = provision_town(slug="audruicq", name="Audruicq", admin_email="admin@audruicq.fr")

@@ -174,6 +174,7 @@ def test_deleting_a_used_category_is_refused_and_changes_nothing(client_a, town_
         assert tree() == before
 
 
+@pytest.mark.slow
 def test_merchant_staff_and_residents_get_403_and_anonymous_the_login(client_a, town_a, food):
     pages = [
         ("get", url("category_list")),

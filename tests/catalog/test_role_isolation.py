@@ -141,6 +141,7 @@ def _categories() -> list[Any]:
     return list(Category.objects.order_by("pk").values())
 
 
+@pytest.mark.slow
 def test_merchant_staff_get_403_on_the_town_wide_category_pages(client_a, town_a, world):
     with town_a:
         before = _categories()
@@ -204,6 +205,7 @@ def test_lists_and_area_pages_never_show_another_merchant(client_a, world):
     assert client_a.post(reverse("backoffice:merchant_create"), _post_payload()).status_code == 403
 
 
+@pytest.mark.slow
 def test_a_resident_gets_403_everywhere_and_changes_nothing(client_b, town_b, world):
     # A resident of town b, on town b's site, with town b's own ids.
     sign_in(client_b, town_b, role=Role.RESIDENT)

@@ -336,6 +336,7 @@ def _api_ids(client, text: str) -> list[int]:
         body = client.get(f"{url.path}?{url.query}").json()
 
 
+@pytest.mark.slow
 def test_the_site_and_the_api_find_the_same_products_in_the_same_order(bakery_and_dairy, client_a):
     found = {text: _site_ids(client_a, text) for text in FRONT_DOOR_QUERIES}
 

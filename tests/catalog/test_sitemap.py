@@ -71,6 +71,7 @@ def test_addresses_are_on_the_towns_primary_host_whatever_the_request_host(town_
     assert products == ["https://ville-a.test/commerces/chez-paul/tarte/"]
 
 
+@pytest.mark.slow
 def test_a_section_past_5000_addresses_is_split_into_pages_listed_by_the_index(town_a, client_a, shop):
     with town_a:
         Product.objects.bulk_create(

@@ -137,6 +137,7 @@ def test_directory_open_now_uses_the_town_time_zone_and_closures(town_a, client_
     assert "Fermé · ouvre lundi à 9 h 30" in everything
 
 
+@pytest.mark.slow
 def test_the_open_now_filter_and_the_open_label_agree_at_every_quarter_hour_of_a_week(town_a):
     """Two code paths for one rule: the directory filters in SQL (one query before pagination), the
     cards label in Python (``opening_state``). Both are asked the same question all week long."""

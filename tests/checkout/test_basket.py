@@ -249,6 +249,7 @@ def test_another_towns_variant_cannot_be_put_in_the_basket(client_a, town_a, tow
         assert not BasketLine.objects.exists()
 
 
+@pytest.mark.slow
 def test_setting_a_quantity_cannot_grow_the_basket_past_its_100_lines(client_a, town_a, shops):
     """Setting a quantity cannot add a 101st line any more than adding one can ("Votre panier est plein"):
     a script could otherwise grow a basket without bound, and every basket and checkout page prices all of it."""

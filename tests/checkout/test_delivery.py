@@ -121,6 +121,7 @@ def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, zones):
         assert DeliveryDay.objects.get(zone_id=order.delivery_zone_id).booked == 0
 
 
+@pytest.mark.slow
 def test_capacity_three_with_ten_concurrent_checkouts_sells_exactly_three_deliveries(committed_town):
     with committed_town:
         CargoBikeZoneFactory(daily_capacity=3, cutoff_time=dt.time(23, 59))

@@ -193,6 +193,7 @@ def bakery_client(town_a, client_a, march):
     return client_a
 
 
+@pytest.mark.slow
 def test_the_merchant_downloads_a_real_pdf_with_their_name_siret_town_and_total(town_a, march, bakery_client):
     slug, batch = march["bakery"].slug, march["first"]
     response = bakery_client.get(f"/gestion/finances/releves/{slug}/lot-{batch.pk}.pdf")
@@ -269,6 +270,7 @@ def test_a_resident_has_no_statements(town_a, client_a):
     assert client_a.get("/gestion/finances/releves/").status_code == 403
 
 
+@pytest.mark.slow
 def test_town_staff_choose_among_all_merchants(town_a, client_a, march):
     with town_a:
         client_a.force_login(staff("agent@ville-a.test"))

@@ -132,6 +132,7 @@ def _api_client(db_user_role: str = Role.OPERATOR, is_staff: bool = True) -> Cli
     return Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {key}")
 
 
+@pytest.mark.slow
 def test_api_creates_lists_and_suspends_towns_with_a_token(db):
     api = _api_client()
 
