@@ -193,7 +193,6 @@ def bakery_client(town_a, client_a, march):
     return client_a
 
 
-@pytest.mark.slow
 def test_the_merchant_downloads_a_real_pdf_with_their_name_siret_town_and_total(town_a, march, bakery_client):
     slug, batch = march["bakery"].slug, march["first"]
     response = bakery_client.get(f"/gestion/finances/releves/{slug}/lot-{batch.pk}.pdf")

@@ -15,7 +15,6 @@ def _run(*args: str, **options: object) -> str:
     return out.getvalue()
 
 
-@pytest.mark.slow
 def test_create_town_prints_the_town_url(db):
     out = _run(
         "create_town",

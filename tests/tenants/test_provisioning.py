@@ -61,6 +61,7 @@ def test_invitation_email_is_sent_after_commit_with_a_set_password_link(
     assert message.alternatives[0][1] == "text/html"
 
 
+@pytest.mark.slow
 def test_custom_domain_starts_unverified(db):
     provision_town(slug="calais-bis", name="Calais", custom_domain="MonShoppingCestCalais.fr.")
 

@@ -144,6 +144,7 @@ def test_unknown_page_kinds_are_404_for_readers_and_editors(db, town_a, client_a
     assert admin.post(f"/gestion/pages/{kind}/", {"title": "T", "body": "B"}).status_code == 404
 
 
+@pytest.mark.slow
 def test_non_admin_roles_cannot_see_the_site_management(db, town_a):
     for role in (Role.RESIDENT, Role.MERCHANT_STAFF, Role.COURIER, Role.TOWN_AGENT, Role.OPERATOR):
         client = Client(HTTP_HOST="ville-a.test")
