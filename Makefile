@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test install lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
+.PHONY: run test test-fast install lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ run: install
 test: install lint
 	sh scripts/browser.sh
 	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The loop while working: the same services, no lint, and neither the tests marked slow (a second or
+# more each) nor the browser ones. The test database is kept from one run to the next (migrations
+# still apply; PYTEST_ARGS=--create-db starts afresh). pytest's status is the target's: 5 when no test ran.
+test-fast: install
+	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest --reuse-db -m "not slow and not browser" $(PYTEST_ARGS)
 
 # The apps mypy checks (pyproject.toml, [tool.mypy]); tests and bench are not checked yet.
 TYPED_APPS := config tenants accounts townsite catalog delivery payments checkout settlement logistics demo

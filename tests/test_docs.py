@@ -20,6 +20,8 @@ SKIPPED_DIRS = frozenset(
         "__pycache__",
         ".pytest_cache",
         ".ruff_cache",
+        ".mypy_cache",
+        ".import_linter_cache",
         ".hypothesis",
         ".pgdata",
         "media",

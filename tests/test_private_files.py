@@ -54,6 +54,7 @@ def payouts_url(name: str, **kwargs: object) -> str:
     return reverse(f"payouts:{name}", kwargs=kwargs or None, urlconf="config.urls_town")
 
 
+@pytest.mark.slow
 def test_a_normal_run_writes_only_photos_and_branding_under_media_and_the_rest_is_unreachable(
     isolated_media, operator_client, town_a, client_a, client_b, django_capture_on_commit_callbacks
 ):

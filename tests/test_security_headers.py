@@ -155,6 +155,7 @@ def test_page_templates_have_no_inline_script_event_handler_or_style_attribute()
     assert found == {}
 
 
+@pytest.mark.slow
 def test_pages_may_show_media_from_the_s3_bucket_and_nowhere_else():
     env = {
         **os.environ,

@@ -19,8 +19,10 @@ from tenants.actions import delete_town, provision_town
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations, watch_csp_violations
 from tests.checkout.stripe_fixtures import FAKE_WEBHOOK_SECRET
 
-# No django_db mark: the test's data must be committed for the server process to see it (the
-# fixture provisions its own town and drops it afterwards).
+# Marked browser, not django_db: the test's data must be committed for the server process to see it
+# (the fixture provisions its own town and drops it afterwards).
+pytestmark = pytest.mark.browser
+
 PASSWORD = "mot-de-passe-solide-42"
 ACCOUNT = "acct_achat_navigateur"
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 
 from accounts.models import Role, User
 from accounts.tokens import issue_api_token
 from catalog.actions import refresh_search_vectors
 from catalog.api import CatalogueAnonThrottle
 from catalog.models import Category, MerchantMembership, MerchantStatus, Product, Variant
+from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 
 
@@ -158,6 +160,19 @@ def test_openapi_schema_is_served_and_valid(client_a):
     call_command("spectacular", "--urlconf", "config.urls_town", "--validate", "--fail-on-warn", "--file", "/dev/null")
 
 
+@pytest.mark.parametrize("query", ["merchant=%00", "category=%00", "search=%00pain"])
+def test_public_api_filters_with_a_nul_byte_are_not_a_500(client_a, shelf, query):
+    """``GET /api/v1/products/?merchant=%00`` (or ``category=``, ``search=``) is never a 500: the filters
+    reach SQL, and PostgreSQL refuses NUL in text."""
+    response = lenient(client_a).get(f"/api/v1/products/?{query}")
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("query", ["page=-1", "page=abc", f"page={10**20}", "search=" + "a%20-b%20%22" * 500])
+def test_public_api_survives_absurd_pages_and_searches(client_a, shelf, query):
+    assert lenient(client_a).get(f"/api/v1/products/?{query}").status_code in (200, 404)
+
+
 # --- writes ------------------------------------------------------------------------------------
 def test_merchant_staff_creates_and_updates_their_own_product_with_a_token(town_a, client_a):
     with town_a:
@@ -299,3 +314,75 @@ def test_session_users_use_the_api_from_the_back_office(town_a, client_a):
         client_a.force_login(merchant_staff(merchant))
 
     assert client_a.get("/api/v1/manage/products/").json()["count"] == 1
+
+
+# --- writes: malformed input is a 400, another town's ids a 404 -------------------------------------
+
+
+@pytest.fixture
+def api_auth(town_a):
+    with town_a:
+        merchant = MerchantFactory(slug="epicerie")
+        token = issue_api_token(user=merchant_staff(merchant))
+    return merchant, {"HTTP_AUTHORIZATION": f"Token {token}", "content_type": "application/json"}
+
+
+@pytest.mark.parametrize("merchant", [["epicerie"], {"slug": "epicerie"}, 12, None])
+def test_api_create_with_a_malformed_merchant_is_a_400(client_a, town_a, api_auth, merchant):
+    _merchant, auth = api_auth
+    payload = {"merchant": merchant, "title": "Miel", "price_cents": 850, "vat_rate": 550, "sku": "MIEL"}
+    response = lenient(client_a).post("/api/v1/manage/products/", payload, **auth)
+    assert response.status_code == 400
+    with town_a:
+        assert not Product.objects.filter(title="Miel").exists()
+
+
+@pytest.mark.parametrize("field", ["merchant", "category"])
+def test_api_create_with_a_nul_byte_in_a_slug_is_a_400(client_a, town_a, api_auth, field):
+    """A NUL in the merchant or category slug is a 400, never a 500 (DataError): DRF's SlugRelatedField only
+    catches DoesNotExist, TypeError and ValueError, and the SKU check reads the raw merchant value."""
+    _merchant, auth = api_auth
+    payload = {"merchant": "epicerie", "title": "Miel", "price_cents": 850, "vat_rate": 550, "sku": "MIEL"}
+    payload[field] = "epi\u0000cerie"
+    response = lenient(client_a).post("/api/v1/manage/products/", payload, **auth)
+    assert response.status_code == 400
+
+
+def test_api_create_with_a_stock_beyond_the_integer_range_is_a_400(client_a, town_a, api_auth):
+    """``"stock": 10**12`` is a 400, never a 500 (integer out of range): capped as in the /stock/ action
+    (10,000,000) and in imports (MAX_STOCK)."""
+    _merchant, auth = api_auth
+    payload = {"merchant": "epicerie", "title": "Miel", "price_cents": 850, "vat_rate": 550, "stock": 10**12}
+    response = lenient(client_a).post("/api/v1/manage/products/", payload, **auth)
+    assert response.status_code == 400
+
+
+def test_api_stock_action_and_csrf(client_a, town_a, api_auth):
+    merchant, auth = api_auth
+    with town_a:
+        product = VariantFactory(product__merchant=merchant, sku="S", stock=1).product
+    client = lenient(client_a)
+    assert client.post(f"/api/v1/manage/products/{product.pk}/stock/", {"stock": 10**12}, **auth).status_code == 400
+    assert client.get(f"/api/v1/manage/products/{product.pk}/stock/", **auth).status_code == 405
+    # session auth without the CSRF token: refused
+    with town_a:
+        user = User.objects.get(email="commercant@example.fr")
+    session = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    with town_a:
+        session.force_login(user)
+    response = session.post(
+        f"/api/v1/manage/products/{product.pk}/publication/", {"is_published": False}, content_type="application/json"
+    )
+    assert response.status_code == 403
+
+
+def test_api_ids_of_another_town_are_404(client_a, town_a, town_b, api_auth):
+    _merchant, auth = api_auth
+    with town_b:
+        other = VariantFactory(product__merchant__slug="epicerie", sku="B").product
+    client = lenient(client_a)
+    assert client.get(f"/api/v1/products/{other.pk}/", **auth).status_code in (404,)
+    assert client.patch(f"/api/v1/manage/products/{other.pk}/", {"price_cents": 1}, **auth).status_code == 404
+    with town_b:
+        other.refresh_from_db()
+        assert other.price_cents == 1250

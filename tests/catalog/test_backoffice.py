@@ -25,6 +25,7 @@ from catalog.models import (
     Product,
     Variant,
 )
+from tests.catalog.conftest import lenient, small_png
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.catalog.test_photos import NOT_PHOTOS, image_bytes, jpeg_with_gps, pixel_flood_png
 
@@ -422,6 +423,41 @@ def test_product_list_query_count_does_not_grow_with_products(
     assert response.text.count('class="stock-form"') == 50
 
 
+def test_quick_stock_of_ten_billion_is_refused_with_a_message_not_a_500(client_a, town_a, two_shops):
+    """The quick stock form refuses a stock beyond the column's range with a message, never a 500 (integer
+    out of range): the stock is written with ``.update()``, which skips the model's range validators."""
+    mine, *_ = two_shops
+    with town_a:
+        variant = VariantFactory(product=ProductFactory(merchant=mine), stock=3)
+    response = lenient(client_a).post(url("variant_stock", variant_id=variant.pk), {"stock": "10000000000"})
+    assert response.status_code == 302
+    with town_a:
+        variant.refresh_from_db()
+        assert variant.stock == 3
+
+
+@pytest.mark.parametrize("stock", ["10000000000", "-5", "abc"])
+def test_variant_form_refuses_absurd_stock(client_a, town_a, two_shops, stock):
+    mine, *_ = two_shops
+    with town_a:
+        variant = VariantFactory(product=ProductFactory(merchant=mine), stock=3, sku="V1")
+    response = lenient(client_a).post(url("variant_edit", variant_id=variant.pk), {"sku": "V1", "stock": stock})
+    assert response.status_code == 200
+    with town_a:
+        variant.refresh_from_db()
+        assert variant.stock == 3
+
+
+@pytest.mark.parametrize("price", ["99999999999999999999999", "1e5", "12,345", "-0,01", "NaN"])
+def test_product_form_refuses_absurd_prices_with_a_form_not_a_500(client_a, town_a, two_shops, price):
+    mine, *_ = two_shops
+    data = {"title": "Pain", "price": price, "vat_rate": "2000", "unit": "piece"}
+    response = lenient(client_a).post(url("product_create", merchant_slug=mine.slug), data)
+    assert response.status_code == 200
+    with town_a:
+        assert not Product.objects.filter(merchant=mine).exists()
+
+
 # --- photos through HTTP -------------------------------------------------------------------------
 
 
@@ -539,6 +575,44 @@ def test_photo_alt_text_reorder_and_delete(client_a, town_a, shop, shopkeeper):
         assert list(Photo.objects.filter(merchant=shop)) == [first]
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("catalogue.pdf", b"%PDF-1.7\n" + b"0" * (16 * 1024 * 1024)),
+        ("../../../etc/passwd.jpg", b"<?php system($_GET['c']); ?>"),
+        ("bombe.png", pixel_flood_png()),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+        ("vide.jpg", b""),
+    ],
+)
+def test_bad_photo_uploads_get_a_french_message_and_store_nothing(client_a, town_a, two_shops, name, content):
+    mine, *_ = two_shops
+    response = lenient(client_a).post(
+        url("merchant_photos", merchant_slug=mine.slug), {"image": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 200
+    assert "photo" in response.text.lower()
+    with town_a:
+        assert not Photo.objects.filter(merchant=mine).exists()
+
+
+def test_a_photo_uploaded_with_a_traversal_name_is_stored_under_the_town_with_a_random_name(
+    client_a, town_a, two_shops
+):
+    mine, *_ = two_shops
+    response = client_a.post(
+        url("merchant_photos", merchant_slug=mine.slug),
+        {"image": SimpleUploadedFile("../../evil.png", small_png((30, 20)))},
+    )
+    assert response.status_code == 302
+    with town_a:
+        photo = Photo.objects.get(merchant=mine)
+        assert photo.image.name.startswith(f"photos/merchants/{mine.pk}/")
+        assert ".." not in photo.image.name
+        assert "evil" not in photo.image.name
+        assert town_a.schema_name in photo.image.path
+
+
 # --- method and CSRF -----------------------------------------------------------------------------
 
 
@@ -580,6 +654,41 @@ def test_pages_have_one_heading_and_load_the_backoffice_styles(client_a, town_a,
         assert response.status_code == 200, page_url
         assert response.text.count("<h1") == 1, page_url
         assert "/static/css/backoffice.css" in response.text
+
+
+def test_state_changing_backoffice_urls_refuse_get(client_a, town_a, two_shops):
+    mine, *_ = two_shops
+    with town_a:
+        product = ProductFactory(merchant=mine, is_published=True)
+        variant = VariantFactory(product=product, stock=4)
+        VariantFactory(product=product, stock=1)
+    client = lenient(client_a)
+    for name, kwargs in (
+        ("product_publication", {"product_id": product.pk}),
+        ("variant_stock", {"variant_id": variant.pk}),
+        ("variant_delete", {"variant_id": variant.pk}),
+    ):
+        assert client.get(url(name, **kwargs) + "?is_published=0&stock=0").status_code == 405
+    with town_a:
+        product.refresh_from_db()
+        variant.refresh_from_db()
+        assert (product.is_published, variant.stock, Variant.objects.filter(pk=variant.pk).exists()) == (True, 4, True)
+
+
+def test_backoffice_post_without_csrf_token_is_refused(town_a, two_shops):
+    mine, *_ = two_shops
+    with town_a:
+        product = ProductFactory(merchant=mine, is_published=True)
+        user = User.objects.create_user(email="csrf@test.fr", password="x" * 12, role=Role.MERCHANT_STAFF)
+        MerchantMembership.objects.create(merchant=mine, user_id=user.pk)
+    client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    with town_a:
+        client.force_login(user)
+    response = client.post(url("product_publication", product_id=product.pk), {"is_published": "0"})
+    assert response.status_code == 403
+    with town_a:
+        product.refresh_from_db()
+        assert product.is_published is True
 
 
 # --- merchants: coordinates, INSEE code and social links -----------------------------------------

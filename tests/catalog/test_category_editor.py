@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from catalog.models import Category, Product
+from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory
 from tests.catalog.test_backoffice import sign_in
 
@@ -173,6 +174,7 @@ def test_deleting_a_used_category_is_refused_and_changes_nothing(client_a, town_
         assert tree() == before
 
 
+@pytest.mark.slow
 def test_merchant_staff_and_residents_get_403_and_anonymous_the_login(client_a, town_a, food):
     pages = [
         ("get", url("category_list")),
@@ -218,3 +220,9 @@ def test_another_town_is_never_affected(client_a, town_a, town_b, town_admin):
 def test_a_missing_category_is_404_for_town_staff(client_a, town_admin):
     assert client_a.get(url("category_edit", category_id=2_000_000_000)).status_code == 404
     assert client_a.post(url("category_delete", category_id=2_000_000_000)).status_code == 404
+
+
+def test_category_position_out_of_range_is_a_form_error(client_a, town_a):
+    sign_in(client_a, town_a, role=Role.TOWN_ADMIN)
+    response = lenient(client_a).post(url("category_create"), {"name": "Nouvelle", "position": "99999999999"})
+    assert response.status_code == 200

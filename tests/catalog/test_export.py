@@ -134,6 +134,19 @@ def test_back_office_download_for_the_merchants_own_staff(town_a, client_a):
     assert "\r\nV1;'=cmd|' /C calc'!A0;;;12,50;20;piece;10;;;oui;" in response.content.decode("utf-8-sig")
 
 
+def test_export_neutralises_every_formula_a_merchant_can_type(town_a):
+    with town_a:
+        merchant = MerchantFactory()
+        product = ProductFactory(
+            merchant=merchant, title='=HYPERLINK("http://evil","x")', description="@SUM(1+1)*cmd|' /C calc'!A0"
+        )
+        VariantFactory(product=product, sku="+SKU", name="-2+3")
+        stream = io.StringIO()
+        write_products_csv(merchant=merchant, stream=stream)
+    cells = [cell for line in stream.getvalue().splitlines()[1:] for cell in line.split(";")]
+    assert all(not cell.lstrip('"').startswith(("=", "+", "-", "@")) for cell in cells), cells
+
+
 # --- photos and variants -----------------------------------------------------------------------
 def _jpeg() -> io.BytesIO:
     buffer = io.BytesIO()

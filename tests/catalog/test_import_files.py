@@ -188,6 +188,7 @@ def s3_storages(s3_server: str):  # noqa: F811
         )
 
 
+@pytest.mark.slow
 def test_on_s3_import_files_are_under_the_private_prefix_with_no_url(
     town_a, s3_storages, django_capture_on_commit_callbacks
 ):

@@ -108,6 +108,7 @@ def _catalogue_of_50_000_products() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_a_real_worker_ends_an_import_past_its_soft_time_limit_as_failed_in_french(committed_town):
     with committed_town:
@@ -156,6 +157,7 @@ def _assert_nothing_left_in_the_broker(queue: str) -> None:
     assert broker.hlen("unacked") == 0  # nothing delivered and waiting for its acknowledgement
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_a_real_worker_killed_at_the_hard_time_limit_never_reruns_the_import_and_the_sweep_ends_it(
     committed_town, time_machine
@@ -187,6 +189,7 @@ def test_a_real_worker_killed_at_the_hard_time_limit_never_reruns_the_import_and
     assert not private_storage().exists(name)
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_an_import_whose_worker_dies_under_it_runs_twice_at_most_then_fails_and_is_never_delivered_again(
     committed_town,

@@ -5,15 +5,19 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 from openpyxl import Workbook
 from PIL import Image
 
+import catalog.imports.products as products_module
 from catalog import imports
 from catalog.actions import save_merchant, save_product
 from catalog.imports import import_merchants, import_products, run_import_job
 from catalog.models import Category, Merchant, MerchantKind, MerchantStatus, Photo, Product, Variant
 from tenants.tasks import TownTaskOutsideTown
+from tests.catalog.conftest import small_png
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.catalog.test_photos import pixel_flood_png
 
@@ -370,6 +374,16 @@ def test_categories_resolve_only_inside_the_town(town_a, town_b):
         ]
 
 
+def test_a_broken_row_in_the_middle_writes_nothing(town_a):
+    with town_a:
+        merchant = MerchantFactory()
+        data = b"sku;titre;prix\nA;Pain;1,20\nB;Croissant;douze\nC;Brioche;3\n"
+        report = import_products(merchant=merchant, data=data, filename="p.csv")
+        assert not report.is_valid
+        assert report.errors[0]["line"] == 3
+        assert not Product.objects.filter(merchant=merchant).exists()
+
+
 # --- images ------------------------------------------------------------------------------------
 def test_images_from_the_zip_become_photos_once(town_a):
     header = "sku;titre;prix;images\n"
@@ -426,6 +440,67 @@ def test_a_zip_image_over_its_formats_pixel_limit_is_flagged_by_the_dry_run(town
             "Réduisez-la, ou envoyez-la en JPEG (jusqu'à 60 millions de pixels).",
         }
     ]
+
+
+IMAGES_HEADER = "sku;titre;prix;images\n"
+
+
+def _gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "red").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+def test_zip_entries_with_traversal_names_are_only_matched_by_base_name(town_a):
+    with town_a:
+        merchant = MerchantFactory()
+        archive = zip_of({"../../../../tmp/evil.png": small_png(), "/abs/ok.png": small_png()})
+        data = (IMAGES_HEADER + "A;Pain;1,20;ok.png\nB;Brioche;2;../../../../tmp/evil.png\n").encode()
+        report = import_products(merchant=merchant, data=data, filename="p.csv", images=archive)
+        # "../../../../tmp/evil.png" is not a name in the archive's flat namespace: refused, nothing written
+        assert not report.is_valid
+        assert not Product.objects.filter(merchant=merchant).exists()
+
+
+def test_a_dry_run_flags_a_zip_image_in_a_format_the_real_import_refuses(town_a):
+    """The dry run refuses, on its line, a ZIP image in a format the real import refuses (photos are JPEG,
+    PNG, WebP or HEIF; a GIF, BMP, TIFF or ICO is not): it would otherwise find every row fine, and the real
+    import then fail as a whole with no line number."""
+    with town_a:
+        merchant = MerchantFactory()
+        data = (IMAGES_HEADER + "A;Pain;1,20;pain.gif\n").encode()
+        report = import_products(
+            merchant=merchant, data=data, filename="p.csv", images=zip_of({"pain.gif": _gif()}), dry_run=True
+        )
+    assert [(error["line"], error["column"]) for error in report.errors] == [(2, "images")]
+
+
+def test_a_failed_import_leaves_no_photo_files_behind(town_a, monkeypatch):
+    """An import whose write phase fails after some photos were attached leaves no file behind: the rows
+    roll back, and so do the re-encoded photos already on the storage."""
+
+    def fail(**kwargs):
+        raise DatabaseError("panne")
+
+    with town_a:
+        merchant = MerchantFactory()
+        monkeypatch.setattr(products_module, "refresh_search_vectors", fail)
+        data = (IMAGES_HEADER + "A;Pain;1,20;a.png\nB;Brioche;2;b.png\n").encode()
+        saved: list[str] = []
+        original_save = default_storage.save
+
+        def spy(name, content, *args, **kwargs):
+            saved.append(original_save(name, content, *args, **kwargs))
+            return saved[-1]
+
+        monkeypatch.setattr(default_storage, "save", spy)
+        report = import_products(
+            merchant=merchant, data=data, filename="p.csv", images=zip_of({"a.png": small_png(), "b.png": small_png()})
+        )
+        assert not report.is_committed
+        assert not Product.objects.filter(merchant=merchant).exists()
+        assert saved, "the photos were written during the import"
+        assert [name for name in saved if default_storage.exists(name)] == []
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -15,12 +15,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
-from accounts.models import Role
+from accounts.models import Role, User
 from catalog import urls_backoffice
 from catalog.actions import add_photo
-from catalog.models import Category, Closure, Merchant, OpeningPeriod, Photo, Product, Variant
+from catalog.imports import queue_import
+from catalog.models import Category, Closure, ImportJob, ImportKind, Merchant, OpeningPeriod, Photo, Product, Variant
+from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
-from tests.catalog.test_backoffice import sign_in
+from tests.catalog.test_backoffice import sign_in, url
 from tests.catalog.test_photos import image_bytes
 
 SENTINEL = "SENTINELLE-B-7f3a"
@@ -139,6 +141,7 @@ def _categories() -> list[Any]:
     return list(Category.objects.order_by("pk").values())
 
 
+@pytest.mark.slow
 def test_merchant_staff_get_403_on_the_town_wide_category_pages(client_a, town_a, world):
     with town_a:
         before = _categories()
@@ -202,6 +205,7 @@ def test_lists_and_area_pages_never_show_another_merchant(client_a, world):
     assert client_a.post(reverse("backoffice:merchant_create"), _post_payload()).status_code == 403
 
 
+@pytest.mark.slow
 def test_a_resident_gets_403_everywhere_and_changes_nothing(client_b, town_b, world):
     # A resident of town b, on town b's site, with town b's own ids.
     sign_in(client_b, town_b, role=Role.RESIDENT)
@@ -215,3 +219,48 @@ def test_a_resident_gets_403_everywhere_and_changes_nothing(client_b, town_b, wo
     with town_b:
         assert _snapshot(ids["merchant_slug"]) == before
         assert _categories() == categories_before
+
+
+# --- another merchant's imports, exports and photos ------------------------------------------------
+
+
+def test_import_jobs_and_exports_of_another_merchant_are_404(client_a, town_a, two_shops):
+    _mine, theirs, *_ = two_shops
+    with town_a:
+        staff = User.objects.create_user(email="autre@test.fr", password="x" * 12, role=Role.TOWN_AGENT)
+        job = queue_import(
+            user=staff,
+            kind=ImportKind.PRODUCTS,
+            merchant=theirs,
+            source=SimpleUploadedFile("p.csv", b"sku;titre;prix\nS1;Savon;2\n"),
+            is_dry_run=True,
+        )
+    client = lenient(client_a)
+    assert client.get(reverse("imports:job", kwargs={"job_id": job.pk})).status_code == 404
+    assert client.get(reverse("imports:export", kwargs={"merchant_slug": theirs.slug})).status_code == 404
+    assert "leur-boutique" not in client.get(reverse("imports:list")).text
+
+
+def test_import_form_refuses_another_merchants_slug(client_a, town_a, two_shops):
+    _mine, theirs, *_ = two_shops
+    response = client_a.post(
+        reverse("imports:list"),
+        {"kind": "products", "merchant": theirs.slug, "source": SimpleUploadedFile("p.csv", b"sku;titre;prix\n")},
+    )
+    assert response.status_code == 200  # the form again, with the choice refused
+    with town_a:
+        assert not ImportJob.objects.filter(merchant=theirs).exists()
+
+
+def test_photo_urls_of_another_merchant_are_404_and_change_nothing(client_a, town_a, two_shops):
+    *_, their_photo = two_shops
+    client = lenient(client_a)
+    for name, data in (
+        ("photo_alt_text", {f"photo-{their_photo.pk}-alt_text": "piraté"}),
+        ("photo_move", {"direction": "up"}),
+        ("photo_delete", {}),
+    ):
+        assert client.post(url(name, photo_id=their_photo.pk), data).status_code == 404
+    with town_a:
+        their_photo.refresh_from_db()
+        assert their_photo.alt_text == "vitrine"

@@ -21,6 +21,7 @@ from catalog.search import (
     town_lexicon,
     tsquery_text,
 )
+from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory
 
 
@@ -235,6 +236,40 @@ def test_excluded_words_leave_out_the_products_holding_them(catalogue):
         assert _titles("-eclair") == []  # nothing asked for: nothing found
 
 
+# --- absurd query strings: a page, never a 500 -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=-1",
+        "page=0",
+        f"page={10**20}",
+        "page=abc",
+        "page=1e5",
+        "tri=inconnu",
+        "tri=-price_cents",
+        "prix=abc",
+        "prix=%27%3B--",
+        "categorie=inexistante",
+        "commerce=inexistant",
+        "q=" + "comte%20" * 2000,
+        "q=%26%7C%21%3A*%28%29%27",
+        "q=comte&tri=prix-desc&page=999999999999999999999",
+    ],
+)
+def test_search_survives_absurd_query_strings(client_a, shelf, query):
+    response = lenient(client_a).get(f"/recherche/?{query}")
+    assert response.status_code == 200
+
+
+def test_search_with_a_nul_byte_in_the_merchant_filter_is_not_a_500(client_a, shelf):
+    """A NUL anywhere in the address gets the 400 page (config.middleware): PostgreSQL refuses NUL in text,
+    so ``recherche/?commerce=%00`` would be a 500 (DataError)."""
+    response = lenient(client_a).get("/recherche/?q=comte&commerce=%00")
+    assert response.status_code == 400
+
+
 # --- the site and the API: one engine ----------------------------------------------------------
 @pytest.fixture
 def bakery_and_dairy(town_a):
@@ -301,6 +336,7 @@ def _api_ids(client, text: str) -> list[int]:
         body = client.get(f"{url.path}?{url.query}").json()
 
 
+@pytest.mark.slow
 def test_the_site_and_the_api_find_the_same_products_in_the_same_order(bakery_and_dairy, client_a):
     found = {text: _site_ids(client_a, text) for text in FRONT_DOOR_QUERIES}
 

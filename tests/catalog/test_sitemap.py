@@ -12,6 +12,7 @@ from django.test import Client
 from catalog.actions import save_category, save_merchant, save_product, set_product_published
 from catalog.imports import import_products
 from catalog.models import Category, Merchant, MerchantStatus, Product
+from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory
 from tests.catalog.test_imports import csv_bytes
 
@@ -70,6 +71,7 @@ def test_addresses_are_on_the_towns_primary_host_whatever_the_request_host(town_
     assert products == ["https://ville-a.test/commerces/chez-paul/tarte/"]
 
 
+@pytest.mark.slow
 def test_a_section_past_5000_addresses_is_split_into_pages_listed_by_the_index(town_a, client_a, shop):
     with town_a:
         Product.objects.bulk_create(
@@ -96,6 +98,25 @@ def test_a_section_past_5000_addresses_is_split_into_pages_listed_by_the_index(t
 @pytest.mark.parametrize("path", ["/sitemap-inconnue.xml", "/sitemap-products.xml?p=0", "/sitemap-products.xml?p=x"])
 def test_unknown_sections_and_pages_are_404(client_a, shop, path):
     assert client_a.get(path).status_code == 404
+
+
+def test_sitemap_pages_out_of_range_are_404_not_500(client_a, shelf):
+    client = lenient(client_a)
+    assert client.get("/sitemap-products.xml").status_code == 200
+    assert client.get("/sitemap-products.xml?p=abc").status_code == 404
+    assert client.get(f"/sitemap-products.xml?p={10**20}").status_code == 404
+
+
+def test_sitemap_lists_only_this_towns_live_catalogue(client_a, town_a, town_b):
+    with town_b:
+        MerchantFactory(slug="secret-de-b")
+    with town_a:
+        MerchantFactory(slug="brouillon-a", status=MerchantStatus.DRAFT)
+        MerchantFactory(slug="en-ligne-a")
+    body = client_a.get("/sitemap-merchants.xml").text
+    assert "en-ligne-a" in body
+    assert "secret-de-b" not in body
+    assert "brouillon-a" not in body
 
 
 # --- cache ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.actions import refresh_search_vectors
+from catalog.actions import add_photo, refresh_search_vectors
 from catalog.hours import Period, opening_state
 from catalog.models import (
     Category,
@@ -30,6 +31,7 @@ from catalog.models import (
     Variant,
 )
 from catalog.views_storefront import open_now
+from tests.catalog.conftest import lenient, small_png
 from tests.catalog.factories import CategoryFactory, MerchantFactory, ProductFactory, VariantFactory
 
 # Friday 27 November 2026, 17:00 in Paris.
@@ -135,6 +137,7 @@ def test_directory_open_now_uses_the_town_time_zone_and_closures(town_a, client_
     assert "Fermé · ouvre lundi à 9 h 30" in everything
 
 
+@pytest.mark.slow
 def test_the_open_now_filter_and_the_open_label_agree_at_every_quarter_hour_of_a_week(town_a):
     """Two code paths for one rule: the directory filters in SQL (one query before pagination), the
     cards label in Python (``opening_state``). Both are asked the same question all week long."""
@@ -482,3 +485,42 @@ def test_list_pages_do_not_grow_their_query_count_with_the_catalogue(town_a, cli
     with django_assert_num_queries(len(at_ten)):
         html = _html(client_a.get(url))
     assert len(at_ten) <= 15
+
+
+# --- absurd addresses and hostile names: a page, never a 500 or a script ----------------------------
+
+
+@pytest.mark.parametrize("path", ["/commerces/", "/categories/alimentation/", "/commerces/fromagerie/", "/"])
+@pytest.mark.parametrize("query", ["page=-1", f"page={10**20}", "tri=zzz", "type=inconnu", "categorie=zz", "ouvert=2"])
+def test_list_pages_survive_absurd_query_strings(client_a, shelf, path, query):
+    assert lenient(client_a).get(f"{path}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/commerces/", "/categories/alimentation/", "/commerces/fromagerie/", "/"])
+@pytest.mark.parametrize("query", ["type=%00", "categorie=%00", "%00=1"])
+def test_a_nul_character_in_the_address_gets_the_french_400_page_not_a_500(client_a, shelf, path, query):
+    response = lenient(client_a).get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert "Adresse invalide" in response.content.decode()
+
+
+XSS = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_names_alt_text_and_descriptions_cannot_inject_markup_or_end_the_json_ld(client_a, town_a):
+    with town_a:
+        merchant = MerchantFactory(slug="xss", name=XSS, description=XSS, city=XSS, address_line=XSS)
+        product = ProductFactory(merchant=merchant, slug="p", title=XSS, description=f"<p>ok</p>{XSS}")
+        VariantFactory(product=product, sku=XSS[:60])
+        add_photo(upload=io.BytesIO(small_png()), product=product, alt_text=XSS[:250])
+        add_photo(upload=io.BytesIO(small_png()), merchant=merchant, alt_text=XSS[:250])
+    for path in ("/commerces/xss/", "/commerces/xss/p/", "/", "/commerces/", "/recherche/?q=alert"):
+        body = client_a.get(path).text
+        assert "<script>alert" not in body, path
+        assert "<img src=x" not in body, path
+        # every <script> element still closes where it opened: one </script> per <script
+        assert body.count("<script") == body.count("</script>"), path
+    product_page = client_a.get("/commerces/xss/p/").text
+    start = product_page.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    data = json.loads(product_page[start : product_page.index("</script>", start)])
+    assert data["name"] == XSS

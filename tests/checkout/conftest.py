@@ -6,12 +6,15 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from django.test import Client
 
 from accounts.models import Role, User
 from catalog.models import MerchantMembership, OpeningPeriod, SaleUnit
-from checkout.actions import Actor, Contact, FulfilmentChoice, place_order
+from checkout import payments
+from checkout.actions import Actor, Contact, FulfilmentChoice, mark_order_paid, place_order
 from checkout.basket import add_to_basket, get_or_create_basket
 from checkout.models import Basket, Fulfilment, Order
+from payments.gateways import gateway_account_id, get_gateway
 from tenants.models import Town
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.checkout.stripe_fixtures import (  # noqa: F401  (fixtures)
@@ -25,6 +28,8 @@ from tests.checkout.stripe_fixtures import (  # noqa: F401  (fixtures)
 )
 
 RESIDENT = Actor(kind="resident")
+GATEWAY = Actor(kind="gateway")
+MERCHANT = Actor(kind="merchant", user_id=1)
 CONTACT = Contact(first_name="Jeanne", last_name="Martin", email="jeanne@exemple.fr", phone="0612345678")
 
 
@@ -112,3 +117,34 @@ def merchant_user(merchant: object, email: str) -> User:
 
 
 KG = SaleUnit.KILOGRAM
+
+
+def no_raise(client: Client) -> Client:
+    """The client answers a crash with the 500 page instead of raising it in the test."""
+    client.raise_request_exception = False
+    return client
+
+
+def place_through_pages(client: Client, shops: dict, **extra: str) -> str:
+    """Adds an éclair and places the order through the pages; returns the order's public id."""
+    client.post("/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1"})
+    placed = client.post("/commande/", checkout_data(shops, **extra))
+    assert placed.status_code == 302, placed.content.decode()[:1500]
+    return placed["Location"].split("/commande/")[1].split("/")[0]
+
+
+def paid_order(variant: object, quantity: int = 1) -> Order:
+    order = order_from(basket_with([(variant, quantity)]))
+    return mark_order_paid(order_id=order.pk, amount_cents=order.total_cents, currency="EUR", actor=GATEWAY)
+
+
+def pay_with_demo_gateway(town: object, order: Order) -> None:
+    """Pays through the demo gateway's signed-event path (so that refunds can go through it)."""
+    payment = payments.start_payment(order=order)
+    gateway = get_gateway(town)
+    payload, signature = gateway.confirm_payment(account_id=gateway_account_id(town), intent_id=payment.intent_id)
+    payments.handle_gateway_event(event=gateway.parse_webhook(payload=payload, signature_header=signature))
+
+
+def messages_of(response: object) -> list[str]:
+    return [str(message) for message in response.context["messages"]]

@@ -12,7 +12,7 @@ from catalog.models import Merchant, MerchantStatus, Product, SaleUnit, Variant
 from checkout.basket import add_to_basket, get_or_create_basket, price_basket, set_basket_quantity
 from checkout.models import Basket, BasketLine
 from tests.catalog.factories import ProductFactory, VariantFactory
-from tests.checkout.conftest import make_shop
+from tests.checkout.conftest import make_shop, messages_of
 
 
 def test_lines_from_two_merchants_are_grouped_and_priced_from_the_database(client_a, town_a, shops):
@@ -184,3 +184,87 @@ def test_basket_page_query_count_does_not_grow_with_lines(client_a, town_a, djan
     with CaptureQueriesContext(connection) as many:
         client_a.get("/panier/")
     assert len(many) == len(few)
+
+
+# --- forged and absurd input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", ["/\\evil.example/", "/\t/evil.example/", "//evil.example/", "https://evil.example/"]
+)
+def test_next_never_sends_the_resident_to_another_site(client_a, shops, target):
+    response = client_a.post(
+        "/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1", "next": target}
+    )
+
+    location = response["Location"]
+    assert response.status_code == 302
+    assert location.startswith("/")
+    assert not location.startswith("//")
+    assert "\\" not in location
+    assert "\t" not in location  # Django's redirect percent-encodes both (%5C, %09)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("NaN", "supérieure à zéro"),
+        ("-1", "supérieure à zéro"),
+        ("0", "supérieure à zéro"),
+        ("1e3", "999"),
+        ("1,5", "nombre entier"),
+        ("deux", "en chiffres"),
+        ("", "en chiffres"),
+    ],
+)
+def test_forged_quantities_get_a_french_message_and_no_line(client_a, town_a, shops, quantity, message):
+    response = client_a.post(
+        "/panier/ajouter/", {"variant": shops["bakery"]["variants"][0].pk, "quantity": quantity}, follow=True
+    )
+
+    assert any(message in text for text in messages_of(response)), messages_of(response)
+    with town_a:
+        assert not BasketLine.objects.exists()
+
+
+@pytest.mark.parametrize("variant", ["99999999999999999999", "abc", "-1", ""])
+def test_unknown_or_absurd_variant_ids_get_a_french_message(client_a, variant):
+    response = client_a.post("/panier/ajouter/", {"variant": variant, "quantity": "1"}, follow=True)
+
+    assert response.status_code == 200
+    assert any("n'existe pas" in text or "plus en vente" in text for text in messages_of(response))
+
+
+def test_another_towns_variant_cannot_be_put_in_the_basket(client_a, town_a, town_b, shops):
+    with town_b:
+        foreign = VariantFactory(stock=None)
+    with town_a:
+        local_ids = set(Variant.objects.values_list("pk", flat=True))
+    if foreign.pk in local_ids:
+        pytest.skip("the same id exists in town A: nothing to prove")
+
+    client_a.post("/panier/ajouter/", {"variant": foreign.pk, "quantity": "1"})
+
+    with town_a:
+        assert not BasketLine.objects.exists()
+
+
+@pytest.mark.slow
+def test_setting_a_quantity_cannot_grow_the_basket_past_its_100_lines(client_a, town_a, shops):
+    """Setting a quantity cannot add a 101st line any more than adding one can ("Votre panier est plein"):
+    a script could otherwise grow a basket without bound, and every basket and checkout page prices all of it."""
+    with town_a:
+        bakery = shops["bakery"]["merchant"]
+        variants = [
+            VariantFactory(product=ProductFactory(merchant=bakery, price_cents=100), merchant=bakery, stock=None)
+            for _ in range(101)
+        ]
+    for variant in variants[:100]:
+        client_a.post("/panier/ajouter/", {"variant": variant.pk, "quantity": "1"})
+    with town_a:
+        assert BasketLine.objects.count() == 100
+
+    client_a.post("/panier/modifier/", {"variant": variants[100].pk, "quantity": "1"})
+
+    with town_a:
+        assert BasketLine.objects.count() == 100

@@ -26,6 +26,9 @@ from tests.checkout.conftest import (
 from tests.checkout.stripe_fake import signed_webhook
 from tests.conftest import run_concurrently
 
+# Each test provisions a town whose writes really commit, then races threads in it.
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "acct_concurrence"
 
 

@@ -9,11 +9,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from catalog.models import Variant
-from checkout.actions import FulfilmentChoice, expire_unpaid_orders
+from checkout.actions import FulfilmentChoice, expire_unpaid_orders, refuse_line
 from checkout.basket import add_to_basket
-from checkout.models import Fulfilment, Order
+from checkout.models import Fulfilment, MerchantOrderStatus, Order, OrderLine
 from delivery.models import DeliveryDay
-from tests.checkout.conftest import basket_with, make_shop, order_from
+from settlement.ledger.accounts import DELIVERY_FEES, PSP_CLEARING, SUSPENSE
+from settlement.ledger.invariants import check_invariants
+from settlement.ledger.queries import balance
+from tests.checkout.conftest import MERCHANT, basket_with, make_shop, order_from, pay_with_demo_gateway
 from tests.conftest import run_concurrently
 from tests.delivery.factories import CargoBikeZoneFactory, CarZoneFactory, LocalAddressFactory
 
@@ -118,6 +121,7 @@ def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, zones):
         assert DeliveryDay.objects.get(zone_id=order.delivery_zone_id).booked == 0
 
 
+@pytest.mark.slow
 def test_capacity_three_with_ten_concurrent_checkouts_sells_exactly_three_deliveries(committed_town):
     with committed_town:
         CargoBikeZoneFactory(daily_capacity=3, cutoff_time=dt.time(23, 59))
@@ -162,3 +166,43 @@ def test_a_second_checkout_of_the_same_basket_gives_the_first_ones_slot_back_bef
         assert (first.status, second.status) == ("cancelled", "pending_payment")
         assert DeliveryDay.objects.get(zone_id=second.delivery_zone_id, date=second.delivery_date).booked == 1
         assert Variant.objects.get(pk=honey.pk).stock == 3
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_refusing_every_line_of_a_delivered_order_refunds_the_delivery_fee_too(
+    town_a,
+    shops,
+    zones,
+    django_capture_on_commit_callbacks,
+):
+    """When the shop can supply nothing, refusing every line refunds the delivery fee too (a staff refund
+    cannot: it is capped at the merchant's share) and frees the courier's slot; the ledger takes the fee back
+    from the account its payment credited."""
+    honey, jam = shops["grocer"]["variants"]
+    with town_a:
+        basket = basket_with([(honey, 1), (jam, 1)])
+        order = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+        assert order.delivery_fee_cents == 350
+        day = DeliveryDay.objects.get(zone_id=order.delivery_zone_id, date=order.delivery_date)
+        assert day.booked == 1
+        with django_capture_on_commit_callbacks(execute=True):  # the ledger posts after commit
+            pay_with_demo_gateway(town_a, order)
+
+        for line in OrderLine.objects.filter(merchant_order__order=order):
+            with django_capture_on_commit_callbacks(execute=True):
+                refuse_line(line_id=line.pk, actor=MERCHANT)
+        with django_capture_on_commit_callbacks(execute=True):  # a late retry of the last refusal
+            refuse_line(line_id=line.pk, actor=MERCHANT)
+
+        order.refresh_from_db()
+        assert order.merchant_orders.get().status == MerchantOrderStatus.REFUNDED
+        assert order.refunded_cents == order.total_cents == 890 + 620 + 350
+        fee_refund = order.refunds.get(is_delivery_fee=True)
+        assert (fee_refund.amount_cents, fee_refund.merchant_order_id) == (350, None)
+        day.refresh_from_db()
+        assert day.booked == 0  # the courier's slot is free again
+        # The ledger takes the fee back from the account its payment credited, not from suspense.
+        assert balance(DELIVERY_FEES) == 0
+        assert balance(SUSPENSE) == 0
+        assert balance(PSP_CLEARING) == 0
+        assert check_invariants() == []

@@ -172,6 +172,7 @@ def test_a_sent_notification_is_never_sent_again(town_a, django_capture_on_commi
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.slow
 def test_with_the_sms_provider_down_the_sms_fails_after_its_retries_and_the_order_is_untouched(
     town_a, settings, django_capture_on_commit_callbacks
 ):

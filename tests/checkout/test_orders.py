@@ -11,7 +11,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from accounts.models import Role, User
 from catalog.models import Variant
+from checkout import payments
 from checkout.actions import Actor, expire_unpaid_orders, refuse_line
 from checkout.models import (
     MerchantOrderStatus,
@@ -20,10 +22,12 @@ from checkout.models import (
     OrderLine,
     OrderStatus,
     Payment,
+    Refund,
     StatusChange,
 )
 from checkout.payments import confirm_payment_from_return, start_payment
 from config.webhooks import _report_unconfigured
+from payments.gateways import gateway_account_id, get_gateway
 from payments.models import WebhookEvent
 from tests.checkout.conftest import (
     FAKE_WEBHOOK_SECRET,
@@ -32,6 +36,7 @@ from tests.checkout.conftest import (
     checkout_data,
     merchant_user,
     order_from,
+    paid_order,
 )
 from tests.checkout.stripe_fake import signed_webhook
 
@@ -502,3 +507,59 @@ def test_a_town_whose_gateway_is_refused_shows_a_french_message_not_an_error_pag
     assert "Le paiement en ligne n’est pas disponible pour le moment" in page.content.decode()
     with town_a:
         assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/panier/ajouter/"),
+        ("post", "/panier/modifier/"),
+        ("post", "/commande/"),
+        ("post", "/compte/supprimer/"),
+        ("post", "/gestion/mes-commandes/{mo}/accepter/"),
+        ("post", "/gestion/mes-commandes/{mo}/prete/"),
+        ("post", "/gestion/mes-commandes/{mo}/remise/"),
+        ("post", "/gestion/mes-commandes/{mo}/rembourser/"),
+        ("post", "/gestion/mes-commandes/articles/{line}/refuser/"),
+    ],
+)
+def test_every_write_needs_the_csrf_token(town_a, shops, method, path):
+    with town_a:
+        order = paid_order(shops["bakery"]["variants"][0])
+        merchant_order = order.merchant_orders.get()
+        agent = User.objects.create_user(email="agent@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_AGENT)
+        client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+        client.force_login(agent)
+
+    response = getattr(client, method)(
+        path.format(mo=merchant_order.pk, line=merchant_order.lines.get().pk),
+        {"variant": shops["bakery"]["variants"][0].pk, "quantity": "1", "amount": "1", "reason": "x"},
+    )
+
+    assert response.status_code == 403
+    with town_a:
+        merchant_order.refresh_from_db()
+        assert merchant_order.status == MerchantOrderStatus.PAID
+        assert not Refund.objects.exists()
+
+
+def test_a_late_success_for_an_expired_order_goes_to_review_not_back_to_paid(town_a, shops):
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        order = order_from(basket_with([(honey, 2)]))
+        payment = payments.start_payment(order=order)
+        gateway = get_gateway(town_a)
+        account = gateway_account_id(town_a)
+        payload, signature = gateway.confirm_payment(account_id=account, intent_id=payment.intent_id)
+        expire_unpaid_orders(now=order.expires_at + dt.timedelta(seconds=1))
+
+        outcome = payments.handle_gateway_event(
+            event=gateway.parse_webhook(payload=payload, signature_header=signature)
+        )
+
+        order.refresh_from_db()
+        assert outcome == f"order {order.pk} review"
+        assert order.status == OrderStatus.REVIEW
+        assert set(order.merchant_orders.values_list("status", flat=True)) == {MerchantOrderStatus.CANCELLED}
+        assert Variant.objects.get(pk=honey.pk).stock == 5  # given back at expiry, not taken again
+        assert not Notification.objects.filter(order=order).exists()

@@ -12,6 +12,7 @@ from checkout.models import OutboxEvent
 from checkout.outbox import ORDER_PAID, deliver_pending_events, emit, retry_delay
 
 
+@pytest.mark.slow
 def test_an_event_emitted_outside_a_transaction_is_refused_and_nothing_is_written(committed_town):
     # A real autocommit connection (the other tests run inside the test's transaction).
     with committed_town:

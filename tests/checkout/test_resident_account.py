@@ -8,8 +8,8 @@ import pytest
 
 from accounts.models import Role, User
 from checkout.actions import Actor, FulfilmentChoice, mark_order_paid
-from checkout.models import Basket, Order, OrderStatus, PaymentMethod
-from tests.checkout.conftest import CONTACT, basket_with, order_from
+from checkout.models import Basket, Notification, NotificationChannel, Order, OrderStatus, PaymentMethod
+from tests.checkout.conftest import CONTACT, GATEWAY, basket_with, order_from
 
 
 @pytest.fixture
@@ -146,3 +146,64 @@ def test_the_status_link_expires_after_ninety_days(client_a, town_a, shops):
     assert client_a.get(path).status_code == 200
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=91)):
         assert client_a.get(path).status_code == 404
+
+
+def test_the_data_export_holds_only_the_residents_orders(client_a, town_a, shops):
+    with town_a:
+        me = User.objects.create_user(email="moi@exemple.fr", password="mot-de-passe-42")
+        other = User.objects.create_user(email="autre@exemple.fr", password="mot-de-passe-42")
+        mine = order_from(
+            basket_with([(shops["bakery"]["variants"][0], 1)], user_id=me.pk),
+            actor=Actor(kind="resident", user_id=me.pk),
+        )
+        theirs = order_from(
+            basket_with([(shops["grocer"]["variants"][0], 1)], user_id=other.pk),
+            actor=Actor(kind="resident", user_id=other.pk),
+        )
+        client_a.force_login(me)
+
+    data = json.loads(client_a.get("/compte/mes-donnees/").content)
+
+    assert [entry["numero"] for entry in data["commandes"]] == [mine.number]
+    assert theirs.number not in json.dumps(data)
+    assert "Miel de Calais" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_deleting_the_account_needs_a_post_with_the_confirmation(client_a, town_a):
+    with town_a:
+        resident = User.objects.create_user(email="jeanne@exemple.fr", password="mot-de-passe-42")
+        client_a.force_login(resident)
+
+    assert client_a.get("/compte/supprimer/?confirm=oui").status_code == 200
+    assert client_a.post("/compte/supprimer/", {"confirm": "yes"}).status_code == 200
+    with town_a:
+        assert User.objects.filter(pk=resident.pk).exists()
+
+
+def test_deleting_the_account_keeps_the_merchants_notifications_deliverable(town_a, shops):
+    """Deleting the account blanks the recipient of the resident's own messages only: the merchant's e-mail
+    and SMS about the order keep theirs, so a new-order message still pending (or failed and resent by the
+    town) reaches the shop."""
+    from checkout.privacy import anonymise_resident
+
+    with town_a:
+        grocer = shops["grocer"]["merchant"]
+        grocer.email, grocer.phone = "epicerie@exemple.fr", "06 11 22 33 44"
+        grocer.save()
+        resident = User.objects.create_user(email="jeanne@exemple.fr", password="mot-de-passe-42")
+        order = order_from(
+            basket_with([(shops["grocer"]["variants"][0], 1)], user_id=resident.pk),
+            actor=Actor(kind="resident", user_id=resident.pk),
+        )
+        mark_order_paid(order_id=order.pk, amount_cents=order.total_cents, currency="EUR", actor=GATEWAY)
+
+        anonymise_resident(user_id=resident.pk)
+
+        to_merchant = Notification.objects.filter(order=order, merchant_order__isnull=False).exclude(
+            channel=NotificationChannel.IN_APP
+        )
+        assert sorted(to_merchant.values_list("channel", "recipient")) == [
+            ("email", "epicerie@exemple.fr"),
+            ("sms", "+33611223344"),
+        ]
+        assert Notification.objects.get(order=order, merchant_order=None).recipient == ""

@@ -130,6 +130,7 @@ def test_a_new_daily_capacity_applies_to_coming_days_but_keeps_bookings(town_a):
 # In a throw-away town whose writes really commit (tests/conftest.py): no flush of the public schema.
 
 
+@pytest.mark.slow
 def test_ten_concurrent_reservations_for_three_places_give_exactly_three(committed_town):
     with committed_town:
         zone = CargoBikeZoneFactory(daily_capacity=3)
@@ -151,6 +152,7 @@ def test_ten_concurrent_reservations_for_three_places_give_exactly_three(committ
     assert (day.booked, day.capacity) == (3, 3)
 
 
+@pytest.mark.slow
 def test_concurrent_releases_never_go_below_zero(committed_town):
     with committed_town:
         zone = CargoBikeZoneFactory(daily_capacity=3)

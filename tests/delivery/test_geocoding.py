@@ -333,3 +333,80 @@ def test_suggestions_are_cached_and_each_client_is_limited(client_a, local_addre
     assert third.status_code == 200
     assert fourth.status_code == 429
     assert "Trop de recherches" in fourth.content.decode()
+
+
+def test_cached_suggestions_of_one_town_never_answer_another(client_a, client_b, town_a, town_b):
+    with town_a:
+        LocalAddressFactory(street="Rue Royale", city="Calais")
+    with town_b:
+        LocalAddressFactory(street="Rue Royale", city="Autreville", postcode="59000", insee_code="59350")
+    first = client_a.get(SUGGESTIONS, {"q": "rue royale", "format": "json"}).json()["results"]
+    second = client_b.get(SUGGESTIONS, {"q": "rue royale", "format": "json"}).json()["results"]
+    assert [address["city"] for address in first] == ["Calais"]
+    assert [address["city"] for address in second] == ["Autreville"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "x" * 5000},
+        {"q": "rue & | ! :* ( ) '"},
+        {"q": "rue", "format": "xml"},
+        {"q": ["a", "b"]},
+        {},
+    ],
+)
+def test_suggestions_survive_absurd_input(client_a, town_a, query):
+    client_a.raise_request_exception = False
+    response = client_a.get(SUGGESTIONS, query)
+    assert response.status_code == 200
+
+
+def test_a_nul_character_in_the_query_gets_the_400_page(client_a, town_a):
+    response = client_a.get(SUGGESTIONS, {"q": "\x00\x00\x00"})
+    assert response.status_code == 400
+
+
+def test_suggestions_do_not_accept_writes(client_a):
+    assert client_a.post(SUGGESTIONS, {"q": "rue royale"}).status_code == 405
+
+
+@pytest.fixture
+def limit_of_three(town_a, monkeypatch):
+    from delivery import views
+
+    monkeypatch.setattr(views, "REQUESTS_PER_MINUTE", 3)
+    with town_a:
+        LocalAddressFactory()
+
+
+def _five_lookups(client, *, remote: str, forwarded_for: list[str]) -> list[int]:
+    return [
+        client.get(
+            SUGGESTIONS, {"q": "rue royale", "format": "json"}, REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded
+        ).status_code
+        for forwarded in forwarded_for
+    ]
+
+
+def test_residents_behind_the_reverse_proxy_are_not_limited_together(client_a, limit_of_three, settings):
+    """Behind Caddy/nginx REMOTE_ADDR is the proxy: the limit is keyed on the address the proxy saw, so a
+    town's residents never share one budget of lookups a minute."""
+    settings.TRUSTED_PROXY_COUNT = 1  # one reverse proxy in front, as deployed (infra/)
+    residents = [f"203.0.113.{resident}" for resident in range(1, 6)]
+    assert _five_lookups(client_a, remote="127.0.0.1", forwarded_for=residents) == [200] * 5
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(client_a, limit_of_three, settings):
+    """gunicorn facing clients directly (the default): X-Forwarded-For is the client's own words, so
+    sending a new one with each request must not reset the limit."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    forged = [f"203.0.113.{number}" for number in range(1, 6)]
+    assert _five_lookups(client_a, remote="198.51.100.7", forwarded_for=forged) == [200, 200, 200, 429, 429]
+
+
+def test_behind_one_proxy_only_the_address_it_wrote_counts(client_a, limit_of_three, settings):
+    """The client can prepend anything to X-Forwarded-For; the proxy appends the real address last."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    forged = [f"10.0.0.{number}, 203.0.113.9" for number in range(1, 6)]
+    assert _five_lookups(client_a, remote="127.0.0.1", forwarded_for=forged) == [200, 200, 200, 429, 429]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
@@ -67,6 +68,7 @@ def _delivery_objects(schema: str) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
+@pytest.mark.slow
 def test_zones_days_addresses_and_content_types_of_a_town_made_before_the_move_are_kept(db):
     schema = "_before_delivery_app"
     _migrate_to_the_state_before_the_move(schema)
@@ -155,6 +157,7 @@ def test_moved_tables_are_named_as_if_the_delivery_app_had_created_them(db):
     assert moved == _delivery_objects(fresh)
 
 
+@pytest.mark.slow
 def test_the_move_can_be_undone_and_done_again_keeping_the_rows(db):
     schema = "_delivery_back_and_forth"
     migrate_schema_from_zero(schema)

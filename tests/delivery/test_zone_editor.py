@@ -302,3 +302,121 @@ def test_errors_are_summarised_with_links_to_the_fields(admin_client, town_a):
     html = response.content.decode()
     assert 'role="alert"' in html
     assert '<a href="#id_fee">' in html
+
+
+# --- hostile and clumsy input: a French form error, never a 500 ----------------------------------
+
+
+@pytest.fixture
+def lenient_admin_client(client_a, town_a) -> Client:
+    """A town admin's client that answers a crash with the 500 page, as a town agent sees it."""
+    sign_in(client_a, town_a, role=Role.TOWN_ADMIN)
+    client_a.raise_request_exception = False
+    return client_a
+
+
+def _nested_features(depth: int) -> str:
+    geometry: dict = SQUARE
+    for _ in range(depth):
+        geometry = {"type": "Feature", "geometry": geometry}
+    return json.dumps(geometry)
+
+
+@pytest.mark.parametrize(
+    "geometry_text",
+    [
+        "[" * 50_000,
+        '{"type":"Polygon","coordinates":' + "[" * 50_000,
+        _nested_features(900),
+    ],
+    ids=["deep-array", "deep-coordinates", "nested-features"],
+)
+def test_deeply_nested_geojson_is_refused_in_french_not_a_500(lenient_admin_client, town_a, geometry_text):
+    """GeoJSON nested absurdly deep (50,000 brackets of a truncated or hostile paste, a Feature nested in a
+    Feature 900 times) gets the form's French error: parsing stops before Python's recursion limit."""
+    response = lenient_admin_client.post(url("zone_create"), zone_form(geometry_text=geometry_text))
+    assert response.status_code == 200
+    assert "GeoJSON" in response.content.decode()
+    with town_a:
+        assert not DeliveryZone.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "geometry_text",
+    [
+        '{"type":"Polygon","coordinates":[[[NaN,NaN],[1,2],[2,2],[NaN,NaN]]]}',
+        '{"type":"Polygon","coordinates":[[[Infinity,50],[1.87,50.94],[1.87,50.96],[Infinity,50]]]}',
+        '{"type":"Polygon","coordinates":"x"}',
+        '{"type":"Polygon","coordinates":[[[1.84]]]}',
+        '{"type":"Polygon","coordinates":[[[1.84,50.94],[1.87,50.94]]]}',
+        '{"type":["Polygon"]}',
+        '{"type":"GeometryCollection","geometries":[]}',
+        '{"type":"FeatureCollection","features":[1,2]}',
+        '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null}]}',
+        '{"type":"Polygon","coordinates":[[[1' + "0" * 5000 + ",50.94]]]}",
+        "null",
+        "1e999",
+        '"Polygon"',
+    ],
+)
+def test_malformed_geojson_gets_a_french_form_error(lenient_admin_client, town_a, geometry_text):
+    response = lenient_admin_client.post(url("zone_create"), zone_form(geometry_text=geometry_text))
+    assert response.status_code == 200
+    with town_a:
+        assert not DeliveryZone.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"daily_capacity": "99999999999"},
+        {"position": "99999999"},
+        {"fee": "9999999999999999999999"},
+        {"minimum_basket": "-1"},
+        {"cutoff_time": "25:99"},
+        {"insee_codes_text": "62100 ; DROP TABLE", "geometry_text": ""},
+        {"insee_codes_text": "62193 " * 5000, "geometry_text": ""},
+        {"vehicle": "fusee"},
+        {"name": "x" * 500},
+    ],
+)
+def test_absurd_zone_numbers_and_codes_are_form_errors(lenient_admin_client, town_a, overrides):
+    response = lenient_admin_client.post(url("zone_create"), zone_form(**overrides))
+    if "62193 " in overrides.get("insee_codes_text", ""):
+        # 5,000 copies of one valid code: accepted, de-duplicated to one
+        assert response.status_code == 302
+        with town_a:
+            assert DeliveryZone.objects.get().insee_codes == ["62193"]
+        return
+    assert response.status_code == 200
+    with town_a:
+        assert not DeliveryZone.objects.exists()
+
+
+def test_zone_names_cannot_inject_markup(lenient_admin_client, town_a):
+    with town_a:
+        CarZoneFactory(name="<script>alert(1)</script>")
+    html = lenient_admin_client.get(url("zone_list")).content.decode()
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_zone_delete_and_activation_do_not_happen_on_get(lenient_admin_client, town_a):
+    with town_a:
+        zone = CarZoneFactory()
+    assert lenient_admin_client.get(url("zone_delete", zone_id=zone.pk)).status_code == 200  # confirmation page
+    assert lenient_admin_client.get(url("zone_active", zone_id=zone.pk) + "?is_active=").status_code == 405
+    with town_a:
+        zone.refresh_from_db()
+        assert zone.is_active is True
+
+
+def test_zone_editor_posts_need_the_csrf_token(town_a):
+    with town_a:
+        zone = CarZoneFactory()
+    client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    sign_in(client, town_a, role=Role.TOWN_ADMIN)
+    assert client.post(url("zone_delete", zone_id=zone.pk)).status_code == 403
+    assert client.post(url("zone_active", zone_id=zone.pk), {}).status_code == 403
+    with town_a:
+        zone.refresh_from_db()
+        assert zone.is_active is True

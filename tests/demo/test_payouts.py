@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 from schwifty import IBAN
 
@@ -22,6 +23,7 @@ def test_generated_ibans_pass_the_french_rib_key_check():
         IBAN(french_iban(bank=16706, branch=50, account=account), validate_bban=True)
 
 
+@pytest.mark.slow
 def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with town_a:
@@ -49,6 +51,7 @@ def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
         assert run.batch.line_count > 0
 
 
+@pytest.mark.slow
 def test_demo_payouts_go_on_when_earlier_demo_orders_sold_the_last_units(town_a, settings):
     # `make run` once stopped on Luzy: a demo order wanted the last unit another demo order had taken.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -64,6 +64,7 @@ def scratch_schemas(db: None) -> Iterator[None]:
         connection.set_schema_to_public()
 
 
+@pytest.mark.slow
 def test_events_recorded_before_the_move_are_kept_in_payments_and_the_move_can_be_undone(scratch_schemas):
     _migrate(MOVED, BEFORE)
     with connection.cursor() as cursor:

@@ -17,6 +17,7 @@ from settlement.payouts.bank_statements import (
     parse_csv_statement,
     return_reason_label,
 )
+from tests.settlement.conftest import camt053_xml, ntry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OUR_LINES = {"PL101", "PL102", "PL103", "PL104", "PL201", "PL202", "PL203"}
@@ -249,3 +250,40 @@ def test_return_reason_labels() -> None:
     assert return_reason_label("MD07") == "Titulaire du compte décédé"
     assert return_reason_label("ZZ99") == "Motif ZZ99 (non répertorié)"
     assert return_reason_label(None) == "Motif non communiqué"
+
+
+def test_a_camt_entry_nested_absurdly_deep_is_refused_not_a_crash() -> None:
+    """An Ntry holding thousands of nested elements (a 30 kB file, far under the 5 MB limit) is refused in
+    French (BankStatementError), never a RecursionError: a 500 on upload."""
+    inner = "<X>" * 5000 + "</X>" * 5000
+    data = camt053_xml("S-DEEP", ntry("E1", "PL1", "1.00", "DBIT", inner=inner))
+
+    with pytest.raises(BankStatementError):
+        parse_bank_statement(data)
+
+
+def test_a_dtd_or_entity_anywhere_in_a_statement_is_refused() -> None:
+    billion_laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        b"<Document><BkToCstmrStmt><Stmt><Id>&lol2;</Id></Stmt></BkToCstmrStmt></Document>"
+    )
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        b"<Document><BkToCstmrStmt><Stmt><Id>&xxe;</Id></Stmt></BkToCstmrStmt></Document>"
+    )
+    # A DOCTYPE pushed past the first 4 kB behind a comment: the ENTITY scan still covers the file.
+    late = b'<?xml version="1.0"?><!--' + b"x" * 5000 + b'--><!DOCTYPE d [<!ENTITY e "PL1">]><Document/>'
+    for data in (billion_laughs, external, late):
+        with pytest.raises(BankStatementError, match="DOCTYPE/ENTITY"):
+            parse_bank_statement(data)
+
+
+def test_utf16_statement_with_nested_entities_is_refused_with_a_french_message() -> None:
+    # The byte scan for "<!ENTITY" does not see UTF-16; expat's amplification guard must still stop it.
+    levels = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 9))
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY e0 "aaaaaaaaaa">'
+        f"{levels}]><Document><BkToCstmrStmt><Stmt><Id>&e8;</Id></Stmt></BkToCstmrStmt></Document>"
+    )
+    with pytest.raises(BankStatementError):
+        parse_bank_statement(text.encode("utf-16-le"))

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ from settlement.ledger.rules import post_payment_captured
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.conftest import run_concurrently
 from tests.settlement.factories import merchants, paid_order
+
+# Each test provisions a town whose writes really commit, then races threads in it.
+pytestmark = pytest.mark.slow
 
 
 def in_town(town, work):

@@ -111,6 +111,7 @@ def test_each_town_schema_runs_its_own_guard_functions(town_a, town_b):
     assert all(table_schema == function_schema for table_schema, function_schema, _name in rows)
 
 
+@pytest.mark.slow
 def test_the_balance_check_runs_at_a_real_commit(committed_town):
     with committed_town:
         post_entry(source="test", external_id="setup", description="Vente", lines=SALE)

@@ -216,6 +216,7 @@ def test_a_posting_that_fails_keeps_its_event_pending_with_the_error_and_is_retr
         assert check_invariants() == []
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_with_a_real_worker_the_payment_is_posted_by_the_worker_in_its_town(committed_town):
     with running_worker(), committed_town:

@@ -21,8 +21,10 @@ from settlement.ledger.models import JournalEntry, Posting, SettlementPolicy
 from settlement.ledger.rules import post_payment_captured
 from settlement.reports import dashboard
 from settlement.reports.statements import Amount, csv_cell, format_amount
+from tests.catalog.test_backoffice import sign_in
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
 from tests.delivery.factories import CargoBikeZoneFactory, LocalAddressFactory
+from tests.settlement.conftest import finance_url
 from tests.settlement.factories import merchants, paid_order
 from tests.settlement.payout_factories import make_available, payable_merchant
 
@@ -343,3 +345,15 @@ def test_the_dashboard_query_count_does_not_grow_with_the_merchants(town_a, coun
         with django_assert_num_queries(7):
             board = dashboard.finance_dashboard(period=period, granularity=dashboard.Granularity.DAY)
     assert len(board.by_merchant) == count
+
+
+def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_500(client_a, town_a):
+    """A period ending on the calendar's last day (``?du=9999-12-31&au=9999-12-31``: a typo in the year, a
+    crafted link) gets a page on the dashboard and in every CSV export, never a 500: the period ends a day
+    after its last date (OverflowError)."""
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+    client_a.raise_request_exception = False
+    query = {"du": "9999-12-31", "au": "9999-12-31", "par": "jour"}
+    for name in ("dashboard", "merchant_sales_csv", "period_sales_csv", "journal_csv"):
+        assert client_a.get(finance_url(name), query).status_code == 200, name
+    assert client_a.get(finance_url("dashboard"), {**query, "du": "9999-12-01", "par": "mois"}).status_code == 200

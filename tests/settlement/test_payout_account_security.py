@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from catalog.models import MerchantMembership
 from settlement.payouts.bank_details import IBAN_TO_CHECK, save_connected_account, save_payout_account
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.models import MerchantPayoutAccount
-from tests.settlement.payout_factories import french_iban, payable_merchant, town_user
+from settlement.payouts.runs import run_payout
+from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 
 ADDRESS = {"street": "rue Royale", "postcode": "62100", "town": "Calais"}
 
@@ -92,3 +94,23 @@ def test_the_iban_check_block_is_recognised_whatever_language_first_loaded_the_m
         assert (account.is_blocked, account.blocked_reason) == (False, "")
     finally:
         importlib.reload(bank_details)
+
+
+def test_a_merchant_changing_their_iban_is_held_until_the_town_checks_it(town_a):
+    with town_a:
+        shop = payable_merchant("Boulangerie")
+        make_available(shop, 5000)
+        shopkeeper = town_user(Role.MERCHANT_STAFF)
+        save_payout_account(
+            merchant=shop,
+            actor=shopkeeper,
+            holder_name="Boulangerie",
+            iban=french_iban(777),
+            street="rue Royale",
+            postcode="62100",
+            town="Calais",
+        )
+        set_treasury()
+        batch = run_payout(cut_off=timezone.now(), actor=town_user()).batch
+        assert batch.lines.count() == 0
+        assert list(batch.blocks.values_list("reason", flat=True)) == ["blocked"]

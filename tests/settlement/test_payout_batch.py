@@ -15,10 +15,18 @@ from settlement.ledger.invariants import check_invariants
 from settlement.ledger.models import JournalEntry
 from settlement.ledger.queries import balance, merchant_balances
 from settlement.payouts.guards import PayoutError
-from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutLine
+from settlement.payouts.models import MerchantPayoutAccount, PayoutBatch, PayoutBatchState, PayoutLine
 from settlement.payouts.returns import PAYOUT_RETURNED, mark_batch_executed
 from settlement.payouts.runs import approve_batch, cancel_batch, export_batch, run_payout
-from tests.settlement.payout_factories import TREASURY_IBAN, make_available, payable_merchant, set_treasury, town_user
+from tests.settlement.conftest import payouts_url
+from tests.settlement.payout_factories import (
+    TREASURY_IBAN,
+    french_iban,
+    make_available,
+    payable_merchant,
+    set_treasury,
+    town_user,
+)
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
@@ -247,3 +255,63 @@ def test_each_town_schema_has_its_own_payout_guards(town_a, town_b):
         ("v_ville_b", "v_ville_b", "payouts_batch_exported_immutable"),
         ("v_ville_b", "v_ville_b", "payouts_line_exported_immutable"),
     ]
+
+
+def test_the_preparer_cannot_approve_even_through_the_page_nor_in_the_database(client_a, town_a, draft_batch):
+    batch, preparer = draft_batch
+    with town_a:
+        client_a.force_login(preparer)
+    client_a.post(payouts_url("approve_batch", batch_id=batch.pk))
+    with town_a:
+        batch.refresh_from_db()
+        assert batch.state == PayoutBatchState.DRAFT
+        with pytest.raises(PayoutError):
+            approve_batch(batch=batch, actor=preparer)
+        # The database refuses it too (constraint settlement_payout_batch_four_eyes).
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PayoutBatch.objects.filter(pk=batch.pk).update(state="approved", approved_by=preparer)
+
+
+def test_an_export_refused_to_the_approver_leaves_the_scheduled_batch_approved(town_a):
+    with town_a:
+        set_treasury()
+        make_available(payable_merchant(), 1500)
+        batch = run_payout(cut_off=timezone.now(), actor=None).batch
+        approver = town_user(Role.TOWN_ADMIN)
+        approve_batch(batch=batch, actor=approver)
+        with pytest.raises(PayoutError, match="autre personne"):
+            export_batch(batch=batch, actor=approver)
+        assert PayoutBatch.objects.get().state == PayoutBatchState.APPROVED
+
+
+def test_an_exported_batch_cannot_be_cancelled_reexported_or_edited(town_a, exported_batch):
+    with town_a:
+        with pytest.raises(PayoutError):
+            cancel_batch(batch=exported_batch, actor=town_user())
+        with pytest.raises(PayoutError):
+            export_batch(batch=exported_batch, actor=town_user())
+        line = exported_batch.lines.order_by("pk").first()
+        for change in (
+            lambda: PayoutLine.objects.filter(pk=line.pk).update(amount_cents=1),
+            lambda: PayoutLine.objects.filter(pk=line.pk).update(iban=french_iban(424242)),
+            lambda: PayoutBatch.objects.filter(pk=exported_batch.pk).update(state="draft"),
+            lambda: PayoutBatch.objects.filter(pk=exported_batch.pk).update(file_xml=b"<x/>"),
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                change()
+
+
+def test_a_holder_name_with_nothing_sepa_can_carry_refuses_the_export_in_french_and_changes_nothing(town_a):
+    with town_a:
+        set_treasury()
+        shop = payable_merchant("Boutique")
+        MerchantPayoutAccount.objects.filter(merchant=shop).update(holder_name="🥐🥖 <>")
+        make_available(shop, 1000)
+        batch = run_payout(cut_off=timezone.now(), actor=town_user()).batch
+        approve_batch(batch=batch, actor=town_user(Role.TOWN_ADMIN))
+
+        with pytest.raises(PayoutError, match="nom du bénéficiaire est vide"):
+            export_batch(batch=batch, actor=town_user())
+
+        batch.refresh_from_db()
+        assert (batch.state, batch.file_sha256, batch.file_xml) == (PayoutBatchState.APPROVED, "", None)

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.utils import timezone
 
@@ -23,6 +24,9 @@ from settlement.payouts.models import PayoutBatch, PayoutLine
 from settlement.payouts.runs import PAYOUT_BATCH, PayoutRun, run_payout
 from tests.conftest import database_url_for_subprocess, run_concurrently
 from tests.settlement.payout_factories import make_available, payable_merchant
+
+# Each test provisions a town whose writes really commit; one starts and kills a process.
+pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AMOUNTS = (4750, 12_345, 999, 100, 80_000)

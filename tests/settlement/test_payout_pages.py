@@ -18,6 +18,7 @@ from settlement.ledger.models import SettlementPolicy
 from settlement.payouts.models import PayoutBatch, PayoutBatchState, StatementLine
 from settlement.payouts.runs import run_payout
 from tests.catalog.test_backoffice import sign_in
+from tests.settlement.conftest import finance_url, payouts_url
 from tests.settlement.payout_factories import TREASURY_IBAN, make_available, payable_merchant, set_treasury
 
 
@@ -186,3 +187,51 @@ def test_the_batch_detail_runs_the_same_queries_for_two_or_twelve_lines(client_a
         return queries_of(client_a, url("batch_detail", batch_id=batch.pk))
 
     assert detail_queries(1) == detail_queries(6)
+
+
+def test_merchant_staff_cannot_prepare_approve_export_or_cancel(client_a, town_a, draft_batch):
+    batch, _preparer = draft_batch
+    with town_a:
+        shop = batch.lines.get().merchant
+    sign_in(client_a, town_a, role=Role.MERCHANT_STAFF, merchant=shop)
+    for name in ("approve_batch", "export_batch", "cancel_batch", "mark_executed"):
+        assert client_a.post(payouts_url(name, batch_id=batch.pk)).status_code == 403
+    assert client_a.get(payouts_url("batch_detail", batch_id=batch.pk)).status_code == 403
+    with town_a:
+        assert PayoutBatch.objects.get().state == PayoutBatchState.DRAFT
+
+
+def test_state_changing_payout_urls_refuse_get(client_a, town_a, draft_batch):
+    batch, _preparer = draft_batch
+    sign_in(client_a, town_a, role=Role.TOWN_ADMIN)
+    assert client_a.get(payouts_url("prepare_batch")).status_code == 405
+    for name in ("approve_batch", "export_batch", "cancel_batch", "mark_executed"):
+        assert client_a.get(payouts_url(name, batch_id=batch.pk)).status_code == 405
+    with town_a:
+        assert PayoutBatch.objects.get().state == PayoutBatchState.DRAFT
+
+
+def test_payout_posts_without_a_csrf_token_are_refused(town_a, draft_batch):
+    from django.test import Client
+
+    batch, _preparer = draft_batch
+    client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    sign_in(client, town_a, role=Role.TOWN_ADMIN)
+    assert client.post(payouts_url("approve_batch", batch_id=batch.pk)).status_code == 403
+    assert client.post(payouts_url("prepare_batch")).status_code == 403
+    with town_a:
+        assert PayoutBatch.objects.get().state == PayoutBatchState.DRAFT
+
+
+def test_town_b_staff_reach_none_of_town_a_batches_or_documents(client_b, town_b, exported_batch):
+    sign_in(client_b, town_b, role=Role.TOWN_ADMIN)
+    batch_id = exported_batch.pk
+    for path in (
+        payouts_url("batch_detail", batch_id=batch_id),
+        payouts_url("download_file", batch_id=batch_id),
+        finance_url("payout_statement_pdf", batch_id=batch_id),
+        finance_url("payout_statement_csv", batch_id=batch_id),
+    ):
+        assert client_b.get(path).status_code == 404, path
+    for name in ("approve_batch", "export_batch", "cancel_batch", "mark_executed"):
+        assert client_b.post(payouts_url(name, batch_id=batch_id)).status_code == 404

@@ -17,7 +17,7 @@ from settlement.ledger.queries import balance, merchant_balances
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
 from settlement.payouts.runs import PAYOUT_BATCH, run_payout
-from tests.settlement.payout_factories import make_available, payable_merchant, town_user
+from tests.settlement.payout_factories import make_available, payable_merchant, set_treasury, town_user
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -190,3 +190,20 @@ def test_nothing_to_pay_makes_an_empty_batch_that_still_counts_as_run(town_a):
     assert (run.batch.total_cents, run.batch.line_count, run.batch.entry) == (0, 0, None)
     assert PayoutBlock.objects.count() == 0
     assert connection.schema_name == "v_ville_a"
+
+
+def test_a_negative_balance_is_carried_forward_and_a_zero_or_negative_line_cannot_exist(town_a):
+    with town_a:
+        set_treasury()
+        owing, paid = payable_merchant("Doit de l'argent"), payable_merchant("Payé")
+        make_available(owing, -1250)
+        make_available(paid, 1000)
+        batch = run_payout(cut_off=timezone.now(), actor=town_user()).batch
+        assert list(batch.lines.values_list("merchant_id", "amount_cents")) == [(paid.pk, 1000)]
+        assert list(batch.blocks.values_list("merchant_id", "reason", "amount_cents")) == [
+            (owing.pk, "negative", -1250)
+        ]
+        line = batch.lines.get()
+        for amount in (0, -1):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                PayoutLine.objects.filter(pk=line.pk).update(amount_cents=amount)

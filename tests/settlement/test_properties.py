@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,9 @@ from settlement.ledger.models import Release, SettlementPolicy
 from settlement.ledger.queries import balance, merchant_balances
 from settlement.ledger.rules import post_payment_captured, post_psp_fee, post_refund, release_merchant_order
 from tests.settlement.factories import hand_over, merchants, paid_order, refund
+
+# Hypothesis posts and checks a hundred random sets of books.
+pytestmark = pytest.mark.slow
 
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)
 AMOUNTS = st.one_of(st.just(1), st.integers(min_value=1, max_value=99), st.integers(min_value=1, max_value=500_000))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -13,9 +14,19 @@ from settlement.ledger.models import JournalEntry, Posting
 from settlement.ledger.queries import balance, merchant_balances
 from settlement.payouts.bank_details import save_payout_account
 from settlement.payouts.bank_statements import BankStatementError
-from settlement.payouts.models import MerchantPayoutAccount, PayoutBatchState, StatementImport, StatementLine
+from settlement.payouts.models import (
+    MerchantPayoutAccount,
+    PayoutBatch,
+    PayoutBatchState,
+    PayoutLine,
+    PayoutLineStatus,
+    StatementImport,
+    StatementLine,
+)
 from settlement.payouts.returns import import_bank_statement
 from settlement.payouts.runs import approve_batch, export_batch, run_payout
+from tests.catalog.test_backoffice import sign_in
+from tests.settlement.conftest import camt053_xml, ntry, payouts_url
 from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 
 
@@ -235,3 +246,113 @@ def test_transfers_not_seen_on_a_statement_a_week_after_execution_raise_an_alert
     assert len(problems) == 1
     assert f"payout batch {batch.pk}: " in problems[0]
     assert "still in transit" in problems[0]
+
+
+# --- hostile and clumsy statements: refused in French, or kept in suspense ------------------------
+
+
+def upload(client, data: bytes, name: str = "releve.xml"):
+    return client.post(payouts_url("statements"), {"statement": SimpleUploadedFile(name, data)})
+
+
+def test_a_statement_with_an_absurd_amount_is_refused_with_a_french_message(client_a, town_a, exported_batch):
+    """An amount beyond a bigint (a corrupt or forged CSV or camt line) refuses the file naming the amount,
+    in French, nothing imported: it never reaches the database (NumericValueOutOfRange, a 500)."""
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+    client_a.raise_request_exception = False
+    data = b"date;end_to_end_id;amount;status;reason\n20/11/2026;PL999;99999999999999999999,00;executed;\n"
+
+    response = upload(client_a, data, "releve.csv")
+
+    assert response.status_code == 200
+    assert "montant" in response.content.decode()
+    with town_a:
+        assert StatementImport.objects.count() == 0
+        assert StatementLine.objects.count() == 0
+
+
+def test_a_statement_with_an_over_long_id_is_refused_whole_in_french(town_a, exported_batch):
+    """ISO 20022 caps statement and entry ids at 35 characters: a longer one refuses the file in French,
+    nothing imported. Cut to the column on insert but looked up whole, it would miss the duplicate check of a
+    repeated entry and hit the unique constraint (a 500)."""
+    with town_a:
+        line = exported_batch.lines.order_by("pk").first()
+        entry = ntry("E1", line.end_to_end_id, "19.99", "DBIT")
+
+        with pytest.raises(BankStatementError, match="trop longue"):
+            import_bank_statement(data=camt053_xml("S" * 200, entry + entry), file_name="long.xml", actor=town_user())
+
+        assert not StatementImport.objects.exists()
+        line.refresh_from_db()
+        assert line.status == PayoutLineStatus.PENDING
+
+
+def test_an_entry_repeated_in_one_statement_executes_once_and_counts_a_duplicate(town_a, exported_batch):
+    with town_a:
+        line = exported_batch.lines.order_by("pk").first()
+        entry = ntry("E1", line.end_to_end_id, "19.99", "DBIT")
+
+        result = import_bank_statement(
+            data=camt053_xml("S" * 35, entry + entry), file_name="twice.xml", actor=town_user()
+        )
+
+        assert (result.executed, result.duplicates) == (1, 1)
+
+
+def test_a_debit_flagged_as_a_reversal_never_recredits_the_merchant(town_a, exported_batch):
+    """A *debit* of the treasury carrying our EndToEndId never returns the line, even flagged as a reversal
+    (RvslInd, an RRTN sub-family: the bank reversing a return it had credited): re-crediting the merchant
+    would pay them twice in the next batch. It belongs in suspense."""
+    with town_a:
+        line = exported_batch.lines.order_by("pk").first()
+        data = camt053_xml("S-RVSL", ntry("E1", line.end_to_end_id, "19.99", "DBIT", reversal=True, sub_family="RRTN"))
+
+        import_bank_statement(data=data, file_name="rvsl.xml", actor=town_user())
+
+        line.refresh_from_db()
+        assert line.status != PayoutLineStatus.RETURNED
+        assert merchant_balances(line.merchant_id) == (0, 0)
+
+
+def test_an_unknown_end_to_end_id_zero_or_mismatched_amount_stays_in_suspense_and_posts_nothing(town_a, exported_batch):
+    with town_a:
+        first, second = exported_batch.lines.order_by("pk")
+        entries = (
+            ntry("E1", "PL999999999", "19.99", "DBIT")  # not ours
+            + ntry("E2", first.end_to_end_id, "0.00", "DBIT")  # zero
+            + ntry("E3", second.end_to_end_id, "72.01", "DBIT")  # one cent off
+            + ntry("E4", first.end_to_end_id, "19.99", "CRDT")  # a credit that is not a return
+            + ntry("E5", "pl" + str(first.pk), "19.99", "DBIT")  # not our spelling
+        )
+        before = balance("payout_in_transit")
+
+        result = import_bank_statement(data=camt053_xml("S-SUSP", entries), file_name="s.xml", actor=town_user())
+
+        assert (result.executed, result.returned, result.unmatched) == (0, 0, 5)
+        assert balance("payout_in_transit") == before
+        assert set(PayoutLine.objects.values_list("status", flat=True)) == {PayoutLineStatus.PENDING}
+        assert PayoutBatch.objects.get().state == PayoutBatchState.EXPORTED
+
+
+def test_the_same_movement_twice_in_one_file_and_again_in_another_file_executes_once(town_a, exported_batch):
+    with town_a:
+        first = exported_batch.lines.order_by("pk").first()
+        entry = ntry("E1", first.end_to_end_id, "19.99", "DBIT")
+        result = import_bank_statement(data=camt053_xml("S-DUP", entry + entry), file_name="a.xml", actor=None)
+        assert (result.executed, result.duplicates) == (1, 1)
+        # Same movement in a camt.054 notification re-sent as another file (different bytes).
+        again = import_bank_statement(data=camt053_xml("S-DUP", entry) + b"\n", file_name="b.xml", actor=None)
+        assert (again.created, again.executed, again.duplicates) == (True, 0, 1)
+        assert balance("payout_in_transit") == -7200
+
+
+def test_a_statement_naming_a_line_of_a_draft_or_cancelled_batch_changes_nothing(town_a, draft_batch):
+    batch, _preparer = draft_batch
+    with town_a:
+        line = batch.lines.get()
+        data = camt053_xml("S-DRAFT", ntry("E1", line.end_to_end_id, "19.99", "DBIT"))
+        result = import_bank_statement(data=data, file_name="d.xml", actor=None)
+        assert result.unmatched == 1
+        line.refresh_from_db()
+        assert line.status == PayoutLineStatus.PENDING
+        assert PayoutBatch.objects.get().state == PayoutBatchState.DRAFT

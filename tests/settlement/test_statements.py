@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role, User
@@ -20,8 +21,10 @@ from settlement.ledger.models import SettlementPolicy
 from settlement.payouts.models import MerchantPayoutAccount, PayoutBatch, PayoutBatchState
 from settlement.payouts.runs import approve_batch, run_payout
 from settlement.reports import statements
+from tests.catalog.test_backoffice import sign_in
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
-from tests.settlement.payout_factories import french_iban
+from tests.settlement.conftest import finance_url, payouts_url
+from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
 
 PARIS = ZoneInfo("Europe/Paris")
 STAFF = Actor(kind="town_agent", user_id=1)
@@ -266,6 +269,7 @@ def test_a_resident_has_no_statements(town_a, client_a):
     assert client_a.get("/gestion/finances/releves/").status_code == 403
 
 
+@pytest.mark.slow
 def test_town_staff_choose_among_all_merchants(town_a, client_a, march):
     with town_a:
         client_a.force_login(staff("agent@ville-a.test"))
@@ -319,3 +323,73 @@ def test_an_unknown_batch_is_404_for_the_town(town_a, client_a):
     with town_a:
         client_a.force_login(staff("agent@ville-a.test"))
     assert client_a.get("/gestion/finances/reversements/999999/etat.pdf").status_code == 404
+
+
+def test_a_merchant_reaches_neither_another_merchants_statements_nor_bank_details(client_a, town_a, exported_batch):
+    with town_a:
+        mine, other = (line.merchant for line in exported_batch.lines.order_by("pk"))
+    sign_in(client_a, town_a, role=Role.MERCHANT_STAFF, merchant=mine)
+    assert (
+        client_a.get(
+            finance_url("batch_statement_csv", merchant_slug=mine.slug, batch_id=exported_batch.pk)
+        ).status_code
+        == 200
+    )
+    for path in (
+        finance_url("statement_list", merchant_slug=other.slug),
+        finance_url("monthly_statement_csv", merchant_slug=other.slug, year=2026, month=11),
+        finance_url("monthly_statement_pdf", merchant_slug=other.slug, year=2026, month=11),
+        finance_url("batch_statement_csv", merchant_slug=other.slug, batch_id=exported_batch.pk),
+        finance_url("batch_statement_pdf", merchant_slug=other.slug, batch_id=exported_batch.pk),
+        payouts_url("bank_details_edit", merchant_slug=other.slug),
+    ):
+        assert client_a.get(path).status_code == 404, path
+    response = client_a.post(
+        payouts_url("bank_details_edit", merchant_slug=other.slug),
+        {
+            "holder_name": "Pirate",
+            "iban": french_iban(666),
+            "street": "x",
+            "postcode": "1",
+            "town": "y",
+            "country": "FR",
+        },
+    )
+    assert response.status_code == 404
+    for path in (
+        finance_url("dashboard"),
+        finance_url("journal_csv"),
+        finance_url("payout_statement_csv", batch_id=exported_batch.pk),
+        payouts_url("download_file", batch_id=exported_batch.pk),
+    ):
+        assert client_a.get(path).status_code == 403, path
+    with town_a:
+        assert MerchantPayoutAccount.objects.get(merchant=other).holder_name == "Fromagerie"
+
+
+def test_monthly_statement_urls_with_impossible_months_are_404(client_a, town_a):
+    with town_a:
+        shop = payable_merchant("Boulangerie")
+    sign_in(client_a, town_a, role=Role.MERCHANT_STAFF, merchant=shop)
+    for year, month in ((2026, 0), (2026, 13), (1999, 5), (9999, 12)):
+        path = finance_url("monthly_statement_csv", merchant_slug=shop.slug, year=year, month=month)
+        assert client_a.get(path).status_code == 404, (year, month)
+
+
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_merchant_controlled_text_is_neutralised_in_the_payout_statement_csv(client_a, town_a, payload):
+    with town_a:
+        set_treasury()
+        shop = payable_merchant("Boutique")
+        MerchantPayoutAccount.objects.filter(merchant=shop).update(holder_name=payload)
+        shop.name = payload
+        shop.save(update_fields=["name"])
+        make_available(shop, 1500)
+        batch = run_payout(cut_off=timezone.now(), actor=town_user()).batch
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+
+    content = client_a.get(finance_url("payout_statement_csv", batch_id=batch.pk)).content.decode("utf-8-sig")
+
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert rows[1][0] == "'" + payload
+    assert rows[1][2] == "'" + payload

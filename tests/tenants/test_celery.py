@@ -157,6 +157,7 @@ def real_worker(db) -> Iterator[str]:
         yield queue
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_real_worker_runs_each_town_task_in_its_own_schema(real_worker, town_a, town_b):
     started = time.monotonic()
@@ -173,6 +174,7 @@ def test_real_worker_runs_each_town_task_in_its_own_schema(real_worker, town_a, 
     assert time.monotonic() - started < 120
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_real_worker_refuses_a_town_task_queued_from_public(real_worker):
     result = report_schema_task.delay()
@@ -220,6 +222,7 @@ tick("after:")
 """
 
 
+@pytest.mark.slow
 def test_beat_outlives_a_database_restart_and_sends_to_every_town_again(db):
     environment = {
         **os.environ,

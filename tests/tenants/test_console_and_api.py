@@ -1,12 +1,18 @@
+"""The operator console and the towns API: operators only, French form errors for bad input (never a
+500), town names, colours and images checked before they reach a town's pages."""
+
 from __future__ import annotations
 
 import io
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from accounts.models import Role, User
 from accounts.tokens import issue_api_token
-from tenants.models import Town, TownStatus
+from tenants.models import Domain, Town, TownStatus
 
 
 def test_console_requires_an_operator(db):
@@ -126,6 +132,7 @@ def _api_client(db_user_role: str = Role.OPERATOR, is_staff: bool = True) -> Cli
     return Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {key}")
 
 
+@pytest.mark.slow
 def test_api_creates_lists_and_suspends_towns_with_a_token(db):
     api = _api_client()
 
@@ -276,3 +283,240 @@ def test_console_refuses_a_pdf_renamed_as_a_logo(operator_client, town_a, settin
     assert response.status_code == 200
     town_a.refresh_from_db()
     assert not town_a.logo
+
+
+# --- who may use the console and the API -----------------------------------------------------------
+
+
+def test_console_and_api_refuse_anonymous_and_town_users(db, town_a):
+    with town_a:
+        impostor = User.objects.create_user(
+            email="faux-operateur@ville-a.fr", password="mot-de-passe-long-1", role=Role.OPERATOR, is_staff=True
+        )
+    client = Client(HTTP_HOST="test")
+    # town credentials mean nothing on the operator site
+    login = client.post("/compte/login/", {"login": impostor.email, "password": "mot-de-passe-long-1"})
+    assert login.status_code == 200
+    console = client.get("/console/")
+    assert console.status_code == 302
+    assert console["Location"].startswith("/compte/login/")
+    assert client.post("/console/villes/ville-a/suspendre/").status_code == 302
+    Town.objects.get(slug="ville-a", status=TownStatus.READY)
+
+
+def test_public_resident_is_forbidden_on_the_console(db):
+    resident = User.objects.create_user(email="curieux@exemple.fr", password="mot-de-passe-long-1")
+    client = Client(HTTP_HOST="test")
+    client.force_login(resident)
+    assert client.get("/console/").status_code == 403
+    assert client.post("/console/villes/ville-a/suspendre/").status_code == 403
+    assert client.get("/console/villes/ville-a/").status_code == 403
+    assert client.get("/api/v1/towns/").status_code == 403
+    Town.objects.get(slug="ville-a", status=TownStatus.READY)
+
+
+def test_console_writes_refuse_get_and_missing_csrf(db, operator_client):
+    assert operator_client.get("/console/villes/ville-a/suspendre/").status_code == 405
+    Town.objects.get(slug="ville-a", status=TownStatus.READY)
+
+    strict = Client(HTTP_HOST="test", enforce_csrf_checks=True)
+    strict.cookies = operator_client.cookies
+    assert strict.post("/console/villes/ville-a/suspendre/").status_code == 403
+    assert strict.post("/api/v1/towns/ville-a/suspend/").status_code == 403
+    Town.objects.get(slug="ville-a", status=TownStatus.READY)
+
+
+# --- bad input: a French form error, nothing created ------------------------------------------------
+
+
+def test_console_unknown_or_absurd_slugs_are_404(operator_client):
+    for slug in ("inconnue", "a" * 500, "_template", "public"):
+        assert operator_client.get(f"/console/villes/{slug}/").status_code == 404
+        assert operator_client.post(f"/console/villes/{slug}/suspendre/").status_code == 404
+    assert operator_client.get("/console/villes/%2e%2e/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["Ville-C", "ville_c", "-ville", "ville-", "pg-ville", "a" * 41, "ville--c", "été", "www", "v\u200bille", "1 2"],
+)
+def test_console_refuses_bad_slugs_with_a_form_error_and_creates_nothing(operator_client, slug):
+    before = Town.objects.count()
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {"name": "Ville C", "slug": slug, "kind": "commune", "primary_color": "#003366", "secondary_color": "#6b2737"},
+    )
+    assert response.status_code == 200
+    assert Town.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["test", "ville-b.test", "x.ville-a.test", "127.0.0.1", "-bad.fr", "évian.fr", "a" * 64 + ".fr", "ville-a.test."],
+)
+def test_console_refuses_platform_or_invalid_custom_domains(operator_client, domain):
+    before = (Town.objects.count(), Domain.objects.count())
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {
+            "name": "Ville C",
+            "slug": "ville-c",
+            "kind": "commune",
+            "primary_color": "#003366",
+            "secondary_color": "#6b2737",
+            "custom_domain": domain,
+        },
+    )
+    assert response.status_code == 200
+    assert (Town.objects.count(), Domain.objects.count()) == before
+
+
+def test_console_nul_characters_are_refused_not_500(operator_client):
+    response = operator_client.post(
+        "/console/villes/nouvelle/",
+        {
+            "name": "Ville\x00C",
+            "slug": "ville-c\x00",
+            "kind": "commune",
+            "primary_color": "#003366",
+            "secondary_color": "#6b2737",
+            "custom_domain": "a\x00.fr",
+        },
+    )
+    assert response.status_code == 200
+    assert not Town.objects.filter(name__startswith="Ville").exclude(slug__in=("ville-a", "ville-b")).exists()
+    assert operator_client.get("/internal/tls-ask?domain=a%00.fr").status_code == 400
+
+
+def test_api_create_refuses_bad_input_without_500(db):
+    from accounts.tokens import issue_api_token
+
+    operator = User.objects.create_user(email="api@operateur.test", role=Role.OPERATOR, is_staff=True)
+    api = Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {issue_api_token(user=operator)}")
+    before = (Town.objects.count(), Domain.objects.count())
+    for body in (
+        {"slug": "ville\x00c", "name": "C"},
+        {"slug": "ville-c", "name": "C", "custom_domain": "ville-a.test"},
+        {"slug": "ville-c", "name": "C", "insee_codes": ["x" * 50]},
+        {"slug": "ville-c", "name": "C", "primary_color": "red"},
+        {"slug": ["ville-c"], "name": "C"},
+        {"slug": "ville-a", "name": "Doublon"},
+    ):
+        response = api.post("/api/v1/towns/", body, content_type="application/json")
+        assert response.status_code == 400, (body, response.content)
+    assert api.post("/api/v1/towns/", "{not json", content_type="application/json").status_code == 400
+    assert (Town.objects.count(), Domain.objects.count()) == before
+
+
+def test_name_of_a_town_cannot_be_blanked_in_the_console(operator_client, town_a):
+    """The console refuses a blank town name, as provisioning does (``Town.name`` is ``blank=True``): the
+    town site would show no name in its header, title and legal pages."""
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(name="   "))
+
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert town_a.name == "Ville A"
+
+
+def test_name_of_a_town_cannot_be_blanked_through_the_api(db, town_a):
+    """``PATCH /api/v1/towns/<slug>/`` refuses ``{"name": ""}`` too."""
+    from accounts.tokens import issue_api_token
+
+    operator = User.objects.create_user(email="api@operateur.test", role=Role.OPERATOR, is_staff=True)
+    api = Client(HTTP_HOST="test", HTTP_AUTHORIZATION=f"Token {issue_api_token(user=operator)}")
+
+    response = api.patch("/api/v1/towns/ville-a/", {"name": ""}, content_type="application/json")
+
+    assert response.status_code == 400
+    town_a.refresh_from_db()
+    assert town_a.name == "Ville A"
+
+
+def test_console_refuses_the_stripe_account_of_another_town_without_500(operator_client, town_a, town_b):
+    stripe = {"payment_gateway": "stripe", "collector_mode": "regie", "stripe_account_id": "acct_1234567890"}
+    assert operator_client.post("/console/villes/ville-b/", _branding_data(name="Ville B", **stripe)).status_code == 302
+
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(**stripe))
+
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert town_a.stripe_account_id is None
+
+
+# --- branding: colours, texts and images ----------------------------------------------------------
+
+
+def _png(name: str = "logo.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "#003366").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_clearing_the_logo_in_the_console_empties_the_field(operator_client, town_a, settings, tmp_path):
+    """Ticking "Effacer" next to the logo empties the field, so an operator can remove a logo or hero image:
+    the form gives ``False`` for a cleared file, stored through ``field.save_form_data`` (``FileField.pre_save``
+    cannot take a bool)."""
+    settings.MEDIA_ROOT = tmp_path
+    assert operator_client.post("/console/villes/ville-a/", _branding_data(logo=_png())).status_code == 302
+
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(**{"logo-clear": "on"}))
+
+    assert response.status_code == 302
+    town_a.refresh_from_db()
+    assert town_a.logo.name == ""
+
+
+def test_console_edit_refuses_css_injection_in_colours(operator_client, town_a, client_a):
+    payload = "#003366;}</style><script>alert(1)</script>"
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(primary_color=payload))
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert town_a.primary_color != payload
+    assert "<script>alert(1)" not in client_a.get("/").content.decode()
+
+
+def test_console_escapes_town_names_and_taglines(operator_client, town_a, client_a):
+    evil = '<img src=x onerror="alert(1)">'
+    assert operator_client.post("/console/villes/ville-a/", _branding_data(tagline=evil)).status_code == 302
+    assert evil not in client_a.get("/").content.decode()
+    assert evil not in operator_client.get("/console/").content.decode()
+
+
+def test_console_refuses_a_logo_with_an_html_extension(operator_client, town_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(logo=_png("logo.html")))
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert not town_a.logo
+
+
+def test_console_refuses_a_truncated_or_empty_image(operator_client, town_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    broken = SimpleUploadedFile("hero.png", _png().read()[:40], content_type="image/png")
+    empty = SimpleUploadedFile("hero.png", b"", content_type="image/png")
+    for upload in (broken, empty):
+        response = operator_client.post("/console/villes/ville-a/", _branding_data(hero_image=upload))
+        assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert not town_a.hero_image
+
+
+def test_console_refuses_a_decompression_bomb_logo(operator_client, town_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, format="PNG")  # 400 Mpx, a few kB compressed
+    bomb = SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png")
+    response = operator_client.post("/console/villes/ville-a/", _branding_data(logo=bomb))
+    assert response.status_code == 200
+    town_a.refresh_from_db()
+    assert not town_a.logo
+
+
+def test_uploaded_branding_is_served_sandboxed(operator_client, town_a, client_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    operator_client.post("/console/villes/ville-a/", _branding_data(logo=_png()))
+    town_a.refresh_from_db()
+    response = client_a.get(f"/media/public/{town_a.logo.name}")
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["X-Content-Type-Options"] == "nosniff"

@@ -40,6 +40,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.slow
 def test_migrate_schemas_then_create_town_on_an_empty_database(db):
     name = f"test_empty_{uuid.uuid4().hex[:8]}"
     with _admin_connection() as admin:
@@ -89,6 +90,7 @@ def _production_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in TEST_ONLY_VARIABLES}
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deploy_checks():
     env = {
         **_production_environment(),

@@ -113,3 +113,21 @@ def test_town_tables_do_not_hold_public_tables(db, town_a):
 @pytest.mark.parametrize("bad_host", ["evil.example", "ville-a.test.evil.example", "test.evil"])
 def test_foreign_hosts_never_reach_a_town(db, bad_host):
     assert Client(HTTP_HOST=bad_host).get("/").status_code == 404
+
+
+def test_operator_session_means_nothing_on_a_town_host(operator_client, client_a):
+    cookie = operator_client.cookies[settings.SESSION_COOKIE_NAME].value
+    client_a.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    response = client_a.get("/gestion/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/compte/login/")
+
+
+def test_town_session_means_nothing_on_the_root_domain(db, town_a, client_a):
+    with town_a:
+        admin = User.objects.create_user(email="maire@ville-a.fr", role=Role.TOWN_ADMIN)
+        client_a.force_login(admin)
+    root = Client(HTTP_HOST="test")
+    root.cookies[settings.SESSION_COOKIE_NAME] = client_a.cookies[settings.SESSION_COOKIE_NAME].value
+    assert root.get("/console/").status_code == 302
+    assert root.get("/api/v1/towns/").status_code in (401, 403)

@@ -22,6 +22,7 @@ def _nothing_created(slug: str) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_provision_town_creates_schema_domain_admin_and_legal_pages(db, mailoutbox):
     result = provision_town(slug="saint-omer", name="Saint-Omer", admin_email="Maire@Saint-Omer.fr")
 
@@ -45,6 +46,7 @@ def test_provision_town_creates_schema_domain_admin_and_legal_pages(db, mailoutb
     assert connection.schema_name == "public"
 
 
+@pytest.mark.slow
 def test_invitation_email_is_sent_after_commit_with_a_set_password_link(
     db, django_capture_on_commit_callbacks, mailoutbox
 ):
@@ -59,6 +61,7 @@ def test_invitation_email_is_sent_after_commit_with_a_set_password_link(
     assert message.alternatives[0][1] == "text/html"
 
 
+@pytest.mark.slow
 def test_custom_domain_starts_unverified(db):
     provision_town(slug="calais-bis", name="Calais", custom_domain="MonShoppingCestCalais.fr.")
 
@@ -114,6 +117,7 @@ def test_malformed_custom_domain_is_refused(db, domain):
     assert _nothing_created("gravelines")
 
 
+@pytest.mark.slow
 def test_duplicate_custom_domain_is_refused(db):
     provision_town(slug="premiere", name="Première", custom_domain="achetez-ici.fr")
 
@@ -140,6 +144,7 @@ def test_low_contrast_colour_is_refused_with_an_explanation(db):
     assert _nothing_created("boulogne")
 
 
+@pytest.mark.slow
 def test_failure_in_the_middle_of_provisioning_leaves_no_schema_no_town_no_domain(db):
     def explode(sender, town, **kwargs):
         raise RuntimeError("injected failure while seeding the town")
@@ -155,6 +160,7 @@ def test_failure_in_the_middle_of_provisioning_leaves_no_schema_no_town_no_domai
     assert connection.schema_name == "public"
 
 
+@pytest.mark.slow
 def test_failure_after_the_domain_is_written_rolls_everything_back(db, monkeypatch):
     import accounts.actions
 
@@ -169,6 +175,7 @@ def test_failure_after_the_domain_is_written_rolls_everything_back(db, monkeypat
     assert _nothing_created("lille")
 
 
+@pytest.mark.slow
 def test_spare_schema_is_renamed_when_the_pool_has_one(db):
     from tenants.actions import refill_spare_pool
 
@@ -192,6 +199,7 @@ def test_town_row_is_never_created_in_a_town_schema(db, town_a):
         provision_town(slug="ville-a", name="Ville A")
 
 
+@pytest.mark.slow
 def test_two_towns_cloned_from_the_template_at_once_are_both_created(django_db_setup, django_db_blocker):
     """django-tenants' clone recreates a helper type in public each time: two clones at once used to
     collide there, and the failure was reported as "this slug already exists"."""

@@ -1,11 +1,20 @@
+"""Which town a host reaches: the town's own and verified custom domains, whatever their spelling; never
+a spare or template schema, never a 500 for a malformed host; a suspended town answers 503 at once."""
+
 from __future__ import annotations
 
 import json
+import threading
 
+import pytest
+from django.conf import settings
+from django.db import connection, connections
 from django.test import Client
 
+from accounts.models import User
 from tenants.actions import resume_town, suspend_town, verify_custom_domain
-from tenants.models import Domain
+from tenants.hosts import find_town_for_host
+from tenants.models import Domain, Town, TownStatus
 
 
 def test_town_host_serves_the_town_home_with_its_branding(client_a, town_a):
@@ -117,3 +126,116 @@ def test_media_of_one_town_are_not_served_on_another_town_host(client_a, client_
     assert client_b.get("/media/v_ville_b/photos/vitrine.jpg").status_code == 200
     assert client_a.get("/media/v_ville_b/photos/vitrine.jpg").status_code == 404
     assert client_a.get("/media/v_ville_a/photos/../../v_ville_b/photos/vitrine.jpg").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "VILLE-A.TEST",
+        "ville-a.test.",
+        "www.ville-a.test",
+        "ville-a.test:8000",
+    ],
+)
+def test_town_host_variants_reach_the_town(db, host):
+    response = Client(HTTP_HOST=host).get("/pages/cgv/")
+    assert response.status_code == 200
+    assert "Ville A" in response.content.decode()
+
+
+def test_a_verified_www_custom_domain_reaches_its_town(db, town_a):
+    """A verified custom domain starting with ``www.`` reaches its town (the TLS ask endpoint allows its
+    certificate): the host is looked up as sent, not stripped of ``www.`` like django-tenants'
+    ``remove_www`` does. Custom domains of towns very often start with www."""
+    Domain.objects.create(domain="www.monshopping-ville-a.fr", tenant=town_a, is_primary=False, is_verified=True)
+
+    response = Client(HTTP_HOST="www.monshopping-ville-a.fr").get("/pages/cgv/")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ville-a.test@evil.example",
+        "ville-a.test:80:80",
+        "ville-a.test/evil",
+        "ville-a.test evil",
+        "[::1]:8000",
+        "v_ville_a",
+        "_template.test",
+        "x" * 300 + ".test",
+        "ville-a.test\\.evil",
+    ],
+)
+def test_malformed_host_headers_get_a_page_never_a_500(db, host):
+    response = Client(HTTP_HOST=host).get("/")
+    assert response.status_code in (400, 404)
+    assert "Ville A" not in response.content.decode()
+
+
+def test_spare_and_template_towns_are_never_routed(db):
+    template = Town.objects.get(status=TownStatus.TEMPLATE)
+    Domain.objects.create(domain="modele.test", tenant=template, is_primary=False, is_verified=True)
+    assert Client(HTTP_HOST="modele.test").get("/").status_code == 404
+
+
+def test_unverified_custom_domain_is_refused_by_tls_ask_and_routing(db, town_a):
+    Domain.objects.create(domain="pas-encore.fr", tenant=town_a, is_primary=False, is_verified=False)
+    assert Client(HTTP_HOST="pas-encore.fr").get("/").status_code == 404
+    assert Client(HTTP_HOST="test").get("/internal/tls-ask", {"domain": "pas-encore.fr"}).status_code == 404
+
+
+def test_unknown_host_lookups_are_not_cached_as_a_town(db, town_a):
+    assert Client(HTTP_HOST="bientot.fr").get("/").status_code == 404
+    Domain.objects.create(domain="bientot.fr", tenant=town_a, is_primary=False, is_verified=True)
+    assert Client(HTTP_HOST="bientot.fr").get("/pages/cgv/").status_code == 200
+
+
+def test_suspended_town_refuses_login_and_api_but_answers_healthz(db, town_a, client_a):
+    with town_a:
+        User.objects.create_user(email="habitant@ville-a.fr", password="mot-de-passe-long-1")
+    suspend_town(town=town_a)
+
+    login = client_a.post("/compte/login/", {"login": "habitant@ville-a.fr", "password": "mot-de-passe-long-1"})
+    assert login.status_code == 503
+    assert settings.SESSION_COOKIE_NAME not in login.cookies
+    assert client_a.get("/api/v1/products/").status_code == 503
+    assert client_a.get("/media/v_ville_a/x.png").status_code == 503
+    assert client_a.get("/healthz").status_code == 200
+
+
+def test_suspended_town_pages_do_not_depend_on_a_previous_urlconf(db, town_a, client_a, client_b):
+    suspend_town(town=town_a)
+    client_b.get("/")  # a town request sets the town urlconf in this thread
+    response = client_a.get("/gestion/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "86400"
+
+
+def test_a_request_during_suspension_does_not_keep_the_town_online(db, town_a, django_capture_on_commit_callbacks):
+    """A request reading the town between the suspension's write and its commit cannot keep the town
+    online: the host cache is invalidated in ``transaction.on_commit``. Invalidated inside the transaction,
+    that request would cache the committed row (status ready) for 60 s under the new generation, and a
+    deleted town would keep being routed to its dropped schema."""
+    host = town_a.primary_host
+    seen: list[str] = []
+
+    def concurrent_request() -> None:
+        try:
+            town = find_town_for_host(host)
+            seen.append(town.status if town else "none")
+        finally:
+            connections.close_all()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        suspend_town(town=town_a)
+        worker = threading.Thread(target=concurrent_request)
+        worker.start()
+        worker.join(timeout=30)
+    assert seen == [TownStatus.READY]  # the other connection still saw the committed row
+
+    connection.set_schema_to_public()
+    town = find_town_for_host(host)
+    assert town is not None
+    assert town.status == TownStatus.SUSPENDED

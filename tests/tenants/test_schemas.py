@@ -12,6 +12,7 @@ from tenants.actions import clone_template, provision_town
 from tenants.schemas import TEMPLATE_SCHEMA, describe_schema, is_at_head, migrate_schema_from_zero
 
 
+@pytest.mark.slow
 def test_a_cloned_schema_equals_a_migrated_one(db):
     migrate_schema_from_zero("_equivalence_migrated")
     clone_template("_equivalence_cloned")
@@ -28,6 +29,7 @@ def test_template_is_at_head(db):
     assert is_at_head(TEMPLATE_SCHEMA)
 
 
+@pytest.mark.slow
 def test_migrate_from_zero_path_provisions_a_working_town(db, django_assert_max_num_queries):
     result = provision_town(slug="lumbres", name="Lumbres", method="migrate")
 
