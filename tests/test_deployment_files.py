@@ -10,7 +10,7 @@ PINNED_BASE = re.compile(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}")
 
 
 def test_the_image_base_is_pinned_to_a_patch_release_and_a_digest():
-    """Found in review, now fixed: ``FROM python:3.11-slim`` rebuilt on whatever the tag pointed to."""
+    """Every ``FROM`` names a patch release and a digest, not a tag that moves (``python:3.11-slim``)."""
     bases = [line.split()[1] for line in DOCKERFILE.read_text().splitlines() if line.startswith("FROM ")]
 
     assert bases

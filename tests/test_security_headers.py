@@ -61,8 +61,8 @@ def custom_domain(town_a):
     ],
 )
 def test_hsts_covers_subdomains_on_the_platform_domain_only(custom_domain, host, expected):
-    """Found in review, now fixed: ``includeSubDomains`` went out on custom domains too, where it
-    would force HTTPS on every other name of the town's own domain for a year."""
+    """``includeSubDomains`` goes out on the platform domain only: on a custom domain it would force
+    HTTPS on every other name of the town's own domain for a year."""
     response = Client(HTTP_HOST=host).get("/healthz", secure=True)
 
     assert response.status_code == 200
@@ -106,7 +106,7 @@ TOWN_PAGES_RESIDENT = ["/compte/commandes/", "/compte/mes-donnees/", "/compte/su
 
 @pytest.mark.parametrize("path", TOWN_PAGES_ANONYMOUS)
 def test_every_public_town_page_carries_the_strict_policy(client_a, path):
-    """Found in review, now fixed: the Caddyfile said Django sets a CSP; it set none."""
+    """Django sets the strict CSP on every public town page (the Caddyfile relies on it)."""
     response = client_a.get(path)
 
     assert response.status_code in (200, 302, 404), response.status_code

@@ -167,7 +167,9 @@ def test_a_real_worker_killed_at_the_hard_time_limit_never_reruns_the_import_and
         name = job.source.name
 
     with running_worker(pool="prefork") as queue, committed_town:
-        result = run_import_job.apply_async(args=[job.pk], soft_time_limit=2, time_limit=4)
+        # The soft limit leaves the test 6 s to see the job running and take its row: with 2 s, a
+        # loaded machine let the soft-limit handler mark the job failed before the row was held.
+        result = run_import_job.apply_async(args=[job.pk], soft_time_limit=6, time_limit=8)
         _wait_until(lambda: _state(job) == (ImportStatus.RUNNING, 1))
         with transaction.atomic():
             # Holding the job's row, as a stuck database would: the import blocks at its next progress

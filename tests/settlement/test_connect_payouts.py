@@ -324,10 +324,9 @@ def test_the_bank_details_page_records_the_connected_account_in_a_connect_town(c
 def test_a_payout_event_still_finds_its_line_after_the_merchant_changed_connected_account(
     connect_town, stripe_fake, django_capture_on_commit_callbacks
 ):
-    """Found in review: the town used to be found through the merchant's *current* connected account,
-    so once the town recorded a new one (re-onboarding at Stripe) while a payout on the old one was in
-    flight, its payout.paid / payout.failed was "unknown payout: ignored" and the line stayed pending
-    for ever. Routing now follows the payout line's own snapshot."""
+    """A payout's events are routed by the payout line's own snapshot of the connected account, not
+    the merchant's current one: after re-onboarding at Stripe, the payout.paid / payout.failed of a
+    payout on the old account still reaches its line instead of leaving it pending for ever."""
     with connect_town:
         bakery = connected_shop("Boulangerie", BAKERY_ACCOUNT, [("Éclair", 250, None)])
     order = pay_on_the_platform(

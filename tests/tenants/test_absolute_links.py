@@ -1,7 +1,7 @@
 """Absolute links (e-mails, canonical, og:image, JSON-LD) name the town's public host, never the request's.
 
-Found in review: a request on ``VILLE-A.test:6666`` put that host, case and port into the
-password-reset link it mailed and into the page's canonical URL and og:image.
+A request on ``VILLE-A.test:6666`` must not put that host, case or port into the password-reset
+link it mails, nor into the page's canonical URL and og:image.
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ def test_session_cookie_from_one_town_is_anonymous_on_another(db, town_a, town_b
 
 
 def test_a_flash_message_cookie_from_one_town_is_ignored_by_another(db, town_a, town_b, client_a):
-    """Found in review, now fixed: the ``messages`` cookie was signed for every town at once, so
-    town B showed town A's "Connexion avec admin@… réussie"."""
+    """The ``messages`` cookie is signed per town: town B does not show town A's
+    "Connexion avec admin@… réussie"."""
     with town_a:
         User.objects.create_user(email="admin@ville-a.fr", password="mot-de-passe-long-1", role=Role.TOWN_ADMIN)
     login = client_a.post("/compte/login/", {"login": "admin@ville-a.fr", "password": "mot-de-passe-long-1"})
