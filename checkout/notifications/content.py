@@ -166,6 +166,7 @@ def notification_context(notification: Notification) -> dict[str, object]:
     order = notification.order
     merchant_order = notification.merchant_order
     if merchant_order is not None:
+        merchant_order.order = order  # the same row: its delivery day is read without a query
         merchant_orders = [merchant_order]
     else:
         merchant_orders = list(order.merchant_orders.select_related("merchant").prefetch_related("lines"))
