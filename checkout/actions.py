@@ -588,7 +588,7 @@ def _step(merchant_order_id: int, step: str, actor: Actor) -> StepOutcome:
         merchant_order.save(update_fields=fields)
         record_status_change(order, target, actor, merchant_order=merchant_order, from_status=previous)
         notified = 0
-        # A delivered part goes to the courier: the resident hears of it when it is delivered (rounds).
+        # A delivered part waits for the courier (delivery rounds, issue 12): nothing to tell the resident yet.
         if target == MerchantOrderStatus.READY and merchant_order.fulfilment == Fulfilment.COLLECT:
             notified = queue_order_notifications(order=order, kind="order_ready", merchant_order=merchant_order)
     return StepOutcome(merchant_order, is_resident_notified=notified > 0)
