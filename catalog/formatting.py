@@ -1,7 +1,8 @@
-"""French money, numbers and clock times, both ways: integer cents in, text out (and typed text back).
+"""French money, numbers, clock times, days and postal addresses: values in, text out (and typed text back).
 
-The one place for these rules: the storefront, the back-office, the CSV files, e-mails and the
-checkout pages all call these functions rather than writing "12,50" or "9 h 30" themselves.
+The one place for these rules: the storefront, the back-office, the CSV files, e-mails, SMS, PDF tickets
+and the checkout pages all call these functions rather than writing "12,50", "9 h 30", "mardi 8 décembre"
+or "12 Rue Royale, 62100 Calais" themselves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from decimal import Decimal
 
 from babel.numbers import format_currency
+from django.utils import formats, translation
 
 # Net content units expressed in the reference unit of the price per unit (kg or litre).
 _TO_REFERENCE = {
@@ -100,6 +102,27 @@ def format_clock(value: dt.time, *, space: str = " ") -> str:
     if value.minute == 0:
         return f"{value.hour}{space}h"
     return f"{value.hour}{space}h{space}{value.minute:02d}"
+
+
+def format_day(value: dt.date) -> str:
+    """mardi 8 décembre, mardi 1er décembre: a day as said in the active language (names from Django)."""
+    text = formats.date_format(value, "l j F")
+    if value.day == 1 and (translation.get_language() or "fr").startswith("fr"):
+        text = text.replace(" 1 ", " 1er ", 1)
+    return text
+
+
+def format_address(street: str, postcode: str = "", city: str = "") -> str:
+    """ "12 Rue Royale, 62100 Calais": a street line, then its postcode and town once.
+
+    A geocoded label ("12 Rue Royale 62100 Calais", the national address base's) already ends with the
+    postcode and town: they are not written twice.
+    """
+    street = " ".join((street or "").split()).rstrip(" ,")
+    locality = " ".join(f"{postcode or ''} {city or ''}".split())
+    if locality and street.casefold().endswith(locality.casefold()):
+        street = street[: -len(locality)].rstrip(" ,")
+    return ", ".join(part for part in (street, locality) if part)
 
 
 def tel_link(phone: str) -> str:

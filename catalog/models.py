@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.formatting import format_address
 from catalog.validators import validate_ean, validate_price_cents, validate_siret
 from tenants.private_files import private_storage, random_private_name
 
@@ -105,6 +106,11 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def postal_address(self) -> str:
+        """ "12 Rue Royale, 62100 Calais" (``catalog.formatting.format_address``)."""
+        return format_address(self.address_line, self.postcode, self.city)
 
     @property
     def is_live(self) -> bool:

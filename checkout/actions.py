@@ -77,6 +77,14 @@ class FulfilmentChoice:
     pickup_window_key: str = ""
 
 
+@dataclass(frozen=True)
+class StepOutcome:
+    """A merchant's step on its part of an order, and whether the resident is being told of it."""
+
+    merchant_order: MerchantOrder
+    is_resident_notified: bool = False
+
+
 def _pickup_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
@@ -559,12 +567,12 @@ def _lock_merchant_order(merchant_order_id: int) -> tuple[Order, MerchantOrder]:
     return order, MerchantOrder.objects.select_related("merchant").get(pk=merchant_order_id)
 
 
-def _step(merchant_order_id: int, step: str, actor: Actor) -> MerchantOrder:
+def _step(merchant_order_id: int, step: str, actor: Actor) -> StepOutcome:
     allowed, target = _NEXT[step]
     with transaction.atomic():
         order, merchant_order = _lock_merchant_order(merchant_order_id)
         if merchant_order.status == target:
-            return merchant_order
+            return StepOutcome(merchant_order)
         if merchant_order.status not in allowed:
             raise ValidationError(
                 _("Cette commande est « %(status)s » : action impossible.")
@@ -579,18 +587,21 @@ def _step(merchant_order_id: int, step: str, actor: Actor) -> MerchantOrder:
             fields.append("accepted_at")
         merchant_order.save(update_fields=fields)
         record_status_change(order, target, actor, merchant_order=merchant_order, from_status=previous)
+        notified = 0
+        # A delivered part waits for the courier (delivery rounds, issue 12): nothing to tell the resident yet.
         if target == MerchantOrderStatus.READY and merchant_order.fulfilment == Fulfilment.COLLECT:
-            queue_order_notifications(order=order, kind="order_ready", merchant_order=merchant_order)
-    return merchant_order
+            notified = queue_order_notifications(order=order, kind="order_ready", merchant_order=merchant_order)
+    return StepOutcome(merchant_order, is_resident_notified=notified > 0)
 
 
 def accept_merchant_order(*, merchant_order_id: int, actor: Actor) -> MerchantOrder:
     """Paid (or to pay in store) → accepted: the shop prepares it."""
-    return _step(merchant_order_id, "accept", actor)
+    return _step(merchant_order_id, "accept", actor).merchant_order
 
 
-def mark_merchant_order_ready(*, merchant_order_id: int, actor: Actor) -> MerchantOrder:
-    """Accepted → ready for pickup (the resident is told) or for the courier."""
+def mark_merchant_order_ready(*, merchant_order_id: int, actor: Actor) -> StepOutcome:
+    """Accepted → ready for pickup (the resident is told) or for the courier; the outcome says whether
+    a message to the resident was queued."""
     return _step(merchant_order_id, "ready", actor)
 
 

@@ -7,14 +7,18 @@ change recorded in `StatusChange` (who, when).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.formatting import format_address, format_day
 from catalog.models import Merchant, Variant
+from checkout.pickup import window_label
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -135,6 +139,11 @@ class Order(models.Model):
     def is_delivery(self) -> bool:
         return self.delivery_zone_id is not None
 
+    @property
+    def delivery_address(self) -> str:
+        """ "12 Rue Royale, 62100 Calais": the one way the address is written (site, e-mail, ticket)."""
+        return format_address(self.delivery_address_label, self.delivery_postcode, self.delivery_city)
+
 
 class MerchantOrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("En attente de paiement")
@@ -159,7 +168,15 @@ _RESIDENT_LABELS: dict[str, StrPromise] = {
 
 class Fulfilment(models.TextChoices):
     COLLECT = "collect", _("Retrait en boutique")
-    DELIVERY = "delivery", _("Livraison à domicile le jour même")
+    DELIVERY = "delivery", _("Livraison à domicile")
+
+
+def fulfilment_label(fulfilment: str, delivery_date: dt.date | None) -> str:
+    """ "Retrait en boutique", "Livraison à domicile le mardi 8 décembre": a delivery says its day,
+    which is the next delivery day for an order placed after the cut-off."""
+    if fulfilment == Fulfilment.DELIVERY and delivery_date is not None:
+        return gettext("Livraison à domicile le %(day)s") % {"day": format_day(delivery_date)}
+    return str(Fulfilment(fulfilment).label) if fulfilment in Fulfilment.values else fulfilment
 
 
 class MerchantOrder(models.Model):
@@ -199,6 +216,20 @@ class MerchantOrder(models.Model):
     @property
     def kept_cents(self) -> int:
         return self.items_total_cents - self.refunded_cents
+
+    @property
+    def is_delivery(self) -> bool:
+        return self.fulfilment == Fulfilment.DELIVERY
+
+    @property
+    def fulfilment_label(self) -> str:
+        """ "Livraison à domicile le mardi 8 décembre" or "Retrait en boutique" (needs ``order``)."""
+        return fulfilment_label(self.fulfilment, self.order.delivery_date)
+
+    @property
+    def pickup_window_label(self) -> str:
+        """ "mardi 8 décembre, de 14 h à 15 h" in the town's clock; "" without a window."""
+        return window_label(self.pickup_starts_at, self.pickup_ends_at)
 
     def resident_status_display(self) -> str:
         """The state in the resident's words."""

@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_clock
+from catalog.formatting import format_clock, format_day
 from catalog.models import Merchant
+from tenants.current import town_zone
 
 # A shop needs time to prepare: the first window starts at least this long after the order.
 PREPARATION_TIME = dt.timedelta(hours=1)
@@ -25,13 +25,26 @@ class PickupWindow:
     ends_at: dt.datetime
 
     def label(self, time_zone: str) -> str:
-        zone = ZoneInfo(time_zone)
-        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        return _("%(day)s, de %(start)s à %(end)s") % {
-            "day": date_format(start, "l j F").capitalize(),
+        return window_label(self.starts_at, self.ends_at, zone=ZoneInfo(time_zone)).capitalize()
+
+
+def window_label(starts_at: dt.datetime | None, ends_at: dt.datetime | None, *, zone: dt.tzinfo | None = None) -> str:
+    """« mardi 8 décembre, de 14 h à 15 h 30 » in the town's clock (``zone``: the current town's by
+    default); "" without a window. The one wording of a pickup window: pages, e-mails, tickets."""
+    if starts_at is None:
+        return ""
+    zone = zone or town_zone()
+    start = starts_at.astimezone(zone)
+    if ends_at is None:
+        return _("%(day)s, à partir de %(start)s") % {
+            "day": format_day(start.date()),
             "start": format_clock(start.time()),
-            "end": format_clock(end.time()),
         }
+    return _("%(day)s, de %(start)s à %(end)s") % {
+        "day": format_day(start.date()),
+        "start": format_clock(start.time()),
+        "end": format_clock(ends_at.astimezone(zone).time()),
+    }
 
 
 def pickup_windows(*, merchant: Merchant, now: dt.datetime, time_zone: str) -> list[PickupWindow]:

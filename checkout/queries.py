@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 
 from accounts.models import AnyUser, Role, User
@@ -21,7 +23,14 @@ from checkout.models import (
     PaymentMethod,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 SESSION_ORDERS_KEY = "checkout_orders"
+
+
+class CameIn(TypedDict):
+    came_in_at: dt.datetime  # when the shop got it: paid, or placed when paid in store
 
 
 def orders_with_details() -> QuerySet[Order]:
@@ -107,17 +116,22 @@ def merchant_orders_for(user: User) -> QuerySet[MerchantOrder]:
     )
 
 
-def todays_merchant_orders_for(user: User, *, since: dt.datetime) -> QuerySet[MerchantOrder]:
-    """What a shop has to deal with: everything still open, plus what was closed today."""
-    open_statuses = (
-        MerchantOrderStatus.PAID,
-        MerchantOrderStatus.PLACED,
-        MerchantOrderStatus.ACCEPTED,
-        MerchantOrderStatus.READY,
-    )
+OPEN_STATUSES = (
+    MerchantOrderStatus.PAID,
+    MerchantOrderStatus.PLACED,
+    MerchantOrderStatus.ACCEPTED,
+    MerchantOrderStatus.READY,
+)
+
+
+def todays_merchant_orders_for(user: User, *, since: dt.datetime) -> QuerySet[WithAnnotations[MerchantOrder, CameIn]]:
+    """What a shop has to deal with: everything still open, plus what was closed today; oldest first,
+    by when each reached the shop (paid, or placed when paid in store)."""
     orders = merchant_orders_for(user)
-    return (orders.filter(status__in=open_statuses) | orders.filter(order__created_at__gte=since)).order_by(
-        "pickup_starts_at", "order__created_at", "pk"
+    return (
+        (orders.filter(status__in=OPEN_STATUSES) | orders.filter(order__created_at__gte=since))
+        .annotate(came_in_at=Coalesce(F("paid_at"), F("order__created_at")))
+        .order_by("came_in_at", "pk")
     )
 
 

@@ -1,16 +1,18 @@
 """A printable order ticket (PDF, A4) per merchant order, for merchants who prepare on paper.
 
-Big type, the pickup code in words and as a QR code, one line per article with a box to tick.
+Big type, one line per article with a box to tick, and for a delivery its day, address and the
+resident's instructions. The pickup code is not printed: it proves, at the counter, that the person
+collecting is the resident who was sent it; a ticket lies on the counter or is stapled to the bag, so a
+code printed on it would prove nothing. The shop types the code the resident gives into its order screen.
 """
 
 from __future__ import annotations
 
-import segno
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from catalog.formatting import format_price
-from checkout.models import Fulfilment, MerchantOrder
+from checkout.models import MerchantOrder, PaymentMethod
 from checkout.notifications.content import merchant_order_view
 from tenants.current import current_town_or_none
 
@@ -18,25 +20,18 @@ from tenants.current import current_town_or_none
 def ticket_context(merchant_order: MerchantOrder) -> dict[str, object]:
     order = merchant_order.order
     town = current_town_or_none()
-    view = merchant_order_view(merchant_order, town)
-    qr = segno.make(merchant_order.pickup_code, error="m")
     return {
         "town_name": town.name if town else "Comptoir",
         "order": order,
         "number": order.number,
-        "view": view,
+        "view": merchant_order_view(merchant_order, town),
         "customer_first_name": order.first_name,
         "customer_phone": order.phone,
-        "is_delivery": merchant_order.fulfilment == Fulfilment.DELIVERY,
-        "delivery_address": ", ".join(
-            part
-            for part in (order.delivery_address_label, f"{order.delivery_postcode} {order.delivery_city}".strip())
-            if part
-        ),
+        "is_delivery": merchant_order.is_delivery,
+        "delivery_address": order.delivery_address,
         "delivery_instructions": order.delivery_instructions,
         "total": format_price(merchant_order.items_total_cents),
-        "is_pay_in_store": order.payment_method == "in_store",
-        "qr_data_uri": qr.svg_data_uri(scale=6, border=2),
+        "is_pay_in_store": order.payment_method == PaymentMethod.IN_STORE,
     }
 
 
@@ -46,7 +41,7 @@ def render_ticket_html(merchant_order: MerchantOrder) -> str:
 
 
 def render_ticket_pdf(merchant_order: MerchantOrder) -> bytes:
-    """The ticket as PDF bytes (WeasyPrint; no network: the QR code is an inline SVG)."""
+    """The ticket as PDF bytes (WeasyPrint; no network: nothing is fetched)."""
     from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s, only tickets need it
 
     return HTML(string=render_ticket_html(merchant_order)).write_pdf()

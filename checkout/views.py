@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.network import client_ip
 from accounts.requests import AuthenticatedRequest
+from catalog.formatting import format_clock
 from checkout import actions, limits, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
@@ -205,7 +205,7 @@ def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:
         error = _(
             "Le paiement en ligne n’est pas disponible pour le moment : la ville a été prévenue. "
             "Vos articles restent réservés jusqu’à %(until)s."
-        ) % {"until": date_format(until, r"H \h i")}
+        ) % {"until": format_clock(until.time())}
     response = render(
         request,
         "checkout/payment.html",

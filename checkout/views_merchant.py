@@ -17,6 +17,7 @@ from accounts.models import TOWN_STAFF_ROLES, Role
 from accounts.requests import AuthenticatedRequest
 from checkout import actions, queries
 from checkout.forms import PickupCodeForm, RefundForm, RefuseLineForm
+from checkout.order_days import group_by_day
 from checkout.payments import refund_merchant_order
 from tenants.current import town_today, town_zone
 
@@ -29,11 +30,11 @@ def _actor(request: AuthenticatedRequest) -> actions.Actor:
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     local_midnight = dt.datetime.combine(town_today(), dt.time(0), tzinfo=town_zone())
-    merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=local_midnight))
+    merchant_orders = queries.todays_merchant_orders_for(request.user, since=local_midnight)
+    days = group_by_day(merchant_orders, lambda merchant_order: merchant_order.came_in_at)
     notices = list(queries.in_app_notices_for(request.user)[:10])
-    return render(
-        request, "checkout/merchant/order_list.html", {"merchant_orders": merchant_orders, "notices": notices}
-    )
+    context = {"days": days, "open_statuses": queries.OPEN_STATUSES, "notices": notices}
+    return render(request, "checkout/merchant/order_list.html", context)
 
 
 @login_required
@@ -45,7 +46,8 @@ def order_detail(request: AuthenticatedRequest, merchant_order_id: int) -> HttpR
         {
             "merchant_order": merchant_order,
             "order": merchant_order.order,
-            "code_form": PickupCodeForm(),
+            # A delivered order's code is for the courier: the shop never asks for it.
+            "code_form": None if merchant_order.is_delivery else PickupCodeForm(),
             "refuse_form": RefuseLineForm(),
             "refund_form": RefundForm(initial={"request_key": uuid.uuid4().hex})
             if request.user.role in TOWN_STAFF_ROLES
@@ -61,8 +63,13 @@ def _run(request: AuthenticatedRequest, merchant_order_id: int, step: str) -> Ht
             actions.accept_merchant_order(merchant_order_id=merchant_order.pk, actor=_actor(request))
             messages.success(request, _("Commande acceptée : préparez-la."))
         elif step == "ready":
-            actions.mark_merchant_order_ready(merchant_order_id=merchant_order.pk, actor=_actor(request))
-            messages.success(request, _("Commande prête : le client est prévenu."))
+            outcome = actions.mark_merchant_order_ready(merchant_order_id=merchant_order.pk, actor=_actor(request))
+            if outcome.is_resident_notified:
+                messages.success(request, _("Commande prête : le client est prévenu."))
+            elif merchant_order.is_delivery:
+                messages.success(request, _("Commande prête : elle attend le livreur."))
+            else:
+                messages.success(request, _("Commande prête."))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

@@ -23,6 +23,7 @@ from checkout import queries_staff
 from checkout.models import MerchantOrder, Notification
 from checkout.notifications import resend_notification as resend
 from checkout.notifications.content import base_kind
+from checkout.order_days import group_by_day
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -83,7 +84,8 @@ def awaiting_acceptance(request: AuthenticatedRequest) -> HttpResponse:
         )
         for merchant_order in queries_staff.merchant_orders_awaiting_acceptance(request.user)
     ]
-    context = {"rows": rows, "desk_tab": "awaiting"}
+    days = group_by_day(rows, lambda row: row.waiting_since)
+    context = {"rows": rows, "days": days, "desk_tab": "awaiting"}
     return render(request, "checkout/staff/awaiting_acceptance.html", context)
 
 

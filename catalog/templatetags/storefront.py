@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from catalog.formatting import (
     format_clock,
+    format_day,
     format_decimal,
     format_price,
     format_vat_rate,
@@ -92,6 +94,27 @@ def stock_label(variant: Variant) -> str:
     if variant.stock <= 3:
         return _("Plus que %(count)s en stock") % {"count": variant.stock}
     return _("En stock")
+
+
+# --- time ---------------------------------------------------------------------------------------
+@register.filter
+def clock(value: dt.datetime | dt.time | None) -> str:
+    """14 h, 14 h 30: a time of day as everywhere else (``format_clock``); a datetime in the active clock."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).time() if timezone.is_aware(value) else value.time()
+    return format_clock(value)
+
+
+@register.filter
+def day(value: dt.date | None) -> str:
+    """mardi 8 décembre (``format_day``); a datetime's day in the active clock."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return format_day(value)
 
 
 # --- contact, text -----------------------------------------------------------------------------

@@ -69,8 +69,9 @@ def queue_order_notifications(
     merchant_order: MerchantOrder | None = None,
     refused_lines: Sequence[OrderLine] | None = None,
     line: OrderLine | None = None,
-) -> None:
-    """Record the notifications of an order event once and send them after commit.
+) -> int:
+    """Record the notifications of an order event once and send them after commit; returns how many
+    messages (e-mails, SMS) this call queued: 0 when nobody is sent anything (a replay, no recipient).
 
     Kinds: ``order_paid`` / ``order_placed`` (resident receipt; per merchant an e-mail, an SMS and
     an in-app notice), ``line_refused`` (needs ``merchant_order``; ``refused_lines`` defaults to
@@ -108,6 +109,7 @@ def queue_order_notifications(
     if to_send:
         # robust: whatever happens while handing over, the caller's (committed) order is unaffected.
         transaction.on_commit(partial(hand_over_to_workers, to_send), robust=True)
+    return len(to_send)
 
 
 def _plan(

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.formatting import UNIT_SUFFIXES, format_price, format_quantity, format_vat_rate
+from catalog.formatting import UNIT_SUFFIXES, format_clock, format_price, format_quantity, format_vat_rate
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
+from checkout.pickup import window_label
 from checkout.sms import fit_single_sms
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
-from tenants.current import current_town_or_none, town_local
+from tenants.current import current_town_or_none, town_zone
 from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
 
 # Order-wide events: with a merchant order attached, the notification is that merchant's copy.
@@ -50,7 +50,7 @@ class MerchantOrderView:
     fulfilment: str
     is_delivery: bool
     pickup_window: str
-    pickup_short: str  # "27/11 13:30-14:30", for SMS
+    pickup_short: str  # "27/11 13 h 30-14 h 30" (a pickup) or "08/12" (a delivery), for SMS
     shop_address: str
     shop_phone: str
     pickup_code: str
@@ -80,43 +80,33 @@ def line_view(line: OrderLine) -> LineView:
     )
 
 
-def _local(moment: datetime, town: Town | None) -> datetime:
-    return town_local(moment, town) if town is not None else timezone.localtime(moment)
-
-
-def pickup_window(merchant_order: MerchantOrder, town: Town | None) -> str:
-    """« jeudi 12 juin 2025, de 14:00 à 15:00 » in the town's time zone; "" when no window is set."""
-    if not merchant_order.pickup_starts_at:
-        return ""
-    start = _local(merchant_order.pickup_starts_at, town)
-    day = formats.date_format(start, "l j F Y")
-    if not merchant_order.pickup_ends_at:
-        return _("%(day)s, à partir de %(start)s") % {"day": day, "start": f"{start:%H:%M}"}
-    end = _local(merchant_order.pickup_ends_at, town)
-    return _("%(day)s, de %(start)s à %(end)s") % {"day": day, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
-
-
 def pickup_short(merchant_order: MerchantOrder, town: Town | None) -> str:
+    """ "27/11 13 h 30-14 h 30" for a pickup, "08/12" for a delivery: the when of an SMS, in the town's clock."""
+    if merchant_order.fulfilment == Fulfilment.DELIVERY:
+        delivery_date = merchant_order.order.delivery_date
+        return f"{delivery_date:%d/%m}" if delivery_date else ""
     if not merchant_order.pickup_starts_at:
         return ""
-    start = _local(merchant_order.pickup_starts_at, town)
-    end = _local(merchant_order.pickup_ends_at, town) if merchant_order.pickup_ends_at else None
-    return f"{start:%d/%m %H:%M}" + (f"-{end:%H:%M}" if end else "")
+    zone = town_zone(town)
+    start = merchant_order.pickup_starts_at.astimezone(zone)
+    text = f"{start:%d/%m} {format_clock(start.time())}"
+    if merchant_order.pickup_ends_at:
+        text += f"-{format_clock(merchant_order.pickup_ends_at.astimezone(zone).time())}"
+    return text
 
 
 def merchant_order_view(merchant_order: MerchantOrder, town: Town | None) -> MerchantOrderView:
     merchant = merchant_order.merchant
-    address = ", ".join(
-        part for part in (merchant.address_line, f"{merchant.postcode} {merchant.city}".strip()) if part
-    )
     return MerchantOrderView(
         merchant_order=merchant_order,
         merchant_name=merchant_order.merchant_name,
-        fulfilment=merchant_order.get_fulfilment_display(),
-        is_delivery=merchant_order.fulfilment == Fulfilment.DELIVERY,
-        pickup_window=pickup_window(merchant_order, town),
+        fulfilment=merchant_order.fulfilment_label,
+        is_delivery=merchant_order.is_delivery,
+        pickup_window=window_label(
+            merchant_order.pickup_starts_at, merchant_order.pickup_ends_at, zone=town_zone(town)
+        ),
         pickup_short=pickup_short(merchant_order, town),
-        shop_address=address,
+        shop_address=merchant.postal_address,
         shop_phone=merchant.phone,
         pickup_code=merchant_order.pickup_code,
         items_total=format_price(merchant_order.items_total_cents),
@@ -176,6 +166,7 @@ def notification_context(notification: Notification) -> dict[str, object]:
     order = notification.order
     merchant_order = notification.merchant_order
     if merchant_order is not None:
+        merchant_order.order = order  # the same row: its delivery day is read without a query
         merchant_orders = [merchant_order]
     else:
         merchant_orders = list(order.merchant_orders.select_related("merchant").prefetch_related("lines"))
@@ -195,12 +186,9 @@ def notification_context(notification: Notification) -> dict[str, object]:
         "total": format_price(order.total_cents),
         "refunded_total": format_price(order.refunded_cents),
         "status_url": status_url(order, town),
-        "delivery_address": ", ".join(
-            part
-            for part in (order.delivery_address_label, f"{order.delivery_postcode} {order.delivery_city}".strip())
-            if part
-        ),
-        "delivery_date": formats.date_format(order.delivery_date, "l j F Y") if order.delivery_date else "",
+        "delivery_address": order.delivery_address,
+        # The pickup code proves the resident is the one collecting: only the resident's messages carry it.
+        "shows_code": not is_for_merchant(notification),
     }
     if kind in ("order_paid", "order_placed"):
         context["vat_lines"] = vat_lines(order, merchant_orders)

@@ -2,31 +2,29 @@
 
 ``settings.SMS_BACKEND`` names the backend class (default: the console). Backends live in
 ``checkout.sms.backends``: ``locmem`` (tests), ``console`` (development) and ``brevo`` (Brevo's
-transactional SMS API, a French provider). Texts are fitted to one GSM-7 SMS (160 characters) so a
-message is never split or silently switched to UCS-2, which halves the length and doubles the price.
+transactional SMS API, a French provider). Texts are fitted to one GSM-7 SMS (160 septets) so a
+message is never split or silently switched to UCS-2, which halves the length and doubles the price:
+the accented letters GSM-7 has are kept (é, è, à, ù, É, Ç…), the others lose their accent (ê → e).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Protocol
 
+import gsm0338  # noqa: F401 — registers the "gsm03.38" codec
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 DEFAULT_BACKEND = "checkout.sms.backends.console.SmsBackend"
 SINGLE_SMS_SEPTETS = 160
-
-# GSM 03.38 basic character set: one septet each. Anything else forces UCS-2 (70 characters).
-GSM7_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# Extension table: reachable through an escape, so each costs two septets.
-GSM7_EXTENSION = "^{}\\[~]|€\f"
-_GSM7 = frozenset(GSM7_BASIC + GSM7_EXTENSION)
-# French typography that GSM-7 lacks, mapped to the nearest GSM-7 text (ê, â, ç… lose their accent).
+# The GSM 03.38 alphabet is the gsm0338 library's codec (3GPP TS 23.038 tables): a character of the
+# basic table is one septet, one of the extension table (€, [, ]…) an escape and itself, two.
+GSM7_CODEC = "gsm03.38"
+# French typography and letters GSM-7 lacks, mapped to the nearest GSM-7 text. The basic table keeps
+# é è ù ì ò à É Ç; other accented letters (ê, â, î, ô, û, ç, ë…) fall back to their bare letter below.
 _REPLACEMENTS = {
     "’": "'",
     "‘": "'",
@@ -39,7 +37,6 @@ _REPLACEMENTS = {
     "—": "-",
     "œ": "oe",
     "Œ": "OE",
-    "ç": "c",
 }
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 
@@ -52,24 +49,38 @@ class SmsBackend(Protocol):
     def send(self, *, to: str, text: str) -> str: ...
 
 
+@functools.lru_cache(maxsize=1024)
+def _septets(char: str) -> int | None:
+    """Septets of one character in GSM-7 (1 or 2), None when GSM-7 cannot write it."""
+    try:
+        return len(char.encode(GSM7_CODEC))
+    except UnicodeEncodeError:
+        return None
+
+
+def _gsm7_spelling(char: str) -> str:
+    if _septets(char) is not None:
+        return char
+    if char in _REPLACEMENTS:
+        return _REPLACEMENTS[char]
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return bare if bare and all(_septets(c) is not None for c in bare) else "?"
+
+
 def to_gsm7(text: str) -> str:
-    """The text with every character GSM-7 lacks replaced by its closest GSM-7 spelling."""
-    text = _SPACES.sub(" ", text).strip()
-    result = []
-    for char in text:
-        if char in _GSM7:
-            result.append(char)
-        elif char in _REPLACEMENTS:
-            result.append(_REPLACEMENTS[char])
-        else:
-            stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            result.append(stripped if stripped and all(c in _GSM7 for c in stripped) else "?")
-    return "".join(result)
+    """The text with each character GSM-7 lacks replaced by its closest GSM-7 spelling (ê → e, œ → oe),
+    the accented letters GSM-7 has (é, è, à, ù, É, Ç…) kept."""
+    return "".join(_gsm7_spelling(char) for char in _SPACES.sub(" ", text).strip())
+
+
+def is_gsm7(text: str) -> bool:
+    """True when the whole text is GSM-7 (sent as such, never switched to UCS-2)."""
+    return all(_septets(char) is not None for char in text)
 
 
 def gsm7_length(text: str) -> int:
     """Septets the text takes in GSM-7 (extension characters such as € count twice)."""
-    return sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    return len(text.encode(GSM7_CODEC))
 
 
 def fit_single_sms(text: str) -> str:

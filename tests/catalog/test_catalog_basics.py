@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from catalog.actions import save_merchant, save_product
 from catalog.formatting import (
+    format_address,
     format_amount,
     format_clock,
+    format_day,
     format_price,
     format_vat_rate,
     parse_amount,
@@ -96,6 +98,25 @@ def test_clock_times_are_written_the_french_way():
         "14 h 05",
     ]
     assert format_clock(dt.time(9, 30), space="\u00a0") == "9\u00a0h\u00a030"
+
+
+def test_days_are_written_the_french_way():
+    assert format_day(dt.date(2026, 12, 8)) == "mardi 8 décembre"
+    assert format_day(dt.date(2026, 12, 1)) == "mardi 1er décembre"
+
+
+@pytest.mark.parametrize(
+    ("street", "postcode", "city", "text"),
+    [
+        ("12 Rue Royale 62100 Calais", "62100", "Calais", "12 Rue Royale, 62100 Calais"),  # a geocoded label
+        ("12 rue Royale", "62100", "Calais", "12 rue Royale, 62100 Calais"),
+        ("5 place d'Armes,", "62100", "CALAIS", "5 place d'Armes, 62100 CALAIS"),
+        ("", "62100", "Calais", "62100 Calais"),
+        ("12 rue Royale", "", "", "12 rue Royale"),
+    ],
+)
+def test_an_address_names_its_postcode_and_town_once(street, postcode, city, text):
+    assert format_address(street, postcode, city) == text
 
 
 def test_price_per_kilo_and_litre():

@@ -6,17 +6,26 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.exceptions import ValidationError
 
 from catalog.models import Variant
 from checkout.actions import FulfilmentChoice, expire_unpaid_orders, refuse_line
 from checkout.basket import add_to_basket
-from checkout.models import Fulfilment, MerchantOrderStatus, Order, OrderLine
+from checkout.models import Fulfilment, MerchantOrderStatus, Order, OrderLine, fulfilment_label
+from checkout.tokens import status_path
 from delivery.models import DeliveryDay
 from settlement.ledger.accounts import DELIVERY_FEES, PSP_CLEARING, SUSPENSE
 from settlement.ledger.invariants import check_invariants
 from settlement.ledger.queries import balance
-from tests.checkout.conftest import MERCHANT, basket_with, make_shop, order_from, pay_with_demo_gateway
+from tests.checkout.conftest import (
+    MERCHANT,
+    basket_with,
+    make_shop,
+    merchant_user,
+    order_from,
+    pay_with_demo_gateway,
+)
 from tests.conftest import run_concurrently
 from tests.delivery.factories import CargoBikeZoneFactory, CarZoneFactory, LocalAddressFactory
 
@@ -206,3 +215,44 @@ def test_refusing_every_line_of_a_delivered_order_refunds_the_delivery_fee_too(
         assert balance(SUSPENSE) == 0
         assert balance(PSP_CLEARING) == 0
         assert check_invariants() == []
+
+
+# --- the day a delivery is due, said wherever the delivery is named ---------------------------------
+
+# A Friday afternoon in Calais, past the 12:00 cut-off: delivered on the next delivery day, Saturday.
+FRIDAY_AFTERNOON = dt.datetime(2026, 11, 27, 14, 0, tzinfo=dt.UTC)
+
+
+@time_machine.travel(FRIDAY_AFTERNOON, tick=False)
+def test_a_delivery_placed_after_the_cutoff_says_its_day_on_the_pages_the_receipt_and_the_shops_screen(
+    client_a, town_a, shops, zones, django_capture_on_commit_callbacks
+):
+    """Not "le jour même": the resident's pages, the receipt and the shop all name the day it is due."""
+    honey = shops["grocer"]["variants"][0]
+    with town_a:
+        basket = basket_with([(honey, 2)])
+        order = order_from(basket, fulfilments=deliver_all(basket), address_text="12 Rue Royale 62100 Calais")
+        with django_capture_on_commit_callbacks(execute=True):
+            pay_with_demo_gateway(town_a, order)
+        merchant_order = order.merchant_orders.get()
+        status_page = client_a.get(status_path(order)).content.decode()
+        client_a.force_login(merchant_user(shops["grocer"]["merchant"], "epicier@exemple.fr"))
+    shop_screen = client_a.get(f"/gestion/mes-commandes/{merchant_order.pk}/").content.decode()
+    shop_list = client_a.get("/gestion/mes-commandes/").content.decode()
+    receipt = next(message for message in mail.outbox if message.to == ["jeanne@exemple.fr"])
+
+    due = "Livraison à domicile le samedi 28 novembre"
+    assert order.delivery_date == dt.date(2026, 11, 28)
+    assert f"<strong>{due}</strong>" in status_page
+    assert f"{due}, au 12 Rue Royale, 62100 Calais." in receipt.body
+    assert f"<strong>{due}</strong>, au 12 Rue Royale, 62100 Calais." in receipt.alternatives[0][0]
+    assert due in shop_screen
+    assert due in shop_list
+    for text in (status_page, receipt.body, receipt.alternatives[0][0], shop_screen, shop_list):
+        assert "jour même" not in text
+
+
+def test_the_delivery_is_named_by_its_day_and_a_collection_as_before():
+    assert fulfilment_label(Fulfilment.DELIVERY, dt.date(2026, 12, 8)) == "Livraison à domicile le mardi 8 décembre"
+    assert fulfilment_label(Fulfilment.DELIVERY, dt.date(2026, 12, 1)) == "Livraison à domicile le mardi 1er décembre"
+    assert fulfilment_label(Fulfilment.COLLECT, None) == "Retrait en boutique"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from accounts.models import Role, User
 from checkout.actions import accept_merchant_order, expire_unpaid_orders, mark_merchant_order_ready, refuse_line
-from checkout.models import MerchantOrderStatus, PaymentMethod, Refund
+from checkout.models import Fulfilment, MerchantOrderStatus, Notification, Order, PaymentMethod, Refund
 from tests.checkout.conftest import (
     MERCHANT,
     basket_with,
@@ -21,6 +22,7 @@ from tests.checkout.conftest import (
     paid_order,
     pay_with_demo_gateway,
 )
+from tests.checkout.notification_factories import Line, make_order
 
 # --- who reaches which order ------------------------------------------------------------------------
 
@@ -227,3 +229,133 @@ def test_a_pay_in_store_order_cannot_be_refunded_through_the_gateway(client_a, t
     assert "Seule une commande payée" in " ".join(messages_of(response))
     with town_a:
         assert not Refund.objects.exists()
+
+
+# --- a delivered order on the shop's screen -----------------------------------------------------------
+
+
+def delivered_order(merchant: object) -> Order:
+    """A paid order delivered on Tuesday 8 December 2026, with the resident's instructions."""
+    order = make_order([(merchant, [Line("Maroilles", 890)])], fulfilment=Fulfilment.DELIVERY)
+    Order.objects.filter(pk=order.pk).update(
+        delivery_date=dt.date(2026, 12, 8),
+        delivery_address_label="12 Rue Royale 62100 Calais",
+        delivery_instructions="Interphone 12, 2e étage",
+    )
+    order.merchant_orders.update(pickup_starts_at=None, pickup_ends_at=None)  # a delivery has no pickup window
+    return order
+
+
+def test_the_shop_sees_a_delivered_orders_day_address_and_instructions(client_a, town_a, shops):
+    with town_a:
+        merchant_order = delivered_order(shops["grocer"]["merchant"]).merchant_orders.get()
+        client_a.force_login(merchant_user(shops["grocer"]["merchant"], "epicier@exemple.fr"))
+
+    page = client_a.get(f"/gestion/mes-commandes/{merchant_order.pk}/").content.decode()
+
+    assert "<dd>Livraison à domicile le mardi 8 décembre</dd>" in page
+    assert "<dt>Adresse de livraison</dt><dd>12 Rue Royale, 62100 Calais</dd>" in page
+    assert "<dt>Instructions pour le livreur</dt><dd>Interphone 12, 2e étage</dd>" in page
+
+
+def test_a_ready_delivered_order_asks_the_shop_for_no_code_and_claims_no_message_to_the_customer(
+    client_a, town_a, shops
+):
+    """The resident gives the code to the courier, not to the shop; and nobody was sent anything."""
+    with town_a:
+        merchant_order = delivered_order(shops["grocer"]["merchant"]).merchant_orders.get()
+        accept_merchant_order(merchant_order_id=merchant_order.pk, actor=MERCHANT)
+        client_a.force_login(merchant_user(shops["grocer"]["merchant"], "epicier@exemple.fr"))
+    base = f"/gestion/mes-commandes/{merchant_order.pk}/"
+
+    ready = client_a.post(base + "prete/", follow=True)
+
+    assert messages_of(ready) == ["Commande prête : elle attend le livreur."]
+    page = ready.content.decode()
+    assert "Prête : elle attend le livreur. Le client lui donnera son code à la livraison." in page
+    assert 'name="pickup_code"' not in page
+    assert "Code de retrait" not in page
+    with town_a:
+        assert not Notification.objects.filter(kind="order_ready").exists()
+
+
+def test_a_ready_collected_order_says_the_customer_is_told_only_when_a_message_was_queued(client_a, town_a, shops):
+    with town_a:
+        merchant_order = paid_order(shops["bakery"]["variants"][0]).merchant_orders.get()
+        accept_merchant_order(merchant_order_id=merchant_order.pk, actor=MERCHANT)
+        client_a.force_login(merchant_user(shops["bakery"]["merchant"], "boulanger@exemple.fr"))
+    base = f"/gestion/mes-commandes/{merchant_order.pk}/"
+
+    first = client_a.post(base + "prete/", follow=True)
+    again = client_a.post(base + "prete/", follow=True)  # a double tap: nothing more is sent
+
+    assert messages_of(first) == ["Commande prête : le client est prévenu."]
+    assert messages_of(again) == ["Commande prête."]
+    assert 'name="pickup_code"' in first.content.decode()
+    with town_a:
+        sent = Notification.objects.filter(kind="order_ready").values_list("channel", flat=True)
+        assert sorted(sent) == ["email", "sms"]
+
+
+# --- "Commandes du jour": by day, oldest first -------------------------------------------------------
+
+# Monday 7 December 2026, 11 h in Calais (UTC+1).
+MONDAY_MORNING = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_the_shops_list_groups_orders_by_day_in_the_towns_clock_oldest_first_and_flags_earlier_days(
+    client_a, town_a, shops
+):
+    bakery = shops["bakery"]["merchant"]
+    with town_a:
+        this_morning = make_order(
+            [(bakery, [Line("Pain", 380)])], paid_at=dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+        )
+        # 00 h 30 on Monday in Calais, still Sunday in UTC: it came in on Monday.
+        past_midnight = make_order(
+            [(bakery, [Line("Baguette", 120)])], paid_at=dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)
+        )
+        saturday = make_order(
+            [(bakery, [Line("Brioche", 450)])], paid_at=dt.datetime(2026, 12, 5, 17, 0, tzinfo=dt.UTC)
+        )
+        client_a.force_login(merchant_user(bakery, "boulanger@exemple.fr"))
+
+    page = client_a.get("/gestion/mes-commandes/").content.decode()
+
+    order_of_appearance = sorted(
+        (page.index(f"Commande {order.number}"), order) for order in (this_morning, past_midnight, saturday)
+    )
+    assert [order for _index, order in order_of_appearance] == [saturday, past_midnight, this_morning]
+    saturday_heading = '<h2 id="day-2026-12-05">Samedi 5 décembre — en attente depuis un jour précédent</h2>'
+    monday_heading = '<h2 id="day-2026-12-07">Lundi 7 décembre</h2>'
+    assert page.index(saturday_heading) < page.index(f"Commande {saturday.number}") < page.index(monday_heading)
+    assert page.index(monday_heading) < page.index(f"Commande {past_midnight.number}")
+    assert "dimanche" not in page.lower()
+    assert page.count("En attente depuis le samedi 5 décembre") == 1
+    assert "reçue à 18 h" in page  # Saturday 17:00 UTC
+    assert "reçue à 0 h 30" in page
+    assert "reçue à 10 h" in page
+
+
+# The town's search path, session, user, merchant orders (with their orders and merchants), their lines,
+# the notices.
+QUERIES_OF_THE_LIST = 6
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_the_shops_list_runs_the_same_queries_for_2_or_6_orders(client_a, town_a, shops, django_assert_num_queries):
+    bakery = shops["bakery"]["merchant"]
+    with town_a:
+        for _ in range(2):
+            make_order([(bakery, [Line("Pain", 380)])], paid_at=dt.datetime(2026, 12, 5, 17, 0, tzinfo=dt.UTC))
+        client_a.force_login(merchant_user(bakery, "boulanger@exemple.fr"))
+    client_a.get("/gestion/mes-commandes/")  # warm the caches a first page fills
+
+    with django_assert_num_queries(QUERIES_OF_THE_LIST):
+        client_a.get("/gestion/mes-commandes/")
+    with town_a:
+        for _ in range(4):
+            make_order([(bakery, [Line("Pain", 380)])])
+    with django_assert_num_queries(QUERIES_OF_THE_LIST):
+        client_a.get("/gestion/mes-commandes/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -9,9 +10,17 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from checkout.models import MerchantOrderStatus, Notification, NotificationStatus, OrderLine, PaymentMethod
+from checkout.models import (
+    Fulfilment,
+    MerchantOrderStatus,
+    Notification,
+    NotificationStatus,
+    Order,
+    OrderLine,
+    PaymentMethod,
+)
 from checkout.notifications import queue_order_notifications
-from checkout.sms import GSM7_BASIC, GSM7_EXTENSION, gsm7_length
+from checkout.sms import gsm7_length, is_gsm7
 from checkout.sms.backends import locmem
 from checkout.tokens import order_public_id_from_token
 from tests.catalog.factories import MerchantFactory
@@ -191,7 +200,7 @@ def test_order_ready_sends_an_email_and_a_short_gsm7_sms_with_the_pickup_code(
     assert sms.to == "+33781223344"
     assert "Code de retrait : 482913" in sms.text
     assert gsm7_length(sms.text) <= 160
-    assert set(sms.text) <= set(GSM7_BASIC + GSM7_EXTENSION)
+    assert is_gsm7(sms.text)
     assert "prete" in sms.text  # ê is not GSM-7: one accent less, not a UCS-2 message at 70 characters
 
 
@@ -257,3 +266,62 @@ def test_unknown_kinds_and_missing_merchant_orders_are_refused(town_a):
         with pytest.raises(ValidationError, match="need the merchant order"):
             queue_order_notifications(order=order, kind="order_ready")
         assert not Notification.objects.exists()
+
+
+# --- one way to write a time, an address and the code's use ----------------------------------------
+
+# Tuesday 8 December 2026, 14 h to 15 h 30 in Calais (UTC+1).
+PICKUP_STARTS = dt.datetime(2026, 12, 8, 13, 0, tzinfo=dt.UTC)
+PICKUP_ENDS = dt.datetime(2026, 12, 8, 14, 30, tzinfo=dt.UTC)
+
+
+def test_emails_and_sms_write_pickup_times_and_the_shops_address_as_the_site_does(
+    town_a, django_capture_on_commit_callbacks, sms_outbox
+):
+    with town_a:
+        shop = MerchantFactory(
+            name="Boulangerie Dupont",
+            address_line="5 place d'Armes",
+            postcode="62100",
+            email="dupont@boulangerie.fr",
+            phone="06 11 22 33 44",
+        )
+        order = make_order([(shop, [Line("Pain de campagne", 380)])])
+        order.merchant_orders.update(pickup_starts_at=PICKUP_STARTS, pickup_ends_at=PICKUP_ENDS)
+        queue(django_capture_on_commit_callbacks, order=order, kind="order_paid")
+
+    receipt = next(message for message in mail.outbox if message.to == ["jeanne@exemple.fr"])
+    when_and_where = "Retrait en boutique le mardi 8 décembre, de 14 h à 15 h 30, 5 place d'Armes, 62100 Calais."
+    assert when_and_where in receipt.body
+    assert "le mardi 8 décembre, de 14 h à 15 h 30, 5 place d&#x27;Armes, 62100 Calais." in receipt.alternatives[0][0]
+    assert "Code de retrait : 482913" in receipt.body
+    [sms] = sms_outbox
+    assert f"nouvelle commande {order.number} (1 art., 3,80 €), retrait le 08/12 14 h-15 h 30." in sms.text
+    assert "Acceptez-la dans votre espace commercant." in sms.text  # ç is not GSM-7: c
+    for text in (receipt.body, receipt.alternatives[0][0], sms.text):
+        assert not re.search(r"\d\d:\d\d", text)
+
+
+def test_a_delivered_orders_emails_write_the_address_once_and_the_code_is_for_the_courier(
+    town_a, django_capture_on_commit_callbacks, sms_outbox
+):
+    with town_a:
+        shop = MerchantFactory(name="Crèmerie du Beffroi", email="creme@exemple.fr")
+        order = make_order([(shop, [Line("Maroilles", 890)])], fulfilment=Fulfilment.DELIVERY)
+        # The label the national address base gives: it already ends with the postcode and the town.
+        Order.objects.filter(pk=order.pk).update(
+            delivery_address_label="12 Rue Royale 62100 Calais", delivery_date=dt.date(2026, 12, 8)
+        )
+        queue(django_capture_on_commit_callbacks, order=Order.objects.get(pk=order.pk), kind="order_paid")
+
+    receipt = next(message for message in mail.outbox if message.to == ["jeanne@exemple.fr"])
+    to_shop = next(message for message in mail.outbox if message.to == ["creme@exemple.fr"])
+    html = receipt.alternatives[0][0]
+    assert "Livraison à domicile le mardi 8 décembre, au 12 Rue Royale, 62100 Calais." in receipt.body
+    assert "Code à donner au livreur : 482913" in receipt.body
+    assert "Code à donner au livreur : <strong" in html
+    assert "Code de retrait" not in receipt.body + html
+    assert "62100 Calais, 62100 Calais" not in receipt.body + html
+    # The shop learns where and when, never the code that proves the resident at the door.
+    assert "Livraison à domicile le mardi 8 décembre, au 12 Rue Royale, 62100 Calais." in to_shop.body
+    assert "482913" not in to_shop.body + to_shop.alternatives[0][0]

@@ -3,6 +3,7 @@ answers with the shapes of Brevo's documented responses."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
@@ -11,10 +12,15 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 
-from checkout.sms import SmsError, fit_single_sms, gsm7_length, normalise_french_mobile, send_sms, to_gsm7
+from checkout.models import Fulfilment, Order
+from checkout.notifications import queue_order_notifications
+from checkout.sms import SmsError, fit_single_sms, gsm7_length, is_gsm7, normalise_french_mobile, send_sms, to_gsm7
 from checkout.sms.backends import locmem
 from checkout.sms.backends.brevo import SmsBackend as BrevoBackend
+from tests.catalog.factories import MerchantFactory
+from tests.checkout.notification_factories import Line, make_order
 
 # Recorded-shape answers of POST /v3/transactionalSMS/send: (status, JSON body).
 BREVO_ANSWERS = {
@@ -174,3 +180,30 @@ def test_brevo_without_an_api_key_refuses_to_send(settings):
     settings.SMS_API_KEY = ""
     with pytest.raises(SmsError, match="SMS_API_KEY n'est pas configurée"):
         BrevoBackend().send(to="+33612345678", text="Bonjour")
+
+
+def test_gsm7_keeps_the_accented_letters_of_its_alphabet_and_falls_back_letter_by_letter():
+    assert to_gsm7("É à è é ù ì ò Ç Ñ ü") == "É à è é ù ì ò Ç Ñ ü"  # the GSM 03.38 basic table has them
+    assert to_gsm7("ê â î ô û ë ï ç Ê Â") == "e a i o u e i c E A"
+    assert to_gsm7("l’œuf « Bœuf » — À") == 'l\'oeuf " Boeuf " - A'
+    assert is_gsm7(to_gsm7("Crème brûlée, façon grand-mère ✓ 😀"))
+
+
+def test_the_order_ready_sms_of_a_delivery_reaches_the_gateway_in_gsm7_with_its_day_and_the_couriers_code(
+    town_a, fake_brevo, django_capture_on_commit_callbacks
+):
+    with town_a:
+        shop = MerchantFactory(name="Crèmerie Éléonore")
+        order = make_order([(shop, [Line("Maroilles", 890)])], phone="06 12 34 56 78", fulfilment=Fulfilment.DELIVERY)
+        Order.objects.filter(pk=order.pk).update(delivery_date=dt.date(2026, 12, 8))
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            queue_order_notifications(
+                order=Order.objects.get(pk=order.pk), kind="order_ready", merchant_order=order.merchant_orders.get()
+            )
+
+    [request] = fake_brevo.requests
+    assert request["json"]["recipient"] == "33612345678"
+    assert request["json"]["content"] == (
+        f"Ville A : votre commande {order.number} chez Crèmerie Éléonore est prete. "
+        "Livraison le 08/12. Code à donner au livreur : 482913"
+    )

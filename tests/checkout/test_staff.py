@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -191,3 +193,24 @@ def test_resending_needs_the_csrf_token_then_resets_and_sends(town_a, django_cap
         notification.refresh_from_db()
     assert (notification.status, notification.attempts, notification.last_error) == ("sent", 1, "")
     assert len(mail.outbox) == 1
+
+
+SATURDAY_EVENING = dt.datetime(2026, 12, 5, 17, 0, tzinfo=dt.UTC)  # 18 h in Calais
+
+
+@time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC), tick=False)  # Monday, 11 h in Calais
+def test_the_desk_groups_waiting_orders_by_day_in_the_towns_clock_and_flags_those_from_an_earlier_day(client_a, town_a):
+    with town_a:
+        saturday = paid_ago(int((timezone.now() - SATURDAY_EVENING).total_seconds() // 60), name="Boulangerie Dupont")
+        this_morning = paid_ago(60, name="Épicerie du Port")
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+
+    page = client_a.get(AWAITING).content.decode()
+
+    saturday_caption = "<caption>Samedi 5 décembre — en attente depuis un jour précédent</caption>"
+    monday_caption = "<caption>Lundi 7 décembre</caption>"
+    assert page.index(saturday_caption) < page.index(f"n° {saturday.number}") < page.index(monday_caption)
+    assert page.index(monday_caption) < page.index(f"n° {this_morning.number}")
+    assert "<strong>depuis le samedi 5 décembre à 18 h</strong>" in page
+    assert "depuis 10 h" in page  # 9:00 UTC, this morning
+    assert "2 commandes en attente" in page
