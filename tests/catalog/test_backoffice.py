@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -775,3 +776,31 @@ def test_editing_keeps_other_social_networks_imported_earlier(client_a, town_a, 
             "tiktok": "https://www.tiktok.com/@dupont",
             "instagram": "https://www.instagram.com/dupont",
         }
+
+
+def test_the_merchant_list_sorts_names_in_french_alphabetical_order(client_a, town_a, agent):
+    names = ["atelier Bleu", "Céramiques de la Côte", "Coiffure Élodie", "Coiffure Thomas", "Cycles Martin"]
+    with town_a:
+        for name in reversed(names):
+            MerchantFactory(name=name)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert sorted(names, key=html.index) == names
+
+
+def test_the_category_choices_read_as_a_tree_main_categories_first(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        food = Category.objects.get(slug="alimentation")
+        bakery = Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
+        fashion = Category.objects.get(slug="mode")
+        Category.objects.filter(parent=food).update(position=0)  # the children's order is then by name alone
+        expected = [food.pk, *Category.objects.filter(parent=food).order_by("slug").values_list("pk", flat=True)]
+
+    html = client_a.get(url("product_create", merchant_slug=shop.slug)).content.decode()
+
+    options = [int(value) for value in re.findall(r'<option value="(\d+)"', html)]
+    # "Alimentation", then its children from "Boucherie…" to "Produits locaux", "Épicerie" among the E's.
+    assert options[: len(expected)] == expected
+    assert options.index(fashion.pk) == len(expected)  # the next main category follows its predecessor's children
+    assert options.index(bakery.pk) < options.index(fashion.pk)
