@@ -804,3 +804,19 @@ def test_the_category_choices_read_as_a_tree_main_categories_first(client_a, tow
     assert options[: len(expected)] == expected
     assert options.index(fashion.pk) == len(expected)  # the next main category follows its predecessor's children
     assert options.index(bakery.pk) < options.index(fashion.pk)
+
+
+def test_form_rows_read_box_then_label_for_a_check_box_and_label_then_control_otherwise_help_last(
+    client_a, town_a, shop, shopkeeper
+):
+    html = client_a.get(url("product_create", merchant_slug=shop.slug)).content.decode()
+
+    box = html.index('<input type="checkbox" name="is_perishable"')
+    box_label = html.index('<label for="id_is_perishable">Périssable</label>')
+    box_help = html.index('<div class="helptext" id="id_is_perishable_helptext">')
+    assert box < box_label < box_help
+    label = html.index('<label for="id_content_quantity">')
+    control = html.index('<input type="text" name="content_quantity"')
+    help_text = html.index('<div class="helptext" id="id_content_quantity_helptext">')
+    assert label < control < help_text
+    assert 'aria-describedby="id_is_perishable_helptext"' in html
