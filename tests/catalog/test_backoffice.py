@@ -820,3 +820,23 @@ def test_form_rows_read_box_then_label_for_a_check_box_and_label_then_control_ot
     help_text = html.index('<div class="helptext" id="id_content_quantity_helptext">')
     assert label < control < help_text
     assert 'aria-describedby="id_is_perishable_helptext"' in html
+
+
+def test_a_new_towns_staff_see_how_to_add_the_first_merchant_not_the_merchants_message(client_a, town_a):
+    sign_in(client_a, town_a, role=Role.TOWN_ADMIN)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert "Aucun commerçant n'est encore inscrit sur le site de la ville." in html.replace("&#x27;", "'")
+    assert f'<a href="{url("merchant_create")}">Remplir la fiche d' in html
+    assert f'<a href="{reverse("imports:list")}">Importer une liste de commerçants' in html
+    assert "Contactez la mairie" not in html
+
+
+def test_a_shopkeeper_without_a_shop_is_told_to_contact_the_town(client_a, town_a):
+    sign_in(client_a, town_a, role=Role.MERCHANT_STAFF)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert "Contactez la mairie pour être ajouté." in html
+    assert url("merchant_create") not in html
