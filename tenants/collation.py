@@ -11,7 +11,7 @@ case), then by the name itself, so that the order is total and the same everywhe
 from __future__ import annotations
 
 from django.db.models import F, Func, TextField
-from django.db.models.expressions import Combinable, OrderBy
+from django.db.models.expressions import Expression, OrderBy
 
 
 class FoldedText(Func):
@@ -21,10 +21,10 @@ class FoldedText(Func):
     output_field = TextField()
 
 
-def by_name(field: str | Combinable = "name", *, descending: bool = False) -> tuple[OrderBy, OrderBy]:
+def by_name(field: str | Expression = "name", *, descending: bool = False) -> tuple[OrderBy, OrderBy]:
     """``order_by`` terms putting ``field`` (a field name, ``merchant__name``, or an expression) in
     French alphabetical order: accents and case ignored, then the exact text to break ties."""
-    text = F(field) if isinstance(field, str) else field
+    text: F | Expression = F(field) if isinstance(field, str) else field
     return (
         FoldedText(text).desc() if descending else FoldedText(text).asc(),
         text.desc() if descending else text.asc(),
