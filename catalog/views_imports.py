@@ -43,7 +43,10 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         merchant_field = cast(forms.ChoiceField, self.fields["merchant"])
-        merchant_field.choices = [("", "—"), *merchants_for(user).values_list("slug", "name")]
+        merchant_field.choices = [
+            ("", "—"),
+            *merchants_for(user).order_by(*by_name(), "pk").values_list("slug", "name"),
+        ]
         if not is_catalogue_manager(user):
             cast(forms.ChoiceField, self.fields["kind"]).choices = [
                 (ImportKind.PRODUCTS.value, ImportKind.PRODUCTS.label)
