@@ -31,6 +31,7 @@ from catalog.serializers import (
     PublicationSerializer,
     StockSerializer,
 )
+from tenants.collation import by_name
 
 # The token class first: a failed token check then answers 401 with WWW-Authenticate, not 403.
 AUTHENTICATION = (ApiTokenAuthentication, SessionAuthentication)
@@ -78,7 +79,7 @@ class MerchantViewSet(PublicViewSet):
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Any]:
-        return queries.live_merchants().prefetch_related("categories").order_by("name", "pk")
+        return queries.live_merchants().prefetch_related("categories").order_by(*by_name(), "pk")
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)]))
@@ -90,7 +91,7 @@ class CategoryViewSet(PublicViewSet):
 
     def get_queryset(self) -> QuerySet[Any]:
         return Category.objects.select_related("parent").order_by(
-            F("parent_id").asc(nulls_first=True), "position", "name", "pk"
+            F("parent_id").asc(nulls_first=True), "position", *by_name(), "pk"
         )
 
 
@@ -116,7 +117,7 @@ class ProductViewSet(PublicViewSet):
             # The site's search engine: the same products in the same order as /recherche/?q=.
             products = search.match_catalogue(text=text).products
         else:
-            products = queries.published_products().order_by("title", "pk")
+            products = queries.published_products().order_by(*by_name("title"), "pk")
         products = products.select_related("merchant", "category").prefetch_related(
             Prefetch("variants", queryset=Variant.objects.order_by("position", "pk"))
         )
@@ -160,7 +161,7 @@ class ManagedProductViewSet(
             queries.products_for(self.request.user)
             .select_related("merchant", "category")
             .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("position", "pk")))
-            .order_by("title", "pk")
+            .order_by(*by_name("title"), "pk")
         )
         if merchant := self.request.query_params.get("merchant"):
             products = products.filter(merchant__slug=merchant)

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, cast
 from catalog.formatting import format_amount, format_decimal
 from catalog.imports import FORMULA_STARTS, IMAGE_SEPARATOR, CategoryIndex
 from catalog.models import Merchant, Photo, PhotoStatus, SaleUnit, Variant
+from tenants.collation import by_name
 
 if TYPE_CHECKING:
     from _csv import _writer as CsvWriter
@@ -68,7 +69,7 @@ def write_products_csv(*, merchant: Merchant, stream: SupportsWrite[str]) -> int
     variants = (
         Variant.objects.filter(merchant=merchant)
         .select_related("product")
-        .order_by("product__title", "product_id", "position", "pk")
+        .order_by(*by_name("product__title"), "product_id", "position", "pk")
     )
     writer = french_csv_writer(stream)
     stream.write(BYTE_ORDER_MARK)

@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy
 
 from catalog.formatting import AmountError, format_amount, parse_amount
 from catalog.models import WEEKDAY_CHOICES, Category, Merchant, Product, Variant, VatRate
+from catalog.queries import categories_in_tree_order
 from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
+from tenants.collation import by_name
 from tenants.validators import validate_insee_code
 
 
@@ -165,7 +167,7 @@ class MerchantForm(forms.ModelForm):
     )
     categories = CategoryMultipleChoiceField(
         label=gettext_lazy("Catégories"),
-        queryset=Category.objects.select_related("parent").order_by("parent__position", "position", "name"),
+        queryset=categories_in_tree_order(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -311,9 +313,7 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial.setdefault("price", self.instance.price_cents)
-        cast(CategoryChoiceField, self.fields["category"]).queryset = Category.objects.select_related(
-            "parent"
-        ).order_by("parent__position", "position", "name")
+        cast(CategoryChoiceField, self.fields["category"]).queryset = categories_in_tree_order()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -466,7 +466,7 @@ class CategoryForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        roots = Category.objects.filter(parent__isnull=True).order_by("position", "name")
+        roots = Category.objects.filter(parent__isnull=True).order_by("position", *by_name(), "pk")
         if self.instance.pk:
             roots = roots.exclude(pk=self.instance.pk)
         parent = cast(forms.ModelChoiceField, self.fields["parent"])

@@ -7,11 +7,13 @@ in a request to a catalogue object goes through one of them.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import AnyUser, Role, User
 from catalog.models import Category, Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
+from tenants.collation import by_name
 
 
 # --- public storefront -------------------------------------------------------------------------
@@ -34,6 +36,28 @@ def published_products() -> QuerySet[Product]:
 def visible_variants() -> QuerySet[Variant]:
     """Variants of the products residents may see (``published_products``)."""
     return Variant.objects.filter(_is_visible("product__"))
+
+
+def categories_in_display_order() -> QuerySet[Category]:
+    """The town's categories in display order: by position, then by name in French alphabetical order."""
+    return Category.objects.order_by("position", *by_name(), "pk")
+
+
+def categories_in_tree_order() -> QuerySet[Category]:
+    """The categories as a tree reads, each main category followed by its subcategories (with ``parent``).
+
+    The tree has two levels (a subcategory's parent is a main category): a row sorts by its main
+    category's position and name, then the main category itself comes before its children.
+    """
+    return Category.objects.select_related("parent").order_by(
+        Coalesce("parent__position", "position"),
+        *by_name(Coalesce("parent__name", "name")),
+        Coalesce("parent_id", "id"),
+        F("parent_id").asc(nulls_first=True),
+        "position",
+        *by_name(),
+        "pk",
+    )
 
 
 def get_live_merchant(slug: str) -> Merchant:
@@ -130,7 +154,7 @@ def search_merchants_for(user: User, text: str = "") -> QuerySet[Merchant]:
     merchants = merchants_for(user).annotate(product_count=Count("products"))
     if text := text.strip():
         merchants = merchants.filter(Q(name__icontains=text) | Q(city__icontains=text) | Q(siret__startswith=text))
-    return merchants.order_by("name")
+    return merchants.order_by(*by_name(), "pk")
 
 
 def products_of_merchant_for(user: User, merchant: Merchant) -> QuerySet[Product]:
@@ -143,7 +167,7 @@ def products_of_merchant_for(user: User, merchant: Merchant) -> QuerySet[Product
             Prefetch("variants", queryset=Variant.objects.order_by("position", "pk")),
             Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")),
         )
-        .order_by("title", "pk")
+        .order_by(*by_name("title"), "pk")
     )
 
 
@@ -176,7 +200,7 @@ def photos_of(*, merchant: Merchant | None = None, product: Product | None = Non
 def _categories_with_usage() -> QuerySet[Category]:
     return Category.objects.annotate(
         product_count=Count("products", distinct=True), merchant_count=Count("merchants", distinct=True)
-    ).order_by("position", "name")
+    ).order_by("position", *by_name(), "pk")
 
 
 def category_tree_for(user: User) -> list[Category]:

@@ -20,29 +20,32 @@ from typing import Any
 from django.contrib.postgres.search import SearchQueryField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import OrderBy
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
 from catalog.models import Category, Merchant, Product
-from catalog.queries import live_merchants, published_products
+from catalog.queries import categories_in_display_order, live_merchants, published_products
+from tenants.collation import FoldedText, by_name
 
 # Bounded work per request whatever a visitor types.
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8
 MERCHANT_RESULTS = 6
 FACET_SIZE = 12
-LEXICON_CACHE_KEY = "catalog:search-lexicon:v1"
+LEXICON_CACHE_KEY = "catalog:search-lexicon:v2"
 # Short: a new merchant or product must become correctable within minutes.
 LEXICON_TIMEOUT_SECONDS = 300
 CORRECTION_CUTOFF = 75
 SUGGESTION_CUTOFF = 60
+SUGGESTIONS = 6
 
-SORTS: dict[str, tuple[str, ...]] = {
-    "pertinence": ("-rank", "title", "pk"),
-    "prix": ("price_cents", "title", "pk"),
-    "prix-desc": ("-price_cents", "title", "pk"),
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
+    "pertinence": ("-rank", *by_name("title"), "pk"),
+    "prix": ("price_cents", *by_name("title"), "pk"),
+    "prix-desc": ("-price_cents", *by_name("title"), "pk"),
     "nouveautes": ("-created_at", "-pk"),
 }
 SORT_LABELS: dict[str, Promise] = {
@@ -99,6 +102,8 @@ class SearchOutcome:
     suggested_terms: list[str] = field(default_factory=list)
     suggested_categories: list[Category] = field(default_factory=list)
     has_matches: bool = False
+    # Whether the words found any product before the filters: "fleuriste" may find shops and no product.
+    has_product_matches: bool = False
     product_count: int = 0  # the length of ``products``, counted with the facets
 
     @property
@@ -206,12 +211,14 @@ def _best_merchants(terms: SearchTerms) -> list[Merchant]:
         _matching_merchants(terms)
         .only("name", "slug", "kind", "city")  # what the results' merchant list shows
         .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(terms.tsquery()))))
-        .order_by("-rank", "name")[:MERCHANT_RESULTS]
+        .order_by("-rank", *by_name(), "pk")[:MERCHANT_RESULTS]
     )
 
 
 # --- lexicon and spelling ----------------------------------------------------------------------
-# The town's words: every name residents may see, each query built by the storefront's own rules.
+# The town's words: every name residents may see, each query built by the storefront's own rules. A
+# category's name is one only while it holds a published product (whose vector carries that name): the
+# seeded tree of a town without a catalogue must not offer "maison" for "pain".
 LEXICON_SQL = "SELECT DISTINCT token FROM ({sources}) AS tokens"
 LEXICON_SOURCE_SQL = "SELECT regexp_split_to_table(source.text, '\\s+') AS token FROM ({names}) AS source(text)"
 
@@ -220,7 +227,7 @@ def _lexicon_sql() -> tuple[str, list[Any]]:
     sources = (
         live_merchants().order_by().values("name"),
         published_products().order_by().values("title"),
-        Category.objects.order_by().values("name"),
+        Category.objects.filter(Exists(published_products().filter(category=OuterRef("pk")))).order_by().values("name"),
     )
     parts: list[str] = []
     params: list[Any] = []
@@ -264,7 +271,8 @@ def correct_words(words: list[str], lexicon: dict[str, str], *, is_last_word_a_p
     return corrected
 
 
-def suggest_terms(words: list[str], lexicon: dict[str, str], *, limit: int = 6) -> list[str]:
+def suggest_terms(words: list[str], lexicon: dict[str, str], *, limit: int = SUGGESTIONS) -> list[str]:
+    """Words of the town's lexicon close to the query's words, closest first (not yet checked to find anything)."""
     suggestions: list[str] = []
     for word in words:
         for key, _score, _index in process.extract(
@@ -275,15 +283,49 @@ def suggest_terms(words: list[str], lexicon: dict[str, str], *, limit: int = 6) 
     return suggestions[:limit]
 
 
+# Which candidate terms find a product or a merchant, each searched as the search reads it, in one query.
+FINDING_TERMS_SQL = """
+    SELECT candidate.term
+    FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS candidate(term, tsquery, position)
+    WHERE EXISTS (
+        SELECT 1 FROM ({products}) product(vector)
+        WHERE product.vector @@ to_tsquery('french'::regconfig, public.comptoir_unaccent(candidate.tsquery))
+    ) OR EXISTS (
+        SELECT 1 FROM ({merchants}) merchant(vector)
+        WHERE merchant.vector @@ to_tsquery('french'::regconfig, public.comptoir_unaccent(candidate.tsquery))
+    )
+    ORDER BY candidate.position
+"""
+
+
+def terms_that_find_something(terms: list[str]) -> list[str]:
+    """``terms`` less those that, searched alone, find no published product and no live merchant.
+
+    A suggestion is a promise: "Essayez plutôt : maison" must lead to results. Stop words ("avec")
+    and names no longer on sale are left out.
+    """
+    queries = [parse_terms(term).tsquery() for term in terms]
+    candidates = [(term, query) for term, query in zip(terms, queries, strict=True) if query]
+    if not candidates:
+        return []
+    products_sql, products_params = published_products().order_by().values("search_vector").query.sql_with_params()
+    merchants_sql, merchants_params = live_merchants().order_by().values("search_vector").query.sql_with_params()
+    sql = FINDING_TERMS_SQL.format(products=products_sql, merchants=merchants_sql)
+    params = [[term for term, _query in candidates], [query for _term, query in candidates]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *products_params, *merchants_params])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def suggest_categories(words: list[str]) -> list[Category]:
     """Categories whose name resembles a query word; the top of the tree otherwise."""
-    categories = list(Category.objects.all())
+    all_categories = list(categories_in_display_order())
     close = [
         category
-        for category in categories
+        for category in all_categories
         if words and max(fuzz.partial_ratio(fold(word), fold(category.name)) for word in words) >= 80
     ]
-    return close[:8] or [category for category in categories if category.parent_id is None]
+    return close[:8] or [category for category in all_categories if category.parent_id is None]
 
 
 # --- filters and facets ------------------------------------------------------------------------
@@ -330,7 +372,7 @@ def parse_filters(*, category_slug: str = "", merchant_slug: str = "", price_key
     category: Category | None = None
     category_ids: tuple[int, ...] = ()
     if category_slug:
-        category, ids = category_with_descendants(category_slug, list(Category.objects.all()))
+        category, ids = category_with_descendants(category_slug, list(categories_in_display_order()))
         category_ids = tuple(ids)
     merchant = live_merchants().filter(slug=merchant_slug).first() if merchant_slug else None
     return SearchFilters(
@@ -372,12 +414,12 @@ FACETS_SQL = """
     )
     SELECT kind, value, label, count FROM (
         SELECT 'category' AS kind, c.slug AS value, c.name AS label, g.category_count AS count,
-            row_number() OVER (ORDER BY g.category_count DESC, c.name, c.slug) AS position
+            row_number() OVER (ORDER BY g.category_count DESC, {category_name}, c.name, c.slug) AS position
         FROM grouped g JOIN catalog_category c ON c.id = g.category_id
         WHERE g.grouping_set = 3 AND g.category_count > 0
         UNION ALL
         SELECT 'merchant', m.slug, m.name, g.merchant_count,
-            row_number() OVER (ORDER BY g.merchant_count DESC, m.name, m.slug)
+            row_number() OVER (ORDER BY g.merchant_count DESC, {merchant_name}, m.name, m.slug)
         FROM grouped g JOIN catalog_merchant m ON m.id = g.merchant_id
         WHERE g.grouping_set = 5 AND g.merchant_count > 0
         UNION ALL
@@ -420,7 +462,14 @@ def _facets(matches: QuerySet[Product], filters: SearchFilters) -> FacetCounts:
         "merchant_ok": ("merchant_id = %s", [filters.merchant.pk]) if filters.merchant else ("TRUE", []),
         "price_ok": ("band = %s", [filters.price_band.key]) if filters.price_band else ("TRUE", []),
     }
-    sql = FACETS_SQL.format(matches=matches_sql, band=band_sql, **{name: flag[0] for name, flag in flags.items()})
+    sql = FACETS_SQL.format(
+        matches=matches_sql,
+        band=band_sql,
+        # Names in French alphabetical order, as every list (tenants.collation).
+        category_name=FoldedText.template % {"expressions": "c.name"},
+        merchant_name=FoldedText.template % {"expressions": "m.name"},
+        **{name: flag[0] for name, flag in flags.items()},
+    )
     params = [*band_params, *matches_params, *(param for flag in flags.values() for param in flag[1]), FACET_SIZE]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -531,11 +580,13 @@ def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilt
     facets = matches.facets
     if facets is None or not matches.has_matches:
         words = query_words(query)
+        # Twice as many candidates as shown: some may find nothing on their own and are left out.
+        candidates = suggest_terms(words, town_lexicon(), limit=2 * SUGGESTIONS)
         return SearchOutcome(
             query=query,
             effective_query=query,
             products=matches.products,
-            suggested_terms=suggest_terms(words, town_lexicon()),
+            suggested_terms=terms_that_find_something(candidates)[:SUGGESTIONS],
             suggested_categories=suggest_categories(words),
         )
     ordering = SORTS.get(sort, SORTS["pertinence"])
@@ -545,6 +596,7 @@ def search_catalogue(*, text: str, sort: str = "pertinence", filters: SearchFilt
         products=filters.apply(matches.products).select_related("merchant").order_by(*ordering),
         merchants=matches.merchants,
         has_matches=True,
+        has_product_matches=facets.match_count > 0,
         category_facets=facets.category_facets,
         merchant_facets=facets.merchant_facets,
         price_facets=facets.price_facets,

@@ -17,6 +17,7 @@ from catalog.export import write_products_csv
 from catalog.imports import MAX_FILE_BYTES, import_jobs_for, queue_import
 from catalog.models import ImportKind, ImportStatus
 from catalog.queries import get_merchant_for, is_catalogue_manager, merchants_for
+from tenants.collation import by_name
 
 
 class ImportForm(forms.Form):
@@ -42,7 +43,10 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         merchant_field = cast(forms.ChoiceField, self.fields["merchant"])
-        merchant_field.choices = [("", "—"), *merchants_for(user).values_list("slug", "name")]
+        merchant_field.choices = [
+            ("", "—"),
+            *merchants_for(user).order_by(*by_name(), "pk").values_list("slug", "name"),
+        ]
         if not is_catalogue_manager(user):
             cast(forms.ChoiceField, self.fields["kind"]).choices = [
                 (ImportKind.PRODUCTS.value, ImportKind.PRODUCTS.label)
@@ -90,7 +94,7 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
         )
         return redirect("imports:job", job_id=job.pk)
     jobs = import_jobs_for(request.user)[:20]
-    merchants = merchants_for(request.user).order_by("name")[:200]
+    merchants = merchants_for(request.user).order_by(*by_name(), "pk")[:200]
     return render(request, "catalog/imports/list.html", {"form": form, "jobs": jobs, "merchants": merchants})
 
 

@@ -16,7 +16,14 @@ from django.shortcuts import render
 
 from catalog import search, sitemaps
 from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
-from catalog.queries import get_live_merchant, get_published_product, live_merchants, published_products
+from catalog.queries import (
+    categories_in_display_order,
+    get_live_merchant,
+    get_published_product,
+    live_merchants,
+    published_products,
+)
+from tenants.collation import by_name
 from tenants.current import town_now, town_today
 
 PRODUCTS_PER_PAGE = 24
@@ -97,11 +104,11 @@ def paginate(request: HttpRequest, items: QuerySet, per_page: int, *, count: int
 
 
 def categories_with_ids(slug: str) -> tuple[Category, list[int], list[Category]]:
-    categories = list(Category.objects.all())
-    category, ids = search.category_with_descendants(slug, categories)
+    all_categories = list(categories_in_display_order())
+    category, ids = search.category_with_descendants(slug, all_categories)
     if category is None:
         raise Http404(slug)
-    return category, ids, categories
+    return category, ids, all_categories
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -109,35 +116,37 @@ def home(request: HttpRequest) -> HttpResponse:
     """The town's shop window: featured and new merchants and products, root categories."""
     today = town_today()
     context = {
-        "featured_merchants": merchant_cards(live_merchants().filter(is_featured=True), today=today)[:6],
+        "featured_merchants": merchant_cards(
+            live_merchants().filter(is_featured=True).order_by(*by_name(), "pk"), today=today
+        )[:6],
         "featured_products": product_cards(published_products().filter(is_featured=True)).order_by("-created_at")[
             :HOME_LIST_SIZE
         ],
         # Without featured products the home still shows what is new rather than an empty shelf.
         "new_products": product_cards(published_products()).order_by("-created_at")[:HOME_LIST_SIZE],
         "new_merchants": merchant_cards(live_merchants(), today=today).order_by("-created_at")[:6],
-        "categories": Category.objects.filter(parent=None),
+        "categories": categories_in_display_order().filter(parent=None),
     }
     return render(request, "catalog/storefront/home.html", context)
 
 
 def directory(request: HttpRequest) -> HttpResponse:
     now, kind, category_slug = town_now(), request.GET.get("type", ""), request.GET.get("categorie", "")
-    categories = list(Category.objects.all())
+    all_categories = list(categories_in_display_order())
     merchants = live_merchants()
     if kind in MerchantKind.values:
         merchants = merchants.filter(kind=kind)
-    category, ids = search.category_with_descendants(category_slug, categories)
+    category, ids = search.category_with_descendants(category_slug, all_categories)
     if category is not None:
         merchants = merchants.filter(
             pk__in=Merchant.categories.through.objects.filter(category_id__in=ids).values("merchant_id")
         )
     if request.GET.get("ouvert") == "1":
         merchants = open_now(merchants, now=now)
-    page = paginate(request, merchant_cards(merchants.order_by("name", "pk"), today=now.date()), MERCHANTS_PER_PAGE)
+    page = paginate(request, merchant_cards(merchants.order_by(*by_name(), "pk"), today=now.date()), MERCHANTS_PER_PAGE)
     context = {
         "page": page,
-        "categories": categories,
+        "categories": all_categories,
         "kinds": MerchantKind.choices,
         "selected_kind": kind,
         "selected_category": category,
@@ -151,7 +160,8 @@ def merchant_page(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     prefetch_related_objects([merchant], *merchant_lookups(today=town_today()), "categories")
     is_restaurant = merchant.kind == MerchantKind.RESTAURANT
     # A restaurant's menu reads by course (its categories), a shop's window alphabetically.
-    ordering = ("category__position", "category__name", "title", "pk") if is_restaurant else ("title", "pk")
+    by_title = (*by_name("title"), "pk")
+    ordering = ("category__position", *by_name("category__name"), *by_title) if is_restaurant else by_title
     fields = MENU_FIELDS if is_restaurant else CARD_FIELDS
     products = product_cards(published_products().filter(merchant=merchant), fields=fields).order_by(*ordering)
     context = {
@@ -174,7 +184,7 @@ def category_page(request: HttpRequest, category_slug: str) -> HttpResponse:
     category, ids, categories = categories_with_ids(category_slug)
     sort = request.GET.get("tri", "")
     products = product_cards(published_products().filter(category_id__in=ids)).order_by(
-        *LIST_SORTS.get(sort, ("title", "pk"))
+        *LIST_SORTS.get(sort, (*by_name("title"), "pk"))
     )
     context = {
         "category": category,

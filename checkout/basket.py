@@ -19,6 +19,7 @@ from catalog.models import Merchant, SaleUnit, Variant
 from catalog.queries import visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
+from tenants.collation import by_name
 from tenants.current import current_town
 
 MAX_LINES = 100
@@ -264,7 +265,7 @@ def price_basket(basket: Basket) -> PricedBasket:
         basket.lines.select_related("variant__product__category", "variant__merchant")
         # The rule that refuses adding a variant, in the same query: a line never says otherwise.
         .annotate(is_on_sale=Exists(sellable_variants().filter(pk=OuterRef("variant_id"))))
-        .order_by("variant__merchant__name", "added_at", "pk")
+        .order_by(*by_name("variant__merchant__name"), "added_at", "pk")
     )
     groups: dict[int, MerchantGroup] = {}
     for line in lines:

@@ -1,5 +1,5 @@
 """Site-wide request handling: French first, no NUL character in the address, bounded request bodies,
-HSTS per kind of host."""
+HSTS per kind of host, the town's own 404 page."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.views.defaults import bad_request
+from django.views.defaults import bad_request, page_not_found
 
 
 class FrenchFirstLocaleMiddleware:
@@ -112,3 +113,35 @@ def _on_platform_domain(request: HttpRequest) -> bool:
     except DisallowedHost:
         return False
     return hostname == settings.PLATFORM_DOMAIN or hostname.endswith("." + settings.PLATFORM_DOMAIN)
+
+
+class TownNotFoundPageMiddleware:
+    """On a town's site, a missing page or object answers the town's French 404 page, DEBUG or not.
+
+    With DEBUG on (the default of ``make run``, so of every demonstration), Django answers a 404 with
+    its English technical page: the URL patterns and the exception, never what a resident should read
+    after following an old link to a shop that closed. Town hosts get the page production shows; the
+    operator site keeps Django's page for developers. Last in MIDDLEWARE: the user is known when the
+    page is drawn, and CommonMiddleware still turns a 404 on "/commerces" into a redirect to "/commerces/".
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG and _on_town_site(request):
+            try:
+                resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+            except Resolver404 as error:
+                return page_not_found(request, error)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404) and _on_town_site(request):
+            return page_not_found(request, exception)
+        return None
+
+
+def _on_town_site(request: HttpRequest) -> bool:
+    town = getattr(request, "tenant", None)
+    return town is not None and town.schema_name != "public"

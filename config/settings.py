@@ -79,6 +79,9 @@ TENANT_APPS = [
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 # No models: the demonstration's management commands (setup_demo, seed_demo_*); it imports every app.
 INSTALLED_APPS += ["demo"]
+# Django's form templates, for the project's form renderer (no models).
+INSTALLED_APPS += ["django.forms"]
+FORM_RENDERER = "config.forms.FormRenderer"
 
 TENANT_MODEL = "tenants.Town"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.middleware.TownNotFoundPageMiddleware",
 ]
 
 TEMPLATES = [

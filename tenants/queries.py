@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 
+from tenants.collation import by_name
 from tenants.hosts import with_public_hosts
 from tenants.models import Domain, Town, TownQuerySet
 
@@ -24,7 +25,7 @@ def list_towns_for_operator(user: AnyUser) -> TownQuerySet:
     """All real towns (never the template or spares), with their domains in one extra query."""
     ensure_operator(user)
     towns = Town.objects.towns().prefetch_related(Prefetch("domains", queryset=Domain.objects.order_by("-is_primary")))
-    return with_public_hosts(towns)
+    return with_public_hosts(towns.order_by(*by_name(), "pk"))
 
 
 def get_town_for_operator(user: AnyUser, slug: str) -> Town:
@@ -37,4 +38,4 @@ def get_town_for_operator(user: AnyUser, slug: str) -> Town:
 
 def list_live_towns() -> TownQuerySet:
     """What the operator site's home shows to everyone."""
-    return with_public_hosts(Town.objects.live().prefetch_related("domains"))
+    return with_public_hosts(Town.objects.live().prefetch_related("domains").order_by(*by_name(), "pk"))

@@ -29,6 +29,7 @@ from settlement.payouts.models import (
     StatementLine,
     StatementLineStatus,
 )
+from tenants.collation import by_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -107,18 +108,18 @@ def lines_of(batch: PayoutBatch) -> QuerySet[WithAnnotations[PayoutLine, PaidBef
     return (
         batch.lines.select_related("merchant", "merchant__payout_account")
         .annotate(paid_before=Exists(executed_before))
-        .order_by("merchant__name", "pk")
+        .order_by(*by_name("merchant__name"), "pk")
     )
 
 
 def blocks_of(batch: PayoutBatch) -> QuerySet[PayoutBlock]:
-    return batch.blocks.select_related("merchant").order_by("merchant__name", "pk")
+    return batch.blocks.select_related("merchant").order_by(*by_name("merchant__name"), "pk")
 
 
 def bank_details_overview(user: User) -> QuerySet[Merchant]:
     """The merchants whose bank details the user may edit, with their details, by name."""
     require_bank_details(user)
-    return merchants_for(user).defer("search_vector").select_related("payout_account").order_by("name")
+    return merchants_for(user).defer("search_vector").select_related("payout_account").order_by(*by_name(), "pk")
 
 
 def payout_account_of(merchant: Merchant) -> MerchantPayoutAccount | None:

@@ -30,6 +30,7 @@ from settlement.ledger.models import Account, PayoutSchedule, Posting, Settlemen
 from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.reports.statements import Amount, Cell, csv_bytes
+from tenants.collation import by_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -275,7 +276,7 @@ def sales_by_merchant(period: Period) -> list[Sales]:
         _merchant_sales(period)
         .values("account__merchant_id", "account__merchant__name", "account__merchant__siret")
         .annotate(**_sales_aggregates())
-        .order_by("account__merchant__name", "account__merchant_id")
+        .order_by(*by_name("account__merchant__name"), "account__merchant_id")
     )
     return [_sales(row["account__merchant__name"], row, row["account__merchant__siret"]) for row in rows]
 

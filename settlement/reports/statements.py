@@ -34,6 +34,7 @@ from settlement.payouts.iban import mask_iban
 from settlement.payouts.models import PayoutBatch, PayoutBatchState, PayoutBlock, PayoutLine
 from settlement.payouts.returns import PAYOUT_RETURNED
 from settlement.payouts.runs import PAYOUT_BATCH
+from tenants.collation import by_name
 from tenants.current import current_town, town_zone
 
 REVERSAL = "reversal"
@@ -577,8 +578,10 @@ class PayoutStatement:
 
 def payout_statement(batch: PayoutBatch) -> PayoutStatement:
     """One row per transfer of the batch (SIRET, masked IBAN, amount) and the merchants carried forward."""
-    lines = PayoutLine.objects.filter(batch=batch).select_related("merchant").order_by("merchant__name", "pk")
-    blocks = PayoutBlock.objects.filter(batch=batch).select_related("merchant").order_by("merchant__name", "pk")
+    lines = PayoutLine.objects.filter(batch=batch).select_related("merchant").order_by(*by_name("merchant__name"), "pk")
+    blocks = (
+        PayoutBlock.objects.filter(batch=batch).select_related("merchant").order_by(*by_name("merchant__name"), "pk")
+    )
     return PayoutStatement(
         batch=batch,
         town_name=current_town().name,

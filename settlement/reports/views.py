@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog.queries import get_merchant_for, merchants_for
 from settlement.reports import dashboard, statements
+from tenants.collation import by_name
 from tenants.current import town_zone
 
 # Daily bars past three months are unreadable; a year bounds the queries and the CSV.
@@ -166,7 +167,7 @@ def payout_statement_csv(request: AuthenticatedRequest, batch_id: int) -> HttpRe
 @login_required
 def statement_index(request: AuthenticatedRequest) -> HttpResponse:
     """A merchant with one shop goes straight to its statements; town staff choose the merchant."""
-    merchants = list(merchants_for(request.user).order_by("name")[:500])
+    merchants = list(merchants_for(request.user).order_by(*by_name(), "pk")[:500])
     if not merchants:
         raise PermissionDenied
     if len(merchants) == 1:

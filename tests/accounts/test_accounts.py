@@ -340,3 +340,25 @@ def test_password_reset_answers_the_same_for_a_known_and_an_unknown_address(db, 
     assert [message.to for message in mailoutbox] == [["habitant@ville-a.fr"], ["personne@exemple.fr"]]
     assert "/compte/password/reset/key/" in mailoutbox[0].body
     assert "/compte/password/reset/key/" not in mailoutbox[1].body
+
+
+def test_the_signup_page_names_the_town_and_says_plainly_what_it_does(client_a):
+    html = client_a.get("/compte/signup/").content.decode()
+
+    assert "<title>Créer un compte — Ville A</title>" in html
+    assert "<h1>Créer un compte</h1>" in html
+    assert '<button type="submit">Créer mon compte</button>' in html
+    assert '<label for="id_email">Adresse e-mail</label>' in html
+    assert "Courriel" not in html
+    assert "Création de compte" not in html
+
+
+@pytest.mark.parametrize("path", ["/compte/login/", "/compte/signup/", "/compte/password/reset/"])
+def test_the_login_and_signup_pages_keep_the_sites_navigation_and_name_the_town(client_a, path):
+    html = client_a.get(path).content.decode()
+
+    navigation = html[html.index('<nav aria-label="Navigation principale">') : html.index("</nav>")]
+    assert '<a href="/commerces/">Commerces</a>' in navigation
+    assert '<a href="/recherche/">Rechercher</a>' in navigation
+    assert '<a href="/panier/">Panier</a>' in navigation
+    assert re.search(r"<title>[^<]+ — Ville A</title>", html)

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Role, User
 from tenants.models import Town
-from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
+from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations, watch_csp_violations
 
 PASSWORD = "mot-de-passe-du-test-navigateur"
 
@@ -126,3 +126,37 @@ def test_account_pages_and_a_signup_break_no_content_security_policy(page, serve
         page.click("main button[type=submit]")
     assert page.url.endswith("/compte/confirm-email/")
     screenshot(page, "town-signup-confirm-email")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "max_height"), [(1366, 80), (390, 64)])
+def test_the_town_staff_header_is_one_line_on_a_desktop_and_a_menu_button_on_a_phone(
+    browser, server_port, people, width, max_height
+):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+    violations = watch_csp_violations(context)
+    page = context.new_page()
+    try:
+        town = f"http://ville-a.test:{server_port}"
+        log_in(page, town, "maire-navigateur@ville-a.fr", PASSWORD)
+        page.goto(f"{town}/gestion/catalogue/")
+        screenshot(page, f"staff-header-{width}")
+
+        header_height = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+        assert header_height <= max_height
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+        payouts = page.get_by_role("link", name="Reversements")
+        if width > 1000:
+            assert payouts.is_visible()  # every link in sight, no button to press
+            assert not page.locator(".site-menu > summary").is_visible()
+        else:
+            assert not payouts.is_visible()
+            page.locator(".site-menu > summary").click()  # the disclosure opens over the page
+            assert payouts.is_visible()
+            screenshot(page, f"staff-header-{width}-open")
+            height_open = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+            assert height_open == header_height  # the panel lies over the page: the header does not grow
+        assert serious_accessibility_violations(page) == []
+    finally:
+        context.close()
+    assert violations == [], violations

@@ -386,3 +386,14 @@ def test_api_ids_of_another_town_are_404(client_a, town_a, town_b, api_auth):
     with town_b:
         other.refresh_from_db()
         assert other.price_cents == 1250
+
+
+def test_merchants_are_listed_in_french_alphabetical_order(town_a, client_a):
+    names = ["atelier Bleu", "Céramiques de la Côte", "Coiffure Élodie", "Coiffure Thomas", "Cycles Martin"]
+    with town_a:
+        for name in reversed(names):
+            MerchantFactory(name=name)
+
+    body = client_a.get("/api/v1/merchants/").json()
+
+    assert [merchant["name"] for merchant in body["results"]] == names

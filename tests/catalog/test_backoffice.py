@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -775,3 +776,67 @@ def test_editing_keeps_other_social_networks_imported_earlier(client_a, town_a, 
             "tiktok": "https://www.tiktok.com/@dupont",
             "instagram": "https://www.instagram.com/dupont",
         }
+
+
+def test_the_merchant_list_sorts_names_in_french_alphabetical_order(client_a, town_a, agent):
+    names = ["atelier Bleu", "Céramiques de la Côte", "Coiffure Élodie", "Coiffure Thomas", "Cycles Martin"]
+    with town_a:
+        for name in reversed(names):
+            MerchantFactory(name=name)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert sorted(names, key=html.index) == names
+
+
+def test_the_category_choices_read_as_a_tree_main_categories_first(client_a, town_a, shop, shopkeeper):
+    with town_a:
+        food = Category.objects.get(slug="alimentation")
+        bakery = Category.objects.get(slug="alimentation-boulangerie-et-patisserie")
+        fashion = Category.objects.get(slug="mode")
+        Category.objects.filter(parent=food).update(position=0)  # the children's order is then by name alone
+        expected = [food.pk, *Category.objects.filter(parent=food).order_by("slug").values_list("pk", flat=True)]
+
+    html = client_a.get(url("product_create", merchant_slug=shop.slug)).content.decode()
+
+    options = [int(value) for value in re.findall(r'<option value="(\d+)"', html)]
+    # "Alimentation", then its children from "Boucherie…" to "Produits locaux", "Épicerie" among the E's.
+    assert options[: len(expected)] == expected
+    assert options.index(fashion.pk) == len(expected)  # the next main category follows its predecessor's children
+    assert options.index(bakery.pk) < options.index(fashion.pk)
+
+
+def test_form_rows_read_box_then_label_for_a_check_box_and_label_then_control_otherwise_help_last(
+    client_a, town_a, shop, shopkeeper
+):
+    html = client_a.get(url("product_create", merchant_slug=shop.slug)).content.decode()
+
+    box = html.index('<input type="checkbox" name="is_perishable"')
+    box_label = html.index('<label for="id_is_perishable">Périssable</label>')
+    box_help = html.index('<div class="helptext" id="id_is_perishable_helptext">')
+    assert box < box_label < box_help
+    label = html.index('<label for="id_content_quantity">')
+    control = html.index('<input type="text" name="content_quantity"')
+    help_text = html.index('<div class="helptext" id="id_content_quantity_helptext">')
+    assert label < control < help_text
+    assert 'aria-describedby="id_is_perishable_helptext"' in html
+
+
+def test_a_new_towns_staff_see_how_to_add_the_first_merchant_not_the_merchants_message(client_a, town_a):
+    sign_in(client_a, town_a, role=Role.TOWN_ADMIN)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert "Aucun commerçant n'est encore inscrit sur le site de la ville." in html.replace("&#x27;", "'")
+    assert f'<a href="{url("merchant_create")}">Remplir la fiche d' in html
+    assert f'<a href="{reverse("imports:list")}">Importer une liste de commerçants' in html
+    assert "Contactez la mairie" not in html
+
+
+def test_a_shopkeeper_without_a_shop_is_told_to_contact_the_town(client_a, town_a):
+    sign_in(client_a, town_a, role=Role.MERCHANT_STAFF)
+
+    html = client_a.get(url("merchant_list")).content.decode()
+
+    assert "Contactez la mairie pour être ajouté." in html
+    assert url("merchant_create") not in html

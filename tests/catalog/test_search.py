@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +19,7 @@ from catalog.search import (
     query_words,
     search_catalogue,
     suggest_terms,
+    terms_that_find_something,
     town_lexicon,
     tsquery_text,
 )
@@ -352,3 +354,42 @@ def test_the_site_and_the_api_find_the_same_products_in_the_same_order(bakery_an
         title for pk, title in titles.items() if pk in found["pain"] and "seigle" not in title and "noix" not in title
     )
     assert found["zzqxw"] == found["calais"] == found["-seigle"] == found["') OR 1=1 --"] == []
+
+
+def test_words_that_find_shops_but_no_product_say_so_plainly_without_mentioning_filters(town_a, client_a):
+    with town_a:
+        _merchant("Fleuriste du Beffroi")
+        _merchant("Les Fleurs de Léa", description="<p>Artisan fleuriste depuis 1990</p>")
+
+    html = client_a.get("/recherche/?q=fleuriste").content.decode()
+
+    assert "Fleuriste du Beffroi" in html
+    assert "Les Fleurs de Léa" in html
+    assert 'Aucun produit ne correspond à « fleuriste ». Consultez <a href="#search-merchants">' in html
+    assert "0 produits" not in html
+    assert "ces filtres" not in html
+    assert "Retirer les filtres" not in html
+
+
+def test_a_town_without_a_catalogue_suggests_no_word(town_a, client_a):
+    # Given only the category tree seeded at provisioning ("Maison", "Alimentation"…): no product, no shop.
+    html = client_a.get("/recherche/?q=pain").content.decode()
+
+    assert "Aucun résultat pour « pain »" in html
+    assert "Essayez plutôt" not in html
+    assert "?q=maison" not in html
+
+
+def test_suggested_terms_each_find_something_on_their_own(catalogue, client_a):
+    with catalogue:
+        assert "maison" not in town_lexicon()  # a category holding no published product is no word of the town
+        assert "chaussures" in town_lexicon()  # a category holding one is ("Chaussures")
+        assert terms_that_find_something(["tarte", "maison", "avec", "dupont", "caché"]) == ["tarte", "dupont"]
+
+    html = client_a.get("/recherche/?q=tartes+chaussettes").content.decode()
+
+    suggestions = re.findall(r'<li><a href="\?q=([^"]+)">', html)
+    assert suggestions
+    for term in suggestions:
+        with catalogue:
+            assert search_catalogue(text=term).has_matches, term

@@ -524,3 +524,41 @@ def test_names_alt_text_and_descriptions_cannot_inject_markup_or_end_the_json_ld
     start = product_page.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
     data = json.loads(product_page[start : product_page.index("</script>", start)])
     assert data["name"] == XSS
+
+
+FRENCH_ORDER = [
+    "atelier Bleu",
+    "Céramiques de la Côte",
+    "Coiffure Élodie",
+    "Coiffure Thomas",
+    "Cycles Martin",
+    "Zoé Fleurs",
+]
+
+
+def in_page_order(html: str, names: list[str]) -> list[str]:
+    """``names`` in the order the page shows them (each must be on it)."""
+    return sorted(names, key=html.index)
+
+
+def test_the_directory_sorts_names_in_french_alphabetical_order(town_a, client_a):
+    with town_a:
+        for name in reversed(FRENCH_ORDER):
+            MerchantFactory(name=name)
+
+    html = _html(client_a.get("/commerces/"))
+
+    assert in_page_order(html, FRENCH_ORDER) == FRENCH_ORDER
+
+
+def test_a_shop_window_sorts_product_titles_in_french_alphabetical_order(town_a, client_a):
+    titles = ["éclair au café", "Écrin de chocolats", "Eau de fleur", "Œufs frais", "Olives vertes"]
+    expected = ["Eau de fleur", "éclair au café", "Écrin de chocolats", "Œufs frais", "Olives vertes"]
+    with town_a:
+        shop = MerchantFactory(slug="epicerie", name="Épicerie")
+        for title in titles:
+            ProductFactory(merchant=shop, title=title)
+
+    html = _html(client_a.get("/commerces/epicerie/"))
+
+    assert in_page_order(html, expected) == expected

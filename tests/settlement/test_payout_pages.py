@@ -235,3 +235,22 @@ def test_town_b_staff_reach_none_of_town_a_batches_or_documents(client_b, town_b
         assert client_b.get(path).status_code == 404, path
     for name in ("approve_batch", "export_batch", "cancel_batch", "mark_executed"):
         assert client_b.post(payouts_url(name, batch_id=batch_id)).status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.TOWN_ADMIN, Role.TOWN_AGENT])
+def test_town_staff_reach_the_payouts_from_the_menu_and_the_finance_page(client_a, town_a, role):
+    sign_in(client_a, town_a, role=role)
+
+    menu_page = client_a.get("/gestion/catalogue/").content.decode()
+    finance_page = client_a.get("/gestion/finances/").content.decode()
+
+    navigation = menu_page[menu_page.index('<nav aria-label="Navigation principale">') :]
+    assert '<a href="/gestion/reversements/">Reversements</a>' in navigation[: navigation.index("</nav>")]
+    assert '<a href="/gestion/reversements/">Préparer, approuver et suivre les virements' in finance_page
+
+
+@pytest.mark.parametrize("role", [Role.MERCHANT_STAFF, Role.RESIDENT])
+def test_the_payouts_are_linked_for_no_one_who_may_not_see_them(client_a, town_a, role):
+    sign_in(client_a, town_a, role=role)
+
+    assert 'href="/gestion/reversements/"' not in client_a.get("/").content.decode()

@@ -520,3 +520,12 @@ def test_uploaded_branding_is_served_sandboxed(operator_client, town_a, client_a
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_console_lists_towns_in_french_alphabetical_order(operator_client):
+    Town.objects.filter(slug="ville-a").update(name="Fréthun")
+    Town.objects.filter(slug="ville-b").update(name="Évreux")
+
+    html = operator_client.get("/console/").content.decode()
+
+    assert html.index("Évreux") < html.index("Fréthun")
