@@ -234,6 +234,29 @@ def jar(draw: ImageDraw.ImageDraw, rng: random.Random, variant: int) -> None:
     draw.line((CX - 70, CY + 65, CX + 70, CY + 65), fill=shade(INK, 1.5), width=8)
 
 
+def dairy(draw: ImageDraw.ImageDraw, rng: random.Random, variant: int) -> None:
+    """Yoghurt or fromage blanc pots: white, with coloured lids and bands."""
+    _shadow(draw, 760)
+    for index, dx in enumerate((-230, 0, 230)):
+        lid = vivid(variant, index)
+        top, bottom = CY - 150 + (index % 2) * 30, CY + 200
+        draw.polygon(
+            [(CX + dx - 105, top), (CX + dx + 105, top), (CX + dx + 85, bottom), (CX + dx - 85, bottom)],
+            fill=(250, 250, 246),
+        )
+        draw.polygon(
+            [
+                (CX + dx - 100, top + 90),
+                (CX + dx + 100, top + 90),
+                (CX + dx + 94, top + 150),
+                (CX + dx - 94, top + 150),
+            ],
+            fill=lid,
+        )
+        rounded(draw, (CX + dx - 115, top - 26, CX + dx + 115, top + 8), 10, shade(lid, 1.2))
+        ellipse(draw, CX + dx + 40, top + 220, 22, 22, shade(lid, 1.5))
+
+
 def bottle(draw: ImageDraw.ImageDraw, rng: random.Random, variant: int) -> None:
     glass = [(40, 80, 50), (110, 30, 40), (180, 150, 60), (60, 90, 120), (200, 120, 40)][variant % 5]
     _shadow(draw, 420)
@@ -694,6 +717,7 @@ MOTIFS: dict[str, Motif] = {
     "vegetable": vegetable,
     "cheese": cheese,
     "jar": jar,
+    "dairy": dairy,
     "bottle": bottle,
     "chocolate": chocolate,
     "plate": plate,
