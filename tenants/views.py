@@ -44,8 +44,9 @@ def _apply_errors(form: TownCreateForm | TownBrandingForm, error: ValidationErro
 
 
 def town_create(request: HttpRequest) -> HttpResponse:
-    # The time the operator waited, from the request's arrival: the action's own time leaves out
-    # what comes before and after it (the spare-pool refill once ran here, after the action's clock stopped).
+    # The time the operator waits, measured from the start of the request's handling here, not the
+    # action's own clock: that one stopped before the work that followed it (the spare-pool refill
+    # once ran in this request, after it, and the page still said "0,14 s").
     started = time.perf_counter()
     if response := _operator_or_login(request):
         return response
