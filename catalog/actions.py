@@ -294,7 +294,7 @@ def make_photo_renditions(*, photo_id: int) -> Photo | None:
     if photo is None:  # deleted before the task ran: nothing to do
         return None
     storage = photo.image.storage
-    previous = [rendition["name"] for rendition in photo.renditions.values()]
+    previous = [] if _shares_files(photo) else [rendition["name"] for rendition in photo.renditions.values()]
     try:
         renditions = make_renditions(storage=storage, name=photo.image.name)
     except Exception:
@@ -336,10 +336,18 @@ def move_photo(*, photo: Photo, direction: str) -> None:
                 Photo.objects.filter(pk=candidate.pk).update(position=position)
 
 
+def _shares_files(photo: Photo) -> bool:
+    """Whether another photo shows the same stored files (the demo seeds thousands of products with a
+    few drawings stored once): such files stay as long as one photo uses them."""
+    return Photo.objects.filter(image=photo.image.name).exclude(pk=photo.pk).exists()
+
+
 def delete_photo(*, photo: Photo) -> None:
     """Delete a photo row, then its files once the deletion is committed."""
     storage = photo.image.storage
     names = [photo.image.name, *(rendition["name"] for rendition in photo.renditions.values())]
+    if _shares_files(photo):
+        names = []
     with transaction.atomic():
         photo.delete()
         transaction.on_commit(lambda: [storage.delete(name) for name in names if name])

@@ -98,12 +98,16 @@ def write_products_csv(*, merchant: Merchant, stream: SupportsWrite[str]) -> int
 
 
 def write_photos_zip(*, merchant: Merchant, stream: IO[bytes]) -> int:
-    """The merchant's product photos (cleaned originals) under their export names; returns the count."""
-    count = 0
+    """The merchant's product photos (cleaned originals) under their export names, each file once;
+    returns how many files."""
+    written: set[str] = set()
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:  # JPEGs do not shrink
         for product_photos in _exported_photos(merchant).values():
             for photo in product_photos:
+                name = photo_file_name(photo)
+                if name in written:  # products showing the same stored file (the demo's): one copy
+                    continue
                 with photo.image.open("rb") as image:
-                    archive.writestr(photo_file_name(photo), image.read())
-                count += 1
-    return count
+                    archive.writestr(name, image.read())
+                written.add(name)
+    return len(written)

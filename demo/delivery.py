@@ -58,7 +58,7 @@ CALAIS_ADDRESSES = DEMO_ADDRESSES["calais"]
 @dataclass
 class SeedResult:
     zones_created: int = 0
-    zones_updated: int = 0
+    zones_kept: int = 0
     addresses_created: int = 0
 
 
@@ -68,29 +68,31 @@ def address_label(row: AddressRow) -> str:
 
 
 def seed_demo_logistics(*, town_slug: str) -> SeedResult:
-    """Zones and addresses of a demo town, in the current schema; running it again changes nothing new.
+    """Zones and addresses of a demo town, in the current schema; running it again changes nothing.
 
-    Zones are matched by name and reset to the demo values; addresses by label.
+    The zones are seeded once, into a town that has none: after that they are the town's, and a
+    re-run (every ``make run``) leaves their fee, minimum, capacity, active flag — and any zone the
+    town added, renamed or deleted — as the town left them. Missing addresses are added by label.
     """
     result = SeedResult()
     with transaction.atomic():
-        for demo in DEMO_ZONES.get(town_slug, []):
-            zone = DeliveryZone.objects.filter(name=demo.name).first()
-            if zone is None:
-                zone = DeliveryZone(name=demo.name)
+        result.zones_kept = DeliveryZone.objects.count()
+        if not result.zones_kept:
+            for demo in DEMO_ZONES.get(town_slug, []):
+                zone = DeliveryZone(
+                    name=demo.name,
+                    vehicle=demo.vehicle,
+                    fee_cents=demo.fee_cents,
+                    minimum_basket_cents=demo.minimum_basket_cents,
+                    daily_capacity=demo.daily_capacity,
+                    position=demo.position,
+                    cutoff_time=demo.cutoff_time,
+                    geometry=demo.geometry,
+                    insee_codes=list(demo.insee_codes),
+                    is_active=True,
+                )
+                actions.save_zone(zone=zone)
                 result.zones_created += 1
-            else:
-                result.zones_updated += 1
-            zone.vehicle = demo.vehicle
-            zone.fee_cents = demo.fee_cents
-            zone.minimum_basket_cents = demo.minimum_basket_cents
-            zone.daily_capacity = demo.daily_capacity
-            zone.position = demo.position
-            zone.cutoff_time = demo.cutoff_time
-            zone.geometry = demo.geometry
-            zone.insee_codes = list(demo.insee_codes)
-            zone.is_active = True
-            actions.save_zone(zone=zone)
         existing = set(LocalAddress.objects.values_list("label", flat=True))
         new_rows = [
             LocalAddress(

@@ -33,7 +33,7 @@ from checkout.basket import add_to_basket, get_or_create_basket, sellable_varian
 from checkout.models import Order
 from checkout.outbox import deliver_event, pending_events
 from demo.files import read_toml
-from settlement.ledger.rules import release_due_merchant_orders
+from settlement.ledger.rules import get_policy, release_due_merchant_orders
 from settlement.payouts.bank_details import accept_agreement, save_payout_account
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.payouts.treasury import update_payout_settings
@@ -59,24 +59,31 @@ class DemoPayouts:
 
 
 def seed_demo_payouts(*, town_name: str, orders: int = 40, seed: int = 2026) -> DemoPayouts:
-    """Treasury account, bank details for every live merchant, and `orders` paid orders over 3 weeks."""
+    """Treasury account, bank details for every live merchant, and `orders` paid orders over 3 weeks.
+
+    Each part is seeded once: the treasury account while the town has none, bank details while no
+    merchant has any, orders while the town has none. A re-run (every ``make run``) overwrites nothing
+    the town changed and invents no bank details for the merchants it added since.
+    """
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     admin = User.objects.filter(role=Role.TOWN_ADMIN).order_by("pk").first()
     if admin is None:
         raise RuntimeError("the town needs an administrator first (setup_demo)")
-    update_payout_settings(
-        actor=admin,
-        treasury_holder_name=f"Régie de recettes de {town_name}",
-        treasury_iban=french_iban(bank=30001, branch=620, account=10_000_000_000 + rng.randrange(10**9)),
-        treasury_street="Place du Soldat Inconnu",
-        treasury_building_number="1",
-        treasury_postcode="62100",
-        treasury_town=town_name,
-    )
-    merchants = list(Merchant.objects.filter(status=MerchantStatus.LIVE, sells_online=True).order_by("pk"))
+    treasury_iban = french_iban(bank=30001, branch=620, account=10_000_000_000 + rng.randrange(10**9))
+    if not get_policy().treasury_iban:
+        update_payout_settings(
+            actor=admin,
+            treasury_holder_name=f"Régie de recettes de {town_name}",
+            treasury_iban=treasury_iban,
+            treasury_street="Place du Soldat Inconnu",
+            treasury_building_number="1",
+            treasury_postcode="62100",
+            treasury_town=town_name,
+        )
+    merchants = []
+    if not MerchantPayoutAccount.objects.exists():
+        merchants = list(Merchant.objects.filter(status=MerchantStatus.LIVE, sells_online=True).order_by("pk"))
     for index, merchant in enumerate(merchants):
-        if MerchantPayoutAccount.objects.filter(merchant=merchant).exists():
-            continue
         save_payout_account(
             merchant=merchant,
             actor=admin,

@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.actions import record_verified_email
 from accounts.models import Role, User
 from demo.files import read_toml
+from demo.pictures import brand_demo_town
 from tenants.actions import ensure_template, provision_town, town_url
 from tenants.models import Town
 
@@ -49,6 +50,7 @@ def set_up_demo_towns(*, password: str) -> list[str]:
             for field, value in spec["publisher"].items():
                 setattr(town, field, value)
             town.save()
+            town = brand_demo_town(town=town)
         admin_email = f"admin@{town.slug}.{settings.PLATFORM_DOMAIN}"
         with town, transaction.atomic():
             admin, created = User.objects.get_or_create(email=admin_email, defaults={"role": Role.TOWN_ADMIN})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -217,7 +218,7 @@ def provision_town(
             with town:
                 # The apps above seed the town; accounts invites its first admin (tenants imports none of them).
                 town_provisioned.send(sender=Town, town=town, admin_email=admin_email)
-            # Registered first, so it runs at commit, before the (possibly eager) spare refill.
+            # Registered first, so the time stops at commit, before the spare refill is handed over.
             transaction.on_commit(lambda: ready.append(time.perf_counter()))
             transaction.on_commit(_queue_spare_refill)
     except IntegrityError as error:
@@ -286,18 +287,34 @@ def ensure_template() -> None:
 
 
 def refill_spare_pool(*, size: int | None = None) -> int:
-    """Clone the template into spare schemas until the pool holds ``size``; returns how many were made."""
+    """Clone the template into spare schemas until the pool holds ``size``; returns how many were made.
+
+    One refill at a time: a refill started while another runs returns 0 at once, the running one
+    counting the pool again before it stops.
+    """
     target = settings.TOWN_SPARE_POOL_SIZE if size is None else size
     made = 0
     connection.set_schema_to_public()
     ensure_template()
-    while Town.objects.filter(status=TownStatus.SPARE).count() < target:
-        schema_name = f"{schemas.SPARE_PREFIX}{secrets.token_hex(6)}"
-        with transaction.atomic():
-            clone_template(schema_name)
-            Town.objects.create(schema_name=schema_name, status=TownStatus.SPARE, migration_priority=1)
-        made += 1
-    return made
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext('comptoir-spare-refill'))")
+            locked = cursor.fetchone()
+        if not (locked and locked[0]):
+            return made
+        try:
+            while Town.objects.filter(status=TownStatus.SPARE).count() < target:
+                schema_name = f"{schemas.SPARE_PREFIX}{secrets.token_hex(6)}"
+                with transaction.atomic():
+                    clone_template(schema_name)
+                    Town.objects.create(schema_name=schema_name, status=TownStatus.SPARE, migration_priority=1)
+                made += 1
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext('comptoir-spare-refill'))")
+        # A spare taken between the last count and the unlock found the lock held: look once more.
+        if Town.objects.filter(status=TownStatus.SPARE).count() >= target:
+            return made
 
 
 def _queue_spare_refill() -> None:
@@ -305,7 +322,25 @@ def _queue_spare_refill() -> None:
         return
     from tenants.tasks import refill_spare_pool_task
 
+    if refill_spare_pool_task.app.conf.task_always_eager:
+        # No worker (no Redis): eager mode would clone the spares right here, seconds spent inside
+        # the request (console, API) or command that created the town while its user waits for
+        # nothing. A thread of this process refills after the commit instead: the response leaves at
+        # once, and a command's process waits for the thread before it exits (not a daemon).
+        threading.Thread(target=_refill_spare_pool_in_background, name="spare-pool-refill").start()
+        return
     refill_spare_pool_task.delay()
+
+
+def _refill_spare_pool_in_background() -> None:
+    try:
+        refill_spare_pool()
+    except Exception:
+        # Nobody waits on this thread: the log is where a failed refill shows (the next
+        # provisioning then clones the template, slower but correct).
+        logger.exception("spare pool refill failed")
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def suspend_town(*, town: Town) -> Town:

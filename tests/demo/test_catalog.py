@@ -120,7 +120,7 @@ def test_luzy_profile_has_many_showcase_listings(town_a):
 
 @pytest.mark.parametrize("profile", ["calais"])
 def test_seed_command_is_idempotent(town_a, profile, capsys):
-    small = ["--merchants", "8", "--products", "50", "--supermarket-products", "10"]
+    small = ["--merchants", "8", "--products", "50", "--supermarket-products", "10", "--without-pictures"]
     call_command("seed_demo_catalog", town_a.slug, "--profile", profile, *small)
     call_command("seed_demo_catalog", town_a.slug, "--profile", profile)
 

@@ -1,4 +1,4 @@
-"""The demo command: zones and local addresses of Calais and Luzy, idempotent."""
+"""The demo command: zones and local addresses of Calais and Luzy, seeded once, never overwritten."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from delivery.actions import save_zone
 from delivery.geocoding import address_of
 from delivery.geometry import parse_zone_geometry
 from delivery.models import DeliveryZone, LocalAddress
@@ -30,12 +31,29 @@ def test_seeding_calais_twice_gives_the_same_zones_and_addresses(town_a):
         )
         addresses = LocalAddress.objects.count()
     assert (first.zones_created, first.addresses_created) == (2, len(CALAIS_ADDRESSES))
-    assert (second.zones_created, second.zones_updated, second.addresses_created) == (0, 2, 0)
+    assert (second.zones_created, second.zones_kept, second.addresses_created) == (0, 2, 0)
     assert zones == [
         ("Centre-ville (vélo cargo)", "cargo_bike", 350, 1500, 80),
         ("Agglomération (voiture)", "car", 600, 2500, 40),
     ]
     assert 38 <= addresses <= 45
+
+
+def test_a_rerun_keeps_what_the_town_changed_in_its_zones(town_a):
+    with town_a:
+        seed_demo_logistics(town_slug="calais")
+        centre = DeliveryZone.objects.get(vehicle="cargo_bike")
+        centre.fee_cents, centre.daily_capacity, centre.is_active = 490, 12, False
+        save_zone(zone=centre)
+        DeliveryZone.objects.filter(vehicle="car").delete()
+
+        again = seed_demo_logistics(town_slug="calais")
+
+        zones = list(
+            DeliveryZone.objects.values_list("name", "fee_cents", "minimum_basket_cents", "daily_capacity", "is_active")
+        )
+    assert (again.zones_created, again.zones_kept) == (0, 1)
+    assert zones == [("Centre-ville (vélo cargo)", 490, 1500, 12, False)]
 
 
 def test_the_demo_polygon_passes_the_editors_validation(town_a):
@@ -70,10 +88,12 @@ def test_the_command_seeds_calais_once(town_a):
     call_command("seed_demo_logistics", "calais", stdout=first)
     call_command("seed_demo_logistics", "calais", stdout=second)
     assert (
-        f"2 zone(s) créée(s), 0 remise(s) aux valeurs de démonstration, {len(CALAIS_ADDRESSES)} adresse(s)"
+        f"2 zone(s) créée(s), 0 déjà en place laissée(s) telle(s) quelle(s), {len(CALAIS_ADDRESSES)} adresse(s)"
         in first.getvalue()
     )
-    assert "0 zone(s) créée(s), 2 remise(s) aux valeurs de démonstration, 0 adresse(s) ajoutée(s)" in second.getvalue()
+    assert "0 zone(s) créée(s), 2 déjà en place laissée(s) telle(s) quelle(s), 0 adresse(s) ajoutée(s)" in (
+        second.getvalue()
+    )
     with town_a:
         assert DeliveryZone.objects.count() == 2
 

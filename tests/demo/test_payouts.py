@@ -15,7 +15,10 @@ from settlement.ledger.invariants import check_invariants
 from settlement.ledger.models import Release, SettlementPolicy
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.payouts.runs import run_payout
+from settlement.payouts.treasury import update_payout_settings
 from tests.checkout.conftest import make_shop
+
+TOWN_IBAN = french_iban(bank=30004, branch=1234, account=98_765_432_100)
 
 
 def test_generated_ibans_pass_the_french_rib_key_check():
@@ -65,3 +68,23 @@ def test_demo_payouts_go_on_when_earlier_demo_orders_sold_the_last_units(town_a,
         assert 0 < result.orders_paid <= 12
         assert Order.objects.filter(status=OrderStatus.PAID).count() == result.orders_paid
         assert check_invariants() == []
+
+
+def test_a_rerun_keeps_the_towns_treasury_and_invents_no_bank_details(town_a, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with town_a:
+        admin = User.objects.create_user(
+            email="admin-demo@ville-a.fr", password="mot-de-passe-42", role=Role.TOWN_ADMIN
+        )
+        make_shop("Boulangerie Démo", products=[("Baguette", 120, None)])
+        first = seed_demo_payouts(town_name="Ville A", orders=0)
+        update_payout_settings(actor=admin, treasury_holder_name="Trésorerie municipale", treasury_iban=TOWN_IBAN)
+        added_since = make_shop("Fleuriste ouvert depuis", products=[("Bouquet", 2500, None)])["merchant"]
+
+        again = seed_demo_payouts(town_name="Ville A", orders=0)
+
+        policy = SettlementPolicy.objects.get()
+        assert (first.merchants_with_bank_details, again.merchants_with_bank_details) == (1, 0)
+        assert (policy.treasury_holder_name, policy.treasury_iban) == ("Trésorerie municipale", TOWN_IBAN)
+        assert not MerchantPayoutAccount.objects.filter(merchant=added_since).exists()
+        assert MerchantPayoutAccount.objects.count() == 1

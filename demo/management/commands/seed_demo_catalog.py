@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalog.models import Merchant, Product
 from demo.catalog import generate_catalogue
 from demo.catalog_content import PROFILES
+from demo.pictures import attach_demo_pictures
 from tenants.models import Town
 
 
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=None, help="nombre de produits en tout")
         parser.add_argument(
             "--supermarket-products", type=int, default=None, help="dont produits du supermarché partenaire"
+        )
+        parser.add_argument(
+            "--without-pictures", action="store_true", help="sans les illustrations des produits et des commerces"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,6 +55,11 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 progress=lambda message: self.stdout.write(f"  {message}"),
             )
+            pictures = (
+                None
+                if options["without_pictures"]
+                else attach_demo_pictures(progress=lambda message: self.stdout.write(f"  {message}"))
+            )
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(result.merchants_by_kind.items()))
         self.stdout.write(
             self.style.SUCCESS(
@@ -59,3 +68,10 @@ class Command(BaseCommand):
                 f"en {result.seconds:.1f} s."
             )
         )
+        if pictures is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{town.name} : {pictures.product_photos} produits et {pictures.shop_photos} commerces illustrés "
+                    f"({pictures.drawings} dessins), en {pictures.seconds:.1f} s."
+                )
+            )

@@ -11,7 +11,7 @@ from tenants.models import Town
 class Command(BaseCommand):
     help = (
         "Crée les zones de livraison et le carnet d'adresses local d'une ville de démonstration "
-        "(calais ou luzy). Peut être relancée sans doublon."
+        "(calais ou luzy), une fois : relancée, elle ne touche pas aux zones que la ville a déjà."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             result = seed_demo_logistics(town_slug=slug)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{town.name} : {result.zones_created} zone(s) créée(s), {result.zones_updated} remise(s) "
-                f"aux valeurs de démonstration, {result.addresses_created} adresse(s) ajoutée(s)."
+                f"{town.name} : {result.zones_created} zone(s) créée(s), {result.zones_kept} déjà en place "
+                f"laissée(s) telle(s) quelle(s), {result.addresses_created} adresse(s) ajoutée(s)."
             )
         )

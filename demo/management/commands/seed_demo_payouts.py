@@ -12,7 +12,10 @@ from tenants.models import Town
 
 
 class Command(BaseCommand):
-    help = "Compte de la régie, coordonnées bancaires des commerçants et commandes payées de démonstration."
+    help = (
+        "Compte de la régie, coordonnées bancaires des commerçants et commandes payées de démonstration, "
+        "une fois : relancée, elle ne change rien de ce que la ville a déjà."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("town_slug")
@@ -39,6 +42,6 @@ class Command(BaseCommand):
         finally:
             trace_logger.setLevel(level)
         self.stdout.write(
-            f"{town.name} : {result.merchants_with_bank_details} commerçants avec coordonnées bancaires, "
+            f"{town.name} : {result.merchants_with_bank_details} commerçants ont reçu des coordonnées bancaires, "
             f"{result.orders_paid} commandes payées ({result.orders_handed_over} retirées)."
         )
