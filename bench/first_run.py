@@ -16,7 +16,7 @@ command in that clone:
   * with --test, `make test` (its exit status is shown, and the result line of pytest).
 The load average before and after each command is printed: on a shared machine, a figure taken under
 load says little. The clone, its embedded PostgreSQL and the database made for it are removed at the
-end (--keep keeps the clone).
+end (--keep keeps the clone); the logs stay in bench/results/.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="comptoir-first-run-"))
     clone = workdir / "comptoir"
+    logs = ROOT / "bench" / "results" / f"first_run-{time.strftime('%Y%m%d-%H%M%S')}"
+    logs.mkdir(parents=True)
     subprocess.run([GIT, "clone", "--quiet", "--no-checkout", str(ROOT), str(clone)], check=True)
     subprocess.run([GIT, "-c", "advice.detachedHead=false", "checkout", "--quiet", options.ref], cwd=clone, check=True)
     commit = subprocess.run([GIT, "log", "-1", "--format=%h %s"], cwd=clone, capture_output=True, text=True).stdout
@@ -174,16 +176,16 @@ def main() -> int:
     status = 0
     try:
         before = load()
-        seconds, code = timed([MAKE, "install"], cwd=clone, env=env, log=workdir / "install.log")
+        seconds, code = timed([MAKE, "install"], cwd=clone, env=env, log=logs / "install.log")
         figures.append(("make install", f"{seconds:6.1f} s  (exit {code}; {before} → {load()})"))
         if code:
-            print((workdir / "install.log").read_text()[-3000:])
+            print((logs / "install.log").read_text()[-3000:])
             return code
         install_seconds = seconds
 
         for label in ("first make run", "second make run"):
             before = load()
-            run = Run(clone=clone, env=env, port=options.port, log=workdir / f"{label.replace(' ', '-')}.log")
+            run = Run(clone=clone, env=env, port=options.port, log=logs / f"{label.replace(' ', '-')}.log")
             try:
                 answered = run.wait_for_page(options.host, options.timeout)
             finally:
@@ -204,16 +206,17 @@ def main() -> int:
 
         if options.test and not status:
             before = load()
-            seconds, code = timed([MAKE, "test"], cwd=clone, env=env, log=workdir / "test.log")
-            output = (workdir / "test.log").read_text().splitlines()
+            seconds, code = timed([MAKE, "test"], cwd=clone, env=env, log=logs / "test.log")
+            output = (logs / "test.log").read_text().splitlines()
             result = next((line.strip("= ") for line in reversed(output) if " in " in line and "=" in line), "?")
             figures.append(("make test", f"{seconds:6.1f} s  (exit {code}; {result}; {before} → {load()})"))
+            figures += [("  ", line[:120]) for line in output if line.startswith(("FAILED", "ERROR"))]
             status = status or code
     finally:
         stop_embedded_postgres(clone)
         if database:
             psql(options.database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        print()
+        print(f"\nlogs: {logs}")
         for label, value in figures:
             print(f"{label:<44} {value}")
         if options.keep:
