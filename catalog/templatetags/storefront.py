@@ -22,6 +22,7 @@ from catalog.formatting import (
     format_clock,
     format_day,
     format_decimal,
+    format_moment,
     format_price,
     format_vat_rate,
     price_per_reference_unit,
@@ -115,6 +116,16 @@ def day(value: dt.date | None) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return format_day(value)
+
+
+@register.filter
+def moment(value: dt.datetime | None, arg: str = "") -> str:
+    """7 décembre 2026 à 14 h 05 (``format_moment``) in the active clock; ``|moment:"weekday"`` names the day."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_moment(value, weekday=arg == "weekday")
 
 
 # --- contact, text -----------------------------------------------------------------------------
