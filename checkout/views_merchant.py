@@ -42,7 +42,10 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
         "notices": notices,
         "screen": queries.order_screen_state(merchant_orders),
     }
-    return render(request, "checkout/merchant/order_list.html", context)
+    # The open screen refreshes its list alone (js/order-screen.js): the region, without the page around it.
+    is_region = request.GET.get("partie") == "liste"
+    template = "checkout/merchant/_order_screen.html" if is_region else "checkout/merchant/order_list.html"
+    return render(request, template, context)
 
 
 @require_GET

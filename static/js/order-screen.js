@@ -61,7 +61,8 @@
   }
 
   function refreshList() {
-    return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+    // The region alone: a whole page would carry another response's CSP nonce on its inline style.
+    return fetch(window.location.pathname + "?partie=liste", { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (!response.ok) { throw new Error("order screen: " + response.status); }
         return response.text();

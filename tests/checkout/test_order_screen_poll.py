@@ -59,7 +59,7 @@ def test_the_page_and_the_poll_agree_so_an_open_screen_does_not_reload_for_nothi
     # Without JavaScript the screen is refreshed by hand; the script is a file (CSP: no inline script).
     assert 'href="/gestion/mes-commandes/" class="order-screen-refresh">Actualiser</a>' in page
     assert '<script src="/static/js/order-screen.js" defer></script>' in page
-    assert 'aria-pressed="false" hidden>Activer le son</button>' in page
+    assert 'aria-pressed="false" hidden>Activer le son<span class="order-sound-on" aria-hidden="true">' in page
 
 
 def test_other_shops_see_none_of_the_orders_and_town_staff_see_all(client_a, town_a, shops):
@@ -112,3 +112,20 @@ def test_the_poll_costs_one_query_after_the_session_and_the_user(client_a, town_
     with django_assert_max_num_queries(4) as queries:
         assert state_of(client_a)["to_accept"] == 5
     assert sum("checkout_merchantorder" in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_the_screen_fetches_its_list_region_alone(client_a, town_a, shops):
+    with town_a:
+        order = paid_order(shops["bakery"]["variants"][0])
+        client_a.force_login(merchant_user(shops["grocer"]["merchant"], "epicier@exemple.fr"))
+    assert order.number not in client_a.get("/gestion/mes-commandes/?partie=liste").content.decode()
+    with town_a:
+        client_a.force_login(merchant_user(shops["bakery"]["merchant"], "boulanger@exemple.fr"))
+
+    region = client_a.get("/gestion/mes-commandes/?partie=liste").content.decode()
+
+    # No page around it: a page's inline style would carry this response's CSP nonce, not the open page's.
+    assert region.startswith('<div id="order-screen"')
+    assert "<style" not in region
+    assert "<html" not in region
+    assert f"Commande {order.number}" in region
