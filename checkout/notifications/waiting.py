@@ -153,15 +153,11 @@ def summary_context(summary: WaitingOrdersSummary) -> dict[str, object]:
         **branding(town),
         "merchant_name": summary.merchant.name,
         "count": count,
-        "count_text": ngettext(
-            "%(count)d commande attend", "%(count)d commandes attendent", count
-        ) % {"count": count},
+        "count_text": ngettext("%(count)d commande attend", "%(count)d commandes attendent", count) % {"count": count},
         "oldest_day": format_day(oldest.date()),
         "oldest_day_short": f"{oldest:%d/%m}",
         "oldest_clock": format_clock(oldest.time()),
-        "screen_url": town_absolute_url(
-            town, reverse("merchant_orders:list", urlconf=settings.ROOT_URLCONF)
-        ),
+        "screen_url": town_absolute_url(town, reverse("merchant_orders:list", urlconf=settings.ROOT_URLCONF)),
     }
 
 
@@ -191,4 +187,3 @@ def build_summary_sms_text(summary: WaitingOrdersSummary) -> str:
     with translation.override("fr"):
         text = render_to_string("checkout/sms/waiting_orders.txt", summary_context(summary))
     return fit_single_sms(text)
-

@@ -60,9 +60,7 @@ def paid_in_the_background(shop: dict[str, object], django_db_blocker: pytest.Fi
 
 
 @pytest.mark.browser
-def test_an_order_paid_while_the_screen_is_open_appears_without_a_reload(
-    page, server_port, shop, django_db_blocker
-):
+def test_an_order_paid_while_the_screen_is_open_appears_without_a_reload(page, server_port, shop, django_db_blocker):
     from playwright.sync_api import expect
 
     base = f"http://ville-a.test:{server_port}"

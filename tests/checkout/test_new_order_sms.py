@@ -14,12 +14,12 @@ from checkout.notifications import queue_order_notifications
 from checkout.payments import start_payment
 from checkout.sms import gsm7_length, is_gsm7, to_gsm7
 from checkout.sms.backends import locmem
+from tenants.hosts import PUBLIC_DOMAIN_ATTRIBUTE
+from tenants.models import Domain
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.conftest import GATEWAY, basket_with, order_from, paid_order
 from tests.checkout.notification_factories import Line, make_order
 from tests.checkout.test_orders import paid_event, post_webhook
-from tenants.hosts import PUBLIC_DOMAIN_ATTRIBUTE
-from tenants.models import Domain
 from townsite.models import SiteSettings
 
 

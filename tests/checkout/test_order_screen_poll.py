@@ -100,7 +100,9 @@ def test_a_session_of_another_town_is_nobody_here(client_a, client_b, town_a, to
     assert b"to_accept" not in response.content
 
 
-def test_the_poll_costs_one_query_after_the_session_and_the_user(client_a, town_a, shops, django_assert_max_num_queries):
+def test_the_poll_costs_one_query_after_the_session_and_the_user(
+    client_a, town_a, shops, django_assert_max_num_queries
+):
     with town_a:
         client_a.force_login(merchant_user(shops["bakery"]["merchant"], "boulanger@exemple.fr"))
         for _ in range(5):
