@@ -66,7 +66,7 @@ def queue_waiting_orders_summaries(*, now: dt.datetime | None = None) -> int:
     day = now.astimezone(town_zone()).date()
     sends_sms = site_settings().sms_merchants_on_new_order
     already = WaitingOrdersSummary.objects.filter(day=day).values("merchant_id")
-    waiting = (
+    waiting = list(
         MerchantOrder.objects.filter(status__in=WAITING_STATUSES)
         .exclude(merchant_id__in=already)
         .values("merchant_id")
@@ -98,7 +98,8 @@ def queue_waiting_orders_summaries(*, now: dt.datetime | None = None) -> int:
         .exclude(pk__in=recorded)
         .values_list("pk", flat=True)
     )
-    transaction.on_commit(partial(hand_over_summaries, [*recorded, *unsent]), robust=True)
+    if recorded or unsent:
+        transaction.on_commit(partial(hand_over_summaries, [*recorded, *unsent]), robust=True)
     return len(recorded)
 
 

@@ -16,6 +16,7 @@ from tenants.models import Town
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
+from townsite.models import SiteSettings
 
 PASSWORD = "mot-de-passe-de-la-boutique"
 pytestmark = pytest.mark.django_db
@@ -32,12 +33,15 @@ def shop(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Ite
             )
             merchant = MerchantFactory(name="Fromagerie de l'Écran")
             MerchantMembership.objects.create(merchant=merchant, user_id=staff.pk)
+            admin = User.objects.create_user(email="maire-ecran@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN)
             first = make_order([(merchant, [Line("Maroilles", 890)])])
         yield {"town": town, "merchant": merchant, "first": first}
         with town:
             Order.objects.filter(merchant_orders__merchant=merchant).delete()
             merchant.delete()
             staff.delete()
+            admin.delete()
+            SiteSettings.objects.filter(pk=1).delete()
 
 
 def paid_in_the_background(shop: dict[str, object], django_db_blocker: pytest.FixtureRequest) -> Order:
@@ -88,3 +92,22 @@ def test_an_order_paid_while_the_screen_is_open_appears_without_a_reload(page, s
 
     page.reload()
     expect(page.get_by_role("button", name="Activer le son")).to_have_attribute("aria-pressed", "true")
+
+
+@pytest.mark.browser
+def test_the_town_admin_turns_the_sms_on_with_the_keyboard_on_an_accessible_page(page, server_port, shop):
+    from playwright.sync_api import expect
+
+    base = f"http://ville-a.test:{server_port}"
+    log_in(page, base, "maire-ecran@ville-a.fr", PASSWORD)
+    page.goto(f"{base}/gestion/")
+    box = page.get_by_label("Prévenir les commerces par SMS à chaque commande")
+    assert serious_accessibility_violations(page) == []
+
+    box.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+
+    expect(page.get_by_role("status")).to_have_text("Les réglages sont enregistrés.")
+    expect(page.get_by_label("Prévenir les commerces par SMS à chaque commande")).to_be_checked()
+    screenshot(page, "town-site-settings")

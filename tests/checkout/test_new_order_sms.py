@@ -21,6 +21,7 @@ from tests.checkout.conftest import GATEWAY, basket_with, order_from, paid_order
 from tests.checkout.notification_factories import Line, make_order
 from tests.checkout.test_orders import paid_event, post_webhook
 from townsite.models import SiteSettings
+from townsite.queries import site_settings
 
 
 @pytest.fixture
@@ -170,13 +171,11 @@ def test_only_the_town_admin_may_change_it(client_a, town_a, role):
 
     assert client_a.post("/gestion/", {"sms_merchants_on_new_order": "on"}).status_code == 403
     with town_a:
-        assert not SiteSettings.objects.exists()
+        assert site_settings().sms_merchants_on_new_order is False
 
 
 def test_the_choice_is_per_town(town_a, town_b):
     with town_a:
-        SiteSettings.objects.create(pk=1, sms_merchants_on_new_order=True)
+        SiteSettings.objects.update_or_create(pk=1, defaults={"sms_merchants_on_new_order": True})
     with town_b:
-        from townsite.queries import site_settings
-
         assert site_settings().sms_merchants_on_new_order is False

@@ -175,3 +175,19 @@ class RefusingBackend:
 
     def send_messages(self, messages: object) -> int:
         raise ConnectionRefusedError("SMTP down")
+
+
+def test_beat_asks_every_town_every_half_hour(settings):
+    from celery.schedules import crontab
+
+    from config.celery import app
+    from tenants.tasks import TownTask
+
+    entry = settings.CELERY_BEAT_SCHEDULE["send-waiting-orders-summaries"]
+
+    assert entry == {"task": "checkout.send_waiting_orders_summaries", "schedule": crontab(minute="0,30")}
+    assert isinstance(app.tasks[entry["task"]], TownTask)
+    assert settings.CELERY_TASK_ANNOTATIONS["checkout.send_waiting_orders_summary"] == {
+        "soft_time_limit": 60,
+        "time_limit": 90,
+    }
