@@ -37,6 +37,7 @@ def with_mobile(shop: dict[str, object], phone: str = "06 11 22 33 44") -> None:
     merchant.save()
 
 
+@pytest.mark.slow
 def test_the_same_payment_webhook_twice_sends_the_shop_one_sms(
     stripe_town, shops, stripe_fake, sms_outbox, merchant_sms_on, django_capture_on_commit_callbacks
 ):
