@@ -155,21 +155,21 @@ def order_screen_version(rows: Iterable[tuple[int, str]]) -> str:
     return digest.hexdigest()
 
 
-def order_screen_state(merchant_orders: Iterable[MerchantOrder]) -> OrderScreenState:
-    """The state of an order screen already read (no query)."""
-    rows = [(merchant_order.pk, merchant_order.status) for merchant_order in merchant_orders]
+def _screen_state(rows: list[tuple[int, str]]) -> OrderScreenState:
     return OrderScreenState(
         to_accept=sum(status in TO_ACCEPT_STATUSES for _pk, status in rows), version=order_screen_version(rows)
     )
+
+
+def order_screen_state(merchant_orders: Iterable[MerchantOrder]) -> OrderScreenState:
+    """The state of an order screen already read (no query): the page and the poll say the same."""
+    return _screen_state([(merchant_order.pk, merchant_order.status) for merchant_order in merchant_orders])
 
 
 def order_screen_state_for(user: User, *, since: dt.datetime) -> OrderScreenState:
     """What the polling order screen asks every half minute, in one query: the same orders as the screen
     (``todays_merchant_orders_for``), their ids and states only."""
-    rows = list(todays_merchant_orders_for(user, since=since).values_list("pk", "status"))
-    return OrderScreenState(
-        to_accept=sum(status in TO_ACCEPT_STATUSES for _pk, status in rows), version=order_screen_version(rows)
-    )
+    return _screen_state(list(todays_merchant_orders_for(user, since=since).values_list("pk", "status")))
 
 
 def get_merchant_order_for(user: User, merchant_order_id: int) -> MerchantOrder:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
-from typing import cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -273,10 +272,7 @@ def build_sms_text(notification: Notification) -> str:
     """One GSM-7 SMS (≤ 160 septets) for a notification."""
     with translation.override("fr"):
         context = notification_context(notification)
-        views = cast(list[MerchantOrderView], context["merchant_orders"])  # as notification_context() puts them
-        context["items_count"] = sum(len(view.lines) for view in views)
         view = context["merchant_order"]
-        context["amount"] = view.items_total if isinstance(view, MerchantOrderView) else context["total"]
         if base_kind(notification.kind) in ("order_paid", "order_placed") and isinstance(view, MerchantOrderView):
             return _new_order_sms_text(context, view)
         text = render_to_string("checkout/sms/order_ready.txt", context)
@@ -290,14 +286,12 @@ def _new_order_sms_text(context: dict[str, object], view: MerchantOrderView) -> 
     cut of last resort (``fit_single_sms``) is never reached with the platform's hosts.
     """
     merchant_order = view.merchant_order
-    if merchant_order.is_delivery:
-        when_long = merchant_order.fulfilment_label
-        when_short = _("livraison le %(day)s") % {"day": view.pickup_short} if view.pickup_short else when_long
-    else:
-        when_long = merchant_order.fulfilment_label
-        if view.pickup_short:
-            when_long = _("%(label)s le %(time)s") % {"label": when_long, "time": view.pickup_short}
-        when_short = _("retrait le %(time)s") % {"time": view.pickup_short} if view.pickup_short else when_long
+    when_long = when_short = merchant_order.fulfilment_label  # "Livraison à domicile le mardi 8 décembre"
+    if merchant_order.is_delivery and view.pickup_short:
+        when_short = _("livraison le %(day)s") % {"day": view.pickup_short}
+    elif view.pickup_short:
+        when_long = _("%(label)s le %(time)s") % {"label": when_long, "time": view.pickup_short}
+        when_short = _("retrait le %(time)s") % {"time": view.pickup_short}
     path = reverse("merchant_orders:detail", args=[merchant_order.pk], urlconf=settings.ROOT_URLCONF)
     town = context["town"]
     context["screen_url"] = town_absolute_url(town, path) if isinstance(town, Town) else path
