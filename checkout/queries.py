@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
@@ -133,6 +136,40 @@ def todays_merchant_orders_for(user: User, *, since: dt.datetime) -> QuerySet[Wi
         .annotate(came_in_at=Coalesce(F("paid_at"), F("order__created_at")))
         .order_by("came_in_at", "pk")
     )
+
+
+TO_ACCEPT_STATUSES = (MerchantOrderStatus.PAID, MerchantOrderStatus.PLACED)
+
+
+@dataclass(frozen=True)
+class OrderScreenState:
+    to_accept: int  # orders waiting for the shop to accept them
+    version: str  # changes whenever the order screen would show something else
+
+
+def order_screen_version(rows: Iterable[tuple[int, str]]) -> str:
+    """A short fingerprint of the (order id, state) pairs the order screen lists."""
+    digest = hashlib.blake2b(digest_size=8)
+    for merchant_order_id, status in sorted(rows):
+        digest.update(f"{merchant_order_id}:{status};".encode())
+    return digest.hexdigest()
+
+
+def _screen_state(rows: list[tuple[int, str]]) -> OrderScreenState:
+    return OrderScreenState(
+        to_accept=sum(status in TO_ACCEPT_STATUSES for _pk, status in rows), version=order_screen_version(rows)
+    )
+
+
+def order_screen_state(merchant_orders: Iterable[MerchantOrder]) -> OrderScreenState:
+    """The state of an order screen already read (no query): the page and the poll say the same."""
+    return _screen_state([(merchant_order.pk, merchant_order.status) for merchant_order in merchant_orders])
+
+
+def order_screen_state_for(user: User, *, since: dt.datetime) -> OrderScreenState:
+    """What the polling order screen asks every half minute, in one query: the same orders as the screen
+    (``todays_merchant_orders_for``), their ids and states only."""
+    return _screen_state(list(todays_merchant_orders_for(user, since=since).values_list("pk", "status")))
 
 
 def get_merchant_order_for(user: User, merchant_order_id: int) -> MerchantOrder:

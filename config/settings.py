@@ -205,6 +205,8 @@ CELERY_TASK_ANNOTATIONS = {
     "settlement.send_pending_connect_payouts": {"soft_time_limit": 10 * 60, "time_limit": 11 * 60},
     # One e-mail or SMS: the SMTP and SMS clients give up after 10 s.
     "checkout.send_notification": {"soft_time_limit": 60, "time_limit": 90},
+    # One e-mail and one SMS.
+    "checkout.send_waiting_orders_summary": {"soft_time_limit": 60, "time_limit": 90},
 }
 # A message a killed worker held comes back after this many seconds (Redis broker): longer than the
 # longest hard time limit plus the longest retry countdown, so a task still running is never sent twice.
@@ -218,6 +220,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
     # Checkout's outbox: events whose after-commit hand-over was lost (process killed, broker down).
     "deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0},
+    # The morning summary to shops with orders still to accept: sent once a day per shop, from 8 h in the
+    # town's clock (each town's time zone: the task checks it, so every half hour everywhere).
+    "send-waiting-orders-summaries": {
+        "task": "checkout.send_waiting_orders_summaries",
+        "schedule": crontab(minute="0,30"),
+    },
     "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
     "run-scheduled-payouts": {"task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},

@@ -196,7 +196,7 @@ def test_with_the_sms_provider_down_the_sms_fails_after_its_retries_and_the_orde
 
 
 def test_with_the_broker_down_notifications_stay_pending_and_the_sweep_sends_them_later(
-    town_a, sms_outbox, django_capture_on_commit_callbacks
+    town_a, sms_outbox, django_capture_on_commit_callbacks, merchant_sms_on
 ):
     with town_a:
         shop = MerchantFactory(name="Boulangerie Dupont", email="dupont@boulangerie.fr", phone="0611223344")
