@@ -31,7 +31,7 @@ from checkout.models import (
     OrderLine,
 )
 from checkout.notifications.content import build_email, build_sms_text
-from checkout.sms import normalise_french_mobile, send_sms
+from accounts.sms import normalise_french_mobile, send_sms
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from catalog.formatting import UNIT_SUFFIXES, format_clock, format_price, format
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.pickup import window_label
-from checkout.sms import fit_single_sms
+from accounts.sms import fit_single_sms
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
 from tenants.current import current_town_or_none, town_zone
