@@ -342,7 +342,7 @@ def invitation_link(token: str, town: Town) -> str:
 def invitation_sms_text(*, town_name: str, role: Role, link: str) -> str:
     """One GSM-7 SMS ending with the whole link: the words are shortened if need be, never the link."""
     head = to_gsm7(
-        _("%(town)s : vous êtes invité(e) comme %(role)s. Choisissez votre mot de passe (lien valable 7 jours) :")
+        _("%(town)s : invitation comme %(role)s. Créez votre accès (lien valable 7 jours) :")
         % {"town": town_name, "role": str(role.label).lower()}
     )
     room = 160 - gsm7_length(link) - 1
