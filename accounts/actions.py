@@ -81,15 +81,10 @@ def record_verified_email(*, user: User) -> None:
 # --- rules ------------------------------------------------------------------------------------------
 
 
-def _acts(actor: User | None) -> bool:
-    return actor is not None and actor.is_authenticated and actor.is_active
-
-
 def may_invite(actor: User | None, role: str) -> bool:
     """Town admins invite anyone with a back-office role; town agents invite merchant staff and couriers."""
-    if not _acts(actor):
+    if actor is None or not (actor.is_authenticated and actor.is_active):
         return False
-    assert actor is not None  # for mypy: _acts checked it
     if role in ADMIN_GRANTED_ROLES:
         return actor.role == Role.TOWN_ADMIN
     if role in AGENT_GRANTED_ROLES:
@@ -177,7 +172,9 @@ def invite_person(
     """
     role = Role(role)
     if actor is not None and not may_invite(actor, role):
-        raise PeopleError(_("Vous ne pouvez pas inviter une personne avec le rôle « %(role)s ».") % {"role": role.label})
+        raise PeopleError(
+            _("Vous ne pouvez pas inviter une personne avec le rôle « %(role)s ».") % {"role": role.label}
+        )
     email = email.strip().lower()
     mobile = ""
     if phone.strip():
@@ -196,7 +193,9 @@ def invite_person(
             )
         open_invitations = Invitation.objects.select_for_update().filter(accepted_at=None, cancelled_at=None)
         existing = (
-            open_invitations.filter(email=email).first() if email else open_invitations.filter(email="", phone=mobile).first()
+            open_invitations.filter(email=email).first()
+            if email
+            else open_invitations.filter(email="", phone=mobile).first()
         )
         if existing is not None:
             if role == Role.MERCHANT_STAFF and existing.role == Role.MERCHANT_STAFF:
@@ -395,9 +394,9 @@ def _locked_active_admins() -> list[int]:
 
 def _refuse_losing_the_last_admin(person: User) -> None:
     if person.role == Role.TOWN_ADMIN and person.is_active and _locked_active_admins() == [person.pk]:
-        raise PeopleError(_("%(email)s est le dernier administrateur actif : nommez-en un autre d'abord.") % {
-            "email": person.email
-        })
+        raise PeopleError(
+            _("%(email)s est le dernier administrateur actif : nommez-en un autre d'abord.") % {"email": person.email}
+        )
 
 
 def end_sessions(*, user: User) -> int:

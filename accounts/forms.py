@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -26,7 +26,7 @@ class InviteForm(forms.Form):
         if roles is None:
             del self.fields["role"]
         else:
-            self.fields["role"].choices = [(role.value, role.label) for role in roles]
+            cast(forms.ChoiceField, self.fields["role"]).choices = [(role.value, role.label) for role in roles]
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.fields["phone"].widget.attrs.update({"autocomplete": "off", "inputmode": "tel"})
 
@@ -42,7 +42,7 @@ class RoleForm(forms.Form):
 
     def __init__(self, *args: Any, roles: list[Role], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [(role.value, role.label) for role in roles]
 
 
 class AcceptInvitationForm(forms.Form):
@@ -50,9 +50,7 @@ class AcceptInvitationForm(forms.Form):
 
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
-    email = forms.EmailField(
-        label=_("Adresse e-mail"), help_text=_("Elle vous servira à vous connecter.")
-    )
+    email = forms.EmailField(label=_("Adresse e-mail"), help_text=_("Elle vous servira à vous connecter."))
     new_password1 = forms.CharField(
         label=_("Mot de passe"),
         strip=False,

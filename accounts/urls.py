@@ -12,6 +12,10 @@ urlpatterns = [
     path("gestion/personnes/<int:person_id>/", views.person, name="person"),
     path("gestion/personnes/<int:person_id>/activation/", views.person_active, name="person_active"),
     path("gestion/personnes/<int:person_id>/role/", views.person_role, name="person_role"),
-    path("gestion/personnes/invitations/<int:invitation_id>/renvoyer/", views.invitation_resend, name="invitation_resend"),
-    path("gestion/personnes/invitations/<int:invitation_id>/annuler/", views.invitation_cancel, name="invitation_cancel"),
+    path(
+        "gestion/personnes/invitations/<int:invitation_id>/renvoyer/", views.invitation_resend, name="invitation_resend"
+    ),
+    path(
+        "gestion/personnes/invitations/<int:invitation_id>/annuler/", views.invitation_cancel, name="invitation_cancel"
+    ),
 ]

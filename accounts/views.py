@@ -30,7 +30,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = actions.find_invitation(token)
     problem = actions.invitation_problem(invitation)
     if invitation is None or problem:
-        return render(request, "accounts/invitation_invalid.html", {"problem": problem}, status=410 if invitation else 404)
+        return render(
+            request, "accounts/invitation_invalid.html", {"problem": problem}, status=410 if invitation else 404
+        )
     form = AcceptInvitationForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
@@ -159,7 +161,8 @@ def invitation_resend(request: AuthenticatedRequest, invitation_id: int) -> Http
     _done(
         request,
         lambda: actions.resend_invitation(actor=request.user, invitation=invitation),
-        _("Nouvelle invitation envoyée à %(contact)s ; l'ancien lien ne marche plus.") % {"contact": invitation.contact},
+        _("Nouvelle invitation envoyée à %(contact)s ; l'ancien lien ne marche plus.")
+        % {"contact": invitation.contact},
     )
     return _back(request, "accounts:people")
 

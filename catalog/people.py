@@ -56,7 +56,9 @@ def invite_merchant_staff(*, actor: User, merchant: Merchant, email: str = "", p
     with transaction.atomic():
         existing = User.objects.filter(email=email).first() if email else None
         if existing is None:
-            invitation = invite_person(actor=actor, role=Role.MERCHANT_STAFF, email=email, phone=phone, merchant_ids=[merchant.pk])
+            invitation = invite_person(
+                actor=actor, role=Role.MERCHANT_STAFF, email=email, phone=phone, merchant_ids=[merchant.pk]
+            )
             return _("Invitation envoyée à %(contact)s.") % {"contact": invitation.contact}
         if existing.role != Role.MERCHANT_STAFF:
             raise PeopleError(

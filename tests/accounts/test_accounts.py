@@ -221,7 +221,9 @@ def test_password_reset_mails_only_accounts_of_this_town_with_a_link_to_this_tow
     assert "https://ville-b.test/compte/password/reset/key/" in mailoutbox[0].body
 
 
-def test_invitation_link_of_one_town_is_void_on_another(db, town_a, client_a, client_b, django_capture_on_commit_callbacks, mailoutbox):
+def test_invitation_link_of_one_town_is_void_on_another(
+    db, town_a, client_a, client_b, django_capture_on_commit_callbacks, mailoutbox
+):
     from accounts.actions import invite_person
 
     with town_a, django_capture_on_commit_callbacks(execute=True):

@@ -64,7 +64,12 @@ def invite_and_read_link(town, mailoutbox, capture, **kwargs: object) -> tuple[I
 
 
 def accept_form(**extra: str) -> dict[str, str]:
-    return {"first_name": "Claire", "last_name": "Martin", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD} | extra
+    return {
+        "first_name": "Claire",
+        "last_name": "Martin",
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+    } | extra
 
 
 def journal(town) -> list[tuple[str, str, str]]:
@@ -148,7 +153,11 @@ def test_the_invitee_sets_a_password_and_is_logged_in(
     assert response.status_code == 302
     with town_a:
         user = User.objects.get(email="a@ville-a.fr")
-        assert (user.role, user.get_full_name(), user.check_password(NEW_PASSWORD)) == (Role.TOWN_AGENT, "Claire Martin", True)
+        assert (user.role, user.get_full_name(), user.check_password(NEW_PASSWORD)) == (
+            Role.TOWN_AGENT,
+            "Claire Martin",
+            True,
+        )
         assert Invitation.objects.get(email="a@ville-a.fr").user_id == user.pk
     assert int(client_a.session["_auth_user_id"]) == user.pk
     assert journal(town_a)[-1] == ("a@ville-a.fr", "accepted", "a@ville-a.fr")
@@ -283,7 +292,9 @@ def test_an_invitation_with_only_a_phone_goes_by_sms_in_gsm7_with_the_whole_link
     assert sms.to == "+33612345678"
     assert is_gsm7(sms.text)
     assert gsm7_length(sms.text) <= 160
-    assert sms.text.startswith("Ville A : invitation comme livreur. Créez votre accès (lien valable 7 jours) : https://")
+    assert sms.text.startswith(
+        "Ville A : invitation comme livreur. Créez votre accès (lien valable 7 jours) : https://"
+    )
     path = re.search(r"https://ville-a\.test(/invitation/[A-Za-z0-9_-]{43}/)$", sms.text).group(1)
 
     # their e-mail becomes their login, to be confirmed at the next login (not proven by the link)

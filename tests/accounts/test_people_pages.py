@@ -72,7 +72,11 @@ def test_the_people_list_shows_role_merchants_last_login_and_open_invitations(to
         shop = MerchantFactory(name="Boulangerie Dupont")
         other = MerchantFactory(name="Épicerie du Port")
         baker = User.objects.create_user(
-            email="boulanger@ville-a.fr", password=PASSWORD, role=Role.MERCHANT_STAFF, first_name="Paul", last_name="Dupont"
+            email="boulanger@ville-a.fr",
+            password=PASSWORD,
+            role=Role.MERCHANT_STAFF,
+            first_name="Paul",
+            last_name="Dupont",
         )
         MerchantMembership.objects.create(merchant=shop, user_id=baker.pk)
         MerchantMembership.objects.create(merchant=other, user_id=baker.pk)
@@ -102,9 +106,7 @@ def test_the_people_list_filters_by_role(town_a, admin):
     assert "admin@ville-a.test" not in main  # the provisioning's admin invitation is not a courier's
 
 
-def test_the_people_list_takes_the_same_number_of_queries_for_many_people(
-    town_a, admin, django_assert_max_num_queries
-):
+def test_the_people_list_takes_the_same_number_of_queries_for_many_people(town_a, admin, django_assert_max_num_queries):
     _user, client = admin
     _many_people(town_a, 30)
     # the host (search path, domain, search path), session, user, people, every merchant of every
@@ -119,7 +121,9 @@ def test_the_journal_is_paginated_with_a_fixed_number_of_queries(town_a, admin, 
     with town_a:
         AuditEntry.objects.all().delete()
         AuditEntry.objects.bulk_create(
-            AuditEntry(actor_id=admin_user.pk, actor_label=admin_user.email, action="invited", target_label=f"p{i}@ville-a.fr")
+            AuditEntry(
+                actor_id=admin_user.pk, actor_label=admin_user.email, action="invited", target_label=f"p{i}@ville-a.fr"
+            )
             for i in range(70)
         )
     # the host (3), session, user, count, page: the same for 1 line or 50
@@ -134,7 +138,9 @@ def test_the_journal_is_paginated_with_a_fixed_number_of_queries(town_a, admin, 
 def test_an_admin_invites_an_agent_from_the_form(town_a, admin, mailoutbox, django_capture_on_commit_callbacks):
     _user, client = admin
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/gestion/personnes/inviter/", {"email": "nouvel-agent@ville-a.fr", "role": "town_agent"})
+        response = client.post(
+            "/gestion/personnes/inviter/", {"email": "nouvel-agent@ville-a.fr", "role": "town_agent"}
+        )
 
     assert response.status_code == 302
     assert mailoutbox[0].to == ["nouvel-agent@ville-a.fr"]
@@ -160,8 +166,12 @@ def test_resend_and_cancel_buttons_act_and_come_back(town_a, admin, mailoutbox, 
     with town_a:
         invitation = invite_person(actor=None, role=Role.TOWN_AGENT, email="a@ville-a.fr")
     with django_capture_on_commit_callbacks(execute=True):
-        resent = client.post(f"/gestion/personnes/invitations/{invitation.pk}/renvoyer/", {"next": "/gestion/personnes/"})
-    cancelled = client.post(f"/gestion/personnes/invitations/{invitation.pk}/annuler/", {"next": "https://ailleurs.example/"})
+        resent = client.post(
+            f"/gestion/personnes/invitations/{invitation.pk}/renvoyer/", {"next": "/gestion/personnes/"}
+        )
+    cancelled = client.post(
+        f"/gestion/personnes/invitations/{invitation.pk}/annuler/", {"next": "https://ailleurs.example/"}
+    )
 
     assert (resent.url, cancelled.url) == ("/gestion/personnes/", "/gestion/personnes/")
     assert len(mailoutbox) == 1
@@ -231,14 +241,21 @@ def test_an_agent_invites_a_merchants_staff_who_then_manages_that_merchant(
     invited = Client(HTTP_HOST="ville-a.test")
     accepted = invited.post(
         path,
-        {"first_name": "Paul", "last_name": "Dupont", "new_password1": "farine-et-levain-1", "new_password2": "farine-et-levain-1"},
+        {
+            "first_name": "Paul",
+            "last_name": "Dupont",
+            "new_password1": "farine-et-levain-1",
+            "new_password2": "farine-et-levain-1",
+        },
     )
 
     assert accepted.status_code == 302
     with town_a:
         paul = User.objects.get(email="paul@boulangerie.fr")
         assert paul.role == Role.MERCHANT_STAFF
-        assert list(MerchantMembership.objects.filter(user_id=paul.pk).values_list("merchant_id", flat=True)) == [bakery.pk]
+        assert list(MerchantMembership.objects.filter(user_id=paul.pk).values_list("merchant_id", flat=True)) == [
+            bakery.pk
+        ]
     assert invited.get("/gestion/catalogue/commercants/boulangerie/").status_code == 200
     assert invited.get("/gestion/catalogue/commercants/fromagerie/").status_code == 404
 
@@ -250,7 +267,9 @@ def test_a_person_of_one_merchant_invited_to_another_just_gains_it(town_a, agent
         paul = User.objects.create_user(email="paul@boulangerie.fr", password=PASSWORD, role=Role.MERCHANT_STAFF)
         MerchantMembership.objects.create(merchant=bakery, user_id=paul.pk)
 
-    response = client.post("/gestion/catalogue/commercants/fromagerie/personnes/", {"personne-email": "Paul@Boulangerie.fr"}, follow=True)
+    response = client.post(
+        "/gestion/catalogue/commercants/fromagerie/personnes/", {"personne-email": "Paul@Boulangerie.fr"}, follow=True
+    )
 
     assert "peut maintenant gérer ce commerce aussi" in response.content.decode()
     assert mailoutbox == []
@@ -278,7 +297,9 @@ def test_a_pending_merchant_invitation_gains_a_second_merchant(town_a, agent, sh
 
 def test_a_town_agents_address_cannot_join_a_merchant(town_a, agent, shops):
     agent_user, client = agent
-    response = client.post("/gestion/catalogue/commercants/boulangerie/personnes/", {"personne-email": agent_user.email})
+    response = client.post(
+        "/gestion/catalogue/commercants/boulangerie/personnes/", {"personne-email": agent_user.email}
+    )
     assert response.status_code == 200
     assert "ne peut pas travailler pour un commerce" in response.content.decode()
     with town_a:

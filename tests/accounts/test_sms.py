@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import transaction
 
-from checkout.models import Fulfilment, Order
-from checkout.notifications import queue_order_notifications
 from accounts.sms import SmsError, fit_single_sms, gsm7_length, is_gsm7, normalise_french_mobile, send_sms, to_gsm7
 from accounts.sms.backends import locmem
 from accounts.sms.backends.brevo import SmsBackend as BrevoBackend
+from checkout.models import Fulfilment, Order
+from checkout.notifications import queue_order_notifications
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
 

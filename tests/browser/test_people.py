@@ -23,7 +23,9 @@ def town_admin(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) 
     with django_db_blocker.unblock():
         town = Town.objects.get(slug="ville-a")
         with town:
-            admin = User.objects.create_user(email="maire-navigateur@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN)
+            admin = User.objects.create_user(
+                email="maire-navigateur@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN
+            )
         yield town, admin
         with town:
             User.objects.filter(email__in=[admin.email, INVITEE]).delete()

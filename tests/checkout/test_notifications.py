@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from accounts.sms import gsm7_length, is_gsm7
+from accounts.sms.backends import locmem
 from checkout.models import (
     Fulfilment,
     MerchantOrderStatus,
@@ -20,8 +22,6 @@ from checkout.models import (
     PaymentMethod,
 )
 from checkout.notifications import queue_order_notifications
-from accounts.sms import gsm7_length, is_gsm7
-from accounts.sms.backends import locmem
 from checkout.tokens import order_public_id_from_token
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order

@@ -21,9 +21,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Role
+from accounts.sms.backends import locmem
 from checkout.models import MerchantOrderStatus, Notification, NotificationStatus, Order, OrderStatus
 from checkout.notifications import MAX_ATTEMPTS, queue_order_notifications, retry_delay_seconds
-from accounts.sms.backends import locmem
 from checkout.tasks import send_notification_task, send_pending_notifications_task
 from tests.catalog.factories import MerchantFactory
 from tests.catalog.test_backoffice import sign_in

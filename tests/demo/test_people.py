@@ -24,7 +24,10 @@ def test_demo_people_are_an_agent_and_a_login_per_merchant_that_can_log_in(town_
         agent = User.objects.get(email="agent@ville-a.test")
         assert agent.role == Role.TOWN_AGENT
         baker = User.objects.get(email="boulangerie-dupont@ville-a.test")
-        assert (baker.role, list(MerchantMembership.objects.filter(user_id=baker.pk).values_list("merchant", flat=True))) == (
+        assert (
+            baker.role,
+            list(MerchantMembership.objects.filter(user_id=baker.pk).values_list("merchant", flat=True)),
+        ) == (
             Role.MERCHANT_STAFF,
             [bakery.pk],
         )

@@ -37,7 +37,11 @@ def test_provision_town_creates_schema_domain_admin_and_legal_pages(db, mailoutb
         # the first admin is invited: the account is made when they open the link and choose a password
         assert not User.objects.exists()
         invitation = Invitation.objects.get()
-        assert (invitation.email, invitation.role, invitation.invited_by_id) == ("maire@saint-omer.fr", Role.TOWN_ADMIN, None)
+        assert (invitation.email, invitation.role, invitation.invited_by_id) == (
+            "maire@saint-omer.fr",
+            Role.TOWN_ADMIN,
+            None,
+        )
         assert sorted(LegalPage.objects.values_list("kind", flat=True)) == [
             "accessibilite",
             "cgv",
