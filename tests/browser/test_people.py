@@ -24,7 +24,7 @@ def town_admin(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) 
         town = Town.objects.get(slug="ville-a")
         with town:
             admin = User.objects.create_user(
-                email="maire-navigateur@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN
+                email="maire-personnes@ville-a.fr", password=PASSWORD, role=Role.TOWN_ADMIN
             )
         yield town, admin
         with town:
