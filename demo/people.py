@@ -48,13 +48,19 @@ def seed_demo_people(*, town: Town, password: str) -> list[str]:
                 )
                 MerchantMembership.objects.get_or_create(merchant=merchant, user_id=user.pk)
     lines = [f"  agent de la ville : {agent_email} / {password}"]
-    with_members = Merchant.objects.filter(pk__in=MerchantMembership.objects.values("merchant_id"))
-    shown = with_members.filter(status=MerchantStatus.LIVE, sells_online=True).order_by("name", "pk")
-    for merchant in shown[:MERCHANT_LOGINS_SHOWN]:
+    with_members = Merchant.objects.filter(pk__in=MerchantMembership.objects.values("merchant_id")).order_by(
+        "name", "pk"
+    )
+    # Shown first: shops that sell online (their screens have orders to look at).
+    shown = list(with_members.filter(status=MerchantStatus.LIVE, sells_online=True)[:MERCHANT_LOGINS_SHOWN])
+    shown += list(
+        with_members.exclude(pk__in=[merchant.pk for merchant in shown])[: MERCHANT_LOGINS_SHOWN - len(shown)]
+    )
+    for merchant in shown:
         member = MerchantMembership.objects.filter(merchant=merchant).order_by("pk").values_list("user_id", flat=True)
         email = User.objects.filter(pk__in=member[:1]).values_list("email", flat=True).first()
         lines.append(f"  commerçant « {merchant.name} » : {email} / {password}")
-    others = with_members.count() - min(shown.count(), MERCHANT_LOGINS_SHOWN)
+    others = with_members.count() - len(shown)
     if others > 0:
         lines.append(
             f"  … et {others} autres commerçants : <identifiant du commerce>@{town.slug}.{settings.PLATFORM_DOMAIN}"
