@@ -18,6 +18,8 @@ def test_demo_people_are_an_agent_and_a_login_per_merchant_that_can_log_in(town_
     with town_a:
         bakery = MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont", sells_online=True)
         MerchantFactory(name="Atelier fermé", slug="atelier", status=MerchantStatus.DRAFT)
+        for name in ("Bijouterie", "Cordonnerie", "Droguerie"):
+            MerchantFactory(name=name, slug=name.lower(), sells_online=False)
 
         lines = seed_demo_people(town=town_a, password=PASSWORD)
 
@@ -34,8 +36,10 @@ def test_demo_people_are_an_agent_and_a_login_per_merchant_that_can_log_in(town_
         assert User.objects.filter(email="atelier@ville-a.test").exists()
     assert lines == [
         f"  agent de la ville : agent@ville-a.test / {PASSWORD}",
-        f"  commerçant « Boulangerie Dupont » : boulangerie-dupont@ville-a.test / {PASSWORD}",
-        "  … et 1 autres commerçants : <identifiant du commerce>@ville-a.test (même mot de passe)",
+        f"  commerçant « Boulangerie Dupont » : boulangerie-dupont@ville-a.test / {PASSWORD}",  # sells online: first
+        f"  commerçant « Atelier fermé » : atelier@ville-a.test / {PASSWORD}",
+        f"  commerçant « Bijouterie » : bijouterie@ville-a.test / {PASSWORD}",
+        "  … et 2 autres commerçants : <identifiant du commerce>@ville-a.test (même mot de passe)",
     ]
     client = Client(HTTP_HOST="ville-a.test")
     client.post("/compte/login/", {"login": "boulangerie-dupont@ville-a.test", "password": PASSWORD})
