@@ -168,7 +168,8 @@ def invite_person(
 
     ``actor`` None is the platform itself (the first admin of a new town). Refused: a role the actor
     may not hand out, an address that already has an account, a second open invitation for the same
-    address (resend that one) — except for merchant staff, whose open invitation gains the merchants.
+    address (resend that one) — except for merchant staff, whose open invitation gains the merchant and
+    is sent again.
     """
     role = Role(role)
     if actor is not None and not may_invite(actor, role):
@@ -199,9 +200,12 @@ def invite_person(
         )
         if existing is not None:
             if role == Role.MERCHANT_STAFF and existing.role == Role.MERCHANT_STAFF:
+                # The same person asked for by a second merchant: one invitation naming both, sent again
+                # (a fresh link, seven more days; the previous link stops working).
                 added = [merchant for merchant in merchants if merchant not in existing.merchant_ids]
                 existing.merchant_ids = sorted({*existing.merchant_ids, *merchants})
-                existing.save(update_fields=["merchant_ids"])
+                token = _new_token(existing)
+                existing.save(update_fields=["merchant_ids", "token_hash", "sent_at", "expires_at"])
                 record_audit(
                     actor=actor,
                     action=AuditAction.MERCHANT_ADDED,
@@ -209,6 +213,7 @@ def invite_person(
                     invitation=existing,
                     details={"merchant_ids": added},
                 )
+                _send_after_commit(invitation=existing, token=token)
                 return existing
             raise PeopleError(
                 _("Une invitation est déjà en attente pour %(contact)s : renvoyez-la ou annulez-la.")

@@ -107,8 +107,8 @@ def _staff_section(request: AuthenticatedRequest, merchant: Merchant, invite_for
 @require_POST
 @backoffice_view
 def merchant_invite(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
+    merchant = queries.get_merchant_for(request.user, merchant_slug)  # 404 first: another's merchant stays unseen
     queries.require_catalogue_manager(request.user)
-    merchant = queries.get_merchant_for(request.user, merchant_slug)
     invite_form = InviteForm(request.POST, prefix="personne")
     if invite_form.is_valid():
         try:

@@ -283,16 +283,21 @@ def test_a_person_of_one_merchant_invited_to_another_just_gains_it(town_a, agent
     assert "paul@boulangerie.fr" in page
 
 
-def test_a_pending_merchant_invitation_gains_a_second_merchant(town_a, agent, shops):
+def test_a_pending_merchant_invitation_gains_a_second_merchant_and_is_sent_again(
+    town_a, agent, shops, mailoutbox, django_capture_on_commit_callbacks
+):
     _user, client = agent
     bakery, cheese = shops
     for slug in ("boulangerie", "fromagerie"):
-        client.post(f"/gestion/catalogue/commercants/{slug}/personnes/", {"personne-email": "paul@boulangerie.fr"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/gestion/catalogue/commercants/{slug}/personnes/", {"personne-email": "paul@boulangerie.fr"})
     with town_a:
         invitation = Invitation.objects.get(email="paul@boulangerie.fr")
         assert invitation.merchant_ids == sorted([bakery.pk, cheese.pk])
-    page = client.get("/gestion/catalogue/commercants/fromagerie/").content.decode()
-    assert "Renvoyer" in page
+    first, second = (re.search(r"(/invitation/[^/\s]+/)", message.body).group(1) for message in mailoutbox)
+    assert Client(HTTP_HOST="ville-a.test").get(first).status_code == 404  # the newer link replaced it
+    assert Client(HTTP_HOST="ville-a.test").get(second).status_code == 200
+    assert "Renvoyer" in client.get("/gestion/catalogue/commercants/fromagerie/").content.decode()
 
 
 def test_a_town_agents_address_cannot_join_a_merchant(town_a, agent, shops):
