@@ -97,6 +97,11 @@ def may_manage(actor: User | None, person: User) -> bool:
     return may_invite(actor, person.role)
 
 
+def manageable_roles(actor: User | None) -> set[str]:
+    """The roles whose people and invitations the actor may act on (the pages show buttons for these only)."""
+    return {role.value for role in Role if may_invite(actor, role)}
+
+
 def invitable_roles(actor: User | None) -> list[Role]:
     """The roles the actor may hand out from the people page (merchant staff: from the merchant's page)."""
     return [role for role in CHANGEABLE_ROLES if may_invite(actor, role)]

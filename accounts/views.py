@@ -67,6 +67,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
         "role_filters": queries.ROLE_FILTERS,
         "role": role,
         "can_invite": bool(actions.invitable_roles(request.user)),
+        "manageable_roles": actions.manageable_roles(request.user),
         "people_tab": "list",
     }
     return render(request, "accounts/people/list.html", context)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.actions import PeopleError
+from accounts.actions import PeopleError, manageable_roles
 from accounts.forms import InviteForm
 from accounts.queries import open_invitations_for
 from accounts.requests import AuthenticatedRequest, signed_in_view
@@ -101,6 +101,7 @@ def _staff_section(request: AuthenticatedRequest, merchant: Merchant, invite_for
         "people": merchant_people(merchant),
         "invitations": list(open_invitations_for(request.user, merchant_id=merchant.pk)),
         "invite_form": invite_form,
+        "manageable_roles": manageable_roles(request.user),
     }
 
 

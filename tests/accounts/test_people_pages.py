@@ -331,3 +331,20 @@ def test_a_deactivated_merchant_staff_is_shown_so_on_the_merchant_page(town_a, a
     page = client.get("/gestion/catalogue/commercants/boulangerie/").content.decode()
     assert "paul@boulangerie.fr" in page
     assert "désactivé" in page
+
+
+def test_an_agent_sees_buttons_and_links_only_for_the_people_they_may_manage(town_a, admin, agent):
+    admin_user, _client = admin
+    _user, client = agent
+    with town_a:
+        courier = User.objects.create_user(email="livreur@ville-a.fr", password=PASSWORD, role=Role.COURIER)
+        agent_invitation = invite_person(actor=None, role=Role.TOWN_AGENT, email="futur-agent@ville-a.fr")
+        courier_invitation = invite_person(actor=None, role=Role.COURIER, email="futur-livreur@ville-a.fr")
+
+    html = client.get("/gestion/personnes/").content.decode()
+
+    assert f"/gestion/personnes/{courier.pk}/" in html
+    assert f"/gestion/personnes/{admin_user.pk}/" not in html
+    assert f"/invitations/{courier_invitation.pk}/renvoyer/" in html
+    assert f"/invitations/{agent_invitation.pk}/renvoyer/" not in html
+    assert "futur-agent@ville-a.fr" in html  # listed all the same: the agent knows who is expected
