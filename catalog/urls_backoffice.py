@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.merchant_list, name="merchant_list"),
     path("nouveau-commercant/", views.merchant_create, name="merchant_create"),
     path("commercants/<slug:merchant_slug>/", views.merchant_edit, name="merchant_edit"),
+    path("commercants/<slug:merchant_slug>/personnes/", views.merchant_invite, name="merchant_invite"),
     path("commercants/<slug:merchant_slug>/horaires/", views.merchant_hours, name="merchant_hours"),
     path("commercants/<slug:merchant_slug>/fermetures/", views.closure_add, name="closure_add"),
     path("commercants/<slug:merchant_slug>/photos/", views.merchant_photos, name="merchant_photos"),

@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.actions import PeopleError, manageable_roles
+from accounts.forms import InviteForm
+from accounts.queries import open_invitations_for
 from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog import actions, queries
 from catalog.formatting import format_price
@@ -40,6 +43,7 @@ from catalog.forms import (
     VariantForm,
 )
 from catalog.models import Category, Merchant, Photo, Product, Variant
+from catalog.people import invite_merchant_staff, merchant_people
 
 PAGE_SIZE = 50
 
@@ -86,6 +90,43 @@ def merchant_edit(request: AuthenticatedRequest, merchant_slug: str) -> HttpResp
         messages.success(request, _("Les informations sont enregistrées."))
         return redirect("backoffice:merchant_edit", merchant_slug=merchant.slug)
     context = {"form": form, "merchant": merchant, "merchant_name": saved_name}
+    if _is_staff(request):
+        context |= _staff_section(request, merchant, InviteForm(prefix="personne"))
+    return render(request, "catalog/backoffice/merchant_form.html", context)
+
+
+def _staff_section(request: AuthenticatedRequest, merchant: Merchant, invite_form: InviteForm) -> dict[str, object]:
+    """The merchant's people and open invitations, and the form to invite one more (town staff only)."""
+    return {
+        "people": merchant_people(merchant),
+        "invitations": list(open_invitations_for(request.user, merchant_id=merchant.pk)),
+        "invite_form": invite_form,
+        "manageable_roles": manageable_roles(request.user),
+    }
+
+
+@require_POST
+@backoffice_view
+def merchant_invite(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
+    merchant = queries.get_merchant_for(request.user, merchant_slug)  # 404 first: another's merchant stays unseen
+    queries.require_catalogue_manager(request.user)
+    invite_form = InviteForm(request.POST, prefix="personne")
+    if invite_form.is_valid():
+        try:
+            done = invite_merchant_staff(
+                actor=request.user,
+                merchant=merchant,
+                email=invite_form.cleaned_data["email"],
+                phone=invite_form.cleaned_data["phone"],
+            )
+        except PeopleError as error:
+            invite_form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect(reverse("backoffice:merchant_edit", kwargs={"merchant_slug": merchant.slug}) + "#personnes")
+    form = MerchantStaffForm(instance=merchant)
+    context = {"form": form, "merchant": merchant, "merchant_name": merchant.name}
+    context |= _staff_section(request, merchant, invite_form)
     return render(request, "catalog/backoffice/merchant_form.html", context)
 
 

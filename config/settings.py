@@ -252,8 +252,9 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
-# SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".
-SMS_BACKEND = env.str("SMS_BACKEND", default="checkout.sms.backends.console.SmsBackend")
+# SMS (order notices, invitations): console by default; Brevo (French provider) with
+# "accounts.sms.backends.brevo.SmsBackend".
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.backends.console.SmsBackend")
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.brevo.com/v3/transactionalSMS/send")
 SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="Comptoir")

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.sms import normalise_french_mobile, send_sms
 from checkout.models import (
     MerchantOrder,
     Notification,
@@ -31,7 +32,6 @@ from checkout.models import (
     OrderLine,
 )
 from checkout.notifications.content import build_email, build_sms_text
-from checkout.sms import normalise_french_mobile, send_sms
 from townsite.queries import site_settings
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm7
 from catalog.formatting import UNIT_SUFFIXES, format_clock, format_price, format_quantity, format_vat_rate
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.pickup import window_label
-from checkout.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm7
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
 from tenants.current import current_town_or_none, town_zone

@@ -30,11 +30,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
+from accounts.sms import fit_single_sms, normalise_french_mobile, send_sms
 from catalog.formatting import format_clock, format_day
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, MerchantOrderStatus, WaitingOrdersSummary
 from checkout.notifications.content import branding
-from checkout.sms import fit_single_sms, normalise_french_mobile, send_sms
 from tenants.actions import town_absolute_url
 from tenants.current import current_town, town_local, town_zone
 from townsite.queries import site_settings

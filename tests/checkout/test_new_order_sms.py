@@ -7,13 +7,13 @@ import pytest
 from django.db import transaction
 
 from accounts.models import Role, User
+from accounts.sms import gsm7_length, is_gsm7, to_gsm7
+from accounts.sms.backends import locmem
 from catalog.formatting import format_day
 from checkout.actions import mark_order_paid
 from checkout.models import Fulfilment, Notification
 from checkout.notifications import queue_order_notifications
 from checkout.payments import start_payment
-from checkout.sms import gsm7_length, is_gsm7, to_gsm7
-from checkout.sms.backends import locmem
 from tenants.hosts import PUBLIC_DOMAIN_ATTRIBUTE
 from tenants.models import Domain
 from tests.catalog.factories import MerchantFactory
@@ -26,7 +26,7 @@ from townsite.queries import site_settings
 
 @pytest.fixture
 def sms_outbox(settings: object) -> list[locmem.SmsMessage]:
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     return locmem.outbox
 

@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from accounts.sms import gsm7_length, is_gsm7
+from accounts.sms.backends import locmem
 from checkout.models import (
     Fulfilment,
     MerchantOrderStatus,
@@ -20,8 +22,6 @@ from checkout.models import (
     PaymentMethod,
 )
 from checkout.notifications import queue_order_notifications
-from checkout.sms import gsm7_length, is_gsm7
-from checkout.sms.backends import locmem
 from checkout.tokens import order_public_id_from_token
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
@@ -36,7 +36,7 @@ def eur(amount: str) -> str:
 
 @pytest.fixture
 def sms_outbox(settings: object) -> list[locmem.SmsMessage]:
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     return locmem.outbox
 

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.core import mail
 
+from accounts.sms.backends import locmem
 from checkout.models import MerchantOrderStatus, WaitingOrdersSummary
-from checkout.sms.backends import locmem
 from checkout.tasks import send_waiting_orders_summaries_task
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
@@ -25,7 +25,7 @@ EARLY_TODAY = dt.datetime(2026, 12, 8, 7, 30, tzinfo=PARIS)
 
 @pytest.fixture
 def sms_outbox(settings: object) -> list[locmem.SmsMessage]:
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     return locmem.outbox
 
