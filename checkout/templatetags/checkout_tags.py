@@ -8,7 +8,6 @@ from django import template
 from django.forms import BaseForm, BoundField
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import AnyUser
 from catalog.formatting import format_decimal, format_quantity
@@ -37,22 +36,10 @@ def vat_percent(rate: int) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def basket_label(context: template.Context) -> str:
-    """The header's basket link text: "Panier", with the visitor's count of articles once it holds some.
-
-    Seen as "Panier 3"; heard as "Panier, 3 articles" (the badge's digits are part of the link's name).
-    """
+def basket_count(context: template.Context) -> int:
+    """Articles in the visitor's basket, for the header's basket link (``checkout.queries.basket_count_for``)."""
     request = context.get("request")
-    count = queries.basket_count_for(request) if request is not None else 0
-    if not count:
-        return _("Panier")
-    articles = ngettext("%(count)s article", "%(count)s articles", count) % {"count": count}
-    return format_html(
-        '{}<span class="visually-hidden">, {}</span><span class="basket-count" aria-hidden="true">{}</span>',
-        _("Panier"),
-        articles,
-        count,
-    )
+    return queries.basket_count_for(request) if request is not None else 0
 
 
 @register.filter

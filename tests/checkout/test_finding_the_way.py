@@ -30,7 +30,9 @@ def _basket_link(html: str) -> str:
 
 
 def _accessible_name(link: str) -> str:
-    """What a screen reader says of the link: its text, less what is hidden from it (aria-hidden)."""
+    """What a screen reader says of the link: its label, else its text less what is hidden from it."""
+    if label := re.match(r'<a [^>]*aria-label="([^"]*)"', link):
+        return label.group(1)
     spoken = re.sub(r'<span[^>]*aria-hidden="true"[^>]*>.*?</span>', "", link, flags=re.S)
     return re.sub(r"<[^>]+>", "", spoken).strip()
 
