@@ -7,7 +7,6 @@ from decimal import Decimal
 from django import template
 from django.forms import BaseForm, BoundField
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 from accounts.models import AnyUser
 from catalog.formatting import format_decimal, format_quantity
