@@ -15,13 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog import search, sitemaps
-from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
+from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, PhotoStatus, Product
 from catalog.queries import (
     categories_in_display_order,
     get_live_merchant,
     get_published_product,
     live_merchants,
     published_products,
+    visible_photos,
 )
 from tenants.collation import by_name
 from tenants.current import town_now, town_today
@@ -33,11 +34,6 @@ LIST_SORTS = {key: value for key, value in search.SORTS.items() if key != "perti
 
 
 # --- reads shared by the pages -----------------------------------------------------------------
-def _visible_photos() -> QuerySet[Photo]:
-    # A photo whose renditions failed still has its (cleaned) original; only broken ones are hidden.
-    return Photo.objects.exclude(status=PhotoStatus.FAILED).order_by("position", "pk")
-
-
 # Only what ``{% product_cards %}`` shows: descriptions are long and never on a card.
 CARD_FIELDS = (
     "merchant_id", "title", "slug", "price_cents", "unit", "content_quantity", "content_unit", "updated_at",
@@ -74,7 +70,7 @@ def product_cards(products: QuerySet[Product], *, fields: tuple[str, ...] = CARD
 def merchant_lookups(*, today: dt.date) -> tuple[Prefetch, ...]:
     """What a merchant card shows: photos, weekly hours and closures still to come (open-now label)."""
     return (
-        Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos"),
+        Prefetch("photos", queryset=visible_photos(), to_attr="visible_photos"),
         Prefetch("opening_periods", queryset=OpeningPeriod.objects.order_by("weekday", "opens_at")),
         # From yesterday: the town's "today" may still be yesterday in UTC terms for the label.
         Prefetch("closures", queryset=Closure.objects.filter(ends_on__gte=today - dt.timedelta(days=1))),

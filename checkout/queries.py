@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import AnyUser, Role, User
 from catalog.queries import merchants_for
+from checkout.basket import BASKET_SESSION_KEY, basket_line_count
 from checkout.models import (
     MerchantOrder,
     MerchantOrderStatus,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 SESSION_ORDERS_KEY = "checkout_orders"
+_BASKET_COUNT_ATTRIBUTE = "_checkout_basket_count"
 
 
 class CameIn(TypedDict):
@@ -67,6 +69,29 @@ def get_order_for_request(request: HttpRequest, public_id: object) -> Order:
     if user.is_authenticated and order.user_id == user.pk:
         return order
     raise Http404(public_id)
+
+
+def basket_count_for(request: HttpRequest) -> int:
+    """Articles in this visitor's basket, as the header shows them: read from the database on every page
+    (never cached, so never another visitor's nor a stale count), at most one COUNT per request.
+
+    The session is already loaded to know who the visitor is; a visitor without a basket costs no query.
+    """
+    if (known := getattr(request, _BASKET_COUNT_ATTRIBUTE, None)) is not None:
+        return known
+    user = getattr(request, "user", None)  # absent on pages answered before authentication (400, 413)
+    session = getattr(request, "session", None)
+    if user is not None and user.is_authenticated:
+        count = basket_line_count(user_id=user.pk, token=None)
+    else:
+        count = basket_line_count(user_id=None, token=session.get(BASKET_SESSION_KEY) if session is not None else None)
+    remember_basket_count(request, count)
+    return count
+
+
+def remember_basket_count(request: HttpRequest, count: int) -> None:
+    """The count a page has just read for itself (the basket page), so the header does not ask again."""
+    setattr(request, _BASKET_COUNT_ATTRIBUTE, count)
 
 
 def get_order_by_public_id(public_id: str) -> Order:
