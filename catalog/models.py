@@ -83,9 +83,10 @@ class Merchant(models.Model):
     click_and_collect = models.BooleanField(_("retrait en boutique"), default=True)
     delivery_eligible = models.BooleanField(_("livraison possible"), default=False)
     is_featured = models.BooleanField(_("mis en avant"), default=False)
-    # Checked and re-encoded by the image engine (``catalog.actions.set_merchant_images``), never as sent.
-    logo = models.ImageField(_("logo"), upload_to="merchants/logos/", blank=True)
-    cover = models.ImageField(_("photo de couverture"), upload_to="merchants/covers/", blank=True)
+    # Checked and re-encoded by the image engine (``catalog.actions.set_merchant_images``), never as sent;
+    # under photos/, the one public media folder of a town (config.media).
+    logo = models.ImageField(_("logo"), upload_to="photos/merchants/logos/", blank=True)
+    cover = models.ImageField(_("photo de couverture"), upload_to="photos/merchants/covers/", blank=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="merchants", verbose_name=_("catégories"))
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -425,7 +426,7 @@ class HomeBlock(models.Model):
     text = models.TextField(_("texte"), max_length=600, blank=True)
     link_url = models.CharField(_("lien"), max_length=300, blank=True)
     link_label = models.CharField(_("texte du lien"), max_length=80, blank=True)
-    image = models.ImageField(_("image"), upload_to="home/", blank=True)
+    image = models.ImageField(_("image"), upload_to="photos/home/", blank=True)
     starts_on = models.DateField(_("affichée à partir du"), null=True, blank=True)
     ends_on = models.DateField(_("affichée jusqu'au"), null=True, blank=True)
     published_on = models.DateField(_("date de l'actualité"), null=True, blank=True)

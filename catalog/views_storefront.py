@@ -140,6 +140,7 @@ class ShownBlock:
     merchants: list[Merchant] = field(default_factory=list)
     products: list[Product] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
+    news: list[HomeBlock] = field(default_factory=list)
 
 
 def _map_merchants() -> list[dict[str, Any]]:
@@ -183,8 +184,10 @@ def home_blocks(blocks: list[HomeBlock], *, today: dt.date) -> dict[str, Any]:
             if map_merchants is None:
                 map_merchants = _map_merchants()
             shown.append(ShownBlock(block=block, places=map_merchants))
+        elif block.kind == HomeBlockKind.NEWS and shown and shown[-1].block.kind == HomeBlockKind.NEWS:
+            shown[-1].news.append(block)  # news items in a row read as one "Actualités" section
         else:
-            shown.append(ShownBlock(block=block))
+            shown.append(ShownBlock(block=block, news=[block] if block.kind == HomeBlockKind.NEWS else []))
     places = [
         {
             "name": place["name"],

@@ -362,8 +362,8 @@ def test_merchant_adds_a_logo_and_cover_shown_on_its_page_and_card(town_a, clien
     assert response.status_code == 302
     with town_a:
         shop = Merchant.objects.get(pk=shop.pk)
-    assert shop.logo.name.startswith("merchants/logos/")
-    assert shop.cover.name.startswith("merchants/covers/")
+    assert shop.logo.name.startswith("photos/merchants/logos/")
+    assert shop.cover.name.startswith("photos/merchants/covers/")
     page = _html(client_a.get("/commerces/fromagerie/"))
     assert f'src="{shop.cover.url}" alt="" class="shop-cover-image"' in page
     assert f'src="{shop.logo.url}" alt="" class="shop-logo"' in page
