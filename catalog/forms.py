@@ -492,14 +492,18 @@ class MerchantImagesForm(forms.Form):
     logo = forms.FileField(
         label=gettext_lazy("Logo"),
         required=False,
-        help_text=gettext_lazy("Carré de préférence ; PNG transparent accepté. Affiché sur la vitrine et dans l'annuaire."),
+        help_text=gettext_lazy(
+            "Carré de préférence ; PNG transparent accepté. Affiché sur la vitrine et dans l'annuaire."
+        ),
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
     clear_logo = forms.BooleanField(label=gettext_lazy("Retirer le logo"), required=False)
     cover = forms.FileField(
         label=gettext_lazy("Photo de couverture"),
         required=False,
-        help_text=gettext_lazy("Au format paysage (bandeau en haut de la vitrine). JPEG, PNG, WebP ou HEIC, 15 Mo au plus."),
+        help_text=gettext_lazy(
+            "Au format paysage (bandeau en haut de la vitrine). JPEG, PNG, WebP ou HEIC, 15 Mo au plus."
+        ),
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
     clear_cover = forms.BooleanField(label=gettext_lazy("Retirer la photo de couverture"), required=False)
@@ -548,7 +552,7 @@ class HomeBlockForm(forms.ModelForm):
     def __init__(self, *args: Any, kind: str, merchants: QuerySet[Merchant], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        self.fields["merchants"].queryset = merchants
+        cast(forms.ModelMultipleChoiceField, self.fields["merchants"]).queryset = merchants
         if self.instance.pk and not self.is_bound:
             self.initial["merchants"] = list(self.instance.merchant_ids)
         shown = self.FIELDS_BY_KIND[HomeBlockKind(kind)]

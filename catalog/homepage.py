@@ -116,7 +116,7 @@ def save_home_block(
         if clean is not None:
             block.image.save(f"bloc.{clean.extension}", clean.content, save=False)
         elif clear_image:
-            block.image = ""  # type: ignore[assignment]  # the file stays: the published copy may show it
+            block.image = ""  # the file stays: the published copy may show it
         block.save()
     return block
 

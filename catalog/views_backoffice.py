@@ -308,7 +308,12 @@ def _photos_page(
                 alt_form=PhotoAltTextForm(initial={"alt_text": photo.alt_text}, prefix=f"photo-{photo.pk}"),
             )
         )
-    context = {"merchant": merchant, "product": product, "rows": rows, "form": form or PhotoUploadForm()}
+    context: dict[str, object] = {
+        "merchant": merchant,
+        "product": product,
+        "rows": rows,
+        "form": form or PhotoUploadForm(),
+    }
     if product is None:
         context["images_form"] = images_form or MerchantImagesForm()
     return render(request, "catalog/backoffice/photos.html", context)

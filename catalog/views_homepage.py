@@ -66,7 +66,12 @@ def _block_form(request: AuthenticatedRequest, block: HomeBlock) -> HomeBlockFor
     merchants = live_merchants().order_by(*by_name(), "pk")
     initial = {} if block.pk else {"title": homepage.default_block_title(block.kind)}
     return HomeBlockForm(
-        request.POST or None, request.FILES or None, instance=block, kind=block.kind, merchants=merchants, initial=initial
+        request.POST or None,
+        request.FILES or None,
+        instance=block,
+        kind=block.kind,
+        merchants=merchants,
+        initial=initial,
     )
 
 
@@ -78,13 +83,13 @@ def _save_block(request: AuthenticatedRequest, block: HomeBlock) -> HttpResponse
             fields["merchant_ids"] = form.cleaned_data["merchants"]
         image = form.cleaned_data.get("image")
         try:
-            homepage.save_home_block(
-                block=form.instance, image=image or None, clear_image=image is False, **fields
-            )
+            homepage.save_home_block(block=form.instance, image=image or None, clear_image=image is False, **fields)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Le bloc « %(title)s » est enregistré dans le brouillon.") % {"title": block.title})
+            messages.success(
+                request, _("Le bloc « %(title)s » est enregistré dans le brouillon.") % {"title": block.title}
+            )
             return redirect("homepage:appearance")
     return render(request, "catalog/homepage/block_form.html", {"form": form, "block": block})
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
@@ -150,10 +149,8 @@ def _map_merchants() -> list[dict[str, Any]]:
         .order_by(*by_name(), "pk")
         .values("name", "slug", "address_line", "city", "latitude", "longitude")
     )
-    return [
-        {**row, "latitude": float(row["latitude"]), "longitude": float(row["longitude"])}
-        for row in rows
-    ]
+    # Both coordinates are present (filtered above); floats for the map's JSON.
+    return [{**row, "latitude": float(row["latitude"] or 0), "longitude": float(row["longitude"] or 0)} for row in rows]
 
 
 def home_blocks(blocks: list[HomeBlock], *, today: dt.date) -> dict[str, Any]:

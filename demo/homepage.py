@@ -63,7 +63,10 @@ def _store_shared(field: str, owners: dict[str, list[int]]) -> int:
         first, *rest = merchant_ids
         merchant = Merchant.objects.get(pk=first)
         content = ContentFile((SHOP_PICTURES / file_name).read_bytes(), name=file_name)
-        set_merchant_images(merchant=merchant, **{field: content})
+        if field == "logo":
+            set_merchant_images(merchant=merchant, logo=content)
+        else:
+            set_merchant_images(merchant=merchant, cover=content)
         Merchant.objects.filter(pk__in=rest).update(**{field: getattr(merchant, field).name})
     return sum(len(ids) for ids in owners.values())
 
@@ -106,7 +109,11 @@ def seed_demo_home_page() -> int:
                 "link_url": spec.get("link_url", ""),
                 "link_label": spec.get("link_label", ""),
             }
-            for key, field in (("starts_in_days", "starts_on"), ("ends_in_days", "ends_on"), ("published_in_days", "published_on")):
+            for key, field in (
+                ("starts_in_days", "starts_on"),
+                ("ends_in_days", "ends_on"),
+                ("published_in_days", "published_on"),
+            ):
                 if key in spec:
                     fields[field] = today + dt.timedelta(days=spec[key])
             if spec["kind"] == HomeBlockKind.MERCHANTS:

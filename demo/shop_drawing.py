@@ -62,7 +62,12 @@ def draw_shop_cover(motif: str) -> Image.Image:
     glass = (frame[0] + 26, frame[1] + 26, frame[2] - 26, frame[3])
     draw.rectangle(glass, fill=(222, 236, 242))
     draw.polygon(  # a reflection across the glass
-        [(glass[0] + 200, glass[1]), (glass[0] + 420, glass[1]), (glass[0] + 120, glass[3]), (glass[0] - 100, glass[3])],
+        [
+            (glass[0] + 200, glass[1]),
+            (glass[0] + 420, glass[1]),
+            (glass[0] + 120, glass[3]),
+            (glass[0] - 100, glass[3]),
+        ],
         fill=(236, 246, 250),
     )
     shelf_y = h * 0.9
@@ -82,9 +87,9 @@ def draw_shop_cover(motif: str) -> Image.Image:
     bottom = h * 0.26
     for stripe in range(stripes):
         colour = accent if stripe % 2 == 0 else (250, 250, 250)
-        x = stripe * stripe_width
-        draw.rectangle((x, 0, x + stripe_width, bottom), fill=colour)
-        ellipse(draw, x + stripe_width / 2, bottom, stripe_width / 2, 28, colour)
+        left = stripe * stripe_width
+        draw.rectangle((left, 0, left + stripe_width, bottom), fill=colour)
+        ellipse(draw, left + stripe_width / 2, bottom, stripe_width / 2, 28, colour)
     draw.rectangle((0, 0, w, 14), fill=shade(accent, 0.6))
     return image.resize((COVER_WIDTH, COVER_HEIGHT), Image.Resampling.LANCZOS)
 

@@ -63,9 +63,7 @@ def _page_height(page: object) -> int:
 
 
 @pytest.mark.parametrize(("name", "viewport", "max_height"), [("phone", PHONE, 3000), ("desktop", DESKTOP, 3000)])
-def test_demo_home_page_is_short_complete_and_accessible(
-    browser, server_port, demo_town, name, viewport, max_height
-):
+def test_demo_home_page_is_short_complete_and_accessible(browser, server_port, demo_town, name, viewport, max_height):
     context = browser.new_context(viewport=viewport, locale="fr-FR")
     violations = watch_csp_violations(context)
     page = context.new_page()
@@ -77,7 +75,7 @@ def test_demo_home_page_is_short_complete_and_accessible(
     assert response.status == 200
     screenshot(page, f"home-demo-{name}")
     height = _page_height(page)
-    print(f"home page height at {viewport['width']} px: {height} px")  # noqa: T201 - the figure reported
+    print(f"home page height at {viewport['width']} px: {height} px")
     assert height < max_height, height
     assert page.get_by_role("heading", name="Bons d'achat : +30 %").is_visible()
     assert page.locator(".home-news").count() == 2

@@ -54,7 +54,11 @@ def test_town_admin_changes_colours_and_tagline_through_the_branding_action(town
 
     assert response.status_code == 302
     town = Town.objects.get(pk=town_a.pk)
-    assert (town.tagline, town.primary_color, town.secondary_color) == ("Le centre-ville en ligne", "#1a4d2e", "#7a1f3d")
+    assert (town.tagline, town.primary_color, town.secondary_color) == (
+        "Le centre-ville en ligne",
+        "#1a4d2e",
+        "#7a1f3d",
+    )
     assert "--brand-primary: #1a4d2e" in _html(client_a.get("/"))
 
 
@@ -183,7 +187,7 @@ def test_later_draft_edits_stay_hidden_until_published_again(town_a, client_a, a
 
 
 def test_blocks_move_up_and_down_with_buttons(town_a, client_a, admin):
-    first, second, third = (_block(town_a, title=title) for title in ("Un", "Deux", "Trois"))
+    first, _second, third = (_block(town_a, title=title) for title in ("Un", "Deux", "Trois"))
 
     client_a.post(f"{APPEARANCE}blocs/{third.pk}/deplacer/", {"direction": "up"})
     client_a.post(f"{APPEARANCE}blocs/{first.pk}/deplacer/", {"direction": "down"})
@@ -212,9 +216,7 @@ def test_a_removed_block_leaves_the_draft_only(town_a, client_a, admin):
 
 
 def test_a_banner_link_must_be_a_site_page_or_a_web_address(town_a, client_a, admin):
-    response = client_a.post(
-        f"{APPEARANCE}blocs/nouveau/banner/", {"title": "Bons", "link_url": "javascript:alert(1)"}
-    )
+    response = client_a.post(f"{APPEARANCE}blocs/nouveau/banner/", {"title": "Bons", "link_url": "javascript:alert(1)"})
 
     assert "commençant par https://" in _html(response)
     with town_a:
@@ -309,7 +311,9 @@ def test_shop_map_lists_the_shops_without_javascript(town_a, client_a, settings)
     # Only this page lets images come from the tile server, and only from it.
     policy = response["Content-Security-Policy"]
     assert "img-src 'self' data: https://*.tuiles.example.org" in policy
-    assert "tuiles" not in Client(HTTP_HOST=client_a.defaults["HTTP_HOST"]).get("/commerces/")["Content-Security-Policy"]
+    assert (
+        "tuiles" not in Client(HTTP_HOST=client_a.defaults["HTTP_HOST"]).get("/commerces/")["Content-Security-Policy"]
+    )
 
 
 def test_home_without_a_map_keeps_the_strict_image_policy(town_a, client_a):
@@ -325,9 +329,7 @@ def test_home_without_a_map_keeps_the_strict_image_policy(town_a, client_a):
 
 def _arranged_home(town: Town, count: int) -> None:
     with town:
-        merchants = [
-            MerchantFactory(latitude="50.95", longitude="1.85", is_featured=True) for _index in range(count)
-        ]
+        merchants = [MerchantFactory(latitude="50.95", longitude="1.85", is_featured=True) for _index in range(count)]
         for merchant in merchants:
             ProductFactory(merchant=merchant, is_featured=True)
         for kind in HomeBlockKind.values:

@@ -38,7 +38,8 @@ def test_demo_home_page_and_shop_images_are_seeded_once(town_a, isolated_media):
         assert [kind for kind, _title in published].count(HomeBlockKind.NEWS) == 2
         assert {HomeBlockKind.MERCHANTS, HomeBlockKind.PRODUCTS, HomeBlockKind.MAP} <= {kind for kind, _ in published}
         banner = HomeBlock.objects.get(is_draft=False, kind=HomeBlockKind.BANNER)
-        assert banner.image and banner.starts_on < banner.ends_on
+        assert banner.image
+        assert banner.starts_on < banner.ends_on
         featured = HomeBlock.objects.get(is_draft=False, kind=HomeBlockKind.MERCHANTS)
         assert 0 < len(featured.merchant_ids) <= 8
 

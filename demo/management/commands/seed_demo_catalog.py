@@ -85,6 +85,8 @@ class Command(BaseCommand):
             images = attach_demo_shop_images() if with_pictures else None
             blocks = seed_demo_home_page()
         if images is not None:
-            self.stdout.write(f"{town.name} : {images.logos} logos et {images.covers} photos de couverture de commerces.")
+            self.stdout.write(
+                f"{town.name} : {images.logos} logos et {images.covers} photos de couverture de commerces."
+            )
         if blocks:
             self.stdout.write(f"{town.name} : page d'accueil publiée ({blocks} blocs).")
