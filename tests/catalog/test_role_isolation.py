@@ -91,6 +91,7 @@ def _post_payload() -> dict[str, Any]:
         "fermeture-starts_on": "2026-01-01",
         "fermeture-ends_on": "2026-01-02",
         "image": SimpleUploadedFile("x.png", image_bytes("PNG", size=(8, 8))),
+        "logo": SimpleUploadedFile("logo.png", image_bytes("PNG", size=(8, 8))),
     }
 
 
@@ -131,10 +132,10 @@ def world(town_a, town_b, client_a):
 def test_every_backoffice_url_is_covered_by_the_walk():
     converters = {key for pattern in PATTERNS for key in pattern.pattern.converters}
     assert converters == {"merchant_slug", *ID_KINDS}
-    assert len(PATTERNS) == 19
+    assert len(PATTERNS) == 20
     assert {pattern.name for pattern in TOWN_WIDE_PATTERNS} == TOWN_WIDE
     assert {key for pattern in TOWN_WIDE_PATTERNS for key in pattern.pattern.converters} == {"category_id"}
-    assert len(ALL_PATTERNS) == 23
+    assert len(ALL_PATTERNS) == 24
 
 
 def _categories() -> list[Any]:
@@ -179,7 +180,7 @@ def test_merchant_staff_get_404_for_every_url_with_another_merchants_ids(client_
         assert response.status_code == 404, target_url
         assert SENTINEL not in response.content.decode(), target_url
         walked += 1
-    assert walked == 17
+    assert walked == 18
 
     with town_a:
         assert _snapshot(world["other"]["merchant_slug"]) == before
