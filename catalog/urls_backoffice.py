@@ -14,6 +14,7 @@ urlpatterns = [
     path("commercants/<slug:merchant_slug>/horaires/", views.merchant_hours, name="merchant_hours"),
     path("commercants/<slug:merchant_slug>/fermetures/", views.closure_add, name="closure_add"),
     path("commercants/<slug:merchant_slug>/photos/", views.merchant_photos, name="merchant_photos"),
+    path("commercants/<slug:merchant_slug>/logo-couverture/", views.merchant_images, name="merchant_images"),
     path("commercants/<slug:merchant_slug>/produits/", views.product_list, name="product_list"),
     path("commercants/<slug:merchant_slug>/produits/nouveau/", views.product_create, name="product_create"),
     path("fermetures/<int:closure_id>/supprimer/", views.closure_delete, name="closure_delete"),

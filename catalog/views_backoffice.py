@@ -28,6 +28,7 @@ from catalog.forms import (
     CategoryForm,
     ClosureForm,
     MerchantForm,
+    MerchantImagesForm,
     MerchantSearchForm,
     MerchantStaffForm,
     NewProductForm,
@@ -325,7 +326,12 @@ class PhotoRow:
 
 
 def _photos_page(
-    request: AuthenticatedRequest, *, merchant: Merchant, product: Product | None, form: PhotoUploadForm | None = None
+    request: AuthenticatedRequest,
+    *,
+    merchant: Merchant,
+    product: Product | None,
+    form: PhotoUploadForm | None = None,
+    images_form: MerchantImagesForm | None = None,
 ) -> HttpResponse:
     rows = []
     for photo in queries.photos_of(merchant=merchant, product=product):
@@ -343,7 +349,14 @@ def _photos_page(
                 alt_form=PhotoAltTextForm(initial={"alt_text": photo.alt_text}, prefix=f"photo-{photo.pk}"),
             )
         )
-    context = {"merchant": merchant, "product": product, "rows": rows, "form": form or PhotoUploadForm()}
+    context: dict[str, object] = {
+        "merchant": merchant,
+        "product": product,
+        "rows": rows,
+        "form": form or PhotoUploadForm(),
+    }
+    if product is None:
+        context["images_form"] = images_form or MerchantImagesForm()
     return render(request, "catalog/backoffice/photos.html", context)
 
 
@@ -373,6 +386,25 @@ def merchant_photos(request: AuthenticatedRequest, merchant_slug: str) -> HttpRe
     if request.method == "POST":
         return _upload(request, merchant=merchant, product=None)
     return _photos_page(request, merchant=merchant, product=None)
+
+
+@require_POST
+@backoffice_view
+def merchant_images(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
+    merchant = queries.get_merchant_for(request.user, merchant_slug)
+    form = MerchantImagesForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        clear = [name for name in ("logo", "cover") if data[f"clear_{name}"] and not data[name]]
+        try:
+            actions.set_merchant_images(merchant=merchant, logo=data["logo"], cover=data["cover"], clear=clear)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name, errors)
+        else:
+            messages.success(request, _("Le logo et la photo de couverture sont enregistrés."))
+            return redirect("backoffice:merchant_photos", merchant_slug=merchant.slug)
+    return _photos_page(request, merchant=merchant, product=None, images_form=form)
 
 
 @backoffice_view

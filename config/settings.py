@@ -425,6 +425,13 @@ if AWS_STORAGE_BUCKET_NAME:
         ]
 MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
 
+# The shop map's tiles (Leaflet, static/vendor/leaflet/): any XYZ tile server; only the home page
+# showing the map lets the browser load images from its host (catalog.views_storefront.allow_map_tiles).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION", default="© les contributeurs d’OpenStreetMap (openstreetmap.org/copyright)"
+)
+
 # Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
 # script at all (page scripts live in static/js/). Styles: our static files, plus the one inline
 # <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images

@@ -105,6 +105,7 @@ def _post_payload() -> dict[str, Any]:
         "fermeture-ends_on": "2026-01-02",
         "personne-email": "pirate@exemple.fr",
         "image": SimpleUploadedFile("x.png", image_bytes("PNG", size=(8, 8))),
+        "logo": SimpleUploadedFile("logo.png", image_bytes("PNG", size=(8, 8))),
     }
 
 
