@@ -33,8 +33,9 @@ def set_up_demo_towns(*, password: str) -> list[str]:
             operator.set_password(password)
             operator.save()
         record_verified_email(user=operator)
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
     lines = [
-        f"Site opérateur : http://{settings.PLATFORM_DOMAIN}:8000/  (console : /console/)",
+        f"Site opérateur : http://{settings.PLATFORM_DOMAIN}{port}/  (console : /console/)",
         f"  opérateur : {operator_email} / {password}",
     ]
     for spec in DEMO_TOWNS:
