@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,10 +18,14 @@ class Role(models.TextChoices):
     TOWN_AGENT = "town_agent", _("Agent de la ville")
     MERCHANT_STAFF = "merchant_staff", _("Commerçant")
     COURIER = "courier", _("Livreur")
+    DELIVERY_COORDINATOR = "delivery_coordinator", _("Coordinateur des livraisons")
     RESIDENT = "resident", _("Habitant")
 
 
 TOWN_STAFF_ROLES = frozenset({Role.TOWN_ADMIN, Role.TOWN_AGENT})
+# The people the back-office lists and invites: everyone but residents (who sign up themselves) and
+# the operator's staff (public schema).
+INVITABLE_ROLES = (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.DELIVERY_COORDINATOR, Role.COURIER, Role.MERCHANT_STAFF)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -114,3 +121,123 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    EXPIRED = "expired", _("expirée")
+    ACCEPTED = "accepted", _("acceptée")
+    CANCELLED = "cancelled", _("annulée")
+
+
+class Invitation(models.Model):
+    """A one-use link, sent by e-mail (or by SMS when only a phone number is known), to join the town's
+    back-office with a role.
+
+    Only the SHA-256 of the link's token is kept: the clear token exists in the message alone, so a
+    copy of the database opens no account. Resending mints a new token (the old link dies). A merchant
+    staff invitation names its merchants by id (``merchant_ids``, values: accounts sits below catalog);
+    catalog turns them into memberships when the invitation is accepted (``accounts.signals``).
+    People ids are values too (``invited_by_id``, ``user_id``), as for every town-only table.
+    """
+
+    email = models.EmailField(_("adresse e-mail"), blank=True)
+    phone = models.CharField(_("téléphone mobile"), max_length=20, blank=True)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    merchant_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by_id = models.BigIntegerField(null=True, blank=True)  # None: the platform (town provisioning)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)  # the account made (or joined) on acceptance
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(email="", phone=""), name="invitation_has_an_address_or_a_phone"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(cancelled_at__isnull=True),
+                name="invitation_accepted_or_cancelled_not_both",
+            ),
+            # One open invitation per address: a second one would be a second live link for the same person.
+            models.UniqueConstraint(
+                fields=("email",),
+                condition=models.Q(accepted_at__isnull=True, cancelled_at__isnull=True) & ~models.Q(email=""),
+                name="invitation_one_open_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=("phone",),
+                condition=models.Q(accepted_at__isnull=True, cancelled_at__isnull=True, email=""),
+                name="invitation_one_open_per_phone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email or self.phone} ({self.get_role_display()})"
+
+    @property
+    def contact(self) -> str:
+        return self.email or self.phone
+
+    def status_at(self, moment: dt.datetime) -> InvitationStatus:
+        if self.cancelled_at is not None:
+            return InvitationStatus.CANCELLED
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.expires_at <= moment:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    @property
+    def status(self) -> InvitationStatus:
+        return self.status_at(timezone.now())
+
+
+class AuditAction(models.TextChoices):
+    INVITED = "invited", _("Invitation envoyée")
+    RESENT = "resent", _("Invitation renvoyée")
+    CANCELLED = "cancelled", _("Invitation annulée")
+    ACCEPTED = "accepted", _("Invitation acceptée")
+    MERCHANT_ADDED = "merchant_added", _("Commerce ajouté")
+    DEACTIVATED = "deactivated", _("Compte désactivé")
+    REACTIVATED = "reactivated", _("Compte réactivé")
+    ROLE_CHANGED = "role_changed", _("Rôle modifié")
+
+
+class AuditEntry(models.Model):
+    """One change to the town's people, written in the same transaction as the change; never edited.
+
+    Actor and target are kept both as ids (values) and as the words shown at the time (their address),
+    so the journal still reads right after an account changes or goes.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)  # None: the platform, or the invited person
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    target_user_id = models.BigIntegerField(null=True, blank=True)
+    target_invitation_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=254)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal des personnes")
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    @property
+    def role_change(self) -> str:
+        """ "Agent de la ville → Administrateur de la ville" for a role change, else ""."""
+        if self.action != AuditAction.ROLE_CHANGED:
+            return ""
+        return f"{Role(self.details['from']).label} → {Role(self.details['to']).label}"

@@ -1,12 +1,12 @@
 """Salts that tie every signed value to the town it was minted in.
 
 One secret key signs for every town, and every town runs the same code, so a signed value (a flash
-message cookie, an order status link, an invitation or password-reset token, a demo-gateway
+message cookie, an order status link, a password-reset token, a demo-gateway
 notification) minted on town A would verify on town B unless its salt names the town. Browsers keep
 host-only cookies to their host, but links travel (forwarded e-mails, a pasted URL), and ids repeat
 from town to town (user 5 exists in every schema).
 
-It lives here, in the lowest app, because ``accounts`` signs too (invitations, password resets) and
+It lives here, in the lowest app, because ``accounts`` signs too (password resets) and
 may import no app above it; it only needs the schema the connection is set to.
 """
 
@@ -35,10 +35,6 @@ class TownTokenGenerator(DjangoPasswordResetTokenGenerator):
     @property
     def key_salt(self) -> str:  # type: ignore[override]  # Django's is a plain attribute; the salt follows the schema
         return town_salt(self.purpose)
-
-
-class InvitationTokenGenerator(TownTokenGenerator):
-    purpose = "accounts.invitation"
 
 
 class PasswordResetTokenGenerator(TownTokenGenerator):

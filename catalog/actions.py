@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -284,6 +285,42 @@ def add_photo(
         photo_id = photo.pk
         transaction.on_commit(lambda: make_photo_renditions_task.delay(photo_id))
     return photo
+
+
+MERCHANT_IMAGE_MAX_SIDES = {"logo": 400, "cover": 1600}
+
+
+def set_merchant_images(
+    *, merchant: Merchant, logo: IO[bytes] | None = None, cover: IO[bytes] | None = None, clear: Iterable[str] = ()
+) -> Merchant:
+    """Replace (or remove, ``clear``) a merchant's logo and cover photo; what is stored is the image
+    engine's re-encoding (a transparent logo stays a transparent PNG), never the file as sent."""
+    cleaned: dict[str, ContentFile] = {}
+    errors: dict[str, list[str]] = {}
+    for field, upload in (("logo", logo), ("cover", cover)):
+        if upload is None:
+            continue
+        try:
+            clean = clean_image(
+                upload,
+                size=getattr(upload, "size", None),
+                max_side=MERCHANT_IMAGE_MAX_SIDES[field],
+                keep_transparency=field == "logo",
+            )
+        except ValidationError as error:
+            errors[field] = error.messages
+        else:
+            cleaned[field] = ContentFile(clean.content.read(), name=f"{field}.{clean.extension}")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for field in set(clear) & set(MERCHANT_IMAGE_MAX_SIDES):
+            setattr(merchant, field, "")
+        for field, content in cleaned.items():
+            getattr(merchant, field).save(content.name, content, save=False)
+        Merchant.objects.filter(pk=merchant.pk).update(logo=merchant.logo.name or "", cover=merchant.cover.name or "")
+        bump_catalogue_version()
+    return merchant
 
 
 def make_photo_renditions(*, photo_id: int) -> Photo | None:

@@ -112,6 +112,16 @@ def format_day(value: dt.date) -> str:
     return text
 
 
+def format_moment(value: dt.datetime, *, weekday: bool = False) -> str:
+    """7 décembre 2026 à 14 h 05 (``weekday``: lundi 7 décembre 2026 à 14 h): a date and time of day
+    in one phrase, for the journals and statements where the year matters (the day in ``format_day``'s
+    words, the time in ``format_clock``'s)."""
+    text = formats.date_format(value, "l j F Y" if weekday else "j F Y")
+    if value.day == 1 and (translation.get_language() or "fr").startswith("fr"):
+        text = text.replace(" 1 ", " 1er ", 1) if weekday else text.replace("1 ", "1er ", 1)
+    return translation.gettext("%(day)s à %(time)s") % {"day": text, "time": format_clock(value.time())}
+
+
 def format_address(street: str, postcode: str = "", city: str = "") -> str:
     """ "12 Rue Royale, 62100 Calais": a street line, then its postcode and town once.
 

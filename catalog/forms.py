@@ -8,11 +8,12 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.formatting import AmountError, format_amount, parse_amount
-from catalog.models import WEEKDAY_CHOICES, Category, Merchant, Product, Variant, VatRate
+from catalog.models import WEEKDAY_CHOICES, Category, HomeBlock, HomeBlockKind, Merchant, Product, Variant, VatRate
 from catalog.queries import categories_in_tree_order
 from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
 from tenants.collation import by_name
@@ -480,3 +481,88 @@ class CategoryForm(forms.ModelForm):
     def clean_position(self) -> int:
         position = self.cleaned_data.get("position")
         return 0 if position is None else position
+
+
+IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+
+
+class MerchantImagesForm(forms.Form):
+    """A merchant's logo and cover photo (checked by the image engine in ``set_merchant_images``)."""
+
+    logo = forms.FileField(
+        label=gettext_lazy("Logo"),
+        required=False,
+        help_text=gettext_lazy(
+            "Carré de préférence ; PNG transparent accepté. Affiché sur la vitrine et dans l'annuaire."
+        ),
+        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+    clear_logo = forms.BooleanField(label=gettext_lazy("Retirer le logo"), required=False)
+    cover = forms.FileField(
+        label=gettext_lazy("Photo de couverture"),
+        required=False,
+        help_text=gettext_lazy(
+            "Au format paysage (bandeau en haut de la vitrine). JPEG, PNG, WebP ou HEIC, 15 Mo au plus."
+        ),
+        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+    clear_cover = forms.BooleanField(label=gettext_lazy("Retirer la photo de couverture"), required=False)
+
+
+class HomeBlockForm(forms.ModelForm):
+    """A block of the home page; the fields shown depend on its kind (``fields_for``)."""
+
+    FIELDS_BY_KIND = {
+        HomeBlockKind.BANNER: ("title", "text", "link_url", "link_label", "image", "starts_on", "ends_on"),
+        HomeBlockKind.NEWS: ("title", "published_on", "text", "link_url", "link_label"),
+        HomeBlockKind.MERCHANTS: ("title", "merchants"),
+        HomeBlockKind.PRODUCTS: ("title",),
+        HomeBlockKind.MAP: ("title", "text"),
+    }
+
+    image = forms.FileField(
+        label=gettext_lazy("Image (facultative)"),
+        required=False,
+        help_text=gettext_lazy("Format paysage. JPEG, PNG, WebP ou HEIC, 15 Mo au plus."),
+        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+    merchants = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Commerces montrés"),
+        queryset=Merchant.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Huit au plus. Sans choix : les commerces marqués « mis en avant »."),
+    )
+
+    class Meta:
+        model = HomeBlock
+        fields = ("title", "text", "link_url", "link_label", "starts_on", "ends_on", "published_on")
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "link_url": gettext_lazy("Une page du site (/commerces/) ou une adresse complète (https://…)."),
+            "starts_on": gettext_lazy("Vide : dès la publication."),
+            "ends_on": gettext_lazy("Vide : sans fin. La bannière disparaît d'elle-même le lendemain."),
+        }
+
+    def __init__(self, *args: Any, kind: str, merchants: QuerySet[Merchant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        cast(forms.ModelMultipleChoiceField, self.fields["merchants"]).queryset = merchants
+        if self.instance.pk and not self.is_bound:
+            self.initial["merchants"] = list(self.instance.merchant_ids)
+        shown = self.FIELDS_BY_KIND[HomeBlockKind(kind)]
+        for name in list(self.fields):
+            if name not in shown:
+                del self.fields[name]
+        self.order_fields(shown)
+
+    def clean_merchants(self) -> list[int]:
+        chosen = self.cleaned_data.get("merchants") or []
+        if len(chosen) > 8:
+            raise forms.ValidationError(gettext_lazy("Choisissez huit commerces au plus."))
+        return [merchant.pk for merchant in chosen]

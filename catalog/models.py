@@ -83,6 +83,10 @@ class Merchant(models.Model):
     click_and_collect = models.BooleanField(_("retrait en boutique"), default=True)
     delivery_eligible = models.BooleanField(_("livraison possible"), default=False)
     is_featured = models.BooleanField(_("mis en avant"), default=False)
+    # Checked and re-encoded by the image engine (``catalog.actions.set_merchant_images``), never as sent;
+    # under photos/, the one public media folder of a town (config.media).
+    logo = models.ImageField(_("logo"), upload_to="photos/merchants/logos/", blank=True)
+    cover = models.ImageField(_("photo de couverture"), upload_to="photos/merchants/covers/", blank=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="merchants", verbose_name=_("catégories"))
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -398,3 +402,50 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class HomeBlockKind(models.TextChoices):
+    BANNER = "banner", _("Bannière")
+    NEWS = "news", _("Actualité")
+    MERCHANTS = "merchants", _("Commerces à la une")
+    PRODUCTS = "products", _("Produits à la une")
+    MAP = "map", _("Carte des commerces")
+
+
+class HomeBlock(models.Model):
+    """One block of the town's home page, in the draft the town admin edits or in the published page.
+
+    Edits only ever touch draft rows; publishing replaces the published rows with a copy of the draft
+    (``catalog.homepage.publish_home_blocks``), so residents never see a half-edited page.
+    """
+
+    kind = models.CharField(_("type de bloc"), max_length=12, choices=HomeBlockKind.choices)
+    is_draft = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(_("titre"), max_length=120)
+    text = models.TextField(_("texte"), max_length=600, blank=True)
+    link_url = models.CharField(_("lien"), max_length=300, blank=True)
+    link_label = models.CharField(_("texte du lien"), max_length=80, blank=True)
+    image = models.ImageField(_("image"), upload_to="photos/home/", blank=True)
+    starts_on = models.DateField(_("affichée à partir du"), null=True, blank=True)
+    ends_on = models.DateField(_("affichée jusqu'au"), null=True, blank=True)
+    published_on = models.DateField(_("date de l'actualité"), null=True, blank=True)
+    # The chosen merchants' ids, in the order shown (empty: the merchants marked "mis en avant").
+    merchant_ids = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bloc de la page d'accueil")
+        verbose_name_plural = _("blocs de la page d'accueil")
+        ordering = ("position", "pk")
+        indexes = [models.Index(fields=["is_draft", "position"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="home_block_ends_after_it_starts",
+                violation_error_message=_("La date de fin doit venir après la date de début."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

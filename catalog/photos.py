@@ -16,7 +16,11 @@ RENDITION_WIDTHS = (320, 800, 1600)
 
 
 def make_renditions(*, storage: Storage, name: str) -> dict[str, dict[str, str | int]]:
-    """WebP renditions of a stored original, one per width (never upscaled), saved next to it."""
+    """WebP renditions of a stored original, one per width (never upscaled), saved next to it.
+
+    A narrow original yields fewer: a 600 px photo gets 320 px and 600 px renditions, not a 600 px copy for
+    each larger width (the same width twice in a ``srcset``, a file stored for nothing).
+    """
     with storage.open(name, "rb") as stored:
         original = Image.open(stored, formats=("JPEG",))
         original.load()
@@ -26,6 +30,8 @@ def make_renditions(*, storage: Storage, name: str) -> dict[str, dict[str, str |
         copy = original.copy()
         if copy.width > width:
             copy = copy.resize((width, round(copy.height * width / copy.width)), Image.Resampling.LANCZOS)
+        elif any(made["width"] == copy.width for made in renditions.values()):
+            break  # the original's own width is already there: every larger width would be it again
         buffer = io.BytesIO()
         copy.save(buffer, format="WEBP", quality=80, method=4)
         saved_name = storage.save(f"{base}_{width}.webp", ContentFile(buffer.getvalue()))

@@ -12,7 +12,17 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import AnyUser, Role, User
-from catalog.models import Category, Closure, Merchant, MerchantMembership, MerchantStatus, Photo, Product, Variant
+from catalog.models import (
+    Category,
+    Closure,
+    Merchant,
+    MerchantMembership,
+    MerchantStatus,
+    Photo,
+    PhotoStatus,
+    Product,
+    Variant,
+)
 from tenants.collation import by_name
 
 
@@ -36,6 +46,12 @@ def published_products() -> QuerySet[Product]:
 def visible_variants() -> QuerySet[Variant]:
     """Variants of the products residents may see (``published_products``)."""
     return Variant.objects.filter(_is_visible("product__"))
+
+
+def visible_photos() -> QuerySet[Photo]:
+    """Photos residents are shown, in display order: a photo whose renditions failed still has its
+    (cleaned) original; only broken ones are hidden."""
+    return Photo.objects.exclude(status=PhotoStatus.FAILED).order_by("position", "pk")
 
 
 def categories_in_display_order() -> QuerySet[Category]:

@@ -17,10 +17,10 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.contrib.postgres.search import SearchQueryField
+from django.contrib.postgres.search import SearchQueryField, SearchVectorField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -182,6 +182,13 @@ class _FrenchQuery(Func):
     output_field = SearchQueryField()
 
 
+class _FrenchVector(Func):
+    """A name's vector as ``catalog.actions.refresh_search_vectors`` builds it (French, accents folded)."""
+
+    template = "to_tsvector('french'::regconfig, public.comptoir_unaccent(%(expressions)s))"
+    output_field = SearchVectorField()
+
+
 class _Matches(Func):
     arg_joiner = " @@ "
     template = "(%(expressions)s)"
@@ -193,12 +200,42 @@ class _Rank(Func):
     output_field = FloatField()
 
 
+# What a shelf named by the words adds to a product's rank, as much as the words in its title: once when
+# it is the product's category, once more when its shop is listed under it (a specialist of what is sought).
+CATEGORY_MATCH_RANK = 1.0
+SPECIALIST_MATCH_RANK = 1.0
+
+
 def _matching_products(terms: SearchTerms) -> QuerySet[Product]:
+    """Published products holding ``terms``, best first by ``rank``, the sum of three parts:
+
+    - how well the product's own words match (its title first, then its shop's and category's names,
+      then its description);
+    - ``CATEGORY_MATCH_RANK`` when its category's name holds the words: "fromage" names the
+      "Fromagerie" shelf, whose cheeses are what is looked for, before a "Pizza 4 fromages";
+    - ``SPECIALIST_MATCH_RANK`` when its shop is listed under such a category: the cheese shop's
+      Comté comes before the supermarket's, and both before its "Fromage blanc".
+
+    The shop's name alone adds nothing more than its weight in the product's words: "Le Pain de 4
+    Livres" is a bookshop, and its novels stay after every bread for "pain".
+    """
     query = terms.tsquery()
+    named_categories = Category.objects.filter(_Matches(_FrenchVector(F("name")), _FrenchQuery(Value(query)))).values(
+        "pk"
+    )
+    is_specialist = Exists(
+        Merchant.categories.through.objects.filter(
+            merchant_id=OuterRef("merchant_id"), category_id__in=named_categories
+        )
+    )
     return (
         published_products()
         .filter(_Matches(F("search_vector"), _FrenchQuery(Value(query))))
-        .annotate(rank=_Rank(F("search_vector"), _FrenchQuery(Value(query))))
+        .annotate(
+            rank=_Rank(F("search_vector"), _FrenchQuery(Value(query)))
+            + Case(When(category_id__in=named_categories, then=Value(CATEGORY_MATCH_RANK)), default=Value(0.0))
+            + Case(When(is_specialist, then=Value(SPECIALIST_MATCH_RANK)), default=Value(0.0)),
+        )
     )
 
 
@@ -356,6 +393,11 @@ class SearchFilters:
     category_ids: tuple[int, ...] = ()
     merchant: Merchant | None = None
     price_band: PriceBand | None = None
+
+    @property
+    def active_count(self) -> int:
+        """How many filters narrow the results (the "Filtrer" button says so while they are folded away)."""
+        return sum(item is not None for item in (self.category, self.merchant, self.price_band))
 
     def apply(self, products: QuerySet[Product], *, skip: str = "") -> QuerySet[Product]:
         if self.category is not None and skip != "category":

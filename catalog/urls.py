@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("catalog.urls_storefront")),
     path("gestion/catalogue/imports/", include("catalog.urls_imports")),
     path("gestion/catalogue/", include("catalog.urls_backoffice")),
+    path("gestion/apparence/", include("catalog.urls_homepage")),
 ]

@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.actions import PeopleError, manageable_roles
+from accounts.forms import InviteForm
+from accounts.queries import open_invitations_for
 from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog import actions, queries
 from catalog.formatting import format_price
@@ -25,6 +28,7 @@ from catalog.forms import (
     CategoryForm,
     ClosureForm,
     MerchantForm,
+    MerchantImagesForm,
     MerchantSearchForm,
     MerchantStaffForm,
     NewProductForm,
@@ -40,6 +44,7 @@ from catalog.forms import (
     VariantForm,
 )
 from catalog.models import Category, Merchant, Photo, Product, Variant
+from catalog.people import invite_merchant_staff, merchant_people
 
 PAGE_SIZE = 50
 
@@ -86,6 +91,43 @@ def merchant_edit(request: AuthenticatedRequest, merchant_slug: str) -> HttpResp
         messages.success(request, _("Les informations sont enregistrées."))
         return redirect("backoffice:merchant_edit", merchant_slug=merchant.slug)
     context = {"form": form, "merchant": merchant, "merchant_name": saved_name}
+    if _is_staff(request):
+        context |= _staff_section(request, merchant, InviteForm(prefix="personne"))
+    return render(request, "catalog/backoffice/merchant_form.html", context)
+
+
+def _staff_section(request: AuthenticatedRequest, merchant: Merchant, invite_form: InviteForm) -> dict[str, object]:
+    """The merchant's people and open invitations, and the form to invite one more (town staff only)."""
+    return {
+        "people": merchant_people(merchant),
+        "invitations": list(open_invitations_for(request.user, merchant_id=merchant.pk)),
+        "invite_form": invite_form,
+        "manageable_roles": manageable_roles(request.user),
+    }
+
+
+@require_POST
+@backoffice_view
+def merchant_invite(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
+    merchant = queries.get_merchant_for(request.user, merchant_slug)  # 404 first: another's merchant stays unseen
+    queries.require_catalogue_manager(request.user)
+    invite_form = InviteForm(request.POST, prefix="personne")
+    if invite_form.is_valid():
+        try:
+            done = invite_merchant_staff(
+                actor=request.user,
+                merchant=merchant,
+                email=invite_form.cleaned_data["email"],
+                phone=invite_form.cleaned_data["phone"],
+            )
+        except PeopleError as error:
+            invite_form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect(reverse("backoffice:merchant_edit", kwargs={"merchant_slug": merchant.slug}) + "#personnes")
+    form = MerchantStaffForm(instance=merchant)
+    context = {"form": form, "merchant": merchant, "merchant_name": merchant.name}
+    context |= _staff_section(request, merchant, invite_form)
     return render(request, "catalog/backoffice/merchant_form.html", context)
 
 
@@ -284,7 +326,12 @@ class PhotoRow:
 
 
 def _photos_page(
-    request: AuthenticatedRequest, *, merchant: Merchant, product: Product | None, form: PhotoUploadForm | None = None
+    request: AuthenticatedRequest,
+    *,
+    merchant: Merchant,
+    product: Product | None,
+    form: PhotoUploadForm | None = None,
+    images_form: MerchantImagesForm | None = None,
 ) -> HttpResponse:
     rows = []
     for photo in queries.photos_of(merchant=merchant, product=product):
@@ -302,7 +349,14 @@ def _photos_page(
                 alt_form=PhotoAltTextForm(initial={"alt_text": photo.alt_text}, prefix=f"photo-{photo.pk}"),
             )
         )
-    context = {"merchant": merchant, "product": product, "rows": rows, "form": form or PhotoUploadForm()}
+    context: dict[str, object] = {
+        "merchant": merchant,
+        "product": product,
+        "rows": rows,
+        "form": form or PhotoUploadForm(),
+    }
+    if product is None:
+        context["images_form"] = images_form or MerchantImagesForm()
     return render(request, "catalog/backoffice/photos.html", context)
 
 
@@ -332,6 +386,25 @@ def merchant_photos(request: AuthenticatedRequest, merchant_slug: str) -> HttpRe
     if request.method == "POST":
         return _upload(request, merchant=merchant, product=None)
     return _photos_page(request, merchant=merchant, product=None)
+
+
+@require_POST
+@backoffice_view
+def merchant_images(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
+    merchant = queries.get_merchant_for(request.user, merchant_slug)
+    form = MerchantImagesForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        clear = [name for name in ("logo", "cover") if data[f"clear_{name}"] and not data[name]]
+        try:
+            actions.set_merchant_images(merchant=merchant, logo=data["logo"], cover=data["cover"], clear=clear)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name, errors)
+        else:
+            messages.success(request, _("Le logo et la photo de couverture sont enregistrés."))
+            return redirect("backoffice:merchant_photos", merchant_slug=merchant.slug)
+    return _photos_page(request, merchant=merchant, product=None, images_form=form)
 
 
 @backoffice_view

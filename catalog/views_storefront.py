@@ -7,21 +7,39 @@ related rows with a fixed number of queries whatever their length (pinned by tes
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
-from catalog import search, sitemaps
-from catalog.models import Category, Closure, Merchant, MerchantKind, OpeningPeriod, Photo, PhotoStatus, Product
+from catalog import homepage, search, sitemaps
+from catalog.formatting import format_address
+from catalog.models import (
+    Category,
+    Closure,
+    HomeBlock,
+    HomeBlockKind,
+    Merchant,
+    MerchantKind,
+    OpeningPeriod,
+    PhotoStatus,
+    Product,
+)
 from catalog.queries import (
     categories_in_display_order,
     get_live_merchant,
     get_published_product,
     live_merchants,
     published_products,
+    visible_photos,
 )
 from tenants.collation import by_name
 from tenants.current import town_now, town_today
@@ -29,15 +47,11 @@ from tenants.current import town_now, town_today
 PRODUCTS_PER_PAGE = 24
 MERCHANTS_PER_PAGE = 24
 HOME_LIST_SIZE = 8
+HOME_MERCHANTS = 8
 LIST_SORTS = {key: value for key, value in search.SORTS.items() if key != "pertinence"}
 
 
 # --- reads shared by the pages -----------------------------------------------------------------
-def _visible_photos() -> QuerySet[Photo]:
-    # A photo whose renditions failed still has its (cleaned) original; only broken ones are hidden.
-    return Photo.objects.exclude(status=PhotoStatus.FAILED).order_by("position", "pk")
-
-
 # Only what ``{% product_cards %}`` shows: descriptions are long and never on a card.
 CARD_FIELDS = (
     "merchant_id", "title", "slug", "price_cents", "unit", "content_quantity", "content_unit", "updated_at",
@@ -74,7 +88,7 @@ def product_cards(products: QuerySet[Product], *, fields: tuple[str, ...] = CARD
 def merchant_lookups(*, today: dt.date) -> tuple[Prefetch, ...]:
     """What a merchant card shows: photos, weekly hours and closures still to come (open-now label)."""
     return (
-        Prefetch("photos", queryset=_visible_photos(), to_attr="visible_photos"),
+        Prefetch("photos", queryset=visible_photos(), to_attr="visible_photos"),
         Prefetch("opening_periods", queryset=OpeningPeriod.objects.order_by("weekday", "opens_at")),
         # From yesterday: the town's "today" may still be yesterday in UTC terms for the label.
         Prefetch("closures", queryset=Closure.objects.filter(ends_on__gte=today - dt.timedelta(days=1))),
@@ -112,9 +126,97 @@ def categories_with_ids(slug: str) -> tuple[Category, list[int], list[Category]]
 
 
 # --- pages -------------------------------------------------------------------------------------
-def home(request: HttpRequest) -> HttpResponse:
-    """The town's shop window: featured and new merchants and products, root categories."""
+@dataclass(frozen=True)
+class ShownBlock:
+    """A home page block as the page shows it, with the rows it lists."""
+
+    block: HomeBlock
+    merchants: list[Merchant] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    news: list[HomeBlock] = field(default_factory=list)
+
+
+def _map_merchants() -> list[dict[str, Any]]:
+    rows = (
+        live_merchants()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .order_by(*by_name(), "pk")
+        .values("name", "slug", "address_line", "city", "latitude", "longitude")
+    )
+    # Both coordinates are present (filtered above); floats for the map's JSON.
+    return [{**row, "latitude": float(row["latitude"] or 0), "longitude": float(row["longitude"] or 0)} for row in rows]
+
+
+def home_blocks(blocks: list[HomeBlock], *, today: dt.date) -> dict[str, Any]:
+    """What the home page shows of these blocks (published, or the draft in the preview) on ``today``.
+
+    Each kind of block costs a fixed number of queries, however many rows it lists (pinned by tests).
+    """
+    shown: list[ShownBlock] = []
+    map_merchants: list[dict[str, Any]] | None = None
+    for block in blocks:
+        if not homepage.is_shown_on(block, today):
+            continue
+        if block.kind == HomeBlockKind.MERCHANTS:
+            ids = [int(pk) for pk in block.merchant_ids][:HOME_MERCHANTS]
+            chosen = live_merchants().filter(pk__in=ids) if ids else live_merchants().filter(is_featured=True)
+            merchants = list(merchant_cards(chosen.order_by(*by_name(), "pk"), today=today)[:HOME_MERCHANTS])
+            if ids:
+                merchants.sort(key=lambda merchant: ids.index(merchant.pk))
+            shown.append(ShownBlock(block=block, merchants=merchants))
+        elif block.kind == HomeBlockKind.PRODUCTS:
+            products = list(
+                product_cards(published_products().filter(is_featured=True)).order_by("-created_at")[:HOME_LIST_SIZE]
+            )
+            # Without featured products the block still shows what is new rather than an empty shelf.
+            products = products or list(product_cards(published_products()).order_by("-created_at")[:HOME_LIST_SIZE])
+            shown.append(ShownBlock(block=block, products=products))
+        elif block.kind == HomeBlockKind.MAP:
+            if map_merchants is None:
+                map_merchants = _map_merchants()
+            shown.append(ShownBlock(block=block, places=map_merchants))
+        elif block.kind == HomeBlockKind.NEWS and shown and shown[-1].block.kind == HomeBlockKind.NEWS:
+            shown[-1].news.append(block)  # news items in a row read as one "Actualités" section
+        else:
+            shown.append(ShownBlock(block=block, news=[block] if block.kind == HomeBlockKind.NEWS else []))
+    places = [
+        {
+            "name": place["name"],
+            "url": reverse("storefront:merchant", args=[place["slug"]]),
+            "address": format_address(place["address_line"], "", place["city"]),
+            "latitude": place["latitude"],
+            "longitude": place["longitude"],
+        }
+        for place in map_merchants or []
+    ]
+    return {"blocks": shown, "has_map": map_merchants is not None, "map_places": places}
+
+
+def allow_map_tiles(response: HttpResponse) -> HttpResponse:
+    """Widen this one response's img-src to the map tiles' host (settings.MAP_TILE_URL): only a page
+    showing the shop map loads tiles; every other page keeps the strict policy."""
+    parts = urlsplit(settings.MAP_TILE_URL)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        # "{s}.tile.example.org" (Leaflet's subdomains) is any subdomain for the policy.
+        host = re.sub(r"\{[a-z]\}", "*", parts.netloc)
+        response._csp_update = {"img-src": [f"{parts.scheme}://{host}"]}  # type: ignore[attr-defined]
+    return response
+
+
+def render_home(request: HttpRequest, blocks: list[HomeBlock] | None, *, preview: bool = False) -> HttpResponse:
+    """The home page: the town's arranged blocks, or the default shop window when it has none."""
     today = town_today()
+    if blocks:
+        context = {
+            **home_blocks(blocks, today=today),
+            "categories": categories_in_display_order().filter(parent=None),
+            "is_preview": preview,
+            "map_tile_url": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        }
+        response = render(request, "catalog/storefront/home_blocks.html", context)
+        return allow_map_tiles(response) if context["has_map"] else response
     context = {
         "featured_merchants": merchant_cards(
             live_merchants().filter(is_featured=True).order_by(*by_name(), "pk"), today=today
@@ -126,8 +228,14 @@ def home(request: HttpRequest) -> HttpResponse:
         "new_products": product_cards(published_products()).order_by("-created_at")[:HOME_LIST_SIZE],
         "new_merchants": merchant_cards(live_merchants(), today=today).order_by("-created_at")[:6],
         "categories": categories_in_display_order().filter(parent=None),
+        "is_preview": preview,
     }
     return render(request, "catalog/storefront/home.html", context)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The town's shop window, as the town admin last published it."""
+    return render_home(request, list(homepage.published_blocks()))
 
 
 def directory(request: HttpRequest) -> HttpResponse:

@@ -16,8 +16,7 @@ class CheckoutConfig(AppConfig):
 
 def merge_basket_at_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """The basket filled before logging in joins the account's basket."""
-    from checkout.basket import find_anonymous_basket, merge_baskets
-    from checkout.views import BASKET_SESSION_KEY
+    from checkout.basket import BASKET_SESSION_KEY, find_anonymous_basket, merge_baskets
     from tenants.connection import connection
 
     if request is None or connection.schema_name == "public" or not hasattr(request, "session"):

@@ -12,17 +12,19 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from catalog.models import Merchant, SaleUnit, Variant
-from catalog.queries import visible_variants
+from catalog.queries import visible_photos, visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
 from tenants.collation import by_name
 from tenants.current import current_town
 
 MAX_LINES = 100
+# Where an anonymous visitor's basket token is kept in their session (a signed-in resident's basket is the account's).
+BASKET_SESSION_KEY = "basket_token"
 MAX_QUANTITY = Decimal(999)
 FRACTIONAL_UNITS = frozenset({SaleUnit.KILOGRAM, SaleUnit.LITRE})
 
@@ -260,9 +262,12 @@ class PricedBasket:
 
 
 def price_basket(basket: Basket) -> PricedBasket:
-    """The basket grouped per merchant, priced from the catalogue now (two queries whatever its size)."""
+    """The basket grouped per merchant, priced from the catalogue now, with each product's first photo
+    (three queries whatever its size)."""
     lines = list(
         basket.lines.select_related("variant__product__category", "variant__merchant")
+        # Each line's photo: one query for the whole basket, however many lines.
+        .prefetch_related(Prefetch("variant__product__photos", queryset=visible_photos(), to_attr="visible_photos"))
         # The rule that refuses adding a variant, in the same query: a line never says otherwise.
         .annotate(is_on_sale=Exists(sellable_variants().filter(pk=OuterRef("variant_id"))))
         .order_by(*by_name("variant__merchant__name"), "added_at", "pk")
@@ -300,3 +305,17 @@ def price_basket(basket: Basket) -> PricedBasket:
 
 def basket_item_count(basket: Basket | None) -> int:
     return 0 if basket is None else basket.lines.count()
+
+
+def basket_line_count(*, user_id: int | None, token: str | None) -> int:
+    """Articles (lines) in the account's basket, else in the anonymous one of ``token``: one COUNT query,
+    none at all for a visitor who never filled a basket."""
+    if user_id is not None:
+        return BasketLine.objects.filter(basket__user_id=user_id).count()
+    if not token:
+        return 0
+    try:
+        parsed = uuid.UUID(str(token))
+    except ValueError:
+        return 0
+    return BasketLine.objects.filter(basket__token=parsed, basket__user_id__isnull=True).count()

@@ -482,3 +482,31 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.subscriber}"
+
+
+class WaitingOrdersSummary(models.Model):
+    """The morning summary telling one merchant of the orders it has not accepted yet: one per merchant
+    and town day (the unique constraint makes a second run of the beat task a no-op), sent once per channel."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # in the town's clock
+    waiting_count = models.PositiveIntegerField()
+    oldest_waiting_since = models.DateTimeField()
+    email = models.CharField(max_length=254, blank=True)
+    mobile = models.CharField(max_length=16, blank=True)  # E.164, only when the town sends SMS
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # every channel done
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-day", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("merchant", "day"), name="waiting_orders_summary_once_a_day"),
+            models.CheckConstraint(condition=Q(waiting_count__gt=0), name="waiting_orders_summary_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} · {self.day}"

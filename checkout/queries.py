@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
@@ -13,6 +16,7 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import AnyUser, Role, User
 from catalog.queries import merchants_for
+from checkout.basket import BASKET_SESSION_KEY, basket_line_count
 from checkout.models import (
     MerchantOrder,
     MerchantOrderStatus,
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 SESSION_ORDERS_KEY = "checkout_orders"
+_BASKET_COUNT_ATTRIBUTE = "_checkout_basket_count"
 
 
 class CameIn(TypedDict):
@@ -64,6 +69,29 @@ def get_order_for_request(request: HttpRequest, public_id: object) -> Order:
     if user.is_authenticated and order.user_id == user.pk:
         return order
     raise Http404(public_id)
+
+
+def basket_count_for(request: HttpRequest) -> int:
+    """Articles in this visitor's basket, as the header shows them: read from the database on every page
+    (never cached, so never another visitor's nor a stale count), at most one COUNT per request.
+
+    The session is already loaded to know who the visitor is; a visitor without a basket costs no query.
+    """
+    if (known := getattr(request, _BASKET_COUNT_ATTRIBUTE, None)) is not None:
+        return known
+    user = getattr(request, "user", None)  # absent on pages answered before authentication (400, 413)
+    session = getattr(request, "session", None)
+    if user is not None and user.is_authenticated:
+        count = basket_line_count(user_id=user.pk, token=None)
+    else:
+        count = basket_line_count(user_id=None, token=session.get(BASKET_SESSION_KEY) if session is not None else None)
+    remember_basket_count(request, count)
+    return count
+
+
+def remember_basket_count(request: HttpRequest, count: int) -> None:
+    """The count a page has just read for itself (the basket page), so the header does not ask again."""
+    setattr(request, _BASKET_COUNT_ATTRIBUTE, count)
 
 
 def get_order_by_public_id(public_id: str) -> Order:
@@ -133,6 +161,40 @@ def todays_merchant_orders_for(user: User, *, since: dt.datetime) -> QuerySet[Wi
         .annotate(came_in_at=Coalesce(F("paid_at"), F("order__created_at")))
         .order_by("came_in_at", "pk")
     )
+
+
+TO_ACCEPT_STATUSES = (MerchantOrderStatus.PAID, MerchantOrderStatus.PLACED)
+
+
+@dataclass(frozen=True)
+class OrderScreenState:
+    to_accept: int  # orders waiting for the shop to accept them
+    version: str  # changes whenever the order screen would show something else
+
+
+def order_screen_version(rows: Iterable[tuple[int, str]]) -> str:
+    """A short fingerprint of the (order id, state) pairs the order screen lists."""
+    digest = hashlib.blake2b(digest_size=8)
+    for merchant_order_id, status in sorted(rows):
+        digest.update(f"{merchant_order_id}:{status};".encode())
+    return digest.hexdigest()
+
+
+def _screen_state(rows: list[tuple[int, str]]) -> OrderScreenState:
+    return OrderScreenState(
+        to_accept=sum(status in TO_ACCEPT_STATUSES for _pk, status in rows), version=order_screen_version(rows)
+    )
+
+
+def order_screen_state(merchant_orders: Iterable[MerchantOrder]) -> OrderScreenState:
+    """The state of an order screen already read (no query): the page and the poll say the same."""
+    return _screen_state([(merchant_order.pk, merchant_order.status) for merchant_order in merchant_orders])
+
+
+def order_screen_state_for(user: User, *, since: dt.datetime) -> OrderScreenState:
+    """What the polling order screen asks every half minute, in one query: the same orders as the screen
+    (``todays_merchant_orders_for``), their ids and states only."""
+    return _screen_state(list(todays_merchant_orders_for(user, since=since).values_list("pk", "status")))
 
 
 def get_merchant_order_for(user: User, merchant_order_id: int) -> MerchantOrder:

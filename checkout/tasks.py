@@ -2,7 +2,9 @@
 
 Beat entries (settings.CELERY_BEAT_SCHEDULE, run per town by tenant-schemas-celery's scheduler):
 ``"send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0}``,
-``"deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0}``.
+``"deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0}``,
+``"send-waiting-orders-summaries": {"task": "checkout.send_waiting_orders_summaries", "schedule":
+crontab(minute="0,30")}`` (acts between 8 h and noon in the town's clock).
 """
 
 from __future__ import annotations
@@ -65,3 +67,20 @@ def deliver_pending_events_task() -> int:
     from checkout.outbox import deliver_pending_events
 
     return deliver_pending_events()
+
+
+@shared_task(name="checkout.send_waiting_orders_summaries", base=TownTask)
+def send_waiting_orders_summaries_task() -> int:
+    """Once the town's morning comes, records and sends today's summaries of orders waiting for
+    acceptance (once per merchant and day); later runs of the day retry the unsent ones."""
+    from checkout.notifications.waiting import queue_waiting_orders_summaries
+
+    return queue_waiting_orders_summaries()
+
+
+@shared_task(name="checkout.send_waiting_orders_summary", base=TownTask, acks_late=True)
+def send_waiting_orders_summary_task(summary_id: int) -> str:
+    """Sends one merchant's summary, each channel at most once (a redelivery is a no-op)."""
+    from checkout.notifications.waiting import deliver_waiting_orders_summary
+
+    return deliver_waiting_orders_summary(summary_id=summary_id).status

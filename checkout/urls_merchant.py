@@ -8,6 +8,7 @@ app_name = "merchant_orders"
 
 urlpatterns = [
     path("", views_merchant.order_list, name="list"),
+    path("etat.json", views_merchant.order_list_state, name="state"),
     path("<int:merchant_order_id>/", views_merchant.order_detail, name="detail"),
     path("<int:merchant_order_id>/accepter/", views_merchant.accept, name="accept"),
     path("<int:merchant_order_id>/prete/", views_merchant.ready, name="ready"),

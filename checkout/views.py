@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
-BASKET_SESSION_KEY = "basket_token"
+BASKET_SESSION_KEY = baskets.BASKET_SESSION_KEY
 
 
 def existing_basket(request: HttpRequest) -> Basket | None:
@@ -75,6 +75,7 @@ def _errors(error: ValidationError) -> list[str]:
 def basket_page(request: HttpRequest) -> HttpResponse:
     basket = existing_basket(request)
     priced = baskets.price_basket(basket) if basket else baskets.PricedBasket(groups=[])
+    queries.remember_basket_count(request, priced.line_count)
     return render(request, "checkout/basket.html", {"basket": priced})
 
 

@@ -8,10 +8,10 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import TOWN_STAFF_ROLES, Role
 from accounts.requests import AuthenticatedRequest
@@ -27,14 +27,37 @@ def _actor(request: AuthenticatedRequest) -> actions.Actor:
     return actions.Actor(kind=kind, user_id=request.user.pk)
 
 
+def _town_midnight() -> dt.datetime:
+    return dt.datetime.combine(town_today(), dt.time(0), tzinfo=town_zone())
+
+
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
-    local_midnight = dt.datetime.combine(town_today(), dt.time(0), tzinfo=town_zone())
-    merchant_orders = queries.todays_merchant_orders_for(request.user, since=local_midnight)
+    merchant_orders = list(queries.todays_merchant_orders_for(request.user, since=_town_midnight()))
     days = group_by_day(merchant_orders, lambda merchant_order: merchant_order.came_in_at)
     notices = list(queries.in_app_notices_for(request.user)[:10])
-    context = {"days": days, "open_statuses": queries.OPEN_STATUSES, "notices": notices}
-    return render(request, "checkout/merchant/order_list.html", context)
+    context = {
+        "days": days,
+        "open_statuses": queries.OPEN_STATUSES,
+        "notices": notices,
+        "screen": queries.order_screen_state(merchant_orders),
+    }
+    # The open screen refreshes its list alone (js/order-screen.js): the region, without the page around it.
+    is_region = request.GET.get("partie") == "liste"
+    template = "checkout/merchant/_order_screen.html" if is_region else "checkout/merchant/order_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def order_list_state(request: AuthenticatedRequest) -> HttpResponse:
+    """The order screen's poll: how many orders wait for acceptance, and the version of the list."""
+    if not request.user.is_authenticated:
+        # A script asking, not a person: no redirect to the login page.
+        return JsonResponse({"error": "authentication required"}, status=403)
+    state = queries.order_screen_state_for(request.user, since=_town_midnight())
+    response = JsonResponse({"to_accept": state.to_accept, "version": state.version})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -205,6 +205,8 @@ CELERY_TASK_ANNOTATIONS = {
     "settlement.send_pending_connect_payouts": {"soft_time_limit": 10 * 60, "time_limit": 11 * 60},
     # One e-mail or SMS: the SMTP and SMS clients give up after 10 s.
     "checkout.send_notification": {"soft_time_limit": 60, "time_limit": 90},
+    # One e-mail and one SMS.
+    "checkout.send_waiting_orders_summary": {"soft_time_limit": 60, "time_limit": 90},
 }
 # A message a killed worker held comes back after this many seconds (Redis broker): longer than the
 # longest hard time limit plus the longest retry countdown, so a task still running is never sent twice.
@@ -218,6 +220,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-notifications": {"task": "checkout.send_pending_notifications", "schedule": 60.0},
     # Checkout's outbox: events whose after-commit hand-over was lost (process killed, broker down).
     "deliver-pending-events": {"task": "checkout.deliver_pending_events", "schedule": 60.0},
+    # The morning summary to shops with orders still to accept: sent once a day per shop, from 8 h in the
+    # town's clock (each town's time zone: the task checks it, so every half hour everywhere).
+    "send-waiting-orders-summaries": {
+        "task": "checkout.send_waiting_orders_summaries",
+        "schedule": crontab(minute="0,30"),
+    },
     "release-due-merchant-orders": {"task": "settlement.release_due_merchant_orders", "schedule": 900.0},
     "check-ledger": {"task": "settlement.check_ledger", "schedule": crontab(hour=3, minute=30)},
     "run-scheduled-payouts": {"task": "settlement.run_scheduled_payouts", "schedule": crontab(minute="5,35")},
@@ -244,8 +252,9 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 ALLOW_TEST_GATEWAY = env.bool("ALLOW_TEST_GATEWAY", default=LOCAL_DEVELOPMENT)
 GEOCODER = env.str("GEOCODER", default="local")
 BAN_API_URL = env.str("BAN_API_URL", default="https://data.geopf.fr/geocodage")
-# SMS to merchants: console by default; Brevo (French provider) with "checkout.sms.backends.brevo.SmsBackend".
-SMS_BACKEND = env.str("SMS_BACKEND", default="checkout.sms.backends.console.SmsBackend")
+# SMS (order notices, invitations): console by default; Brevo (French provider) with
+# "accounts.sms.backends.brevo.SmsBackend".
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.backends.console.SmsBackend")
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.brevo.com/v3/transactionalSMS/send")
 SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="Comptoir")
@@ -415,6 +424,13 @@ if AWS_STORAGE_BUCKET_NAME:
             f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}",
         ]
 MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
+
+# The shop map's tiles (Leaflet, static/vendor/leaflet/): any XYZ tile server; only the home page
+# showing the map lets the browser load images from its host (catalog.views_storefront.allow_map_tiles).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION", default="© les contributeurs d’OpenStreetMap (openstreetmap.org/copyright)"
+)
 
 # Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
 # script at all (page scripts live in static/js/). Styles: our static files, plus the one inline

@@ -6,7 +6,7 @@ actions: ``catalog.actions.add_photo`` (the image engine, then the WebP renditio
 ``tenants.actions.update_branding``.
 
 Thousands of products share about 150 drawings, and one photo through ``add_photo`` costs tens of
-milliseconds (decoding, re-encoding, three renditions): a photo per product would add minutes to
+milliseconds (decoding, re-encoding, the renditions): a photo per product would add minutes to
 ``make run``. So each distinct drawing goes through ``add_photo`` once, for the first product or shop
 that shows it; every other one gets a photo row pointing at the files that call stored (original and
 renditions), written in bulk. The files are the engine's output either way; ``delete_photo`` keeps

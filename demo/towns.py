@@ -1,5 +1,6 @@
 """The demo towns of ``make run``: the operator account, the towns (``demo/data/towns.toml``),
-provisioned through the real provisioning action, and one administrator per town."""
+provisioned through the real provisioning action, one administrator per town, and the town's other
+people (``demo.people``: a town agent, a login for every merchant)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from accounts.actions import record_verified_email
 from accounts.models import Role, User
 from demo.files import read_toml
+from demo.people import seed_demo_people
 from demo.pictures import brand_demo_town
 from tenants.actions import ensure_template, provision_town, town_url
 from tenants.models import Town
@@ -31,8 +33,9 @@ def set_up_demo_towns(*, password: str) -> list[str]:
             operator.set_password(password)
             operator.save()
         record_verified_email(user=operator)
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
     lines = [
-        f"Site opérateur : http://{settings.PLATFORM_DOMAIN}:8000/  (console : /console/)",
+        f"Site opérateur : http://{settings.PLATFORM_DOMAIN}{port}/  (console : /console/)",
         f"  opérateur : {operator_email} / {password}",
     ]
     for spec in DEMO_TOWNS:
@@ -60,4 +63,6 @@ def set_up_demo_towns(*, password: str) -> list[str]:
             record_verified_email(user=admin)
         lines.append(f"{town.name} : {town_url(town)}")
         lines.append(f"  administrateur : {admin_email} / {password}")
+        with town:
+            lines.extend(seed_demo_people(town=town, password=password))
     return lines

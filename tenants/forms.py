@@ -16,6 +16,9 @@ def parse_insee_codes(raw: str) -> list[str]:
     return codes
 
 
+IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+
+
 class TownCreateForm(forms.Form):
     name = forms.CharField(label=_("Nom de la ville"), max_length=120)
     slug = forms.CharField(
@@ -96,3 +99,38 @@ class TownBrandingForm(forms.ModelForm):
     def clean_max_units_per_product(self) -> int:
         value = self.cleaned_data.get("max_units_per_product")
         return self.instance.max_units_per_product if value is None else value
+
+
+class TownAppearanceForm(forms.ModelForm):
+    """What a town's admin changes of its own look, on its back-office (the operator's console can too)."""
+
+    # Plain file fields: the image checks (format, size, pixels) are the image engine's, in the action.
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("Carré de préférence, PNG transparent accepté ; affiché à côté du nom de la ville."),
+        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
+    )
+    hero_image = forms.FileField(
+        label=_("Image d’accueil"),
+        required=False,
+        help_text=_("Grande image de la page d’accueil, au format paysage. JPEG, PNG, WebP ou HEIC, 15 Mo au plus."),
+        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
+    )
+
+    class Meta:
+        model = Town
+        fields = ("tagline", "primary_color", "secondary_color", "logo", "hero_image")
+        widgets = {
+            "primary_color": forms.TextInput(attrs={"type": "color"}),
+            "secondary_color": forms.TextInput(attrs={"type": "color"}),
+        }
+        help_texts = {
+            "tagline": _("Une phrase sous le nom de la ville, en haut de la page d’accueil."),
+            "primary_color": _("Bandeau du site, liens et boutons : le texte blanc doit y rester lisible."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["primary_color"].validators.append(validate_brand_colour)
+        self.fields["secondary_color"].validators.append(validate_brand_colour)

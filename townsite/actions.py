@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from townsite.models import LegalPage, LegalPageKind
+from townsite.models import LegalPage, LegalPageKind, SiteSettings
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -44,3 +44,13 @@ def update_legal_page(*, page: LegalPage, title: str, body: str, editor: User) -
         page.updated_by_id = editor.pk
         page.save()
     return page
+
+
+def update_site_settings(*, sms_merchants_on_new_order: bool, editor: User) -> SiteSettings:
+    """Save the town admin's site settings (the one row), remembering who changed them."""
+    with transaction.atomic():
+        site_settings, _created = SiteSettings.objects.select_for_update().get_or_create(pk=1)
+        site_settings.sms_merchants_on_new_order = sms_merchants_on_new_order
+        site_settings.updated_by_id = editor.pk
+        site_settings.save()
+    return site_settings

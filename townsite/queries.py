@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import User
-from townsite.models import LegalPage
+from townsite.models import LegalPage, SiteSettings
 
 
 def get_legal_page(kind: str) -> LegalPage:
@@ -28,3 +28,15 @@ def list_legal_pages_for_editing(user: User) -> list[LegalPage]:
     if not (user.is_authenticated and user.is_active and user.is_town_admin):
         raise PermissionDenied
     return list(LegalPage.objects.all())
+
+
+def site_settings() -> SiteSettings:
+    """The town's site settings (the defaults, unsaved, until the town admin first saves them)."""
+    return SiteSettings.objects.filter(pk=1).first() or SiteSettings(pk=1)
+
+
+def site_settings_for_editing(user: User) -> SiteSettings:
+    """Only the town's admins may change the site settings."""
+    if not (user.is_authenticated and user.is_active and user.is_town_admin):
+        raise PermissionDenied
+    return site_settings()

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from townsite import queries
-from townsite.actions import update_legal_page
-from townsite.forms import LegalPageForm
+from townsite.actions import update_legal_page, update_site_settings
+from townsite.forms import LegalPageForm, SiteSettingsForm
 
 
 def legal_page(request: HttpRequest, kind: str) -> HttpResponse:
@@ -31,7 +31,15 @@ def manage(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     pages = queries.list_legal_pages_for_editing(request.user)
-    return render(request, "townsite/manage.html", {"pages": pages})
+    site_settings = queries.site_settings_for_editing(request.user)
+    form = SiteSettingsForm(request.POST or None, instance=site_settings)
+    if request.method == "POST" and form.is_valid():
+        update_site_settings(
+            sms_merchants_on_new_order=form.cleaned_data["sms_merchants_on_new_order"], editor=request.user
+        )
+        messages.success(request, _("Les réglages sont enregistrés."))
+        return redirect("townsite:manage")
+    return render(request, "townsite/manage.html", {"pages": pages, "settings_form": form})
 
 
 def edit_legal_page(request: HttpRequest, kind: str) -> HttpResponse:

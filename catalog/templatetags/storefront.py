@@ -22,6 +22,7 @@ from catalog.formatting import (
     format_clock,
     format_day,
     format_decimal,
+    format_moment,
     format_price,
     format_vat_rate,
     price_per_reference_unit,
@@ -117,6 +118,16 @@ def day(value: dt.date | None) -> str:
     return format_day(value)
 
 
+@register.filter
+def moment(value: dt.datetime | None, arg: str = "") -> str:
+    """7 décembre 2026 à 14 h 05 (``format_moment``) in the active clock; ``|moment:"weekday"`` names the day."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_moment(value, weekday=arg == "weekday")
+
+
 # --- contact, text -----------------------------------------------------------------------------
 @register.filter
 def tel_href(phone: str) -> str:
@@ -150,13 +161,15 @@ def osm_url(merchant: Merchant) -> str:
 
 # --- photos ------------------------------------------------------------------------------------
 def _renditions(photo: Photo) -> list[tuple[int, str, int, int]]:
-    found = []
-    for size, data in (photo.renditions or {}).items():
+    """(width, url, width, height) of each rendition, narrowest first, one per width: photos made before
+    ``make_renditions`` stopped at the original's width hold the same width under several sizes."""
+    found: dict[int, tuple[int, str, int, int]] = {}
+    for size, data in sorted((photo.renditions or {}).items(), key=lambda item: str(item[0]).zfill(8)):
         if isinstance(data, dict) and data.get("name") and str(size).isdigit():
             width = int(data.get("width") or size)
             height = int(data.get("height") or 0)
-            found.append((width, photo.image.storage.url(data["name"]), width, height))
-    return sorted(found)
+            found.setdefault(width, (width, photo.image.storage.url(data["name"]), width, height))
+    return sorted(found.values())
 
 
 @register.simple_tag

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.sms import normalise_french_mobile, send_sms
 from checkout.models import (
     MerchantOrder,
     Notification,
@@ -31,7 +32,7 @@ from checkout.models import (
     OrderLine,
 )
 from checkout.notifications.content import build_email, build_sms_text
-from checkout.sms import normalise_french_mobile, send_sms
+from townsite.queries import site_settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def queue_order_notifications(
     """Record the notifications of an order event once and send them after commit; returns how many
     messages (e-mails, SMS) this call queued: 0 when nobody is sent anything (a replay, no recipient).
 
-    Kinds: ``order_paid`` / ``order_placed`` (resident receipt; per merchant an e-mail, an SMS and
-    an in-app notice), ``line_refused`` (needs ``merchant_order``; ``refused_lines`` defaults to
+    Kinds: ``order_paid`` / ``order_placed`` (resident receipt; per merchant an e-mail, an in-app
+    notice and, when the town sends them, an SMS to the shop's mobile), ``line_refused`` (needs ``merchant_order``; ``refused_lines`` defaults to
     every refused line of it; ``line`` is one such line), ``order_refunded`` (optionally one
     ``merchant_order``; each new cumulative refunded amount is a new event),
     ``order_ready`` (needs ``merchant_order``; e-mail and SMS to the resident), ``order_cancelled``
@@ -118,8 +119,10 @@ def _plan(
     email, sms = NotificationChannel.EMAIL, NotificationChannel.SMS
     if kind in ("order_paid", "order_placed"):
         planned = [_Planned(None, kind, email, order.email)]
+        # An SMS per new order only where the town chose it (Gestion du site): each one is paid for.
+        with_sms = site_settings().sms_merchants_on_new_order
         for part in order.merchant_orders.select_related("merchant"):
-            planned += _to_merchant(part, kind, with_sms=True)
+            planned += _to_merchant(part, kind, with_sms=with_sms)
         return planned
     if kind == "order_cancelled":
         # Order-wide (a single merchant's part is cancelled through line_refused). Only merchants

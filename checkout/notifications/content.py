@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
-from typing import cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm7
 from catalog.formatting import UNIT_SUFFIXES, format_clock, format_price, format_quantity, format_vat_rate
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.pickup import window_label
-from checkout.sms import fit_single_sms
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
 from tenants.current import current_town_or_none, town_zone
@@ -137,7 +137,7 @@ def status_url(order: Order, town: Town | None) -> str:
     return town_absolute_url(town, status_path(order)) if town else status_path(order)
 
 
-def _branding(town: Town | None) -> dict[str, object]:
+def branding(town: Town | None) -> dict[str, object]:
     logo_url = town_absolute_url(town, town.logo.url) if town and town.logo else ""
     return {
         "town": town,
@@ -173,7 +173,7 @@ def notification_context(notification: Notification) -> dict[str, object]:
     views = [merchant_order_view(mo, town) for mo in merchant_orders]
     kind = base_kind(notification.kind)
     context: dict[str, object] = {
-        **_branding(town),
+        **branding(town),
         "notification": notification,
         "kind": kind,
         "order": order,
@@ -272,12 +272,33 @@ def build_sms_text(notification: Notification) -> str:
     """One GSM-7 SMS (≤ 160 septets) for a notification."""
     with translation.override("fr"):
         context = notification_context(notification)
-        views = cast(list[MerchantOrderView], context["merchant_orders"])  # as notification_context() puts them
-        context["items_count"] = sum(len(view.lines) for view in views)
         view = context["merchant_order"]
-        context["amount"] = view.items_total if isinstance(view, MerchantOrderView) else context["total"]
-        template = (
-            "merchant_new_order" if base_kind(notification.kind) in ("order_paid", "order_placed") else "order_ready"
-        )
-        text = render_to_string(f"checkout/sms/{template}.txt", context)
+        if base_kind(notification.kind) in ("order_paid", "order_placed") and isinstance(view, MerchantOrderView):
+            return _new_order_sms_text(context, view)
+        text = render_to_string("checkout/sms/order_ready.txt", context)
+    return fit_single_sms(text)
+
+
+def _new_order_sms_text(context: dict[str, object], view: MerchantOrderView) -> str:
+    """The shop's SMS: order number, when (the fulfilment label, the pickup time) and the link to the order.
+
+    The link must survive in one SMS: with a long town host the day is written short (08/12), and the
+    cut of last resort (``fit_single_sms``) is never reached with the platform's hosts.
+    """
+    merchant_order = view.merchant_order
+    when_long = when_short = merchant_order.fulfilment_label  # "Livraison à domicile le mardi 8 décembre"
+    if merchant_order.is_delivery and view.pickup_short:
+        when_short = _("livraison le %(day)s") % {"day": view.pickup_short}
+    elif view.pickup_short:
+        when_long = _("%(label)s le %(time)s") % {"label": when_long, "time": view.pickup_short}
+        when_short = _("retrait le %(time)s") % {"time": view.pickup_short}
+    path = reverse("merchant_orders:detail", args=[merchant_order.pk], urlconf=settings.ROOT_URLCONF)
+    town = context["town"]
+    context["screen_url"] = town_absolute_url(town, path) if isinstance(town, Town) else path
+    text = ""
+    for when in (when_long, when_short):
+        context["when"] = when[:1].lower() + when[1:]
+        text = to_gsm7(render_to_string("checkout/sms/merchant_new_order.txt", context))
+        if gsm7_length(text) <= SINGLE_SMS_SEPTETS:
+            return text
     return fit_single_sms(text)

@@ -7,10 +7,12 @@ from decimal import Decimal
 from django import template
 from django.forms import BaseForm, BoundField
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 from accounts.models import AnyUser
 from catalog.formatting import format_decimal, format_quantity
+from checkout import queries
+from checkout.models import Order
+from checkout.tokens import status_path
 
 register = template.Library()
 
@@ -32,9 +34,11 @@ def vat_percent(rate: int) -> str:
     return format_decimal(Decimal(rate) / 100) + "\u00a0%"
 
 
-@register.simple_tag
-def basket_label(count: int) -> str:
-    return _("Panier (%(count)s)") % {"count": count}
+@register.simple_tag(takes_context=True)
+def basket_count(context: template.Context) -> int:
+    """Articles in the visitor's basket, for the header's basket link (``checkout.queries.basket_count_for``)."""
+    request = context.get("request")
+    return queries.basket_count_for(request) if request is not None else 0
 
 
 @register.filter
@@ -44,9 +48,13 @@ def get_field(form: BaseForm, name: str) -> BoundField:
 
 @register.filter
 def handles_orders(user: AnyUser) -> bool:
-    from checkout.queries import can_handle_orders
+    return queries.can_handle_orders(user)
 
-    return can_handle_orders(user)
+
+@register.filter
+def status_url(order: Order) -> str:
+    """The order's status page: the signed link its e-mails carry, usable signed in or not."""
+    return status_path(order)
 
 
 @register.filter

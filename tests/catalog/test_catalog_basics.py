@@ -15,6 +15,7 @@ from catalog.formatting import (
     format_amount,
     format_clock,
     format_day,
+    format_moment,
     format_price,
     format_vat_rate,
     parse_amount,
@@ -103,6 +104,12 @@ def test_clock_times_are_written_the_french_way():
 def test_days_are_written_the_french_way():
     assert format_day(dt.date(2026, 12, 8)) == "mardi 8 décembre"
     assert format_day(dt.date(2026, 12, 1)) == "mardi 1er décembre"
+
+
+def test_journal_moments_name_the_date_and_the_time_the_french_way():
+    assert format_moment(dt.datetime(2026, 12, 7, 14, 5, tzinfo=dt.UTC)) == "7 décembre 2026 à 14 h 05"
+    assert format_moment(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)) == "1er décembre 2026 à 9 h"
+    assert format_moment(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), weekday=True) == "mardi 1er décembre 2026 à 9 h"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import struct
 import threading
@@ -24,6 +25,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from catalog.actions import add_photo, delete_photo, make_photo_renditions, move_photo
 from catalog.models import Photo, PhotoStatus
+from catalog.templatetags.storefront import photo_img
 from tenants import images
 from tenants.images import MAX_UPLOAD_BYTES, clean_image
 from tests.catalog.factories import MerchantFactory, ProductFactory
@@ -347,6 +349,44 @@ def test_added_photo_is_stored_under_the_town_folder_and_gets_webp_renditions(
             assert rendition["name"].endswith(".webp")
             with default_storage.open(rendition["name"]) as stored:
                 assert Image.open(stored).format == "WEBP"
+
+
+def test_a_600_px_photo_gets_each_width_once(town_a, django_capture_on_commit_callbacks):
+    with town_a:
+        with django_capture_on_commit_callbacks(execute=True):
+            photo = add_photo(upload=io.BytesIO(image_bytes("JPEG", size=(600, 450))), product=ProductFactory())
+        photo.refresh_from_db()
+
+        assert {size: (r["width"], r["height"]) for size, r in photo.renditions.items()} == {
+            "320": (320, 240),
+            "800": (600, 450),  # the original's width, once: no 1600 copy of it
+        }
+        img = str(photo_img(photo, width=320, sizes="50vw"))
+        srcset = re.search(r'srcset="([^"]+)"', img).group(1)
+        assert [candidate.rsplit(" ", 1)[1] for candidate in srcset.split(", ")] == ["320w", "600w"]
+
+
+def test_a_photo_stored_with_the_same_width_twice_lists_it_once_in_its_srcset(town_a):
+    # Photos made before renditions stopped at the original's width: "800" and "1600" are both 600 px wide.
+    with town_a:
+        photo = Photo(
+            product=ProductFactory(),
+            image="photos/products/1/vue.jpg",
+            width=600,
+            height=450,
+            status=PhotoStatus.READY,
+            renditions={
+                "1600": {"name": "photos/products/1/vue_1600.webp", "width": 600, "height": 450},
+                "320": {"name": "photos/products/1/vue_320.webp", "width": 320, "height": 240},
+                "800": {"name": "photos/products/1/vue_800.webp", "width": 600, "height": 450},
+            },
+        )
+
+        img = str(photo_img(photo, width=800, sizes="100vw"))
+        narrow, wide = (default_storage.url(f"photos/products/1/vue_{size}.webp") for size in (320, 800))
+
+    assert re.search(r'srcset="([^"]+)"', img).group(1) == f"{narrow} 320w, {wide} 600w"
+    assert f'src="{wide}"' in img
 
 
 def test_renditions_of_a_broken_file_mark_the_photo_failed_without_raising(town_a):

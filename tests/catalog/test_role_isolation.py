@@ -15,11 +15,22 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
-from accounts.models import Role, User
+from accounts.models import Invitation, Role, User
 from catalog import urls_backoffice
 from catalog.actions import add_photo
 from catalog.imports import queue_import
-from catalog.models import Category, Closure, ImportJob, ImportKind, Merchant, OpeningPeriod, Photo, Product, Variant
+from catalog.models import (
+    Category,
+    Closure,
+    ImportJob,
+    ImportKind,
+    Merchant,
+    MerchantMembership,
+    OpeningPeriod,
+    Photo,
+    Product,
+    Variant,
+)
 from tests.catalog.conftest import lenient
 from tests.catalog.factories import MerchantFactory, ProductFactory, VariantFactory
 from tests.catalog.test_backoffice import sign_in, url
@@ -64,6 +75,8 @@ def _snapshot(merchant_slug: str) -> list[Any]:
         list(Photo.objects.filter(merchant=merchant).order_by("pk").values()),
         list(Closure.objects.filter(merchant=merchant).order_by("pk").values()),
         list(OpeningPeriod.objects.filter(merchant=merchant).order_by("pk").values()),
+        list(MerchantMembership.objects.filter(merchant=merchant).order_by("pk").values()),
+        list(Invitation.objects.filter(merchant_ids__contains=[merchant.pk]).order_by("pk").values()),
     ]
 
 
@@ -90,7 +103,9 @@ def _post_payload() -> dict[str, Any]:
         "plages-0-closes_at": "09:00",
         "fermeture-starts_on": "2026-01-01",
         "fermeture-ends_on": "2026-01-02",
+        "personne-email": "pirate@exemple.fr",
         "image": SimpleUploadedFile("x.png", image_bytes("PNG", size=(8, 8))),
+        "logo": SimpleUploadedFile("logo.png", image_bytes("PNG", size=(8, 8))),
     }
 
 
@@ -131,10 +146,10 @@ def world(town_a, town_b, client_a):
 def test_every_backoffice_url_is_covered_by_the_walk():
     converters = {key for pattern in PATTERNS for key in pattern.pattern.converters}
     assert converters == {"merchant_slug", *ID_KINDS}
-    assert len(PATTERNS) == 19
+    assert len(PATTERNS) == 21
     assert {pattern.name for pattern in TOWN_WIDE_PATTERNS} == TOWN_WIDE
     assert {key for pattern in TOWN_WIDE_PATTERNS for key in pattern.pattern.converters} == {"category_id"}
-    assert len(ALL_PATTERNS) == 23
+    assert len(ALL_PATTERNS) == 25
 
 
 def _categories() -> list[Any]:
@@ -179,7 +194,7 @@ def test_merchant_staff_get_404_for_every_url_with_another_merchants_ids(client_
         assert response.status_code == 404, target_url
         assert SENTINEL not in response.content.decode(), target_url
         walked += 1
-    assert walked == 17
+    assert walked == 19
 
     with town_a:
         assert _snapshot(world["other"]["merchant_slug"]) == before

@@ -393,3 +393,52 @@ def test_suggested_terms_each_find_something_on_their_own(catalogue, client_a):
     for term in suggestions:
         with catalogue:
             assert search_catalogue(text=term).has_matches, term
+
+
+# --- ranking: the shelf and the specialist shop named by the words come first -----------------------
+@pytest.fixture
+def cheese_and_bread(town_a):
+    """The issue's "fromage" on the demo Calais: a supermarket's "Fromage blanc" and a cheese shop."""
+    with town_a:
+        shelf = {slug: Category.objects.get(slug=f"alimentation-{slug}") for slug in ("fromagerie", "epicerie")}
+        local = Category.objects.get(slug="alimentation-produits-locaux")
+        supermarket = _merchant("Supermarché du Beau-Marais", kind="partner_supermarket", description="Vos courses")
+        supermarket.categories.set([shelf["epicerie"]])
+        cheese_shop = _merchant("La Cloche à Fromage", description="<p>Fromages affinés dans notre cave.</p>")
+        cheese_shop.categories.set([shelf["fromagerie"]])
+        snack = _merchant("Snack du Port")
+        bakery = _merchant("Boulangerie du Phare")
+        bakery.categories.set([Category.objects.get(slug="alimentation-boulangerie-et-patisserie")])
+        bookshop = _merchant("Le Pain de 4 Livres")  # a bookshop with a pun for a name
+        bookshop.categories.set([Category.objects.get(slug="culture-loisirs-librairie-et-presse")])
+        _product(supermarket, "Fromage blanc 4 × 125 g", category=local, description="<p>Fromage blanc frais.</p>")
+        _product(supermarket, "Comté 200 g", category=shelf["fromagerie"])
+        _product(supermarket, "Pain de mie")
+        _product(cheese_shop, "Maroilles AOP", category=shelf["fromagerie"])
+        _product(cheese_shop, "Comté 18 mois", category=shelf["fromagerie"])
+        _product(snack, "Pizza 4 fromages")
+        _product(bakery, "Pain de campagne")
+        _product(bookshop, "Roman de Calais")
+    return town_a
+
+
+CHEESE_FIRST = ["Comté 18 mois", "Maroilles AOP", "Comté 200 g", "Fromage blanc 4 × 125 g", "Pizza 4 fromages"]
+
+
+def test_the_cheese_shops_cheeses_come_before_the_supermarkets_fromage_blanc(cheese_and_bread):
+    with cheese_and_bread:
+        assert _titles("fromage") == CHEESE_FIRST
+        assert _titles("fromages") == CHEESE_FIRST
+
+
+def test_a_shop_named_with_the_word_does_not_outrank_the_products_titled_with_it(cheese_and_bread):
+    with cheese_and_bread:
+        assert _titles("pain") == ["Pain de campagne", "Pain de mie", "Roman de Calais"]
+
+
+def test_the_site_and_the_api_rank_the_specialist_shop_first_alike(cheese_and_bread, client_a):
+    with cheese_and_bread:
+        titles = dict(Product.objects.values_list("pk", "title"))
+
+    assert [titles[pk] for pk in _site_ids(client_a, "fromage")] == CHEESE_FIRST
+    assert [titles[pk] for pk in _api_ids(client_a, "fromage")] == CHEESE_FIRST

@@ -66,6 +66,15 @@ def shops(town_a: Town) -> Iterator[dict[str, dict[str, object]]]:
 
 
 @pytest.fixture
+def merchant_sms_on(town_a: Town) -> None:
+    """Town A has chosen to tell its shops of each new order by SMS (Gestion du site)."""
+    from townsite.models import SiteSettings
+
+    with town_a:
+        SiteSettings.objects.update_or_create(pk=1, defaults={"sms_merchants_on_new_order": True})
+
+
+@pytest.fixture
 def stripe_town(town_a: Town, settings: object, stripe_fake: object) -> Town:  # noqa: F811
     """Town A collects through Stripe (the fake), as a connected account."""
     settings.STRIPE_SECRET_KEY = FAKE_SECRET_KEY

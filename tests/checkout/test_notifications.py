@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from accounts.sms import gsm7_length, is_gsm7
+from accounts.sms.backends import locmem
 from checkout.models import (
     Fulfilment,
     MerchantOrderStatus,
@@ -20,8 +22,6 @@ from checkout.models import (
     PaymentMethod,
 )
 from checkout.notifications import queue_order_notifications
-from checkout.sms import gsm7_length, is_gsm7
-from checkout.sms.backends import locmem
 from checkout.tokens import order_public_id_from_token
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
@@ -36,7 +36,7 @@ def eur(amount: str) -> str:
 
 @pytest.fixture
 def sms_outbox(settings: object) -> list[locmem.SmsMessage]:
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     return locmem.outbox
 
@@ -73,7 +73,7 @@ def two_shop_order(**kwargs: object):
 
 
 def test_a_paid_order_notifies_the_resident_and_each_merchant_once_even_when_queued_twice(
-    town_a, django_capture_on_commit_callbacks, sms_outbox
+    town_a, django_capture_on_commit_callbacks, sms_outbox, merchant_sms_on
 ):
     with town_a:
         order = two_shop_order()
@@ -244,7 +244,9 @@ def test_each_new_refund_is_news_and_a_replayed_one_is_not(town_a, django_captur
     ]
 
 
-def test_nothing_is_sent_before_the_order_commits(town_a, django_capture_on_commit_callbacks, sms_outbox):
+def test_nothing_is_sent_before_the_order_commits(
+    town_a, django_capture_on_commit_callbacks, sms_outbox, merchant_sms_on
+):
     with town_a:
         order = two_shop_order()
         with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
@@ -276,7 +278,7 @@ PICKUP_ENDS = dt.datetime(2026, 12, 8, 14, 30, tzinfo=dt.UTC)
 
 
 def test_emails_and_sms_write_pickup_times_and_the_shops_address_as_the_site_does(
-    town_a, django_capture_on_commit_callbacks, sms_outbox
+    town_a, django_capture_on_commit_callbacks, sms_outbox, merchant_sms_on
 ):
     with town_a:
         shop = MerchantFactory(
@@ -289,6 +291,7 @@ def test_emails_and_sms_write_pickup_times_and_the_shops_address_as_the_site_doe
         order = make_order([(shop, [Line("Pain de campagne", 380)])])
         order.merchant_orders.update(pickup_starts_at=PICKUP_STARTS, pickup_ends_at=PICKUP_ENDS)
         queue(django_capture_on_commit_callbacks, order=order, kind="order_paid")
+        part = order.merchant_orders.get()
 
     receipt = next(message for message in mail.outbox if message.to == ["jeanne@exemple.fr"])
     when_and_where = "Retrait en boutique le mardi 8 décembre, de 14 h à 15 h 30, 5 place d'Armes, 62100 Calais."
@@ -296,8 +299,10 @@ def test_emails_and_sms_write_pickup_times_and_the_shops_address_as_the_site_doe
     assert "le mardi 8 décembre, de 14 h à 15 h 30, 5 place d&#x27;Armes, 62100 Calais." in receipt.alternatives[0][0]
     assert "Code de retrait : 482913" in receipt.body
     [sms] = sms_outbox
-    assert f"nouvelle commande {order.number} (1 art., 3,80 €), retrait le 08/12 14 h-15 h 30." in sms.text
-    assert "Acceptez-la dans votre espace commercant." in sms.text  # ç is not GSM-7: c
+    assert sms.text == (
+        f"Ville A : nouvelle commande {order.number}, retrait en boutique le 08/12 14 h-15 h 30. "
+        f"A accepter : https://ville-a.test/gestion/mes-commandes/{part.pk}/"
+    )
     for text in (receipt.body, receipt.alternatives[0][0], sms.text):
         assert not re.search(r"\d\d:\d\d", text)
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Role
+from accounts.sms.backends import locmem
 from checkout.models import MerchantOrderStatus, Notification, NotificationStatus, Order, OrderStatus
 from checkout.notifications import MAX_ATTEMPTS, queue_order_notifications, retry_delay_seconds
-from checkout.sms.backends import locmem
 from checkout.tasks import send_notification_task, send_pending_notifications_task
 from tests.catalog.factories import MerchantFactory
 from tests.catalog.test_backoffice import sign_in
@@ -71,7 +71,7 @@ def smtp_down(settings: object) -> None:
 
 @pytest.fixture
 def sms_outbox(settings: object) -> list[locmem.SmsMessage]:
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     return locmem.outbox
 
@@ -176,7 +176,7 @@ def test_a_sent_notification_is_never_sent_again(town_a, django_capture_on_commi
 def test_with_the_sms_provider_down_the_sms_fails_after_its_retries_and_the_order_is_untouched(
     town_a, settings, django_capture_on_commit_callbacks
 ):
-    settings.SMS_BACKEND = "checkout.sms.backends.brevo.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.brevo.SmsBackend"
     settings.SMS_API_URL = f"http://127.0.0.1:{closed_port()}/v3/transactionalSMS/send"
     settings.SMS_API_KEY = "xkeysib-test"
     with town_a:
@@ -196,7 +196,7 @@ def test_with_the_sms_provider_down_the_sms_fails_after_its_retries_and_the_orde
 
 
 def test_with_the_broker_down_notifications_stay_pending_and_the_sweep_sends_them_later(
-    town_a, sms_outbox, django_capture_on_commit_callbacks
+    town_a, sms_outbox, django_capture_on_commit_callbacks, merchant_sms_on
 ):
     with town_a:
         shop = MerchantFactory(name="Boulangerie Dupont", email="dupont@boulangerie.fr", phone="0611223344")

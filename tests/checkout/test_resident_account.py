@@ -180,7 +180,7 @@ def test_deleting_the_account_needs_a_post_with_the_confirmation(client_a, town_
         assert User.objects.filter(pk=resident.pk).exists()
 
 
-def test_deleting_the_account_keeps_the_merchants_notifications_deliverable(town_a, shops):
+def test_deleting_the_account_keeps_the_merchants_notifications_deliverable(town_a, shops, merchant_sms_on):
     """Deleting the account blanks the recipient of the resident's own messages only: the merchant's e-mail
     and SMS about the order keep theirs, so a new-order message still pending (or failed and resent by the
     town) reaches the shop."""

@@ -52,10 +52,12 @@ def test_every_product_and_shop_gets_its_drawing_each_stored_once(town_a, isolat
         assert result.shop_photos >= 10  # every shop whose trade has a drawing
         assert len(by_file) == result.drawings
         assert {photo.status for photo in photos} == {PhotoStatus.READY}
-        assert {tuple(sorted(photo.renditions)) for photo in photos} == {("1600", "320", "800")}
-        # Each drawing was stored once by the photo action: its original and three renditions.
+        # The drawings are 600 px wide: a 320 px rendition and one at their own width, never twice.
+        assert {tuple(sorted(photo.renditions)) for photo in photos} == {("320", "800")}
+        assert {photo.renditions["800"]["width"] for photo in photos} == {600}
+        # Each drawing was stored once by the photo action: its original and two renditions.
         stored = {name for photo in photos for name in _stored_files(photo)}
-        assert len(stored) == 4 * result.drawings
+        assert len(stored) == 3 * result.drawings
         assert all(default_storage.exists(name) for name in stored)
         assert not Product.objects.filter(photos__isnull=True).exists()
         assert Merchant.objects.filter(photos__isnull=True).count() == 12 - result.shop_photos

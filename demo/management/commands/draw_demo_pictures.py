@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from demo.drawing import MOTIFS, VARIANTS, draw_hero, draw_logo, draw_picture, encode_png, encode_webp
 from demo.files import read_toml
+from demo.shop_drawing import SHOP_MOTIFS, draw_shop_cover, draw_shop_logo
 
 FOLDER = Path(__file__).resolve().parents[2] / "data" / "pictures"
 
@@ -31,4 +32,15 @@ class Command(BaseCommand):
             (FOLDER / f"town-{town['slug']}-logo.png").write_bytes(logo)
             (FOLDER / f"town-{town['slug']}-hero.webp").write_bytes(hero)
             total += len(logo) + len(hero)
-        self.stdout.write(f"{len(MOTIFS) * VARIANTS} illustrations et {2} villes dessinées : {total // 1024} Ko.")
+        shops = FOLDER / "shops"
+        shops.mkdir(exist_ok=True)
+        for motif in SHOP_MOTIFS:
+            logo = encode_webp(draw_shop_logo(motif), quality=80)
+            cover = encode_webp(draw_shop_cover(motif), quality=70)
+            (shops / f"logo-{motif}.webp").write_bytes(logo)
+            (shops / f"cover-{motif}.webp").write_bytes(cover)
+            total += len(logo) + len(cover)
+        self.stdout.write(
+            f"{len(MOTIFS) * VARIANTS} illustrations, {len(SHOP_MOTIFS)} logos et couvertures de commerces "
+            f"et {2} villes dessinées : {total // 1024} Ko."
+        )

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalog.models import Merchant, Product
 from demo.catalog import generate_catalogue
 from demo.catalog_content import PROFILES
+from demo.homepage import attach_demo_shop_images, seed_demo_home_page
 from demo.pictures import attach_demo_pictures
 from tenants.models import Town
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                     f"{town.name} a déjà un catalogue ({existing} commerçants, {Product.objects.count()} produits) : "
                     "rien à faire."
                 )
+                self._seed_home_page(town, with_pictures=not options["without_pictures"])
                 return
             result = generate_catalogue(
                 merchants=options["merchants"] if options["merchants"] is not None else profile.merchants,
@@ -75,3 +77,16 @@ class Command(BaseCommand):
                     f"({pictures.drawings} dessins), en {pictures.seconds:.1f} s."
                 )
             )
+        self._seed_home_page(town, with_pictures=not options["without_pictures"])
+
+    def _seed_home_page(self, town: Town, *, with_pictures: bool) -> None:
+        """Shop logos and covers, then the home page's blocks: each once (``demo.homepage``)."""
+        with town:
+            images = attach_demo_shop_images() if with_pictures else None
+            blocks = seed_demo_home_page()
+        if images is not None:
+            self.stdout.write(
+                f"{town.name} : {images.logos} logos et {images.covers} photos de couverture de commerces."
+            )
+        if blocks:
+            self.stdout.write(f"{town.name} : page d'accueil publiée ({blocks} blocs).")

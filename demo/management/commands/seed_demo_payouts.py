@@ -30,7 +30,7 @@ class Command(BaseCommand):
         # The demo's residents are made up: their confirmation e-mails and SMS go nowhere.
         quiet = override_settings(
             EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-            SMS_BACKEND="checkout.sms.backends.locmem.SmsBackend",
+            SMS_BACKEND="accounts.sms.backends.locmem.SmsBackend",
         )
         # Each order runs a dozen eager tasks: their "succeeded" lines would drown the summary.
         trace_logger = logging.getLogger("celery.app.trace")

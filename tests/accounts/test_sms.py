@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import transaction
 
+from accounts.sms import SmsError, fit_single_sms, gsm7_length, is_gsm7, normalise_french_mobile, send_sms, to_gsm7
+from accounts.sms.backends import locmem
+from accounts.sms.backends.brevo import SmsBackend as BrevoBackend
 from checkout.models import Fulfilment, Order
 from checkout.notifications import queue_order_notifications
-from checkout.sms import SmsError, fit_single_sms, gsm7_length, is_gsm7, normalise_french_mobile, send_sms, to_gsm7
-from checkout.sms.backends import locmem
-from checkout.sms.backends.brevo import SmsBackend as BrevoBackend
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
 
@@ -72,7 +72,7 @@ def fake_brevo(settings: object) -> Iterator[FakeBrevo]:
     server.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    settings.SMS_BACKEND = "checkout.sms.backends.brevo.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.brevo.SmsBackend"
     settings.SMS_API_URL = f"http://127.0.0.1:{server.server_port}/v3/transactionalSMS/send"
     settings.SMS_API_KEY = "xkeysib-test"
     settings.SMS_SENDER = "VilleA"
@@ -120,7 +120,7 @@ def test_texts_are_fitted_to_one_gsm7_sms():
 
 
 def test_the_locmem_backend_keeps_messages_and_bad_numbers_are_refused(settings):
-    settings.SMS_BACKEND = "checkout.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = "accounts.sms.backends.locmem.SmsBackend"
     locmem.outbox.clear()
     assert send_sms(to="+33612345678", text="Bonjour") == "locmem-1"
     assert locmem.outbox == [locmem.SmsMessage(to="+33612345678", text="Bonjour", message_id="locmem-1")]

@@ -1,7 +1,7 @@
 """Sending SMS through a pluggable backend, the way Django sends e-mail.
 
 ``settings.SMS_BACKEND`` names the backend class (default: the console). Backends live in
-``checkout.sms.backends``: ``locmem`` (tests), ``console`` (development) and ``brevo`` (Brevo's
+``accounts.sms.backends``: ``locmem`` (tests), ``console`` (development) and ``brevo`` (Brevo's
 transactional SMS API, a French provider). Texts are fitted to one GSM-7 SMS (160 septets) so a
 message is never split or silently switched to UCS-2, which halves the length and doubles the price:
 the accented letters GSM-7 has are kept (é, è, à, ù, É, Ç…), the others lose their accent (ê → e).
@@ -18,7 +18,7 @@ import gsm0338  # noqa: F401 — registers the "gsm03.38" codec
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-DEFAULT_BACKEND = "checkout.sms.backends.console.SmsBackend"
+DEFAULT_BACKEND = "accounts.sms.backends.console.SmsBackend"
 SINGLE_SMS_SEPTETS = 160
 # The GSM 03.38 alphabet is the gsm0338 library's codec (3GPP TS 23.038 tables): a character of the
 # basic table is one septet, one of the extension table (€, [, ]…) an escape and itself, two.

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from checkout.sms import SmsError
+from accounts.sms import SmsError
 
 DEFAULT_API_URL = "https://api.brevo.com/v3/transactionalSMS/send"
 

@@ -1,0 +1,72 @@
+"""Reads of the town's people, with the checks that decide who may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.actions import may_manage
+from accounts.models import INVITABLE_ROLES, TOWN_STAFF_ROLES, AnyUser, AuditEntry, Invitation, User
+from accounts.signals import affiliations
+
+
+def require_people_manager(user: AnyUser) -> None:
+    """The people pages are for the town's admins and agents (who invites what is decided per role)."""
+    if not (user.is_authenticated and user.is_active and user.role in TOWN_STAFF_ROLES):
+        raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: User
+    merchants: list[str]
+
+
+def list_people_for(user: AnyUser, *, role: str = "") -> list[PersonRow]:
+    """The town's back-office people (not residents), admins first, each with the merchants they work for."""
+    require_people_manager(user)
+    people = User.objects.filter(role__in=INVITABLE_ROLES)
+    if role:
+        people = people.filter(role=role)
+    rows = list(people.order_by("role", "last_name", "first_name", "email"))
+    names = affiliations(person.pk for person in rows)
+    return [PersonRow(person, names.get(person.pk, [])) for person in rows]
+
+
+def open_invitations_for(user: AnyUser, *, role: str = "", merchant_id: int | None = None) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor cancelled (expired ones included: they may be resent)."""
+    require_people_manager(user)
+    invitations = Invitation.objects.filter(accepted_at=None, cancelled_at=None)
+    if role:
+        invitations = invitations.filter(role=role)
+    if merchant_id is not None:
+        invitations = invitations.filter(merchant_ids__contains=[merchant_id])
+    return invitations.order_by("-sent_at", "-pk")
+
+
+def get_person_for(user: AnyUser, person_id: int) -> PersonRow:
+    """A person the user may manage (deactivate, change the role of); 404 for anyone else."""
+    require_people_manager(user)
+    person = User.objects.filter(pk=person_id, role__in=INVITABLE_ROLES).first()
+    if person is None or not may_manage(user if isinstance(user, User) else None, person):
+        raise Http404(person_id)
+    return PersonRow(person, affiliations([person.pk]).get(person.pk, []))
+
+
+def get_invitation_for(user: AnyUser, invitation_id: int) -> Invitation:
+    require_people_manager(user)
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404(invitation_id)
+    return invitation
+
+
+def audit_entries_for(user: AnyUser) -> QuerySet[AuditEntry]:
+    require_people_manager(user)
+    return AuditEntry.objects.all()
+
+
+ROLE_FILTERS = [(role.value, role.label) for role in INVITABLE_ROLES]
