@@ -55,10 +55,10 @@ def test_seed_demo_fills_both_towns_once_and_prints_each_step_time_then_the_logi
         "seed_demo_catalog luzy",
         "seed_demo_logistics luzy",
         "seed_demo_payouts luzy",
+        "setup_demo ",
     ]
-    assert re.search(r"Données de démonstration en place en [\d.]+ s\.", output)
-    logins = output.split("Données de démonstration en place")[1]  # what is printed last
-    assert "Démonstration prête :" in logins
+    assert re.search(r"Données de démonstration en place en [\d.]+ s\.\n$", output)
+    logins = output.split("Démonstration prête :")[1]  # the last step's lines
     assert "administrateur : admin@calais.test / demo-comptoir-2026" in logins
     assert "administrateur : admin@luzy.test / demo-comptoir-2026" in logins
     # The second run finds everything in place.

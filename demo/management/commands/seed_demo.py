@@ -29,7 +29,7 @@ def demo_steps(*, orders: int | None = None, products: int | None = None) -> lis
         steps.append(("seed_demo_catalog", catalogue))
         steps.append(("seed_demo_logistics", [slug]))
         steps.append(("seed_demo_payouts", [slug, *(["--orders", str(orders)] if orders is not None else [])]))
-    # Again at the end, so that the addresses and logins are the last lines `make run` prints.
+    # Again at the end: the logins of the merchants seeded meanwhile, and where to log in.
     steps.append(("setup_demo", []))
     return steps
 
@@ -47,10 +47,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        *seeding, (last, last_arguments) = demo_steps(orders=options["orders"], products=options["products"])
-        for name, arguments in seeding:
+        for name, arguments in demo_steps(orders=options["orders"], products=options["products"]):
             step_started = time.perf_counter()
             call_command(name, *arguments, stdout=self.stdout, stderr=self.stderr)
             self.stdout.write(f"  [{time.perf_counter() - step_started:5.1f} s] {name} {' '.join(arguments)}")
         self.stdout.write(f"Données de démonstration en place en {time.perf_counter() - started:.1f} s.")
-        call_command(last, *last_arguments, stdout=self.stdout, stderr=self.stderr)
