@@ -5,37 +5,44 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test test-fast install lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
+.PHONY: run test test-fast install lock lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The pinned dependencies (requirements/lock.txt, with their hashes) through uv, then the project.
+LOCK := requirements/lock.txt
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	sh scripts/install.sh $(BIN)/python $(LOCK)
 	touch $@
 
 install: $(VENV)/.installed
+
+# After changing the dependencies of pyproject.toml: resolves them (dev extras included) for every
+# platform and Python 3.11+, keeping the other pins; `make lock LOCK_ARGS=--upgrade` moves them all.
+lock: | $(BIN)/python
+	$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet "uv>=0.5,<1"
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --quiet --output-file $(LOCK) $(LOCK_ARGS)
 
 # Links in e-mails and pages name the port the demo is served on.
 run: export PUBLIC_URL_PORT := $(or $(PUBLIC_URL_PORT),$(PORT))
 run: install
 	$(BIN)/python manage.py migrate_schemas --noinput -v 0
-	$(BIN)/python manage.py setup_demo --quiet
-	$(BIN)/python manage.py seed_demo_catalog calais --profile calais
-	$(BIN)/python manage.py seed_demo_catalog luzy --profile luzy
-	$(BIN)/python manage.py seed_demo_logistics calais
-	$(BIN)/python manage.py seed_demo_logistics luzy
-	$(BIN)/python manage.py seed_demo_payouts calais
-	$(BIN)/python manage.py seed_demo_payouts luzy
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but
-# stopped), else the embedded defaults (pgserver, eager Celery).
-test: install lint
-	sh scripts/browser.sh
-	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest $(PYTEST_ARGS)
+# stopped), else the embedded defaults (pgserver, eager Celery). Lint runs while Chromium installs
+# (a download, the first time only), then the suite runs on every core: pytest-xdist, one test
+# database per worker (TEST_WORKERS=0 runs it in one process). pytest's status is the target's.
+TEST_WORKERS ?= auto
+test: install
+	sh scripts/browser.sh > $(VENV)/browser.log 2>&1 & browser=$$!; \
+		$(MAKE) --no-print-directory lint; status=$$?; wait $$browser; cat $(VENV)/browser.log; exit $$status
+	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The loop while working: the same services, no lint, and neither the tests marked slow (a second or
 # more each) nor the browser ones. The test database is kept from one run to the next (migrations

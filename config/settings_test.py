@@ -10,14 +10,16 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("ALLOW_TEST_GATEWAY", "1")
-os.environ.setdefault(
-    "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts", "media")
-)
-os.environ.setdefault(
-    "PRIVATE_MEDIA_ROOT",
-    os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts", "private-media"),
-)
+# Each pytest-xdist worker (`make test`) has its own test database, and so its own media folders: the
+# towns of both databases have the same schemas, their files the same names. The servers and Celery
+# workers the tests start inherit the worker's folders (and its name: no second suffix).
+_artifacts = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "artifacts")
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+for _name, _folder in (("MEDIA_ROOT", "media"), ("PRIVATE_MEDIA_ROOT", "private-media")):
+    _root = os.environ.setdefault(_name, os.path.join(_artifacts, _folder))
+    if _worker and not _root.endswith(f"-{_worker}"):
+        os.environ[_name] = f"{_root}-{_worker}"
 
-from config.settings import *  # noqa: F403
+from config.settings import *  # noqa: E402, F403 - the environment above is read by it
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

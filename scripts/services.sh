@@ -27,7 +27,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
   fi
 fi
 
-if [ -z "${REDIS_URL:-}" ]; then
+# A TEST_REDIS_URL already set (another database of the same server, say) is kept.
+if [ -z "${REDIS_URL:-}" ] && [ -z "${TEST_REDIS_URL:-}" ]; then
   if ! _port_open 6379 && command -v redis-server >/dev/null 2>&1; then
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || true
     sleep 1

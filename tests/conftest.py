@@ -23,6 +23,15 @@ TOWN_A = "ville-a"
 TOWN_B = "ville-b"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`, ``--dist loadgroup``) the tests that start a real Celery worker
+    run one after another on the same worker: they share the Redis database, whose ``unacked`` hash
+    one of them asserts is empty."""
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("redis"))
+
+
 def database_url_for_subprocess() -> str:
     """DATABASE_URL of the test database, for servers and workers started as real processes."""
     settings = connection.settings_dict

@@ -51,7 +51,12 @@ def test_valid_event_is_parsed(stripe_gateway: StripeGateway, succeeded_event: d
     )
 
 
-@pytest.mark.parametrize("header", ["", "t=abc,v1=00", "v1=deadbeef", f"t={int(time.time())}", "t=1,v0=abc"])
+# Named cases: pytest-xdist's workers must collect the same ids, and the timestamp changes each second.
+@pytest.mark.parametrize(
+    "header",
+    ["", "t=abc,v1=00", "v1=deadbeef", f"t={int(time.time())}", "t=1,v0=abc"],
+    ids=["empty", "timestamp-not-a-number", "no-timestamp", "no-signature", "unknown-scheme"],
+)
 def test_missing_or_malformed_signature_is_refused(
     stripe_gateway: StripeGateway, succeeded_event: dict, header: str
 ) -> None:
