@@ -17,6 +17,7 @@ from catalog.models import WEEKDAY_CHOICES, Category, HomeBlock, HomeBlockKind, 
 from catalog.queries import categories_in_tree_order
 from catalog.validators import MAX_STOCK, compact_siret, validate_price_cents
 from tenants.collation import by_name
+from tenants.images import ACCEPT_ATTRIBUTE
 from tenants.validators import validate_insee_code
 
 
@@ -428,7 +429,7 @@ class PhotoUploadForm(forms.Form):
     image = forms.FileField(
         label=gettext_lazy("Photo"),
         help_text=gettext_lazy("JPEG, PNG, WebP ou HEIC (iPhone), 15 Mo au plus."),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     alt_text = forms.CharField(
         label=gettext_lazy("Description de la photo"),
@@ -483,9 +484,6 @@ class CategoryForm(forms.ModelForm):
         return 0 if position is None else position
 
 
-IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
-
-
 class MerchantImagesForm(forms.Form):
     """A merchant's logo and cover photo (checked by the image engine in ``set_merchant_images``)."""
 
@@ -495,7 +493,7 @@ class MerchantImagesForm(forms.Form):
         help_text=gettext_lazy(
             "Carré de préférence ; PNG transparent accepté. Affiché sur la vitrine et dans l'annuaire."
         ),
-        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     clear_logo = forms.BooleanField(label=gettext_lazy("Retirer le logo"), required=False)
     cover = forms.FileField(
@@ -504,7 +502,7 @@ class MerchantImagesForm(forms.Form):
         help_text=gettext_lazy(
             "Au format paysage (bandeau en haut de la vitrine). JPEG, PNG, WebP ou HEIC, 15 Mo au plus."
         ),
-        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     clear_cover = forms.BooleanField(label=gettext_lazy("Retirer la photo de couverture"), required=False)
 
@@ -524,7 +522,7 @@ class HomeBlockForm(forms.ModelForm):
         label=gettext_lazy("Image (facultative)"),
         required=False,
         help_text=gettext_lazy("Format paysage. JPEG, PNG, WebP ou HEIC, 15 Mo au plus."),
-        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     merchants = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Commerces montrés"),

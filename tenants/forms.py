@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenants.images import ACCEPT_ATTRIBUTE
 from tenants.models import DEFAULT_PRIMARY_COLOUR, DEFAULT_SECONDARY_COLOUR, Town, TownKind
 from tenants.validators import SLUG_MAX_LENGTH, validate_brand_colour, validate_insee_code, validate_town_slug
 
@@ -14,9 +15,6 @@ def parse_insee_codes(raw: str) -> list[str]:
     for code in codes:
         validate_insee_code(code)
     return codes
-
-
-IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 
 
 class TownCreateForm(forms.Form):
@@ -109,13 +107,13 @@ class TownAppearanceForm(forms.ModelForm):
         label=_("Logo"),
         required=False,
         help_text=_("Carré de préférence, PNG transparent accepté ; affiché à côté du nom de la ville."),
-        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     hero_image = forms.FileField(
         label=_("Image d’accueil"),
         required=False,
         help_text=_("Grande image de la page d’accueil, au format paysage. JPEG, PNG, WebP ou HEIC, 15 Mo au plus."),
-        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
 
     class Meta:

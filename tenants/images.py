@@ -28,6 +28,8 @@ register_heif_opener()
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# The same formats as a file input's ``accept`` attribute: the phone offers its camera and gallery.
+ACCEPT_ATTRIBUTE = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 
 # Memory is what limits pixels: one upload's decoding should stay near 300 MB at its peak
 # (figures from bench/images.py; Pillow keeps 4 bytes per pixel for RGB and RGBA alike).
