@@ -34,15 +34,20 @@ run: install
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Uses the machine's PostgreSQL and Redis when they answer (starting them if installed but
-# stopped), else the embedded defaults (pgserver, eager Celery). Lint runs while Chromium installs
-# (a download, the first time only), then the suite runs on every core: pytest-xdist, one test
-# database per worker (TEST_WORKERS=0 runs it in one process). pytest's status is the target's.
+# stopped), else the embedded defaults (pgserver, eager Celery). Lint starts with the Chromium install
+# (a download, the first time only) and goes on beside the suite, which runs on every core: pytest-xdist,
+# one test database per worker (TEST_WORKERS=0 runs it in one process). The target fails with pytest's
+# status when the tests fail (5 when none ran), else with lint's; lint's output is printed at the end.
 TEST_WORKERS ?= auto
 test: install
 	sh scripts/browser.sh > $(VENV)/browser.log 2>&1 & browser=$$!; \
-		$(MAKE) --no-print-directory lint; status=$$?; wait $$browser; cat $(VENV)/browser.log; exit $$status
-	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && \
-		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+		$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
+		wait $$browser; browser_status=$$?; cat $(VENV)/browser.log; \
+		if [ $$browser_status -ne 0 ]; then wait $$lint; cat $(VENV)/lint.log; exit $$browser_status; fi; \
+		( PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && \
+			$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) ); tests=$$?; \
+		wait $$lint; lint_status=$$?; echo "--- lint (run beside the tests)"; cat $(VENV)/lint.log; \
+		if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$lint_status
 
 # The loop while working: the same services, no lint, and neither the tests marked slow (a second or
 # more each) nor the browser ones. The test database is kept from one run to the next (migrations
