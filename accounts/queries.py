@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -25,15 +26,20 @@ class PersonRow:
     merchants: list[str]
 
 
-def list_people_for(user: AnyUser, *, role: str = "") -> list[PersonRow]:
-    """The town's back-office people (not residents), admins first, each with the merchants they work for."""
+def people_for(user: AnyUser, *, role: str = "") -> QuerySet[User]:
+    """The town's back-office people (not residents), admins first (for a page of ``person_rows``)."""
     require_people_manager(user)
     people = User.objects.filter(role__in=INVITABLE_ROLES)
     if role:
         people = people.filter(role=role)
-    rows = list(people.order_by("role", "last_name", "first_name", "email"))
-    names = affiliations(person.pk for person in rows)
-    return [PersonRow(person, names.get(person.pk, [])) for person in rows]
+    return people.order_by("role", "last_name", "first_name", "email")
+
+
+def person_rows(people: Iterable[User]) -> list[PersonRow]:
+    """Each person (a page of ``people_for``) with the merchants they work for, in one query."""
+    people = list(people)
+    names = affiliations(person.pk for person in people)
+    return [PersonRow(person, names.get(person.pk, [])) for person in people]
 
 
 def open_invitations_for(user: AnyUser, *, role: str = "", merchant_id: int | None = None) -> QuerySet[Invitation]:

@@ -20,6 +20,7 @@ from accounts.models import INVITABLE_ROLES, Role
 from accounts.requests import AuthenticatedRequest, signed_in_view
 
 AUDIT_PAGE_SIZE = 50
+PEOPLE_PAGE_SIZE = 50
 
 people_view = signed_in_view(queries.require_people_manager)
 
@@ -61,8 +62,10 @@ def _role_filter(request: HttpRequest) -> str:
 @people_view
 def people(request: AuthenticatedRequest) -> HttpResponse:
     role = _role_filter(request)
+    page = Paginator(queries.people_for(request.user, role=role), PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "rows": queries.list_people_for(request.user, role=role),
+        "page": page,
+        "rows": queries.person_rows(page.object_list),
         "invitations": list(queries.open_invitations_for(request.user, role=role)),
         "role_filters": queries.ROLE_FILTERS,
         "role": role,

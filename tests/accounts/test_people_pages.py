@@ -109,11 +109,27 @@ def test_the_people_list_filters_by_role(town_a, admin):
 def test_the_people_list_takes_the_same_number_of_queries_for_many_people(town_a, admin, django_assert_max_num_queries):
     _user, client = admin
     _many_people(town_a, 30)
-    # the host (search path, domain, search path), session, user, people, every merchant of every
-    # merchant staff in one query, invitations: 8, whatever the number of people
-    with django_assert_max_num_queries(8):
+    # the host (search path, domain, search path), session, user, the count of people, a page of them,
+    # every merchant of every merchant staff in one query, invitations: 9, whatever the number of people
+    with django_assert_max_num_queries(9):
         response = client.get("/gestion/personnes/")
     assert response.content.decode().count("/gestion/personnes/invitations/") >= 30
+
+
+def test_the_people_list_shows_fifty_people_a_page_and_keeps_the_role_filter_from_page_to_page(town_a, admin):
+    _user, client = admin
+    with town_a:
+        for index in range(55):
+            User.objects.create_user(email=f"livreur{index:02d}@ville-a.fr", password=PASSWORD, role=Role.COURIER)
+
+    first = client.get("/gestion/personnes/?role=courier").content.decode()
+    second = client.get("/gestion/personnes/?role=courier&page=2").content.decode()
+
+    assert "55 personnes" in first
+    assert first.count('<th scope="row">') == 50
+    assert second.count('<th scope="row">') == 5
+    assert 'href="?role=courier&amp;page=2" rel="next"' in first
+    assert 'href="?role=courier&amp;page=1" rel="prev"' in second
 
 
 def test_the_journal_is_paginated_with_a_fixed_number_of_queries(town_a, admin, django_assert_max_num_queries):
