@@ -206,6 +206,7 @@ class AuditAction(models.TextChoices):
     CANCELLED = "cancelled", _("Invitation annulée")
     ACCEPTED = "accepted", _("Invitation acceptée")
     MERCHANT_ADDED = "merchant_added", _("Commerce ajouté")
+    MERCHANT_REMOVED = "merchant_removed", _("Commerce retiré")
     DEACTIVATED = "deactivated", _("Compte désactivé")
     REACTIVATED = "reactivated", _("Compte réactivé")
     ROLE_CHANGED = "role_changed", _("Rôle modifié")

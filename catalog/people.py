@@ -76,3 +76,29 @@ def invite_merchant_staff(*, actor: User, merchant: Merchant, email: str = "", p
             details={"merchant_ids": [merchant.pk]},
         )
     return _("%(email)s peut maintenant gérer ce commerce aussi.") % {"email": email}
+
+
+def remove_merchant_staff(*, actor: User, merchant: Merchant, person_id: int) -> str:
+    """Takes a person off the merchant's staff (their account stays, with its other merchants); returns
+    what happened, in French, for the page. From their next page on, this merchant is no longer theirs."""
+    if not may_invite(actor, Role.MERCHANT_STAFF):
+        raise PeopleError(_("Vous ne pouvez pas gérer les personnes des commerces."))
+    with transaction.atomic():
+        membership = MerchantMembership.objects.select_for_update().filter(merchant=merchant, user_id=person_id).first()
+        person = User.objects.filter(pk=person_id).first()
+        if membership is None or person is None:
+            raise PeopleError(_("Cette personne ne travaille pas pour ce commerce."))
+        membership.delete()
+        record_audit(
+            actor=actor,
+            action=AuditAction.MERCHANT_REMOVED,
+            target_label=person.email,
+            target_user=person,
+            details={"merchant_ids": [merchant.pk]},
+        )
+        others = MerchantMembership.objects.filter(user_id=person.pk).exists()
+    if others:
+        return _("%(email)s ne gère plus ce commerce.") % {"email": person.email}
+    return _(
+        "%(email)s ne gère plus ce commerce, ni aucun autre : désactivez son compte depuis sa fiche s’il n’en a plus besoin."
+    ) % {"email": person.email}

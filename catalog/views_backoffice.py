@@ -44,7 +44,7 @@ from catalog.forms import (
     VariantForm,
 )
 from catalog.models import Category, Merchant, Photo, Product, Variant
-from catalog.people import invite_merchant_staff, merchant_people
+from catalog.people import invite_merchant_staff, merchant_people, remove_merchant_staff
 
 PAGE_SIZE = 50
 
@@ -111,6 +111,18 @@ def _staff_section(request: AuthenticatedRequest, merchant: Merchant, invite_for
 def merchant_invite(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_for(request.user, merchant_slug)  # 404 first: another's merchant stays unseen
     queries.require_catalogue_manager(request.user)
+    back = reverse("backoffice:merchant_edit", kwargs={"merchant_slug": merchant.slug}) + "#personnes"
+    if "retirer" in request.POST:  # a person taken off the staff, from the list above the invite form
+        try:
+            person_id = int(request.POST["retirer"])
+            done = remove_merchant_staff(actor=request.user, merchant=merchant, person_id=person_id)
+        except ValueError:
+            messages.error(request, _("Cette personne ne travaille pas pour ce commerce."))
+        except PeopleError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done)
+        return redirect(back)
     invite_form = InviteForm(request.POST, prefix="personne")
     if invite_form.is_valid():
         try:

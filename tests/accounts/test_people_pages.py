@@ -299,6 +299,60 @@ def test_a_person_of_one_merchant_invited_to_another_just_gains_it(town_a, agent
     assert "paul@boulangerie.fr" in page
 
 
+def test_a_person_taken_off_one_merchant_keeps_the_other_and_loses_this_one_at_once(town_a, agent, shops):
+    _user, client = agent
+    bakery, cheese = shops
+    paul, paul_client = signed_in(town_a, Role.MERCHANT_STAFF, "paul@boulangerie.fr")
+    with town_a:
+        for shop in (bakery, cheese):
+            MerchantMembership.objects.create(merchant=shop, user_id=paul.pk)
+    assert paul_client.get("/gestion/catalogue/commercants/fromagerie/").status_code == 200
+
+    response = client.post("/gestion/catalogue/commercants/fromagerie/personnes/", {"retirer": paul.pk}, follow=True)
+
+    assert "paul@boulangerie.fr ne gère plus ce commerce." in response.content.decode()
+    with town_a:
+        assert list(MerchantMembership.objects.filter(user_id=paul.pk).values_list("merchant_id", flat=True)) == [
+            bakery.pk
+        ]
+        entry = AuditEntry.objects.get(target_user_id=paul.pk, action="merchant_removed")
+        assert entry.details == {"merchant_ids": [cheese.pk]}
+        paul.refresh_from_db()
+        assert paul.is_active  # the account stays, with its other merchant
+    assert paul_client.get("/gestion/catalogue/commercants/fromagerie/").status_code == 404
+    assert paul_client.get("/gestion/catalogue/commercants/boulangerie/").status_code == 200
+
+
+def test_taking_off_someone_who_does_not_work_for_the_merchant_changes_nothing(town_a, agent, shops):
+    _user, client = agent
+    bakery, _cheese = shops
+    with town_a:
+        paul = User.objects.create_user(email="paul@boulangerie.fr", password=PASSWORD, role=Role.MERCHANT_STAFF)
+        MerchantMembership.objects.create(merchant=bakery, user_id=paul.pk)
+
+    for value in (paul.pk, "abc"):
+        response = client.post("/gestion/catalogue/commercants/fromagerie/personnes/", {"retirer": value}, follow=True)
+        assert "ne travaille pas pour ce commerce" in response.content.decode()
+    with town_a:
+        assert MerchantMembership.objects.filter(user_id=paul.pk).count() == 1
+        assert not AuditEntry.objects.filter(action="merchant_removed").exists()
+
+
+def test_merchant_staff_cannot_take_a_colleague_off_their_merchant(town_a, shops):
+    bakery, _cheese = shops
+    baker, client = signed_in(town_a, Role.MERCHANT_STAFF, "paul@boulangerie.fr")
+    with town_a:
+        colleague = User.objects.create_user(email="anne@boulangerie.fr", password=PASSWORD, role=Role.MERCHANT_STAFF)
+        for person in (baker, colleague):
+            MerchantMembership.objects.create(merchant=bakery, user_id=person.pk)
+
+    response = client.post("/gestion/catalogue/commercants/boulangerie/personnes/", {"retirer": colleague.pk})
+
+    assert response.status_code == 403
+    with town_a:
+        assert MerchantMembership.objects.filter(user_id=colleague.pk).exists()
+
+
 def test_a_pending_merchant_invitation_gains_a_second_merchant_and_is_sent_again(
     town_a, agent, shops, mailoutbox, django_capture_on_commit_callbacks
 ):
