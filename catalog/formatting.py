@@ -112,6 +112,11 @@ def format_day(value: dt.date) -> str:
     return text
 
 
+def format_short_day(value: dt.date) -> str:
+    """08/12: a day where every character counts (an SMS), in the day-first order French readers expect."""
+    return f"{value:%d/%m}"
+
+
 def format_moment(value: dt.datetime, *, weekday: bool = False) -> str:
     """7 décembre 2026 à 14 h 05 (``weekday``: lundi 7 décembre 2026 à 14 h): a date and time of day
     in one phrase, for the journals and statements where the year matters (the day in ``format_day``'s

@@ -19,7 +19,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm7
-from catalog.formatting import UNIT_SUFFIXES, format_clock, format_price, format_quantity, format_vat_rate
+from catalog.formatting import (
+    UNIT_SUFFIXES,
+    format_clock,
+    format_price,
+    format_quantity,
+    format_short_day,
+    format_vat_rate,
+)
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.pickup import window_label
@@ -84,12 +91,12 @@ def pickup_short(merchant_order: MerchantOrder, town: Town | None) -> str:
     """ "27/11 13 h 30-14 h 30" for a pickup, "08/12" for a delivery: the when of an SMS, in the town's clock."""
     if merchant_order.fulfilment == Fulfilment.DELIVERY:
         delivery_date = merchant_order.order.delivery_date
-        return f"{delivery_date:%d/%m}" if delivery_date else ""
+        return format_short_day(delivery_date) if delivery_date else ""
     if not merchant_order.pickup_starts_at:
         return ""
     zone = town_zone(town)
     start = merchant_order.pickup_starts_at.astimezone(zone)
-    text = f"{start:%d/%m} {format_clock(start.time())}"
+    text = f"{format_short_day(start.date())} {format_clock(start.time())}"
     if merchant_order.pickup_ends_at:
         text += f"-{format_clock(merchant_order.pickup_ends_at.astimezone(zone).time())}"
     return text

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from accounts.sms import fit_single_sms, normalise_french_mobile, send_sms
-from catalog.formatting import format_clock, format_day
+from catalog.formatting import format_clock, format_day, format_short_day
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, MerchantOrderStatus, WaitingOrdersSummary
 from checkout.notifications.content import branding
@@ -156,7 +156,7 @@ def summary_context(summary: WaitingOrdersSummary) -> dict[str, object]:
         "count": count,
         "count_text": ngettext("%(count)d commande attend", "%(count)d commandes attendent", count) % {"count": count},
         "oldest_day": format_day(oldest.date()),
-        "oldest_day_short": f"{oldest:%d/%m}",
+        "oldest_day_short": format_short_day(oldest.date()),
         "oldest_clock": format_clock(oldest.time()),
         "screen_url": town_absolute_url(town, reverse("merchant_orders:list", urlconf=settings.ROOT_URLCONF)),
     }
