@@ -124,15 +124,15 @@ def test_a_resident_on_a_phone_searches_sorts_fills_the_basket_and_follows_the_o
     # Into the basket; the header's count says so on the next page.
     assert page.get_by_role("link", name="Panier", exact=True).is_visible()
     page.get_by_role("link", name="Comté 18 mois").click()
-    page.get_by_role("button", name="Ajouter au panier").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ajouter au panier").click()
     page.goto(f"{base}/commerces/")
     assert page.get_by_role("link", name="Panier, 1 article").is_visible()
     assert page.locator(".basket-count").inner_text() == "1"
     page.goto(f"{base}/recherche/?q=chevre")
     page.get_by_role("link", name="Chèvre frais").click()
-    page.get_by_role("button", name="Ajouter au panier").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ajouter au panier").click()
     page.get_by_role("link", name="Panier, 2 articles").click()
 
     # The basket: the Comté's photo (its small rendition, its alt text), the chèvre's initial.

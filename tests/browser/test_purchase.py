@@ -138,8 +138,11 @@ def test_a_resident_buys_from_two_shops_with_delivery_and_collection(page, brows
     base = shopping_town["base"]
     for query, title in (("eclair", "Éclair au café"), ("miel", "Miel de la Côte d'Opale")):
         page.goto(f"{base}/recherche/?q={query}")
-        page.get_by_role("link", name=title).first.click()
-        page.get_by_role("button", name="Ajouter au panier").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=title).first.click()
+        # The POST answers with a redirect: wait for the page it lands on before reading it.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Ajouter au panier").click()
         assert "a été ajouté à votre panier" in page.content()
 
     page.goto(f"{base}/panier/")
@@ -179,7 +182,8 @@ def test_the_address_field_suggests_the_town_addresses_while_the_resident_types(
     base = shopping_town["base"]
     page.goto(f"{base}/recherche/?q=miel")
     page.get_by_role("link", name="Miel de la Côte d'Opale").first.click()
-    page.get_by_role("button", name="Ajouter au panier").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ajouter au panier").click()
     page.goto(f"{base}/commande/")
 
     with page.expect_response(lambda response: "/livraison/adresses/?format=json" in response.url) as answer:
