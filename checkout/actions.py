@@ -628,6 +628,32 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
     return merchant_order
 
 
+def mark_delivered(*, merchant_order_id: int, actor: Actor) -> MerchantOrder:
+    """The town's courier handed this part to the resident (proof recorded by logistics): → delivered.
+
+    The courier collected it at the shop with the code of the shop's ticket; the shop may not have marked it ready
+    first. Idempotent: a part already delivered is returned as it is.
+    """
+    with transaction.atomic():
+        order, merchant_order = _lock_merchant_order(merchant_order_id)
+        if merchant_order.status == MerchantOrderStatus.DELIVERED:
+            return merchant_order
+        if merchant_order.fulfilment != Fulfilment.DELIVERY or merchant_order.status not in (
+            MerchantOrderStatus.PAID,
+            MerchantOrderStatus.ACCEPTED,
+            MerchantOrderStatus.READY,
+        ):
+            raise ValidationError(_("Cette commande ne peut pas être livrée."), code="state")
+        previous = merchant_order.status
+        merchant_order.status, merchant_order.handed_over_at = MerchantOrderStatus.DELIVERED, timezone.now()
+        merchant_order.save(update_fields=["status", "handed_over_at"])
+        record_status_change(
+            order, MerchantOrderStatus.DELIVERED, actor, merchant_order=merchant_order, from_status=previous
+        )
+        outbox.emit(outbox.MERCHANT_ORDER_HANDED_OVER, merchant_order_id=merchant_order.pk)
+    return merchant_order
+
+
 # --- refusals and refunds -----------------------------------------------------------------------
 def _cancel_delivery_if_nothing_left(order: Order, actor: Actor) -> None:
     """Every delivered part was refused: no courier goes out, so the slot is freed and the resident
