@@ -18,6 +18,7 @@ class LogisticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from logistics import receivers
+        from logistics import notify, receivers
 
         receivers.subscribe_to_checkout()
+        notify.register()
