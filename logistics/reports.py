@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import io
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -117,7 +118,7 @@ def monthly_report(*, year: int, month: int) -> MonthlyReport:
     for shift in Shift.objects.filter(date__range=days).select_related("courier").order_by("pk"):
         name, shifts, minutes = hours.get(shift.courier_id, (_person(shift.courier), 0, 0))
         hours[shift.courier_id] = (name, shifts + 1, minutes + _minutes(shift))
-    couriers = sorted((CourierHours(*row) for row in hours.values()), key=lambda row: (row.name.lower(), row.name))
+    couriers = sorted((CourierHours(*row) for row in hours.values()), key=lambda row: _alphabetical(row.name))
 
     done = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
     deliveries = list(
@@ -160,8 +161,17 @@ def monthly_report(*, year: int, month: int) -> MonthlyReport:
     )
 
 
+def _alphabetical(label: str) -> tuple[str, str]:
+    """Vélo before Voiture: accents and case set aside, as a French reader sorts."""
+    bare = "".join(char for char in unicodedata.normalize("NFKD", label) if not unicodedata.combining(char))
+    return bare.casefold(), label
+
+
 def _outcomes(counts: dict[str, list[int]]) -> list[Outcomes]:
-    return [Outcomes(label, delivered, failed) for label, (delivered, failed) in sorted(counts.items())]
+    return [
+        Outcomes(label, delivered, failed)
+        for label, (delivered, failed) in sorted(counts.items(), key=lambda item: _alphabetical(item[0]))
+    ]
 
 
 # --- exports -------------------------------------------------------------------------------------------
