@@ -183,11 +183,9 @@ def told_window(kind: str) -> tuple[dt.time, dt.time] | None:
 
 def delivery_window_context(order: Order, kind: str) -> dict[str, object]:
     """ "aujourd'hui" or "le mardi 8 décembre", the window in the town's words, the code for the courier."""
-    window = told_window(kind) or (order.delivery_eta_start, order.delivery_eta_end)
-    start, end = window
+    start, end = told_window(kind) or (order.delivery_eta_start, order.delivery_eta_end)
     day = order.delivery_date
-    is_today = day is None or day == town_today()
-    when = _("aujourd'hui") if is_today else _("le %(day)s") % {"day": format_day(day)}
+    when = _("aujourd'hui") if day is None or day == town_today() else _("le %(day)s") % {"day": format_day(day)}
     return {
         "delivery_when": when,
         "eta_start": format_clock(start) if start else "",
