@@ -267,3 +267,18 @@ def test_a_missing_or_malformed_month_is_the_current_one(client_a, town_a):
     for query in ({}, {"mois": "2026-13"}, {"mois": "décembre"}):
         report = client_a.get(REPORT_URL, query).context["report"]
         assert report.first_day == D(2027, 1, 1)
+
+
+@time_machine.travel(EARLY_JANUARY, tick=False)
+def test_the_report_reads_a_fixed_number_of_queries_whatever_the_month_holds(town_a, django_assert_num_queries):
+    with town_a:
+        month = seed_december()
+        extra_shift = month.shift(month.lea, month.car, D(2026, 12, 17), T(9, 0), T(12, 0))
+        extra_round = month.round(extra_shift, 5_000)
+        for _ in range(5):
+            month.delivery(DeliveryStatus.DELIVERED, "Coquelles", D(2026, 12, 17), extra_round)
+        # Shifts with their couriers, outcomes, last drop of each, their vehicle types, bike km, the CO₂ factor.
+        with django_assert_num_queries(6):
+            report = monthly_report(year=2026, month=12)
+
+    assert report.delivered == 9
