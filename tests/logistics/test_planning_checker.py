@@ -194,7 +194,11 @@ def test_pickup_and_drop_on_different_routes_are_rejected() -> None:
 
 
 def test_a_job_dropped_twice_is_rejected() -> None:
-    visits = (*VISITS[:4], Visit(DROP, "delivery-2", arrival=464, start=464, departure=474), replace(VISITS[4], arrival=574))
+    visits = (
+        *VISITS[:4],
+        Visit(DROP, "delivery-2", arrival=464, start=464, departure=474),
+        replace(VISITS[4], arrival=574),
+    )
     route = Route("car-0", visits, 524, 574)
 
     assert checker.SERVED_TWICE in codes(problem(), plan(routes=[route]))
@@ -237,7 +241,11 @@ def test_frozen_visits_kept_pass_even_with_their_real_times() -> None:
     # Done for real a little later than planned: the rest is checked from there.
     done = (VISITS[0], replace(VISITS[1], arrival=130, start=130, departure=140))
     visits = (*done, replace(VISITS[2], arrival=240, start=240, departure=260), *VISITS[3:])
-    visits = (*visits[:3], replace(VISITS[3], arrival=484, start=484, departure=494), replace(VISITS[4], arrival=594, start=594, departure=594))
+    visits = (
+        *visits[:3],
+        replace(VISITS[3], arrival=484, start=484, departure=494),
+        replace(VISITS[4], arrival=594, start=594, departure=594),
+    )
 
     assert codes(problem(frozen={"car-0": done}), plan(visits)) == []
 

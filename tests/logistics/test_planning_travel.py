@@ -59,7 +59,11 @@ class _Osrm(BaseHTTPRequestHandler):
         distances = [[0.0 if i == j else 501.6 * abs(i - j) for j in range(count)] for i in range(count)]
         if self.mode == "unroutable":
             durations[0][1] = None  # type: ignore[call-overload]
-        answer = {"code": "NoSegment" if self.mode == "no-segment" else "Ok", "durations": durations, "distances": distances}
+        answer = {
+            "code": "NoSegment" if self.mode == "no-segment" else "Ok",
+            "durations": durations,
+            "distances": distances,
+        }
         self._send(200, json.dumps(answer).encode())
 
     def _send(self, status: int, body: bytes) -> None:
