@@ -3,6 +3,7 @@ local stand-in server speaking OSRM's JSON."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -71,10 +72,8 @@ class _Osrm(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the client gave up waiting ("slow")
             self.wfile.write(body)
-        except BrokenPipeError:
-            pass  # the client gave up waiting ("slow")
 
     def log_message(self, format: str, *args: object) -> None:
         pass
