@@ -15,8 +15,9 @@ checker rejects. Every adapter runs the same pipeline:
    overestimate the solver sees, our schedule counts the drop once); a job without pickups is a
    ``Client`` with a delivery load (loaded at the hub). One routing profile per vehicle kind, with
    that kind's matrices; for a centre-only kind every edge to or from a place outside the centre
-   costs ``UNREACHABLE`` (huge distance and duration). One vehicle type per shift (one vehicle, the
-   shift's hours, start and end at its hub, the hub as reload depot: multi-trip). Required jobs are
+   costs ``UNREACHABLE`` (huge distance and duration). One vehicle type per group of alike shifts
+   (kind, hub, hours; PyVRP searches much faster with few types), start and end at the hub, the
+   hub as reload depot (multi-trip; ``multi_trip=False`` for one trip a shift). Required jobs are
    required; optional ones carry a prize (scaled by priority, far above any detour) so the solver
    drops them only when they do not fit. Stopping: the time budget, and optionally an iteration
    count or a number of iterations without improvement — a run stopped by an iteration criterion is
@@ -28,7 +29,10 @@ checker rejects. Every adapter runs the same pipeline:
    taken out. Each route is then scheduled by our own simulation (earliest times; the courier leaves
    the hub late enough not to wait at the trip's first stop); the first job that breaks a window,
    the capacity, the shift's end or the chilled ride time is taken out, until the route holds.
-   PyVRP has no ride-time constraint: chilled jobs that ride too long are taken out here.
+   PyVRP and VROOM have no ride-time constraint: the engines see a chilled job's windows narrowed
+   by what the limit implies (``_solver_windows``: no pickup before the drop's opening minus the
+   limit, no drop after the last pickup's closing plus the limit), which removes most violations
+   without excluding any valid plan; chilled jobs that still ride too long are taken out here.
 4. **Reinsertion (our code).** Jobs taken out (and jobs the solver left out) are re-inserted by
    cheapest feasible insertion (pickups as one block, the drop at or after it, or a new trip at the
    end of a shift), required first then by priority, while the time budget lasts. What is still out
@@ -240,6 +244,8 @@ def _schedule(ctx: _Context, shift: Shift, steps: Sequence[Step], fixed: Sequenc
             start = max(arrival, early)
             if start > late:
                 faults.append((job_key or last_job, NOT_PLANNED))
+            if kind.centre_only and job_key and not ctx.locations[places[i]].in_centre:
+                faults.append((job_key, OUT_OF_REACH))
             departure = start if step_kind == END else start + service
             visit = Visit(step_kind, job_key, pickup_key, arrival, start, departure)
         visits.append(visit)
@@ -532,7 +538,7 @@ class _PipelineSolver:
     """Triage, the engine's routes, repair, reinsertion, check: the engines differ in ``_routes``."""
 
     name = ""
-    share_of_time = 0.85  # the rest of the budget is left to repair and reinsertion
+    share_of_time = 0.8  # the rest of the budget is left to repair and reinsertion
 
     def solve(self, problem: Problem, travel: TravelTimes, *, time_limit: float, seed: int) -> Plan:
         started = time.perf_counter()
@@ -608,14 +614,34 @@ def _kind_matrices(ctx: _Context, kind: VehicleKind) -> tuple[Matrix, Matrix]:
     return np.where(mask, UNREACHABLE, distances), np.where(mask, UNREACHABLE, durations)
 
 
+def _solver_windows(problem: Problem, job: Job, pickup: Pickup) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(pickup window, drop window) told to an engine without a ride-time constraint: for a chilled
+    job, windows narrowed by what the ride limit implies (a pickup earlier than the drop's opening
+    minus the limit, or a drop later than the pickup's closing plus the limit, would ride too long).
+    Never wider than the job's own windows."""
+    pickup_window, drop_window = pickup.window, job.drop_window
+    limit = problem.max_ride_seconds
+    if not job.chilled or limit is None:
+        return pickup_window, drop_window
+    latest_pickup = max(p.window[1] for p in job.pickups)
+    narrowed_pickup = (max(pickup_window[0], drop_window[0] - limit), pickup_window[1])
+    narrowed_drop = (drop_window[0], min(drop_window[1], latest_pickup + max(p.service for p in job.pickups) + limit))
+    if narrowed_pickup[0] > narrowed_pickup[1] or narrowed_drop[0] > narrowed_drop[1]:
+        return pickup_window, drop_window
+    return narrowed_pickup, narrowed_drop
+
+
 class PyVrpSolver(_PipelineSolver):
     """PyVRP's iterated local search (the default engine)."""
 
     name = "pyvrp 0.14.1"
 
-    def __init__(self, *, max_iterations: int | None = None, no_improvement: int | None = 20_000) -> None:
+    def __init__(
+        self, *, max_iterations: int | None = None, no_improvement: int | None = 20_000, multi_trip: bool = True
+    ) -> None:
         self.max_iterations = max_iterations
         self.no_improvement = no_improvement
+        self.multi_trip = multi_trip  # False: one trip per shift (the academic benchmarks)
 
     def _routes(
         self, ctx: _Context, routes: _Routes, jobs: list[Job], time_limit: float, seed: int
@@ -637,20 +663,28 @@ class PyVrpSolver(_PipelineSolver):
         depot_of = {place: i for i, place in enumerate(depot_places)}
         service = ctx.problem.reload_service
         depots = [pyvrp.Depot(location=place, service_duration=service) for place in depot_places]
-        vehicle_types = [
-            pyvrp.VehicleType(
-                num_available=1,
-                capacity=list(ctx.problem.kinds[vehicle.shift.kind].capacity),
-                start_depot=depot_of[vehicle.place],
-                end_depot=depot_of[ctx.index[vehicle.shift.hub]],
-                tw_early=vehicle.start,
-                tw_late=vehicle.shift.end,
-                profile=profile[vehicle.shift.kind],
-                reload_depots=[depot_of[ctx.index[vehicle.shift.hub]]],
-                name=vehicle.shift.key,
+        # Shifts alike (kind, hub, start place, hours) share one vehicle type: PyVRP searches much
+        # faster with a few types of several vehicles than with many types of one.
+        groups: dict[tuple[str, int, int, int, int], list[_Vehicle]] = {}
+        for vehicle in vehicles:
+            alike = (vehicle.shift.kind, ctx.index[vehicle.shift.hub], vehicle.place, vehicle.start, vehicle.shift.end)
+            groups.setdefault(alike, []).append(vehicle)
+        vehicle_types = []
+        for (kind_key, hub, place, start, end), members in groups.items():
+            vehicle_types.append(
+                pyvrp.VehicleType(
+                    num_available=len(members),
+                    capacity=list(ctx.problem.kinds[kind_key].capacity),
+                    start_depot=depot_of[place],
+                    end_depot=depot_of[hub],
+                    tw_early=start,
+                    tw_late=end,
+                    profile=profile[kind_key],
+                    reload_depots=[depot_of[hub]] if self.multi_trip else [],
+                    name=",".join(member.shift.key for member in members),
+                )
             )
-            for vehicle in vehicles
-        ]
+        free = [list(members) for members in groups.values()]
         clients: list[pyvrp.Client] = []
         client_jobs: list[str] = []
         shipments: list[pyvrp.Shipment] = []
@@ -674,15 +708,16 @@ class PyVrpSolver(_PipelineSolver):
                 client_jobs.append(job.key)
                 continue
             for pickup in job.pickups:
+                pickup_window, drop_window = _solver_windows(ctx.problem, job, pickup)
                 shipments.append(
                     pyvrp.Shipment(
                         pickup_location=ctx.index[pickup.location],
                         delivery_location=ctx.index[job.drop],
-                        pickup_tw_early=pickup.window[0],
-                        pickup_tw_late=pickup.window[1],
+                        pickup_tw_early=pickup_window[0],
+                        pickup_tw_late=pickup_window[1],
                         pickup_service_duration=pickup.service,
-                        delivery_tw_early=job.drop_window[0],
-                        delivery_tw_late=job.drop_window[1],
+                        delivery_tw_early=drop_window[0],
+                        delivery_tw_late=drop_window[1],
                         delivery_service_duration=job.drop_service,
                         amount=list(pickup.load),
                         prize=prize // len(job.pickups) + 1 if prize else 0,
@@ -708,7 +743,7 @@ class PyVrpSolver(_PipelineSolver):
         result = pyvrp.solve(data, stop.MultipleCriteria(criteria), seed=seed, collect_stats=False, display=False)
         solved: dict[str, list[Step]] = {}
         for route in result.best.routes():
-            vehicle = vehicles[route.vehicle_type()]
+            vehicle = free[route.vehicle_type()].pop(0)
             activities = list(route.schedule())
             steps: list[Step] = []
             for position, activity in enumerate(activities):
@@ -784,6 +819,7 @@ class VroomSolver(_PipelineSolver):
                 next_id += 1
                 continue
             for pickup in job.pickups:
+                pickup_window, drop_window = _solver_windows(ctx.problem, job, pickup)
                 steps_by_id[next_id] = (PICKUP, job.key, pickup.key)
                 steps_by_id[next_id + 1] = (DROP, job.key, "")
                 problem_instance.add_shipment(
@@ -791,13 +827,13 @@ class VroomSolver(_PipelineSolver):
                         id=next_id,
                         location=ctx.index[pickup.location],
                         default_service=pickup.service,
-                        time_windows=[vroom.TimeWindow(*pickup.window)],
+                        time_windows=[vroom.TimeWindow(*pickup_window)],
                     ),
                     vroom.ShipmentStep(
                         id=next_id + 1,
                         location=ctx.index[job.drop],
                         default_service=job.drop_service,
-                        time_windows=[vroom.TimeWindow(*job.drop_window)],
+                        time_windows=[vroom.TimeWindow(*drop_window)],
                     ),
                     amount=vroom.Amount(list(pickup.load)),
                     priority=priority,
