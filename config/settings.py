@@ -432,6 +432,16 @@ MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION", default="© les contributeurs d’OpenStreetMap (openstreetmap.org/copyright)"
 )
 
+# Delivery rounds (logistics.planner): travel times from an OSRM server's table service when set
+# (e.g. http://127.0.0.1:5000), else straight line x the town's detour factor / vehicle speed. The
+# OSRM profile per vehicle type: bikes use ROUTING_OSRM_BIKE_PROFILE, the others ROUTING_OSRM_PROFILE.
+ROUTING_OSRM_URL = env.str("ROUTING_OSRM_URL", default="")
+ROUTING_OSRM_PROFILE = env.str("ROUTING_OSRM_PROFILE", default="driving")
+ROUTING_OSRM_BIKE_PROFILE = env.str("ROUTING_OSRM_BIKE_PROFILE", default="cycling")
+ROUTING_OSRM_TIMEOUT = env.float("ROUTING_OSRM_TIMEOUT", default=10.0)
+# The solver behind plan_rounds: "pyvrp" (default) or "vroom".
+ROUTING_SOLVER = env.str("ROUTING_SOLVER", default="pyvrp")
+
 # Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
 # script at all (page scripts live in static/js/). Styles: our static files, plus the one inline
 # <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images

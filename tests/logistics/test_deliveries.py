@@ -37,7 +37,8 @@ def test_a_paid_order_from_two_shops_becomes_one_delivery_with_a_pickup_at_each(
         assert delivery.date == dt.date(2026, 11, 27)
         assert delivery.in_centre  # 12 Rue Royale is inside the cargo-bike zone
         assert (delivery.latitude, delivery.longitude) == (order.delivery_latitude, order.delivery_longitude)
-        assert len(delivery.door_code) == 6 and delivery.door_code.isdigit()
+        assert len(delivery.door_code) == 6
+        assert delivery.door_code.isdigit()
         parts = {part.merchant_order.merchant_name: part for part in delivery.parts.select_related("merchant_order")}
         assert len(parts) == 2
         honey_part = next(part for part in parts.values() if part.chilled)
@@ -51,7 +52,9 @@ def test_a_paid_order_from_two_shops_becomes_one_delivery_with_a_pickup_at_each(
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_same_paid_event_twice_keeps_one_delivery(town_a, delivering_shops, zones, django_capture_on_commit_callbacks):
+def test_the_same_paid_event_twice_keeps_one_delivery(
+    town_a, delivering_shops, zones, django_capture_on_commit_callbacks
+):
     honey = delivering_shops["grocer"]["variants"][0]
     with town_a:
         order = _paid_delivery(town_a, delivering_shops, [(honey, 2)], django_capture_on_commit_callbacks)
