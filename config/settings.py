@@ -234,6 +234,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-connect-payouts": {"task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
     # Imports whose worker was killed at the hard time limit (or lost) would show "en cours" for ever.
     "fail-stalled-import-jobs": {"task": "catalog.fail_stalled_import_jobs", "schedule": 600.0},
+    # Delivery rounds: once the day's last cut-off has passed, the day is planned (once; the dispatcher
+    # re-plans from the board after that).
+    "plan-rounds-after-cutoffs": {"task": "logistics.plan_after_cutoffs", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------

@@ -213,3 +213,16 @@ def test_moving_a_delivery_onto_a_round_it_does_not_fit_is_refused_and_changes_n
         morning.refresh_from_db()
         assert morning.status == DeliveryStatus.PLANNED
         assert Board.objects.get(date=TUESDAY).version == version
+
+
+def test_the_beat_task_plans_today_once_after_the_last_cutoff(town_a):
+    from logistics.tasks import plan_after_cutoffs_task
+
+    _day(town_a)
+    with town_a:
+        # 7:00 in Calais: the zones' noon cut-off has not passed.
+        assert plan_after_cutoffs_task.delay().get() == "nothing to do"
+        with time_machine.travel(dt.datetime(2026, 12, 8, 11, 5, tzinfo=dt.UTC), tick=False):  # 12:05 in Calais
+            assert plan_after_cutoffs_task.delay().get().startswith("published")
+            assert plan_after_cutoffs_task.delay().get() == "nothing to do"
+        assert Plan.objects.filter(trigger="beat").count() == 1
