@@ -193,9 +193,7 @@ class DeliveryProvider:
                 start=slot.start_time,
                 end=slot.end_time,
                 label=slot.label,
-                remaining=(
-                    max(days[slot.pk].capacity - days[slot.pk].booked, 0) if slot.pk in days else slot.capacity
-                ),
+                remaining=(max(days[slot.pk].capacity - days[slot.pk].booked, 0) if slot.pk in days else slot.capacity),
             )
             for slot in slots
         )
@@ -291,7 +289,7 @@ class DeliveryProvider:
 
     @staticmethod
     def _slot_full_message(slot_id: int | None, delivery_date: dt.date) -> str:
-        slot = queries.active_slots().filter(pk=slot_id).first()
+        slot = queries.active_slots().filter(pk=slot_id).first() if slot_id is not None else None
         label = slot_label(slot.start_time, slot.end_time) if slot else ""
         return _(
             "Le créneau de livraison %(slot)s du %(date)s vient d'être complet : choisissez un autre créneau. "
