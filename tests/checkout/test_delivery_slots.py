@@ -21,6 +21,9 @@ from delivery.models import DeliveryDay, DeliverySlot, DeliverySlotDay
 from tests.checkout.conftest import RESIDENT, basket_with, order_from, pay_with_demo_gateway
 from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all, zones  # noqa: F401  (fixture)
 
+# Every test here: the cargo-bike centre and the car zone around it, and their addresses.
+pytestmark = pytest.mark.usefixtures("zones")
+
 FRIDAY = dt.date(2026, 11, 27)
 ADDRESS = "12 Rue Royale 62100 Calais"
 
@@ -63,9 +66,7 @@ def slot_radios(html: str) -> list[str]:
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_form_offers_the_slots_left_today_full_ones_disabled_the_first_with_room_checked(
-    client_a, town_a, shops, zones
-):
+def test_the_form_offers_the_slots_left_today_full_ones_disabled_the_first_with_room_checked(client_a, town_a, shops):
     """09:30 in Calais: 10 h – 12 h starts within the hour and is not offered; 14 h – 16 h is full."""
     with town_a:
         fill_slot(14)
@@ -84,7 +85,7 @@ def test_the_form_offers_the_slots_left_today_full_ones_disabled_the_first_with_
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_chosen_slot_is_booked_and_kept_on_the_order(client_a, town_a, shops, zones):
+def test_the_chosen_slot_is_booked_and_kept_on_the_order(client_a, town_a, shops):
     with town_a:
         sixteen = slot_id(16)
     fill_basket(client_a, shops)
@@ -101,7 +102,7 @@ def test_the_chosen_slot_is_booked_and_kept_on_the_order(client_a, town_a, shops
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_a_checkout_without_a_slot_gets_the_first_with_room(town_a, shops, zones):
+def test_a_checkout_without_a_slot_gets_the_first_with_room(town_a, shops):
     honey = shops["grocer"]["variants"][0]
     with town_a:
         fill_slot(14)
@@ -112,7 +113,7 @@ def test_a_checkout_without_a_slot_gets_the_first_with_room(town_a, shops, zones
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_a_slot_full_meanwhile_is_refused_in_french_and_nothing_is_written(client_a, town_a, shops, zones):
+def test_a_slot_full_meanwhile_is_refused_in_french_and_nothing_is_written(client_a, town_a, shops):
     """The page offered 14 h – 16 h; the last place went to someone else before the resident sent it."""
     honey = shops["grocer"]["variants"][0]
     fill_basket(client_a, shops)
@@ -138,7 +139,7 @@ def test_a_slot_full_meanwhile_is_refused_in_french_and_nothing_is_written(clien
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_a_slot_no_longer_offered_is_refused_by_the_form(client_a, town_a, shops, zones):
+def test_a_slot_no_longer_offered_is_refused_by_the_form(client_a, town_a, shops):
     fill_basket(client_a, shops)
     with town_a:
         ten = slot_id(10)  # begun within the hour: not offered
@@ -152,7 +153,7 @@ def test_a_slot_no_longer_offered_is_refused_by_the_form(client_a, town_a, shops
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
 @pytest.mark.parametrize("how", ["cancelled", "expired"])
-def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, zones, how):
+def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, how):
     honey = shops["grocer"]["variants"][0]
     with town_a:
         basket = basket_with([(honey, 2)])
@@ -168,7 +169,7 @@ def test_an_unpaid_delivery_gives_its_slot_back(town_a, shops, zones, how):
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
 def test_the_order_keeps_its_window_when_the_town_moves_the_slot_afterwards(
-    client_a, town_a, shops, zones, django_capture_on_commit_callbacks
+    client_a, town_a, shops, django_capture_on_commit_callbacks
 ):
     honey = shops["grocer"]["variants"][0]
     with town_a:
@@ -202,9 +203,7 @@ def address_service_down(settings):
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_an_address_service_outage_keeps_the_order_flagged_for_the_town(
-    client_a, town_a, shops, zones, address_service_down
-):
+def test_an_address_service_outage_keeps_the_order_flagged_for_the_town(client_a, town_a, shops, address_service_down):
     fill_basket(client_a, shops)
     typed = "12  rue Royale, Calais"
 
@@ -231,7 +230,7 @@ def test_an_address_service_outage_keeps_the_order_flagged_for_the_town(
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_order_desk_shows_the_address_to_check(client_a, town_a, shops, zones, address_service_down):
+def test_the_order_desk_shows_the_address_to_check(client_a, town_a, shops, address_service_down):
     honey = shops["grocer"]["variants"][0]
     with town_a:
         basket = basket_with([(honey, 2)])
@@ -251,7 +250,7 @@ def test_the_order_desk_shows_the_address_to_check(client_a, town_a, shops, zone
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_an_address_that_is_not_found_is_still_refused_when_the_service_answers(client_a, town_a, shops, zones):
+def test_an_address_that_is_not_found_is_still_refused_when_the_service_answers(client_a, town_a, shops):
     fill_basket(client_a, shops)
     response = client_a.post("/commande/", delivery_data(shops, address="99 avenue de Nulle Part"))
     assert "Adresse introuvable" in response.content.decode()
