@@ -230,23 +230,33 @@ def test_an_address_service_outage_keeps_the_order_flagged_for_the_town(client_a
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_order_desk_shows_the_address_to_check(client_a, town_a, shops, address_service_down):
+def test_the_order_desk_flags_the_address_to_check(
+    client_a, town_a, shops, address_service_down, django_capture_on_commit_callbacks
+):
     honey = shops["grocer"]["variants"][0]
     with town_a:
         basket = basket_with([(honey, 2)])
         flagged = order_from(basket, fulfilments=deliver_all(basket), address_text="8 rue du Temple Coquelles")
+        with django_capture_on_commit_callbacks(execute=True):
+            pay_with_demo_gateway(town_a, flagged)
+        part = flagged.merchant_orders.get()
         agent = User.objects.create_user(
             email="agent@ville-a.fr", password="mot-de-passe-solide-42", role=Role.TOWN_AGENT
         )
     client_a.force_login(agent)
 
-    html = client_a.get("/gestion/commandes/adresses-a-verifier/").content.decode()
+    to_check = client_a.get("/gestion/commandes/adresses-a-verifier/").content.decode()
+    detail = client_a.get(f"/gestion/mes-commandes/{part.pk}/").content.decode()
+    with time_machine.travel(FRIDAY_MORNING + dt.timedelta(minutes=40), tick=False):
+        awaiting = client_a.get("/gestion/commandes/en-attente/").content.decode()
 
-    assert f"n° {flagged.number}" in html
-    assert "Adresse à vérifier" in html
-    assert "8 rue du Temple Coquelles" in html
-    assert "vendredi 27 novembre, 14 h – 16 h" in html
-    assert "Agglomération (voiture) · 6,00\xa0€" in html
+    assert f"n° {flagged.number}" in to_check
+    assert "8 rue du Temple Coquelles" in to_check
+    assert "vendredi 27 novembre, 14 h – 16 h" in to_check
+    assert "Agglomération (voiture) · 6,00\xa0€" in to_check
+    for page in (to_check, detail, awaiting):
+        assert "Adresse à vérifier" in page
+    assert f"n° {flagged.number}" in awaiting
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
