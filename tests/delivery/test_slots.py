@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from delivery.actions import save_slot
+from delivery.actions import save_slot, seed_default_slots
 from delivery.models import DeliveryDay, DeliverySlot, DeliverySlotDay
 from delivery.provider import SLOT_LEAD, DeliveryUnavailable, provider
 from tenants.current import town_today
@@ -42,6 +42,20 @@ def test_every_town_starts_with_three_slots_of_thirty_deliveries(town_a, town_b)
             (dt.time(14), dt.time(16), 30, True),
             (dt.time(16), dt.time(18), 30, True),
         ]
+
+
+def test_a_town_provisioned_without_slots_gets_the_defaults_once(town_a):
+    """The receiver of ``town_provisioned``, for a schema not cloned from the template."""
+    with town_a:
+        DeliverySlot.objects.all().delete()
+        seed_default_slots()
+        seed_default_slots()
+        slots = list(DeliverySlot.objects.values_list("start_time", "end_time", "capacity", "position"))
+    assert slots == [
+        (dt.time(10), dt.time(12), 30, 0),
+        (dt.time(14), dt.time(16), 30, 1),
+        (dt.time(16), dt.time(18), 30, 2),
+    ]
 
 
 def test_a_slot_of_today_is_offered_only_if_it_starts_an_hour_after_the_order(town_a):
