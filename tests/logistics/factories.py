@@ -103,15 +103,17 @@ def delivery(
     )
     order.delivery_date = date
     order.delivery_latitude, order.delivery_longitude = point
-    fields = ["delivery_date", "delivery_latitude", "delivery_longitude"]
-    if hasattr(order, "delivery_window_start"):
-        order.delivery_window_start = dt.time.fromisoformat(window[0])
-        order.delivery_window_end = dt.time.fromisoformat(window[1])
-        fields += ["delivery_window_start", "delivery_window_end"]
-    order.save(update_fields=fields)
+    order.delivery_window_start = dt.time.fromisoformat(window[0])
+    order.delivery_window_end = dt.time.fromisoformat(window[1])
+    order.save(
+        update_fields=[
+            "delivery_date",
+            "delivery_latitude",
+            "delivery_longitude",
+            "delivery_window_start",
+            "delivery_window_end",
+        ]
+    )
     made = sync_delivery(order.pk)
     assert made is not None
-    if not hasattr(order, "delivery_window_start"):
-        made.window_start, made.window_end = dt.time.fromisoformat(window[0]), dt.time.fromisoformat(window[1])
-        made.save(update_fields=["window_start", "window_end"])
     return made
