@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkout', '0008_waiting_orders_summary'),
+        ("checkout", "0009_order_delivery_slot_and_geocoding"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='merchantorder',
-            name='courier_code',
+            model_name="merchantorder",
+            name="courier_code",
             field=models.CharField(blank=True, max_length=8),
         ),
         migrations.AddField(
-            model_name='merchantorder',
-            name='courier_pickup_at',
+            model_name="merchantorder",
+            name="courier_pickup_at",
             field=models.TimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='delivery_door_code',
+            model_name="order",
+            name="delivery_door_code",
             field=models.CharField(blank=True, max_length=6),
         ),
         migrations.AddField(
-            model_name='order',
-            name='delivery_eta_end',
+            model_name="order",
+            name="delivery_eta_end",
             field=models.TimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='delivery_eta_start',
+            model_name="order",
+            name="delivery_eta_start",
             field=models.TimeField(blank=True, null=True),
         ),
     ]
