@@ -92,13 +92,6 @@ class Order(models.Model):
     delivery_zone_name = models.CharField(max_length=120, blank=True)
     delivery_vehicle = models.CharField(max_length=12, blank=True)
     delivery_date = models.DateField(null=True, blank=True)
-<<<<<<< HEAD
-    # Written by the delivery rounds (``checkout.actions.set_delivery_eta``): when the courier should
-    # come (town clock), and the code the resident gives the courier at the door.
-    delivery_eta_start = models.TimeField(null=True, blank=True)
-    delivery_eta_end = models.TimeField(null=True, blank=True)
-    delivery_door_code = models.CharField(max_length=6, blank=True)
-=======
     # The delivery slot taken (its id as a value, to give it back) and its window as it was when the
     # order was placed, in town time; the rounds planner (logistics) reads the window.
     delivery_slot_id = models.BigIntegerField(null=True, blank=True)
@@ -107,7 +100,11 @@ class Order(models.Model):
     # The address service was down at checkout: the address is as typed, without coordinates, and the
     # fee the most expensive zone's (delivery.provider); an agent places it before the round.
     delivery_needs_geocoding = models.BooleanField(default=False)
->>>>>>> main
+    # Written by the delivery rounds (``checkout.actions.set_delivery_eta``): when the courier should
+    # come (town clock), and the code the resident gives the courier at the door.
+    delivery_eta_start = models.TimeField(null=True, blank=True)
+    delivery_eta_end = models.TimeField(null=True, blank=True)
+    delivery_door_code = models.CharField(max_length=6, blank=True)
     items_total_cents = models.BigIntegerField(default=0)
     delivery_fee_cents = models.BigIntegerField(default=0)
     total_cents = models.BigIntegerField(default=0)
