@@ -12,15 +12,18 @@ from django.core.exceptions import ValidationError
 
 from accounts.sms import gsm7_length, is_gsm7
 from accounts.sms.backends import locmem
+from catalog.formatting import format_clock
 from checkout.actions import mark_delivered, set_courier_pickup, set_delivery_eta
 from checkout.models import Fulfilment, MerchantOrder, Notification, NotificationStatus, Order
 from checkout.tickets import render_ticket_html, render_ticket_pdf
 from checkout.tokens import status_path
 from logistics.models import Delivery, DeliveryPart, DeliveryStatus, PartStatus
 from logistics.notify import arrival_windows_changed, window_news
+from logistics.planner import plan_rounds
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.conftest import MERCHANT, merchant_user
 from tests.checkout.notification_factories import Line, make_order
+from tests.logistics.factories import IN_CENTRE, TUESDAY, TUESDAY_MORNING, delivery, delivery_zones, fleet, shop
 
 # Friday 27 November 2026, 9 h 30 in Calais: the day's rounds are planned.
 FRIDAY_MORNING = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)
@@ -292,3 +295,45 @@ def test_the_shop_screen_and_ticket_show_when_the_courier_comes_and_the_code_as_
     assert "Code du livreur : <strong>ACDE34</strong>" in html
     assert '<svg width="' in html.split("Code du livreur")[1]
     assert pdf.startswith(b"%PDF-")
+
+
+# --- with the planner's own output ----------------------------------------------------------------------------
+
+
+def test_a_planned_day_tells_each_resident_the_window_the_planner_chose(
+    town_a, django_capture_on_commit_callbacks, sms_outbox
+):
+    with time_machine.travel(TUESDAY_MORNING, tick=False), town_a:
+        delivery_zones()
+        fleet(bikes=1, cars=1, car_start="13:00")
+        bakery = shop("Boulangerie du Beffroi", 50.9520, 1.8560)
+        made = [delivery([bakery], point) for point in IN_CENTRE[:2]]
+        with django_capture_on_commit_callbacks(execute=True):
+            plan_rounds(date=TUESDAY, seconds=1)
+        with django_capture_on_commit_callbacks(execute=True):
+            arrival_windows_changed([planned.pk for planned in made])
+        deliveries = list(Delivery.objects.filter(pk__in=[planned.pk for planned in made]).select_related("order"))
+        parts = list(DeliveryPart.objects.filter(delivery__in=deliveries).select_related("merchant_order"))
+
+    assert len(deliveries) == 2
+    for planned in deliveries:
+        assert planned.status == DeliveryStatus.PLANNED
+        assert planned.told_eta_start == planned.eta_start
+        assert (planned.order.delivery_eta_start, planned.order.delivery_eta_end) == (
+            planned.eta_start,
+            planned.eta_end,
+        )
+        assert planned.order.delivery_door_code == planned.door_code
+    for part in parts:
+        assert part.pickup_eta is not None
+        assert (part.merchant_order.courier_pickup_at, part.merchant_order.courier_code) == (
+            part.pickup_eta,
+            part.collect_code,
+        )
+    assert len(mail.outbox) == 2
+    assert sorted(sms.text for sms in sms_outbox) == sorted(
+        f"Ville A : votre commande {planned.order.number} sera livrée aujourd'hui entre "
+        f"{format_clock(planned.eta_start)} et {format_clock(planned.eta_end)}. "
+        f"Code à donner au livreur : {planned.door_code}"
+        for planned in deliveries
+    )

@@ -65,6 +65,7 @@ def on_a_round(delivery: Delivery, courier_name: tuple[str, str] = ("Karim", "Be
         kind=StopKind.DROP,
         delivery=delivery,
         arrives_at=dt.time(14, 20),
+        starts_at=dt.time(14, 20),
         departs_at=dt.time(14, 24),
         status=StopStatus.DONE,
     )

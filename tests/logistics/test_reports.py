@@ -88,6 +88,7 @@ class Month:
                 kind=StopKind.DROP,
                 delivery=delivery,
                 arrives_at=T(14, 30),
+                starts_at=T(14, 30),
                 departs_at=T(14, 34),
             )
         return delivery
