@@ -140,16 +140,18 @@ def test_a_window_up_to_a_quarter_of_an_hour_later_is_not_told_a_later_or_any_ea
     assert after_within == ([], T(14, 10))
     assert (later, earlier, again) == (2, 2, 0)
     assert [sms.text for sms in sms_outbox] == [
-        f"Ville A : votre livraison est décalée : entre 14 h 26 et 14 h 56 aujourd'hui (commande {number}). "
-        "Code à donner au livreur : 123456",
-        f"Ville A : votre livraison est décalée : entre 14 h 20 et 14 h 50 aujourd'hui (commande {number}). "
-        "Code à donner au livreur : 123456",
+        f"Ville A : votre livraison est décalée : entre 14 h 26 et 14 h 56 aujourd'hui. "
+        f"Code à donner au livreur : 123456. Commande {number}",
+        f"Ville A : votre livraison est décalée : entre 14 h 20 et 14 h 50 aujourd'hui. "
+        f"Code à donner au livreur : 123456. Commande {number}",
     ]
     assert [email.subject for email in mail.outbox] == [
         f"Commande n° {number} : livraison décalée entre 14 h 26 et 14 h 56",
         f"Commande n° {number} : livraison décalée entre 14 h 20 et 14 h 50",
     ]
     assert told == T(14, 20)
+    for sms in sms_outbox:
+        assert gsm7_length(sms.text) <= 160
     # The status page follows every move, told or not.
     assert (order.delivery_eta_start, order.delivery_eta_end) == (T(14, 20), T(14, 50))
 
@@ -337,3 +339,25 @@ def test_a_planned_day_tells_each_resident_the_window_the_planner_chose(
         f"Code à donner au livreur : {planned.door_code}"
         for planned in deliveries
     )
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_the_longest_slip_message_still_fits_one_sms_with_its_code(
+    town_a, django_capture_on_commit_callbacks, sms_outbox
+):
+    town_a.name = "Saint-Martin-Boulogne-sur-Mer"  # longer than the 20 characters an SMS keeps of it
+    with town_a:
+        delivery = planned_delivery(date=dt.date(2026, 12, 30))  # "le mercredi 30 décembre"
+        with django_capture_on_commit_callbacks(execute=True):
+            arrival_windows_changed([delivery.pk])
+        replan(delivery, T(16, 50), T(17, 20), django_capture_on_commit_callbacks)
+
+    first, moved = sms_outbox
+    assert moved.text.startswith("Saint-Martin-Boulog... : votre livraison est décalée")
+    assert (
+        "sera livrée le mercredi 30 décembre entre 14 h 10 et 14 h 40. Code à donner au livreur : 123456" in first.text
+    )
+    assert "entre 16 h 50 et 17 h 20 le mercredi 30 décembre. Code à donner au livreur : 123456." in moved.text
+    assert not moved.text.endswith("...")
+    assert gsm7_length(first.text) <= 160
+    assert gsm7_length(moved.text) <= 160
