@@ -44,7 +44,7 @@ def new_door_code() -> str:
 
 
 def in_centre(latitude: float | None, longitude: float | None) -> bool:
-    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §10)."""
+    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §9)."""
     if latitude is None or longitude is None:
         return False
     for zone in DeliveryZone.objects.filter(is_active=True, vehicle=ZoneVehicle.CARGO_BIKE, geometry__isnull=False):

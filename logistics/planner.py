@@ -5,7 +5,7 @@ and the beat task after each cut-off: ``plan_rounds``. ``insert_delivery`` puts 
 order paid after planning, a delivery moved to another courier, a parcel to deliver again) into the
 live plan without reshuffling the other rounds.
 
-How the day is read (docs/architecture.md §10):
+How the day is read (docs/architecture.md §9):
 
 - Jobs: the day's deliveries still open (to plan, planned, unassigned) and located. A delivery's
   pickups are its shop parts still at the shop; a part back at the hub (failed attempt) is loaded
@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from catalog.models import Closure, Merchant, OpeningPeriod
+from checkout.models import MerchantOrderStatus
 from logistics.deliveries import in_centre
 from logistics.models import (
     OPEN_DELIVERY_STATUSES,
@@ -253,7 +254,9 @@ class _Jobs:
                 hours = self._shop_window(merchant.pk, drop_window[1])
                 if hours is None:
                     return "shop_closed"
-                opens = max(hours[0], earliest if part.status == PartStatus.READY else ready_from)
+                # The shop marks its part ready on its order screen (checkout): from then on it may be collected.
+                ready = part.status == PartStatus.READY or part.merchant_order.status == MerchantOrderStatus.READY
+                opens = max(hours[0], earliest if ready else ready_from)
                 window = (opens, hours[1])
                 if window[0] >= window[1]:
                     return p.NO_TIME
