@@ -151,6 +151,7 @@ def run_set(folder: Path, name: str, seconds: float, quick: bool) -> list[Outcom
     key = "{}_distance" if name == "solomon" else "{}"
     travel = Euclidean(scale=SCALE)
     solver = PyVrpSolver(no_improvement=None, multi_trip=False)
+    solver.share_of_time = 0.97  # nothing to repair on these: the search gets the budget
     outcomes = []
     print(
         f"\n(a) {name}: {len(files)} instances, {seconds:g} s each (PyVRP through PyVrpSolver, checker on every plan)"
@@ -185,7 +186,8 @@ def run_set(folder: Path, name: str, seconds: float, quick: bool) -> list[Outcom
         )
     if outcomes:
         gaps = [outcome.gap for outcome in outcomes]
-        at_or_below = sum(1 for outcome in outcomes if outcome.distance <= outcome.best_known + 0.005)
+        # "At": within 0.01 of the published two-decimal figure (the × 1,000 integer edges round).
+        at_or_below = sum(1 for outcome in outcomes if outcome.distance <= outcome.best_known + 0.01)
         print(
             f"{name}: gap average {statistics.mean(gaps):.2f} %, median {statistics.median(gaps):.2f} %, "
             f"worst {max(gaps):.2f} %; at or below best known {at_or_below}/{len(outcomes)}; "
