@@ -291,6 +291,9 @@ def run_town(solver: Solver, problem: Problem, travel: TravelTimes, seconds: flo
 
 
 def run_town_days() -> None:
+    import pyvrp  # noqa: F401 (imported before timing, as in a long-running worker: without
+    import vroom  # noqa: F401  bytecode caching, pyvroom's pandas import alone takes 2–4 s)
+
     travel = StraightLine()
     print("\n(b) generated town day: 3 bikes (≤ 2 km) + 2 cars, am/pm shifts, slots 10-12, 14-16, 17-19")
     print(f"{'orders':>6} {'solver':<13} {'served':>6} {'km':>8} {'s':>7} {'routes':>6} {'checker':>8}  unassigned")
