@@ -378,11 +378,17 @@ def _repair(ctx: _Context, routes: _Routes, removed: dict[str, str]) -> None:
         routes.steps[shift_key] = steps
 
 
-def _insertion_candidates(ctx: _Context, routes: _Routes, job: Job) -> list[tuple[int, int, str, list[Step]]]:
-    """Every way to insert ``job`` (pickups as one block, drop at or after it), cheapest first."""
-    block: list[Step] = [(PICKUP, job.key, pickup.key) for pickup in job.pickups]
-    drop: Step = (DROP, job.key, "")
-    candidates: list[tuple[int, int, str, list[Step]]] = []
+_NEW_TRIP = -1
+
+
+def _insertion_candidates(ctx: _Context, routes: _Routes, job: Job) -> list[tuple[int, int, int, int, str]]:
+    """Every way to insert ``job`` — (added metres, shift order, p, q, shift key): the pickups as one
+    block before step ``p``, the drop before step ``q`` (``q == p``: right after the block;
+    ``_NEW_TRIP``: a new trip from the hub at the end of the shift) — cheapest first. Positions the
+    current schedule already passes after a window's close are skipped."""
+    drop_late = job.drop_window[1]
+    pickup_late = min((pickup.window[1] for pickup in job.pickups), default=drop_late)
+    candidates: list[tuple[int, int, int, int, str]] = []
     for order, shift in enumerate(ctx.problem.shifts):
         kind = ctx.kind_of(shift)
         if not ctx.may_visit(kind, job) or any(a > c for a, c in zip(job.load, kind.capacity, strict=True)):
@@ -393,6 +399,14 @@ def _insertion_candidates(ctx: _Context, routes: _Routes, job: Job) -> list[tupl
         locked = routes.locked(shift.key)
         if locked >= len(steps):
             continue
+        fixed = routes.fixed.get(shift.key, [])
+        # When each step is left at the soonest: a hub departure delayed to save waiting could be earlier.
+        leaving = [
+            visit.departure
+            if visit.kind not in (START, RELOAD) or i < len(fixed)
+            else visit.start + (ctx.problem.reload_service if visit.kind == RELOAD else 0)
+            for i, visit in enumerate(_schedule(ctx, shift, steps, fixed).visits)
+        ]
         distances, _ = ctx.lists(kind)
         places = [ctx.place(shift, step) for step in steps]
         block_places = [ctx.index[pickup.location] for pickup in job.pickups]
@@ -405,34 +419,45 @@ def _insertion_candidates(ctx: _Context, routes: _Routes, job: Job) -> list[tupl
             for q in range(1, len(steps))
         ]
         for p in range(locked, len(steps)):
+            if leaving[p - 1] > (pickup_late if block_places else drop_late):
+                break  # the route leaves step p - 1 after the window closed: no later position either
             before, after = places[p - 1], places[p]
-            if not block:
-                candidates.append((drop_costs[p - 1], order, shift.key, [*steps[:p], drop, *steps[p:]]))
+            if not block_places:
+                candidates.append((drop_costs[p - 1], order, p, p, shift.key))
                 continue
             lead = distances[before][block_places[0]] + inner
             together = (
                 lead + distances[block_places[-1]][drop_place] + distances[drop_place][after] - distances[before][after]
             )
-            candidates.append((together, order, shift.key, [*steps[:p], *block, drop, *steps[p:]]))
+            candidates.append((together, order, p, p, shift.key))
             alone = lead + distances[block_places[-1]][after] - distances[before][after]
             for q in range(p + 1, len(steps)):
-                candidates.append(
-                    (alone + drop_costs[q - 1], order, shift.key, [*steps[:p], *block, *steps[p:q], drop, *steps[q:]])
-                )
-        # A new trip at the end of the shift, from the hub.
-        if steps[-2][0] not in (START, RELOAD) and len(steps) - 1 >= locked:
+                if leaving[q - 1] > drop_late:
+                    break
+                candidates.append((alone + drop_costs[q - 1], order, p, q, shift.key))
+        if steps[-2][0] not in (START, RELOAD) and len(steps) - 1 >= locked and leaving[-2] <= drop_late:
             hub = places[-1]
             trip = [hub, *block_places, drop_place, hub]
             cost = sum(distances[a][b] for a, b in itertools.pairwise(trip))
-            candidates.append((cost, order, shift.key, [*steps[:-1], (RELOAD, "", ""), *block, drop, steps[-1]]))
-    candidates.sort(key=lambda candidate: (candidate[0], candidate[1]))
+            candidates.append((cost, order, len(steps) - 1, _NEW_TRIP, shift.key))
+    candidates.sort(key=lambda candidate: candidate[:2])
     return candidates
+
+
+def _with_job(steps: list[Step], job: Job, p: int, q: int) -> list[Step]:
+    block: list[Step] = [(PICKUP, job.key, pickup.key) for pickup in job.pickups]
+    drop: Step = (DROP, job.key, "")
+    if q == _NEW_TRIP:
+        return [*steps[:-1], (RELOAD, "", ""), *block, drop, steps[-1]]
+    return [*steps[:p], *block, *steps[p:q], drop, *steps[q:]]
 
 
 def _insert(ctx: _Context, routes: _Routes, job: Job, max_tries: int = 400) -> str | None:
     """Inserts ``job`` where it costs least and the route holds; None when done, else the reason."""
     ride_fault = False
-    for _, _, shift_key, steps in _insertion_candidates(ctx, routes, job)[:max_tries]:
+    for _, _, p, q, shift_key in _insertion_candidates(ctx, routes, job)[:max_tries]:
+        base = routes.steps.get(shift_key) or [(START, "", ""), (END, "", "")]
+        steps = _with_job(base, job, p, q)
         faults = _schedule(ctx, ctx.shifts[shift_key], steps, routes.fixed.get(shift_key, [])).faults
         if not faults:
             routes.steps[shift_key] = steps
