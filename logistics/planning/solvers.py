@@ -179,9 +179,9 @@ def _vehicles(ctx: PlanningContext, routes: RoutesInProgress) -> list[_Vehicle]:
         fixed = routes.fixed.get(shift.key)
         if not fixed:
             vehicles.append(_Vehicle(shift, ctx.index[shift.hub], shift.start))
-        elif fixed[-1].kind != END:
+        elif fixed[-1].kind != END and fixed[-1].departure < shift.end:
             vehicles.append(_Vehicle(shift, ctx.place(shift, steps[len(fixed) - 1]), fixed[-1].departure))
-    return vehicles
+    return [vehicle for vehicle in vehicles if vehicle.start < vehicle.shift.end]
 
 
 def _prizes(ctx: PlanningContext, jobs: list[Job], kinds: list[VehicleKind]) -> int:
