@@ -4,8 +4,8 @@ Run:  .venv/bin/python bench/routing.py                 (everything: about 20 mi
       .venv/bin/python bench/routing.py --quick         (6 instances per academic set, then the town days)
       .venv/bin/python bench/routing.py --seconds 3 --only solomon
 
-(a) The public academic instances (``$ROUTING_BENCHMARKS``, default ``../shared/benchmarks/routing``
-    next to the repository: Solomon's 56 VRPTW and Li & Lim's 56 PDPTW, 100 customers each),
+(a) The public academic instances (``$ROUTING_BENCHMARKS``, default ``shared/benchmarks/routing``
+    beside the repository: Solomon's 56 VRPTW and Li & Lim's 56 PDPTW, 100 customers each),
     each built as a ``Problem`` and solved through the project's own solver interface (PyVRP,
     distance objective), Euclidean travel scaled × 1,000 to integers, travel time = distance; every
     plan goes through the independent checker. Per instance: distance, gap to the best known (the
@@ -63,7 +63,7 @@ QUICK = {
 
 def benchmarks_folder() -> Path:
     configured = os.environ.get("ROUTING_BENCHMARKS")
-    return Path(configured) if configured else (PROJECT_ROOT / ".." / "shared" / "benchmarks" / "routing").resolve()
+    return Path(configured) if configured else PROJECT_ROOT.parent / "shared" / "benchmarks" / "routing"
 
 
 # ---- (a) the academic instances ------------------------------------------------------------------
