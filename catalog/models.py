@@ -228,6 +228,12 @@ class Product(models.Model):
     content_quantity = models.DecimalField(_("contenance"), max_digits=8, decimal_places=3, null=True, blank=True)
     content_unit = models.CharField(_("unité de contenance"), max_length=3, choices=ContentUnit.choices, blank=True)
     is_perishable = models.BooleanField(_("périssable"), default=False)
+    # Parcel size for the delivery rounds; empty: the town's defaults per unit (logistics settings).
+    weight_grams = models.PositiveIntegerField(_("poids (grammes)"), null=True, blank=True)
+    volume_ml = models.PositiveIntegerField(_("volume (millilitres)"), null=True, blank=True)
+    is_chilled = models.BooleanField(
+        _("produit frais"), default=False, help_text=_("À garder au frais : temps de transport limité.")
+    )
     is_alcohol = models.BooleanField(_("alcool"), default=False)
     is_published = models.BooleanField(_("publié"), default=False)
     is_featured = models.BooleanField(_("mis en avant"), default=False)

@@ -18,6 +18,7 @@ from settlement.ledger.actions import post_entry
 from settlement.ledger.invariants import check_invariants
 from settlement.ledger.models import JournalEntry, Posting
 from settlement.ledger.queries import balance, merchant_balances
+from settlement.ledger.receivers import LEDGER
 from settlement.ledger.rules import post_payment_captured
 from tests.checkout.conftest import basket_with, make_shop, order_from
 from tests.conftest import run_concurrently
@@ -89,21 +90,21 @@ def _paid_and_killed_before_the_hand_over(town, paid_at: dt.datetime):
         with time_machine.travel(paid_at, tick=False), killed_right_after_commit():
             mark_order_paid(order_id=order.pk, amount_cents=2500, currency="EUR", actor=GATEWAY)
         assert JournalEntry.objects.count() == 0
-        assert OutboxEvent.objects.filter(processed_at=None).count() == 1
+        assert OutboxEvent.objects.filter(subscriber=LEDGER, processed_at=None).count() == 1
     return order, shop["merchant"]
 
 
 def test_a_lost_event_delivered_by_eight_workers_at_once_is_processed_once(committed_town):
     _order, merchant = _paid_and_killed_before_the_hand_over(committed_town, timezone.now())
     with committed_town:
-        event_id = OutboxEvent.objects.get().pk
+        event_id = OutboxEvent.objects.get(subscriber=LEDGER).pk
 
     results = run_concurrently(8, in_town(committed_town, lambda _i: deliver_event(event_id=event_id)))
 
     assert results.count("processed") == 1, results
     assert set(results) <= {"processed", "skipped", "already processed"}, results
     with committed_town:
-        assert OutboxEvent.objects.get().attempts == 1
+        assert OutboxEvent.objects.get(subscriber=LEDGER).attempts == 1
         assert JournalEntry.objects.count() == 1
         assert merchant_balances(merchant.pk) == (2500, 0)
 
@@ -120,7 +121,7 @@ def test_a_payment_lost_after_commit_and_swept_by_four_workers_at_once_is_posted
         assert [(entry.source, entry.external_id) for entry in JournalEntry.objects.all()] == [
             ("order_paid", str(order.pk))
         ]
-        event = OutboxEvent.objects.get()
+        event = OutboxEvent.objects.get(subscriber=LEDGER)
         assert (event.processed_at, event.attempts) == (paid_at + dt.timedelta(minutes=2), 1)
         assert merchant_balances(merchant.pk) == (2500, 0)
         assert check_invariants() == []
