@@ -3,6 +3,7 @@
 Run:  .venv/bin/python bench/routing.py                 (everything: about 20 minutes at 10 s an instance)
       .venv/bin/python bench/routing.py --quick         (6 instances per academic set, then the town days)
       .venv/bin/python bench/routing.py --seconds 3 --only solomon
+      .venv/bin/python bench/routing.py --only academic --instances C102,R105,lr102
 
 (a) The public academic instances (``$ROUTING_BENCHMARKS``, default ``shared/benchmarks/routing``
     beside the repository: Solomon's 56 VRPTW and Li & Lim's 56 PDPTW, 100 customers each),
@@ -144,10 +145,12 @@ class Outcome:
         return 100 * (self.distance - self.best_known) / self.best_known
 
 
-def run_set(folder: Path, name: str, seconds: float, quick: bool) -> list[Outcome]:
+def run_set(folder: Path, name: str, seconds: float, quick: bool, instances: str | None = None) -> list[Outcome]:
     best = json.loads((folder / name / "BKS.json").read_text())
     files = sorted(path for path in (folder / name).glob("*.txt"))
-    if quick:
+    if instances:
+        files = [path for path in files if path.stem in instances.split(",")]
+    elif quick:
         files = [path for path in files if path.stem in QUICK[name]]
     reader = read_solomon if name == "solomon" else read_li_lim
     key = "{}_distance" if name == "solomon" else "{}"
@@ -331,6 +334,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="time budget per academic instance (10)")
     parser.add_argument("--quick", action="store_true", help="6 instances per academic set instead of 56")
+    parser.add_argument("--instances", help="comma-separated instance names instead (e.g. C102,R105,lr102)")
     parser.add_argument("--only", choices=["solomon", "li_lim_100", "academic", "town"], help="run one part only")
     args = parser.parse_args()
     folder = benchmarks_folder()
@@ -339,7 +343,7 @@ def main() -> None:
             sys.exit(f"benchmark instances not found in {folder} (set ROUTING_BENCHMARKS)")
         for name in ("solomon", "li_lim_100"):
             if args.only in (None, "academic", name):
-                run_set(folder, name, args.seconds, args.quick)
+                run_set(folder, name, args.seconds, args.quick, args.instances)
     if args.only in (None, "town"):
         run_town_days()
 
