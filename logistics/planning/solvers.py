@@ -24,20 +24,27 @@ checker rejects. Every adapter runs the same pipeline:
    feasible plan) with every job required: if one is found it is improved for the rest of the
    budget; if not, the prized search starts from that complete plan (bike routes stripped of
    what lies outside the centre). Bigger days go straight to prizes (PyVRP's first local search
-   over an over-full 300-order day alone outlasts a 20 s budget). Stopping: the time budget, and optionally an iteration
+   over an over-full 300-order day alone outlasts a 20 s budget). PyVRP's late-acceptance history
+   is kept at its default (300) for up to 150 stops and shortened to 50 beyond: a delivery day of
+   long routes gets only a few hundred iterations, and with the long history the search barely
+   converges (80 orders: 242 km → 233 km). Stopping: the time budget, and optionally an iteration
    count or a number of iterations without improvement — a run stopped by an iteration criterion is
-   deterministic for a given seed; one stopped by the clock may differ between runs.
+   deterministic for a given seed; one stopped by the clock may differ between runs (the clock
+   only decides how far the search went). The engine gets 80 % of ``time_limit``, repair and
+   reinsertion run until 95 %, the plan's assembly and the checker take the rest.
    pyvroom: the same mapping (shipments, jobs, one vehicle per shift, per-kind profiles) without
    multi-trip (VROOM has no reloads): a shift is one trip.
-3. **Repair (our code, ``rounds.py``).** The solver's routes become our own steps; a multi-shop job keeps one drop,
-   after its last pickup. A job whose parts landed on different routes (or partly unplanned) is
+3. **Repair (our code, ``rounds.py``).** The solver's routes become our own steps; a multi-shop
+   job keeps one drop, after its last pickup. A job whose parts landed on different routes (or partly unplanned) is
    taken out. Each route is then scheduled by our own simulation (earliest times; the courier leaves
    the hub late enough not to wait at the trip's first stop); the first job that breaks a window,
    the capacity, the shift's end or the chilled ride time is taken out, until the route holds.
    PyVRP and VROOM have no ride-time constraint: the engines see a chilled job's windows narrowed
    by what the limit implies (``_solver_windows``: no pickup before the drop's opening minus the
    limit, no drop after the last pickup's closing plus the limit), which removes most violations
-   without excluding any valid plan; chilled jobs that still ride too long are taken out here.
+   without excluding any valid plan; chilled jobs that still ride too long are taken out here. A
+   chilled job without pickups (from the hub) has no ride time to keep: the limit runs from the
+   first pickup.
 4. **Reinsertion (our code).** Jobs taken out (and jobs the solver left out) are re-inserted by
    cheapest feasible insertion (pickups as one block, the drop at or after it, or a new trip at the
    end of a shift), required first then by priority, while the time budget lasts. What is still out
