@@ -267,3 +267,17 @@ def test_a_shift_too_short_for_any_delivery_gets_no_route() -> None:
 
     assert "car-0" not in [route.shift for route in plan.routes]
     assert served(plan) | set(plan.unassigned) == {f"delivery-{n}" for n in range(1, 9)}
+
+
+def test_vroom_keeps_frozen_visits_too() -> None:
+    problem = small_day()
+    first = VroomSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+    route = first.routes[0]
+    done = route.visits[:3]
+    problem = replace(problem, frozen={route.shift: done})
+
+    plan = VroomSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+
+    assert next(r for r in plan.routes if r.shift == route.shift).visits[:3] == done
+    assert served(plan) | set(plan.unassigned) == {f"delivery-{n}" for n in range(1, 9)}
+    assert check_plan(problem, plan, TRAVEL) == []
