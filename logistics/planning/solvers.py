@@ -302,7 +302,9 @@ class PyVrpSolver(_PipelineSolver):
                     capacity=list(ctx.problem.kinds[kind_key].capacity),
                     start_depot=depot_of[place],
                     end_depot=depot_of[hub],
-                    tw_early=start,
+                    # PyVRP's depot service opens every trip, the first too; our rounds load at the
+                    # hub only between trips: the vehicle may start that long before the shift.
+                    tw_early=max(0, start - service),
                     tw_late=end,
                     profile=profile[kind_key],
                     reload_depots=[depot_of[hub]] if self.multi_trip else [],
