@@ -56,6 +56,7 @@ from logistics.models import (
     StopKind,
     StopStatus,
 )
+from logistics.notify import arrival_windows_changed
 from logistics.planning import checker
 from logistics.planning import problem as p
 from logistics.planning.solvers import PlanRejected, PyVrpSolver, Solver, VroomSolver, insert_job
@@ -545,14 +546,15 @@ def plan_rounds(
         board.version += 1
         board.save(update_fields=["version", "updated_at"])
         record = _record(day, status=PlanStatus.PUBLISHED, trigger=trigger, actor_id=actor_id, plan=plan)
-        transaction.on_commit(lambda: _arrival_windows_changed(planned))
+        _tell_after_commit([*planned, *reasons])
     return record
 
 
-def _arrival_windows_changed(delivery_ids: list[int]) -> None:
-    """After commit: the residents whose arrival window is new or slipped are told (logistics.notify)."""
-    # Wired to logistics.notify once it lands (issue 12, item 6).
-    return None
+def _tell_after_commit(delivery_ids: Sequence[int]) -> None:
+    """After commit: checkout's copies of the windows updated, residents told of a new or slipped window."""
+    ids = sorted(set(delivery_ids))
+    if ids:
+        transaction.on_commit(lambda: arrival_windows_changed(ids))
 
 
 def _place(day: Day, shift: p.Shift, visit: p.Visit, jobs: dict[str, p.Job]) -> p.Location:
@@ -651,6 +653,7 @@ def insert_delivery(*, delivery_id: int, round_id: int | None = None, actor_id: 
             if round_id is not None:
                 raise MoveRefused(day.not_plannable.get(delivery_id, p.NOT_PLANNED))
             _mark_unassigned({delivery_id: day.not_plannable.get(delivery_id, p.NOT_PLANNED)})
+            _tell_after_commit([delivery_id])
             board.version += 1
             board.save(update_fields=["version", "updated_at"])
             return _record(day, status=PlanStatus.PUBLISHED, trigger="insertion", actor_id=actor_id, solver="insertion")
@@ -687,7 +690,7 @@ def insert_delivery(*, delivery_id: int, round_id: int | None = None, actor_id: 
         board.version += 1
         board.save(update_fields=["version", "updated_at"])
         record = _record(day, status=PlanStatus.PUBLISHED, trigger="insertion", actor_id=actor_id, plan=plan)
-        transaction.on_commit(lambda: _arrival_windows_changed(planned))
+        _tell_after_commit([*planned, delivery_id])
     return record
 
 
