@@ -111,7 +111,8 @@ def test_the_map_is_hidden_from_screen_readers_and_the_list_stays_the_content(cl
 
     html = response.content.decode()
     assert re.search(r'<div id="board-map"[^>]*aria-hidden="true"[^>]*hidden></div>', html)
-    assert "vendor/leaflet/leaflet.js" in html and "logistics/board.js" in html
+    assert "vendor/leaflet/leaflet.js" in html
+    assert "logistics/board.js" in html
     assert '<script id="board-map-data" type="application/json">' in html
     assert "tile.openstreetmap.org" in response.headers["Content-Security-Policy"]
 
@@ -167,7 +168,8 @@ def test_another_towns_dispatcher_sees_nothing_of_this_towns_day(client_b, town_
 
     html = client_b.get(BOARD).content.decode()
 
-    assert "Anna Leroy" not in html and "Loin Dehors" not in html
+    assert "Anna Leroy" not in html
+    assert "Loin Dehors" not in html
     round_id = day["rounds"][0].pk
     response = client_b.post(
         f"/gestion/livraisons/tableau/tournees/{round_id}/verrou/",
