@@ -141,6 +141,7 @@ class LogisticsSettingsForm(forms.ModelForm):
             "co2_grams_per_car_km",
             "planning_seconds",
         )
+        localized_fields = ("detour_factor",)  # "1,3" as the town types it
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
