@@ -133,6 +133,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         town=current_town(),
         now=now,
         delivery_available=delivery_available,
+        delivery_slots=delivery_provider.next_slots(now=now) if delivery_available else None,
         initial=initial,
     )
     status = 200
@@ -140,6 +141,12 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         order, status = _place_order(request, basket, form, now)
         if order is not None:
             queries.remember_order_in_session(request, order)
+            if order.delivery_needs_geocoding:
+                # The address service was down: the order stands, an agent checks the address.
+                messages.info(
+                    request,
+                    _("Votre commande est bien enregistrée. Nous vérifierons votre adresse avant la livraison."),
+                )
             if order.payment_method == PaymentMethod.CARD:
                 return redirect("checkout:payment", public_id=order.public_id)
             return redirect("checkout:confirmation", public_id=order.public_id)
@@ -166,6 +173,7 @@ def _place_order(
             contact=form.contact(),
             fulfilments=form.fulfilments(),
             address_text=form.cleaned_data.get("address", ""),
+            delivery_slot_id=form.cleaned_data.get("delivery_slot"),
             delivery_instructions=form.cleaned_data.get("delivery_instructions", ""),
             terms_accepted=form.cleaned_data["accept_terms"],
             payment_method=form.cleaned_data["payment_method"],

@@ -91,6 +91,13 @@ def awaiting_acceptance(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_GET
 @order_desk_view
+def addresses_to_check(request: AuthenticatedRequest) -> HttpResponse:
+    orders = list(queries_staff.orders_needing_geocoding(request.user))
+    return render(request, "checkout/staff/addresses_to_check.html", {"orders": orders, "desk_tab": "addresses"})
+
+
+@require_GET
+@order_desk_view
 def failed_notifications(request: AuthenticatedRequest) -> HttpResponse:
     rows = [
         FailedNotificationRow(

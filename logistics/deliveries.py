@@ -28,7 +28,7 @@ from logistics.models import (
     PartStatus,
 )
 
-# The window of a delivery whose order carries no slot (orders placed before slots existed).
+# The window of a delivery whose order carries no slot (a town without slots delivers by the day).
 DEFAULT_WINDOW = (dt.time(10, 0), dt.time(18, 0))
 _GONE = (MerchantOrderStatus.CANCELLED, MerchantOrderStatus.REFUNDED)
 _CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/G, 8/B: read aloud or typed on a phone
@@ -85,8 +85,7 @@ def part_size(merchant_order: MerchantOrder, config: LogisticsSettings) -> tuple
 
 
 def _window(order: Order) -> tuple[dt.time, dt.time]:
-    # The slot's window lands on Order with the delivery slots (issue 12); until then, the default.
-    start, end = getattr(order, "delivery_window_start", None), getattr(order, "delivery_window_end", None)
+    start, end = order.delivery_window_start, order.delivery_window_end
     if start is None or end is None or end <= start:
         return DEFAULT_WINDOW
     return start, end
@@ -119,7 +118,9 @@ def sync_delivery(order_id: int) -> Delivery | None:
                 latitude=order.delivery_latitude,
                 longitude=order.delivery_longitude,
                 in_centre=in_centre(order.delivery_latitude, order.delivery_longitude),
-                needs_address_check=order.delivery_latitude is None or order.delivery_longitude is None,
+                needs_address_check=order.delivery_needs_geocoding
+                or order.delivery_latitude is None
+                or order.delivery_longitude is None,
                 door_code=new_door_code(),
             )
         parcels = grams = millilitres = 0

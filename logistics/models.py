@@ -392,6 +392,7 @@ class Stop(models.Model):
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="stops")
     part = models.ForeignKey(DeliveryPart, null=True, blank=True, on_delete=models.CASCADE, related_name="stops")
     arrives_at = models.TimeField()
+    starts_at = models.TimeField()  # service start: the arrival, or the opening of the window when early
     departs_at = models.TimeField()
     status = models.CharField(max_length=8, choices=StopStatus.choices, default=StopStatus.TODO)
     is_locked = models.BooleanField(_("verrouillé"), default=False)

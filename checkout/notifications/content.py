@@ -88,10 +88,16 @@ def line_view(line: OrderLine) -> LineView:
 
 
 def pickup_short(merchant_order: MerchantOrder, town: Town | None) -> str:
-    """ "27/11 13 h 30-14 h 30" for a pickup, "08/12" for a delivery: the when of an SMS, in the town's clock."""
+    """ "27/11 13 h 30-14 h 30" for a pickup, "08/12 14 h-16 h" for a delivery (its slot), "08/12" for a
+    delivery without one: the when of an SMS, in the town's clock."""
     if merchant_order.fulfilment == Fulfilment.DELIVERY:
-        delivery_date = merchant_order.order.delivery_date
-        return format_short_day(delivery_date) if delivery_date else ""
+        order = merchant_order.order
+        if order.delivery_date is None:
+            return ""
+        text = format_short_day(order.delivery_date)
+        if order.delivery_window_start is not None and order.delivery_window_end is not None:
+            text += f" {format_clock(order.delivery_window_start)}-{format_clock(order.delivery_window_end)}"
+        return text
     if not merchant_order.pickup_starts_at:
         return ""
     zone = town_zone(town)
