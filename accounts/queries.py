@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.functional import Promise
 
 from accounts.actions import COORDINATOR_GRANTED_ROLES, may_manage
 from accounts.models import INVITABLE_ROLES, TOWN_STAFF_ROLES, AnyUser, AuditEntry, Invitation, Role, User
@@ -92,7 +93,10 @@ def audit_entries_for(user: AnyUser) -> QuerySet[AuditEntry]:
 ROLE_FILTERS = [(role.value, role.label) for role in INVITABLE_ROLES]
 
 
-def role_filters_for(user: AnyUser) -> list[tuple[str, str]]:
+StrOrPromise = str | Promise
+
+
+def role_filters_for(user: AnyUser) -> list[tuple[str, StrOrPromise]]:
     """The role filters of the people list the user may choose from."""
     roles = visible_roles(user)
     return [(value, label) for value, label in ROLE_FILTERS if value in roles]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from catalog.formatting import format_clock
+from logistics import planner
 from logistics.models import (
     Board,
     Delivery,
@@ -97,12 +98,6 @@ def _bump(board: Board) -> None:
     Board.objects.filter(pk=board.pk).update(version=F("version") + 1)
 
 
-def _bump_unless_bumped(board: Board) -> None:
-    """After a planner call: the planner bumps the version itself; make sure the day moved on once."""
-    if board_version(board.date) == board.version:
-        _bump(board)
-
-
 def set_round_locked(*, round_id: int, is_locked: bool, version: int, actor: User) -> Round:
     """Lock a round (re-planning keeps it as it is) or unlock it (re-planning may change it)."""
     with transaction.atomic():
@@ -131,76 +126,90 @@ def set_stop_locked(*, stop_id: int, is_locked: bool, version: int, actor: User)
     return stop
 
 
-def _remove_from_rounds(delivery: Delivery) -> None:
-    """Take a delivery's stops (its pickups and its drop) out of its round; the others close ranks."""
-    stops = list(Stop.objects.select_for_update().filter(delivery=delivery).select_related("round"))
-    for stop in stops:
+def _check_movable(delivery: Delivery) -> None:
+    """A delivery leaves its round only while nothing of it is done and nothing of it is locked."""
+    for stop in Stop.objects.filter(delivery=delivery).select_related("round"):
         if stop.status != StopStatus.TODO:
             raise DispatchError(_("Le livreur a déjà commencé cette livraison : elle ne peut plus changer de tournée."))
         if stop.round.is_locked or stop.is_locked:
             raise DispatchError(_("Cette livraison est verrouillée dans sa tournée : déverrouillez-la d'abord."))
-    round_ids = {stop.round_id for stop in stops}
-    Stop.objects.filter(pk__in=[stop.pk for stop in stops]).delete()
-    for round_id in sorted(round_ids):
-        # Ascending order: each stop moves down to a place already freed (positions stay unique).
-        remaining = Stop.objects.filter(round_id=round_id).order_by("position").only("pk", "position")
-        for position, stop in enumerate(remaining):
-            if stop.position != position:
-                Stop.objects.filter(pk=stop.pk).update(position=position)
+
+
+class _Rejected(Exception):
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan.pk)
+        self.plan = plan
+
+
+def _keep_in_journal(plan: Plan) -> None:
+    """A rejected plan's row, written again after the rollback of the edit that produced it."""
+    plan.pk = None
+    plan.save(force_insert=True)
 
 
 def move_delivery(*, delivery_id: int, round_id: int, version: int, actor: User) -> Plan:
     """Move a delivery (its pickups and its drop) to another round of the same day.
 
-    The delivery leaves its round, then the planner inserts it into the chosen round without
-    reordering the others. When the planner's plan is rejected, everything is rolled back.
+    The planner takes it off its round and inserts it into the chosen one without reordering the
+    others; when it does not fit there, or the checker rejects the result, nothing changes.
     """
-    from logistics import planner  # the lead's module; see docs/architecture.md §10
-
-    with transaction.atomic():
-        delivery = Delivery.objects.filter(pk=delivery_id).first()
-        target = Round.objects.filter(pk=round_id).first()
-        if delivery is None or target is None or target.date != delivery.date:
-            raise DispatchError(_("Choisissez une tournée du même jour."))
-        board = _locked_board(delivery.date, version)
-        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
-        if delivery.status not in (DeliveryStatus.TO_PLAN, DeliveryStatus.PLANNED, DeliveryStatus.UNASSIGNED):
-            raise DispatchError(_("Cette livraison n'est plus à planifier."))
-        if target.finished_at is not None:
-            raise DispatchError(_("Cette tournée est terminée."))
-        if target.is_locked:
-            raise DispatchError(_("La tournée choisie est verrouillée : déverrouillez-la d'abord."))
-        _remove_from_rounds(delivery)
-        plan = planner.insert_delivery(delivery_id=delivery.pk, round_id=target.pk, actor_id=actor.pk)
-        if plan.status != PlanStatus.PUBLISHED:
-            raise DispatchError(_rejected_message(plan))
-        _bump_unless_bumped(board)
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.filter(pk=delivery_id).first()
+            target = Round.objects.filter(pk=round_id).first()
+            if delivery is None or target is None or target.date != delivery.date:
+                raise DispatchError(_("Choisissez une tournée du même jour."))
+            _locked_board(delivery.date, version)
+            delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+            if delivery.status not in (DeliveryStatus.TO_PLAN, DeliveryStatus.PLANNED, DeliveryStatus.UNASSIGNED):
+                raise DispatchError(_("Cette livraison n'est plus à planifier."))
+            if target.finished_at is not None:
+                raise DispatchError(_("Cette tournée est terminée."))
+            if target.is_locked:
+                raise DispatchError(_("La tournée choisie est verrouillée : déverrouillez-la d'abord."))
+            _check_movable(delivery)
+            try:
+                plan = planner.insert_delivery(delivery_id=delivery.pk, round_id=target.pk, actor_id=actor.pk)
+            except planner.MoveRefused as refusal:
+                raise DispatchError(
+                    _("Cette livraison ne tient pas dans la tournée choisie (%(reason)s) : rien n'a changé.")
+                    % {"reason": str(REASONS.get(refusal.reason, _UNKNOWN_REASON)).lower()}
+                ) from refusal
+            if plan.status != PlanStatus.PUBLISHED:
+                raise _Rejected(plan)
+    except _Rejected as rejected:
+        _keep_in_journal(rejected.plan)
+        raise DispatchError(_rejected_message(rejected.plan)) from rejected
     return plan
 
 
 def insert_delivery(*, delivery_id: int, version: int, actor: User) -> Plan:
     """Insert a delivery paid after the day was planned into the live plan (other rounds untouched)."""
-    from logistics import planner
-
-    with transaction.atomic():
-        delivery = Delivery.objects.filter(pk=delivery_id).first()
-        if delivery is None:
-            raise DispatchError(_("Cette livraison n'existe pas."))
-        board = _locked_board(delivery.date, version)
-        plan = planner.insert_delivery(delivery_id=delivery.pk, actor_id=actor.pk)
-        _bump_unless_bumped(board)
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.filter(pk=delivery_id).first()
+            if delivery is None:
+                raise DispatchError(_("Cette livraison n'existe pas."))
+            _locked_board(delivery.date, version)
+            if delivery.status not in (DeliveryStatus.TO_PLAN, DeliveryStatus.UNASSIGNED):
+                raise DispatchError(_("Cette livraison est déjà dans une tournée."))
+            plan = planner.insert_delivery(delivery_id=delivery.pk, actor_id=actor.pk)
+            if plan.status != PlanStatus.PUBLISHED:
+                raise _Rejected(plan)
+    except _Rejected as rejected:
+        _keep_in_journal(rejected.plan)
+        raise DispatchError(_rejected_message(rejected.plan)) from rejected
     return plan
 
 
 def plan_day(*, date: dt.date, version: int, actor: User) -> Plan:
-    """Plan (or re-plan) the day: locked rounds and rounds under way stay as they are."""
-    from logistics import planner
+    """Plan (or re-plan) the day: locked rounds and rounds under way stay as they are.
 
+    A plan the checker rejects is kept in the journal and changes no round.
+    """
     with transaction.atomic():
-        board = _locked_board(date, version)
-        plan = planner.plan_rounds(date=date, actor_id=actor.pk, trigger="button")
-        _bump_unless_bumped(board)
-    return plan
+        _locked_board(date, version)
+        return planner.plan_rounds(date=date, actor_id=actor.pk, trigger="button")
 
 
 def _rejected_message(plan: Plan) -> str:

@@ -27,7 +27,7 @@ class HubForm(forms.ModelForm):
         help_texts = {"address": gettext_lazy("Laissez la latitude et la longitude vides : l'adresse les donne.")}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("address") and (data.get("latitude") is None or data.get("longitude") is None):
             try:
                 found = get_geocoder().search(data["address"], limit=1)
@@ -57,7 +57,7 @@ class VehicleTypeForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("speed_kmh", "capacity_parcels", "capacity_kg", "capacity_litres"):
             if data.get(name) == 0:
                 self.add_error(name, _("Indiquez une valeur supérieure à zéro."))
@@ -107,14 +107,17 @@ class ShiftForm(forms.ModelForm):
         self.fields["vehicle"].queryset = vehicles.select_related("vehicle_type")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
+        required = ("date", "courier", "vehicle", "starts_at", "ends_at")
+        if any(data.get(name) is None for name in required):
+            return data  # each missing field has its own error already
         candidate = Shift(
             pk=self.instance.pk,
-            date=data.get("date"),
-            courier_id=data["courier"].pk if data.get("courier") else None,
-            vehicle_id=data["vehicle"].pk if data.get("vehicle") else None,
-            starts_at=data.get("starts_at"),
-            ends_at=data.get("ends_at"),
+            date=data["date"],
+            courier=data["courier"],
+            vehicle=data["vehicle"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
             break_starts_at=data.get("break_starts_at"),
             break_minutes=data.get("break_minutes") or 0,
         )
@@ -144,7 +147,7 @@ class LogisticsSettingsForm(forms.ModelForm):
         localized_fields = ("detour_factor",)  # "1,3" as the town types it
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("detour_factor") is not None and data["detour_factor"] < 1:
             self.add_error("detour_factor", _("Le coefficient de détour vaut au moins 1 (la ligne droite)."))
         if data.get("items_per_parcel") == 0:

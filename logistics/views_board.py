@@ -152,10 +152,11 @@ def delivery_move(request: AuthenticatedRequest, delivery_id: int) -> HttpRespon
 def delivery_insert(request: AuthenticatedRequest, delivery_id: int) -> HttpResponse:
     def change(form: EditForm) -> str:
         plan = board.insert_delivery(delivery_id=delivery_id, version=form.cleaned_data["version"], actor=request.user)
-        if plan.status != "published":
-            raise board.DispatchError(board.plan_outcome_message(plan)[1])
-        if str(delivery_id) in plan.unassigned:
-            return _("La livraison n'a trouvé place dans aucune tournée : voir sa raison dans la liste.")
+        reason = plan.unassigned.get(str(delivery_id))
+        if reason:
+            return _("La livraison n'a trouvé place dans aucune tournée : %(reason)s.") % {
+                "reason": str(board.REASONS.get(reason, reason)).lower()
+            }
         return _("Livraison ajoutée aux tournées du jour.")
 
     return _edit(request, change)

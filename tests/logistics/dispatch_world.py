@@ -146,11 +146,17 @@ def planned_round(work: Shift, deliveries: list[Delivery], *, stretch: int = 0) 
                 delivery=each,
                 part=part,
                 arrives_at=clock.time(),
+                starts_at=clock.time(),
                 departs_at=(clock + dt.timedelta(minutes=3)).time(),
             )
             position += 1
     clock += dt.timedelta(minutes=10)
     Stop.objects.create(
-        round=made, position=position, kind=StopKind.RELOAD, arrives_at=clock.time(), departs_at=clock.time()
+        round=made,
+        position=position,
+        kind=StopKind.RELOAD,
+        arrives_at=clock.time(),
+        starts_at=clock.time(),
+        departs_at=clock.time(),
     )
     return made
