@@ -9,6 +9,10 @@ the delivery slots or zones) so that the town sees a day it over-promises before
     deliveries a shift carries in a window = hours of its working stretches inside the window
                                              × deliveries per hour of its vehicle type
 
+Checkout's promise is the capacity of the day's delivery slots (each slot compared with the
+courier-hours on shift during it; the day's total capped by the zones' daily capacity, since an
+order needs room in both), or the zones' daily capacity when the town has no slot.
+
 One shop pickup and one drop per delivery, each reached by a leg of ESTIMATE_LEG_KM as the crow
 flies (a town centre: shops and residents a kilometre apart). A cargo bike at 15 km/h with the
 default settings (3 + 4 minutes on site, detour 1.3) makes about 3.4 deliveries an hour, a car at
@@ -25,7 +29,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from catalog.formatting import format_clock
-from delivery.models import DeliveryDay, DeliveryZone
+from delivery.models import DeliveryDay, DeliverySlot, DeliverySlotDay, DeliveryZone
 from delivery.provider import DELIVERY_WEEKDAYS
 from logistics.models import LogisticsSettings, Shift, VehicleType
 
@@ -180,25 +184,37 @@ class DayCapacity:
     is_delivery_day: bool
     promised: int  # what checkout may sell that day
     carried: int  # what the day's shifts can carry (estimate)
-    promise_source: str  # "zones" (daily capacity of the zones)
-    windows: tuple[WindowCapacity, ...] = ()
+    windows: tuple[WindowCapacity, ...] = ()  # per delivery slot, when the town has slots
 
     @property
     def is_over_promised(self) -> bool:
-        return self.is_delivery_day and self.promised > self.carried
+        return self.is_delivery_day and (
+            self.promised > self.carried or any(window.is_over_promised for window in self.windows)
+        )
 
     @property
     def warning(self) -> str:
         if not self.is_over_promised:
             return ""
-        return _(
-            "Les zones de livraison promettent %(promised)d livraisons ce jour-là, "
-            "les services prévus en portent environ %(carried)d."
-        ) % {"promised": self.promised, "carried": self.carried}
+        values = {"promised": self.promised, "carried": self.carried}
+        if self.windows:
+            return (
+                _(
+                    "Les créneaux promettent %(promised)d livraisons, les services prévus en portent environ %(carried)d."
+                )
+                % values
+            )
+        return (
+            _(
+                "Les zones de livraison promettent %(promised)d livraisons ce jour-là, "
+                "les services prévus en portent environ %(carried)d."
+            )
+            % values
+        )
 
 
 def _zone_promises(dates: list[dt.date]) -> dict[dt.date, int]:
-    """Checkout's promise per date: the active zones' capacity (the booked day's copy when there is one)."""
+    """Checkout's promise per date by zone: the active zones' capacity (the booked day's copy when there is one)."""
     zones = dict(DeliveryZone.objects.filter(is_active=True).values_list("pk", "daily_capacity"))
     per_day = {
         (zone_id, date): capacity
@@ -209,26 +225,60 @@ def _zone_promises(dates: list[dt.date]) -> dict[dt.date, int]:
     return {date: sum(per_day.get((zone_id, date), capacity) for zone_id, capacity in zones.items()) for date in dates}
 
 
+def _slot_promises(dates: list[dt.date]) -> list[tuple[DeliverySlot, dict[dt.date, int]]]:
+    """Checkout's promise per active slot and date (the booked day's copy of the capacity when there is one)."""
+    slots = list(DeliverySlot.objects.filter(is_active=True).order_by("start_time", "pk"))
+    per_day = {
+        (slot_id, date): capacity
+        for slot_id, date, capacity in DeliverySlotDay.objects.filter(slot__in=slots, date__in=dates).values_list(
+            "slot_id", "date", "capacity"
+        )
+    }
+    return [(slot, {date: per_day.get((slot.pk, date), slot.capacity) for date in dates}) for slot in slots]
+
+
 def week_capacity(monday: dt.date, shifts: list[Shift]) -> dict[dt.date, DayCapacity]:
-    """Per day of the week: what checkout promises and what ``shifts`` (with vehicles and types) carry."""
+    """Per day of the week: what checkout promises and what ``shifts`` (with vehicles and types) carry.
+
+    With delivery slots, each slot is compared with the courier-hours on shift during it, and the
+    day's promise is the slots' total (capped by the zones': an order needs room in both); without
+    slots, the zones' daily capacity is compared with all the day's courier-hours.
+    """
     config = LogisticsSettings.current()
     dates = [monday + dt.timedelta(days=offset) for offset in range(7)]
-    promises = _zone_promises(dates)
-    carried = dict.fromkeys(dates, 0.0)
-    for shift in shifts:
-        rate = deliveries_per_hour(shift.vehicle.vehicle_type, config)
-        for stretch in shift.stretches():
-            carried[shift.date] += _overlap_hours(stretch, (dt.time(0), dt.time(23, 59))) * rate
-    return {
-        date: DayCapacity(
+    zones = _zone_promises(dates)
+    slots = _slot_promises(dates)
+    rates = {shift.pk: deliveries_per_hour(shift.vehicle.vehicle_type, config) for shift in shifts}
+
+    def carried(date: dt.date, window: tuple[dt.time, dt.time]) -> int:
+        return int(
+            sum(
+                _overlap_hours(stretch, window) * rates[shift.pk]
+                for shift in shifts
+                if shift.date == date
+                for stretch in shift.stretches()
+            )
+        )
+
+    days = {}
+    for date in dates:
+        windows = tuple(
+            WindowCapacity(slot.label, promised[date], carried(date, (slot.start_time, slot.end_time)))
+            for slot, promised in slots
+        )
+        if windows:
+            promised_total = min(sum(window.promised for window in windows), zones[date])
+            carried_total = sum(window.carried for window in windows)
+        else:
+            promised_total, carried_total = zones[date], carried(date, (dt.time(0), dt.time(23, 59)))
+        days[date] = DayCapacity(
             date=date,
             is_delivery_day=date.weekday() in DELIVERY_WEEKDAYS,
-            promised=promises[date],
-            carried=int(carried[date]),
-            promise_source="zones",
+            promised=promised_total,
+            carried=carried_total,
+            windows=windows,
         )
-        for date in dates
-    }
+    return days
 
 
 def shifts_of_week(monday: dt.date) -> list[Shift]:
