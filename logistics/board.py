@@ -256,6 +256,7 @@ class RoundRow:
     kilograms: float
     distance_km: float
     delivery_ids: list[int] = field(default_factory=list)
+    move_choices: list[tuple[int, str]] = field(default_factory=list)  # the other rounds its deliveries may go to
 
     @property
     def is_editable(self) -> bool:
@@ -378,7 +379,7 @@ def day_board(date: dt.date) -> DayBoard:
             date=date, status__in=(DeliveryStatus.TO_PLAN, DeliveryStatus.UNASSIGNED)
         ).select_related("order")
     ]
-    return DayBoard(
+    day = DayBoard(
         date=date,
         version=version,
         rounds=round_rows,
@@ -387,3 +388,6 @@ def day_board(date: dt.date) -> DayBoard:
         has_plan=has_plan,
         map_data={"rounds": map_rounds},
     )
+    for row in round_rows:
+        row.move_choices = [choice for choice in day.round_choices if choice[0] != row.round.pk]
+    return day
