@@ -13,7 +13,11 @@
   });
   if (!bounds.length) { return; }
   element.hidden = false;
-  var map = L.map(element, { scrollWheelZoom: false, keyboard: false });
+  // Hidden from assistive technologies (the lists say the same), so nothing in it may take the focus:
+  // no zoom buttons, no link in the attribution, no keyboard handler, markers not focusable.
+  var map = L.map(element, { scrollWheelZoom: false, keyboard: false, zoomControl: false });
+  map.attributionControl.setPrefix(false);
+  element.setAttribute("tabindex", "-1");
   L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
   rounds.forEach(function (round) {
     var line = [];

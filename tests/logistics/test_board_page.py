@@ -54,7 +54,12 @@ def test_the_board_shows_each_couriers_round_with_its_stops_in_order(client_a, t
         html.index('id="tournee-' + str(day["rounds"][0].pk)) : html.index('id="tournee-' + str(day["rounds"][1].pk))
     ]
     # Pickup at the shop, then the drop, for Jeanne then Paul, then back at the hub.
-    titles = re.findall(r'<th scope="row" data-label="([^"]+)">([^<]+)', anna)
+    titles = [
+        (kind, title)
+        for title, kind in re.findall(
+            r'<th scope="row" data-label="Arrêt">([^<]+).*?<span class="stop-kind">([^<]+)', anna
+        )
+    ]
     kinds = [kind for kind, _ in titles]
     assert kinds == ["Retrait au commerce", "Livraison", "Retrait au commerce", "Livraison", "Retour au dépôt"]
     assert [title for kind, title in titles if kind == "Livraison"] == ["Jeanne Martin", "Paul Durand"]
