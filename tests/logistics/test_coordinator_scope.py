@@ -45,7 +45,7 @@ def test_the_walk_covers_every_back_office_url():
     # A new back-office page changes these counts: decide whether coordinators may open it.
     assert len(DISPATCH) == 20
     assert len(BACKOFFICE) - len(OTHER_BACKOFFICE) - len(DISPATCH) == 8  # the people pages
-    assert len(OTHER_BACKOFFICE) == 79
+    assert len(OTHER_BACKOFFICE) == 84
     assert "gestion/catalogue/" in OTHER_BACKOFFICE
     assert "gestion/finances/" in OTHER_BACKOFFICE
     assert "gestion/apparence/" in OTHER_BACKOFFICE
