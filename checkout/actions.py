@@ -782,3 +782,41 @@ def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
             )
         queue_order_notifications(order=order, kind="line_refused", merchant_order=merchant_order, line=line)
     return line
+
+
+# --- what the delivery rounds write (logistics calls these: checkout never imports logistics) --------
+def set_delivery_eta(
+    *, order_id: int, start: dt.time | None, end: dt.time | None, door_code: str | None = None
+) -> Order:
+    """Records when the courier should reach the resident (town clock; both or neither) and, when given,
+    the code the resident hands the courier. Writes only what changed; safe to call again."""
+    if (start is None) != (end is None) or (start is not None and end is not None and end <= start):
+        raise ValidationError("A delivery window needs a start before its end, or neither.")
+    if door_code is not None and (len(door_code) > 6 or not door_code.isascii()):
+        raise ValidationError("A door code has at most six ASCII characters.")
+    with transaction.atomic():
+        order = lock_order(order_id)
+        wanted: dict[str, Any] = {"delivery_eta_start": start, "delivery_eta_end": end}
+        if door_code is not None:
+            wanted["delivery_door_code"] = door_code
+        changed = [name for name, value in wanted.items() if getattr(order, name) != value]
+        for name in changed:
+            setattr(order, name, wanted[name])
+        if changed:
+            order.save(update_fields=changed)
+    return order
+
+
+def set_courier_pickup(*, merchant_order_id: int, at: dt.time | None, code: str) -> MerchantOrder:
+    """Records when the courier should come to the shop (town clock) and the code printed on the shop's
+    ticket that the courier scans there. Writes only what changed; safe to call again."""
+    if len(code) > 8 or not code.isascii():
+        raise ValidationError("A courier code has at most eight ASCII characters.")
+    with transaction.atomic():
+        merchant_order = MerchantOrder.objects.select_for_update().get(pk=merchant_order_id)
+        if merchant_order.fulfilment != Fulfilment.DELIVERY:
+            raise ValidationError("Only a delivered part is collected by a courier.")
+        if (merchant_order.courier_pickup_at, merchant_order.courier_code) != (at, code):
+            merchant_order.courier_pickup_at, merchant_order.courier_code = at, code
+            merchant_order.save(update_fields=["courier_pickup_at", "courier_code"])
+    return merchant_order

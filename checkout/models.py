@@ -100,6 +100,11 @@ class Order(models.Model):
     # The address service was down at checkout: the address is as typed, without coordinates, and the
     # fee the most expensive zone's (delivery.provider); an agent places it before the round.
     delivery_needs_geocoding = models.BooleanField(default=False)
+    # Written by the delivery rounds (``checkout.actions.set_delivery_eta``): when the courier should
+    # come (town clock), and the code the resident gives the courier at the door.
+    delivery_eta_start = models.TimeField(null=True, blank=True)
+    delivery_eta_end = models.TimeField(null=True, blank=True)
+    delivery_door_code = models.CharField(max_length=6, blank=True)
     items_total_cents = models.BigIntegerField(default=0)
     delivery_fee_cents = models.BigIntegerField(default=0)
     total_cents = models.BigIntegerField(default=0)
@@ -226,6 +231,10 @@ class MerchantOrder(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     handed_over_at = models.DateTimeField(null=True, blank=True)
+    # Written by the delivery rounds (``checkout.actions.set_courier_pickup``): when the courier should
+    # come to the shop (town clock) and the code the courier scans or types there.
+    courier_pickup_at = models.TimeField(null=True, blank=True)
+    courier_code = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ("pk",)
@@ -485,6 +494,8 @@ class Notification(models.Model):
             "order_refunded": _("Remboursement"),
             "order_ready": _("Commande prête"),
             "order_cancelled": _("Commande annulée"),
+            "delivery_window": _("Heure de livraison annoncée"),
+            "delivery_window_moved": _("Livraison décalée"),
         }
         return labels.get(self.kind.split(":", 1)[0], self.kind)
 

@@ -35,6 +35,8 @@ KIND_LABELS = {
     "order_refunded": gettext_lazy("Remboursement"),
     "order_ready": gettext_lazy("Commande prête"),
     "order_cancelled": gettext_lazy("Commande annulée"),
+    "delivery_window": gettext_lazy("Heure de livraison annoncée"),
+    "delivery_window_moved": gettext_lazy("Livraison décalée"),
 }
 
 

@@ -70,7 +70,7 @@ def delivery_day(today: dt.date) -> dt.date:
     return day
 
 
-def seed_demo_rounds(*, town: Town, password: str, today: dt.date, orders: int = 28, seed: int = 2026) -> DemoRounds:
+def seed_demo_rounds(*, town: Town, password: str, today: dt.date, orders: int = 40, seed: int = 2026) -> DemoRounds:
     """Inside the town (Calais): fleet, couriers and the planned day, each seeded once."""
     rng = random.Random(seed + today.toordinal())  # noqa: S311 - reproducible demo data, not secrets
     result = DemoRounds(day=delivery_day(today))
@@ -145,9 +145,14 @@ def _delivery_orders(*, rng: random.Random, day: dt.date, count: int) -> int:
     import time_machine
 
     by_merchant: dict[int, list[Variant]] = {}
+    # Shops open that day (a resident could order from the others too: their deliveries would wait).
     deliverers = Merchant.objects.filter(
-        status=MerchantStatus.LIVE, sells_online=True, delivery_eligible=True, latitude__isnull=False
-    )
+        status=MerchantStatus.LIVE,
+        sells_online=True,
+        delivery_eligible=True,
+        latitude__isnull=False,
+        opening_periods__weekday=day.weekday(),
+    ).distinct()
     for variant in sellable_variants().filter(merchant__in=deliverers).exclude(stock=0).order_by("merchant_id", "pk"):
         if len(by_merchant.setdefault(variant.merchant_id, [])) < 4:
             by_merchant[variant.merchant_id].append(variant)

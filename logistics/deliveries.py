@@ -27,6 +27,7 @@ from logistics.models import (
     LogisticsSettings,
     PartStatus,
 )
+from logistics.notify import arrival_windows_changed
 
 # The window of a delivery whose order carries no slot (a town without slots delivers by the day).
 DEFAULT_WINDOW = (dt.time(10, 0), dt.time(18, 0))
@@ -44,7 +45,7 @@ def new_door_code() -> str:
 
 
 def in_centre(latitude: float | None, longitude: float | None) -> bool:
-    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §10)."""
+    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §9)."""
     if latitude is None or longitude is None:
         return False
     for zone in DeliveryZone.objects.filter(is_active=True, vehicle=ZoneVehicle.CARGO_BIKE, geometry__isnull=False):
@@ -126,6 +127,7 @@ def sync_delivery(order_id: int) -> Delivery | None:
         parcels = grams = millilitres = 0
         chilled = False
         live = 0
+        refused_now = False
         for merchant_order in delivered_parts:
             part = DeliveryPart.objects.filter(merchant_order=merchant_order).first()
             size = part_size(merchant_order, config)
@@ -134,6 +136,7 @@ def sync_delivery(order_id: int) -> Delivery | None:
                 part = DeliveryPart(delivery=delivery, merchant_order=merchant_order, collect_code=new_code())
             part.parcels, part.grams, part.millilitres, part.chilled = size
             if gone:
+                refused_now = refused_now or part.status != PartStatus.REFUSED
                 part.status = PartStatus.REFUSED
             elif part.status == PartStatus.WAITING and merchant_order.status == MerchantOrderStatus.READY:
                 part.status = PartStatus.READY
@@ -157,6 +160,10 @@ def sync_delivery(order_id: int) -> Delivery | None:
             # Its stops leave the rounds; the board shows the round shorter at the next look.
             delivery.stops.all().delete()
         delivery.save(update_fields=fields)
+        if refused_now:
+            # What checkout shows of it (the shop's pickup time, the window, the codes) is updated after commit.
+            delivery_id = delivery.pk
+            transaction.on_commit(lambda: arrival_windows_changed([delivery_id]))
         return delivery
 
 

@@ -5,7 +5,7 @@ and the beat task after each cut-off: ``plan_rounds``. ``insert_delivery`` puts 
 order paid after planning, a delivery moved to another courier, a parcel to deliver again) into the
 live plan without reshuffling the other rounds.
 
-How the day is read (docs/architecture.md §10):
+How the day is read (docs/architecture.md §9):
 
 - Jobs: the day's deliveries still open (to plan, planned, unassigned) and located. A delivery's
   pickups are its shop parts still at the shop; a part back at the hub (failed attempt) is loaded
@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from catalog.models import Closure, Merchant, OpeningPeriod
+from checkout.models import MerchantOrderStatus
 from logistics.deliveries import in_centre
 from logistics.models import (
     OPEN_DELIVERY_STATUSES,
@@ -55,6 +56,7 @@ from logistics.models import (
     StopKind,
     StopStatus,
 )
+from logistics.notify import arrival_windows_changed
 from logistics.planning import checker
 from logistics.planning import problem as p
 from logistics.planning.solvers import PlanRejected, PyVrpSolver, Solver, VroomSolver, insert_job
@@ -253,7 +255,9 @@ class _Jobs:
                 hours = self._shop_window(merchant.pk, drop_window[1])
                 if hours is None:
                     return "shop_closed"
-                opens = max(hours[0], earliest if part.status == PartStatus.READY else ready_from)
+                # The shop marks its part ready on its order screen (checkout): from then on it may be collected.
+                ready = part.status == PartStatus.READY or part.merchant_order.status == MerchantOrderStatus.READY
+                opens = max(hours[0], earliest if ready else ready_from)
                 window = (opens, hours[1])
                 if window[0] >= window[1]:
                     return p.NO_TIME
@@ -542,14 +546,15 @@ def plan_rounds(
         board.version += 1
         board.save(update_fields=["version", "updated_at"])
         record = _record(day, status=PlanStatus.PUBLISHED, trigger=trigger, actor_id=actor_id, plan=plan)
-        transaction.on_commit(lambda: _arrival_windows_changed(planned))
+        _tell_after_commit([*planned, *reasons])
     return record
 
 
-def _arrival_windows_changed(delivery_ids: list[int]) -> None:
-    """After commit: the residents whose arrival window is new or slipped are told (logistics.notify)."""
-    # Wired to logistics.notify once it lands (issue 12, item 6).
-    return None
+def _tell_after_commit(delivery_ids: Sequence[int]) -> None:
+    """After commit: checkout's copies of the windows updated, residents told of a new or slipped window."""
+    ids = sorted(set(delivery_ids))
+    if ids:
+        transaction.on_commit(lambda: arrival_windows_changed(ids))
 
 
 def _place(day: Day, shift: p.Shift, visit: p.Visit, jobs: dict[str, p.Job]) -> p.Location:
@@ -648,6 +653,7 @@ def insert_delivery(*, delivery_id: int, round_id: int | None = None, actor_id: 
             if round_id is not None:
                 raise MoveRefused(day.not_plannable.get(delivery_id, p.NOT_PLANNED))
             _mark_unassigned({delivery_id: day.not_plannable.get(delivery_id, p.NOT_PLANNED)})
+            _tell_after_commit([delivery_id])
             board.version += 1
             board.save(update_fields=["version", "updated_at"])
             return _record(day, status=PlanStatus.PUBLISHED, trigger="insertion", actor_id=actor_id, solver="insertion")
@@ -684,7 +690,7 @@ def insert_delivery(*, delivery_id: int, round_id: int | None = None, actor_id: 
         board.version += 1
         board.save(update_fields=["version", "updated_at"])
         record = _record(day, status=PlanStatus.PUBLISHED, trigger="insertion", actor_id=actor_id, plan=plan)
-        transaction.on_commit(lambda: _arrival_windows_changed(planned))
+        _tell_after_commit([*planned, delivery_id])
     return record
 
 

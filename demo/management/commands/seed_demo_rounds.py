@@ -18,9 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="identifiant de la ville")
-        parser.add_argument("--orders", type=int, default=28, help="commandes livrées du jour (défaut : 28)")
+        parser.add_argument("--orders", type=int, default=40, help="commandes livrées du jour (défaut : 40)")
 
-    def handle(self, *args: Any, slug: str, orders: int = 28, **options: Any) -> None:
+    def handle(self, *args: Any, slug: str, orders: int = 40, **options: Any) -> None:
         town = Town.objects.towns().filter(slug=slug).first()
         if town is None:
             raise CommandError(f"Aucune ville « {slug} ».")
