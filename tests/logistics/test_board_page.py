@@ -3,6 +3,7 @@ with their French reason, the plan journal; in a fixed number of queries whateve
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -22,6 +23,8 @@ def day(town_a):
         vehicles = world.fleet()
         anna, bruno = world.courier("Anna Leroy"), world.courier("Bruno Petit")
         first = [world.delivery(name="Jeanne Martin"), world.delivery(name="Paul Durand")]
+        first[0].eta_start, first[0].eta_end = dt.time(10, 10), dt.time(10, 40)
+        first[0].save()
         second = [world.delivery(name="Lucie Bernard")]
         rounds = [
             world.planned_round(world.shift(anna, vehicles["bike"]), first),
@@ -66,6 +69,7 @@ def test_the_board_shows_each_couriers_round_with_its_stops_in_order(client_a, t
     assert "4 colis, 5,0 kg" in anna
     assert "4,2 km" in anna
     assert "10 h–12 h" in anna  # the resident's window
+    assert "annoncé 10 h 10–10 h 40" in anna  # the arrival window told to Jeanne
     assert 'value="4"' in html  # the board version every edit carries
 
 
