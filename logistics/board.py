@@ -41,6 +41,10 @@ REASONS = {
     problem.NO_TIME: gettext_lazy("Aucun service ne peut la livrer dans son créneau"),
     problem.RIDE_TOO_LONG: gettext_lazy("Produits frais : trajet trop long pour les services du jour"),
     problem.NOT_PLANNED: gettext_lazy("Pas de place dans les tournées (livreurs complets)"),
+    # The planner's own codes (logistics/planner.py), for what it cannot even hand to the engine.
+    "not_located": gettext_lazy("Adresse à vérifier"),
+    "shop_not_located": gettext_lazy("Un commerce de la commande n'est pas placé sur la carte"),
+    "shop_closed": gettext_lazy("Un commerce de la commande est fermé à l'heure du créneau"),
 }
 ADDRESS_TO_CHECK = gettext_lazy("Adresse à vérifier")
 NOT_YET_PLANNED = gettext_lazy("Pas encore planifiée")

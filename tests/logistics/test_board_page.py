@@ -35,6 +35,7 @@ def day(town_a):
             "full": world.delivery(status=DeliveryStatus.UNASSIGNED, reason=problem.NO_CAPACITY, name="Trop Gros"),
             "address": world.delivery(status=DeliveryStatus.UNASSIGNED, located=False, name="Sans Adresse"),
             "late": world.delivery(status=DeliveryStatus.TO_PLAN, name="Tard Venu"),
+            "closed": world.delivery(status=DeliveryStatus.UNASSIGNED, reason="shop_closed", name="Boutique Fermée"),
         }
         Plan.objects.create(date=world.DAY, status=PlanStatus.PUBLISHED, served=3, solver="pyvrp 0.14.1")
         Plan.objects.create(
@@ -86,6 +87,7 @@ def test_deliveries_left_out_are_listed_with_their_french_reason(client_a, town_
     assert "Trop volumineuse pour les véhicules du jour" in row("Trop Gros")
     assert "Adresse à vérifier" in row("Sans Adresse")
     assert "Pas encore planifiée" in row("Tard Venu")
+    assert "Un commerce de la commande est fermé à l&#x27;heure du créneau" in row("Boutique Fermée")
     # Paid after the day was planned: it can be inserted into the live plan.
     assert "Insérer dans les tournées" in row("Tard Venu")
     assert "Insérer dans les tournées" not in row("Sans Adresse")
