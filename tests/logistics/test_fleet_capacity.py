@@ -125,3 +125,21 @@ def test_sunday_is_no_delivery_day_and_raises_no_warning(client_a, town_a, town)
     assert not sunday.is_delivery_day
     assert not sunday.is_over_promised
     assert "Pas de livraison ce jour-là." in response.content.decode()
+
+
+def test_the_week_needs_the_same_number_of_queries_for_few_and_many_shifts(
+    client_a, town_a, town, django_assert_max_num_queries
+):
+    world.sign_in(client_a, town_a, role=Role.DELIVERY_COORDINATOR)
+    client_a.get(WEEK)
+    with django_assert_max_num_queries(15) as few:
+        client_a.get(WEEK)
+    with town_a:
+        for offset in range(6):
+            day = TUESDAY + dt.timedelta(days=offset % 4)
+            car = world.Vehicle.objects.create(name=f"Auto {offset}", vehicle_type=town["car_type"], hub=town["hub"])
+            world.shift(world.courier(f"Renfort {offset}"), car, date=day, start="10:00", end="18:00")
+    with django_assert_max_num_queries(15) as many:
+        html = client_a.get(WEEK).content.decode()
+    assert html.count("Renfort") == 6
+    assert len(many.captured_queries) == len(few.captured_queries)
