@@ -16,12 +16,27 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from accounts.sms import SmsError, normalise_french_mobile, send_sms
+from accounts.sms import SINGLE_SMS_SEPTETS, SmsError, gsm7_length, normalise_french_mobile, send_sms, to_gsm7
 from logistics.models import Delivery
 from logistics.rescheduling import reschedule_url
 from tenants.current import current_town
 
 logger = logging.getLogger(__name__)
+
+
+def _sms_text(town_name: str, reason: str, link: str) -> str:
+    """One SMS whose link always arrives whole: the words shrink around it, never the link."""
+    texts = (
+        _("%(town)s : livraison impossible (%(reason)s). Vos colis sont au dépôt. Nouveau jour : %(link)s"),
+        _("%(town)s : livraison impossible, colis au dépôt. Nouveau jour : %(link)s"),
+        _("Livraison impossible, colis au dépôt. Nouveau jour : %(link)s"),
+        "%(link)s",
+    )
+    for text in texts:
+        candidate = to_gsm7(text % {"town": town_name, "reason": reason, "link": link})
+        if gsm7_length(candidate) <= SINGLE_SMS_SEPTETS:
+            return candidate
+    return link
 
 
 def tell_resident_delivery_failed(delivery: Delivery) -> None:
@@ -37,11 +52,7 @@ def tell_resident_delivery_failed(delivery: Delivery) -> None:
     }
     subject = _("%(town)s : votre livraison n'a pas pu être faite") % {"town": town.name}
     body = render_to_string("logistics/resident/failed_email.txt", context)
-    sms = _("%(town)s : livraison impossible (%(reason)s). Vos colis sont au dépôt. Nouveau jour : %(link)s") % {
-        "town": town.name,
-        "reason": context["reason"],
-        "link": context["link"],
-    }
+    sms = _sms_text(town.name, str(context["reason"]), str(context["link"]))
     mobile = normalise_french_mobile(order.phone)
 
     def send() -> None:

@@ -64,7 +64,9 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
     delivery = Delivery.objects.get(order=order)
     parts = list(delivery.parts.order_by("pk"))
     courier = courier or make_courier("livreur@ville-a.fr", phone="0611223344")
-    hub = Hub.objects.create(name="Dépôt de l'association", address="5 Quai de la Colonne, 62100 Calais", latitude=50.96, longitude=1.85)
+    hub = Hub.objects.create(
+        name="Dépôt de l'association", address="5 Quai de la Colonne, 62100 Calais", latitude=50.96, longitude=1.85
+    )
     bike = VehicleType.objects.create(name="Vélo cargo", is_bike=True, centre_only=True)
     vehicle = Vehicle.objects.create(name="Vélo 1", vehicle_type=bike, hub=hub)
     shift = Shift.objects.create(
@@ -94,7 +96,11 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
         departs_at=dt.time(9, 49),
     )
     reload = Stop.objects.create(
-        round=round_, position=len(parts) + 2, kind=StopKind.RELOAD, arrives_at=dt.time(10, 5), departs_at=dt.time(10, 10)
+        round=round_,
+        position=len(parts) + 2,
+        kind=StopKind.RELOAD,
+        arrives_at=dt.time(10, 5),
+        departs_at=dt.time(10, 10),
     )
     delivery.status = DeliveryStatus.PLANNED
     delivery.eta_start, delivery.eta_end = dt.time(9, 30), dt.time(10, 0)

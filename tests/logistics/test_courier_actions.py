@@ -55,7 +55,9 @@ def collect_everything(client, planned):
 
 def deliver(client, planned, capture, action_key=None, **data):
     with capture(execute=True):
-        return client.post(f"/livreur/arrets/{planned.drop.pk}/livraison/", {"key": action_key or key(), **data}, **JSON)
+        return client.post(
+            f"/livreur/arrets/{planned.drop.pk}/livraison/", {"key": action_key or key(), **data}, **JSON
+        )
 
 
 def jpeg(size=(800, 600)) -> SimpleUploadedFile:
@@ -261,7 +263,9 @@ def test_a_pdf_renamed_jpg_is_refused_as_a_proof_photo(
     client_a, town_a, planned, django_capture_on_commit_callbacks, isolated_media
 ):
     collect_everything(client_a, planned)
-    pdf = SimpleUploadedFile("colis.jpg", b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer\n%%EOF\n", content_type="image/jpeg")
+    pdf = SimpleUploadedFile(
+        "colis.jpg", b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer\n%%EOF\n", content_type="image/jpeg"
+    )
 
     response = deliver(client_a, planned, django_capture_on_commit_callbacks, proof_kind="photo", photo=pdf)
 
@@ -328,7 +332,9 @@ def test_a_signature_that_is_not_plain_strokes_is_refused(
     client_a, town_a, planned, django_capture_on_commit_callbacks, signature, error
 ):
     collect_everything(client_a, planned)
-    response = deliver(client_a, planned, django_capture_on_commit_callbacks, proof_kind="signature", signature=signature)
+    response = deliver(
+        client_a, planned, django_capture_on_commit_callbacks, proof_kind="signature", signature=signature
+    )
     assert response.json() == {"ok": False, "error": error}
 
 

@@ -152,7 +152,9 @@ def test_the_service_worker_is_served_within_the_apps_scope_and_never_from_the_h
 def test_the_policy_lets_the_app_register_its_worker_and_manifest_from_this_site_only(client_a):
     policy = dict(
         (name, sources)
-        for name, *sources in (part.split() for part in client_a.get("/livreur/sw.js")["Content-Security-Policy"].split(";"))
+        for name, *sources in (
+            part.split() for part in client_a.get("/livreur/sw.js")["Content-Security-Policy"].split(";")
+        )
     )
     assert policy["worker-src"] == ["'self'"]
     assert policy["manifest-src"] == ["'self'"]
