@@ -109,7 +109,8 @@ def test_a_wrong_code_is_refused_in_french_and_changes_nothing(client_a, town_a,
     with town_a:
         part.refresh_from_db()
         stop.refresh_from_db()
-        assert part.status != PartStatus.COLLECTED and stop.status == StopStatus.TODO
+        assert part.status != PartStatus.COLLECTED
+        assert stop.status == StopStatus.TODO
         assert Round.objects.get(pk=planned.round.pk).started_at is None
         assert not CourierAction.objects.exists()  # a refused action leaves no key behind
 
@@ -241,7 +242,8 @@ def test_a_photo_proof_is_kept_privately_without_its_metadata_and_shown_to_town_
     assert response.json()["outcome"] == "delivered"
     with town_a:
         delivery = Delivery.objects.get(pk=planned.delivery.pk)
-        assert delivery.proof_kind == "photo" and delivery.proof_photo.startswith("proofs/")
+        assert delivery.proof_kind == "photo"
+        assert delivery.proof_photo.startswith("proofs/")
         with private_storage().open(delivery.proof_photo) as kept:
             assert not Image.open(kept).getexif()
     assert client_a.get(f"/livreur/preuves/{delivery.pk}/photo/").status_code == 403  # the courier
@@ -346,7 +348,8 @@ def test_the_town_asking_for_a_code_refuses_a_photo(
         LogisticsSettings.objects.create(pk=1, proof_mode=ProofMode.CODE)
     collect_everything(client_a, planned)
     page = client_a.get("/livreur/").content.decode()
-    assert 'name="proof_kind" value="code"' in page and 'name="photo"' not in page
+    assert 'name="proof_kind" value="code"' in page
+    assert 'name="photo"' not in page
 
     response = deliver(client_a, planned, django_capture_on_commit_callbacks, proof_kind="photo", photo=jpeg())
 

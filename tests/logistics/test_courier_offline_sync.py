@@ -59,7 +59,8 @@ def test_a_round_taken_offline_and_synced_twice_is_applied_once(
         merchant_orders = MerchantOrder.objects.filter(order=planned.order)
         assert set(merchant_orders.values_list("status", flat=True)) == {MerchantOrderStatus.DELIVERED}
     # Delivered once each: one status change per shop, and no second event for the ledger's hold.
-    assert after_first[0] == 2 and after_first[1] > 0
+    assert after_first[0] == 2
+    assert after_first[1] > 0
     assert handed_over() == after_first
     with town_a:
         assert set(Stop.objects.filter(round=planned.round).values_list("status", flat=True)) == {StopStatus.DONE}

@@ -34,8 +34,9 @@ def test_the_courier_sees_their_stops_of_today_in_order_with_what_to_do_at_each(
     assert "tel:0612345678" in html  # the resident's phone
     assert "Interphone 3B" in html
     assert html.count('<span class="courier-chilled">Frais</span>') == 2  # the honey's pickup, and the drop
-    assert "geo:" in html and "https://www.openstreetmap.org/directions?engine=fossgis_osrm_bike" in html
-    assert f'href="/livreur/manifest.webmanifest"' in html
+    assert "geo:" in html
+    assert "https://www.openstreetmap.org/directions?engine=fossgis_osrm_bike" in html
+    assert 'href="/livreur/manifest.webmanifest"' in html
     assert 'src="/static/logistics/courier/courier.js"' in html
 
 

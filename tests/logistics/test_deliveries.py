@@ -51,9 +51,7 @@ def test_a_paid_order_from_two_shops_becomes_one_delivery_with_a_pickup_at_each(
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_same_paid_event_twice_keeps_one_delivery(
-    town_a, delivering_shops, zones, django_capture_on_commit_callbacks
-):
+def test_the_same_paid_event_twice_keeps_one_delivery(town_a, delivering_shops, zones, django_capture_on_commit_callbacks):
     honey = delivering_shops["grocer"]["variants"][0]
     with town_a:
         order = _paid_delivery(town_a, delivering_shops, [(honey, 2)], django_capture_on_commit_callbacks)
