@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest, signed_in_view
+from catalog.formatting import format_clock
 from logistics import courier
 from logistics.forms_courier import CollectForm, DeliverForm, FailForm, KeyedForm, ReloadForm
 from logistics.models import Delivery, FailureReason, LogisticsSettings
@@ -38,7 +39,11 @@ courier_view = signed_in_view(courier.require_courier)
 
 def _rounds(user: User) -> list[dict[str, object]]:
     return [
-        {"round": round_, "stops": [courier.describe_stop(stop, round_) for stop in round_.stops.all()]}
+        {
+            "round": round_,
+            "hours": f"{format_clock(round_.starts_at)} – {format_clock(round_.ends_at)}",
+            "stops": [courier.describe_stop(stop, round_) for stop in round_.stops.all()],
+        }
         for round_ in courier.rounds_of_today_for(user)
     ]
 

@@ -1,0 +1,206 @@
+"""The courier app on a phone: installable, the round kept for use without network, actions taken
+offline queued on the phone and sent once when the network returns; accessible (axe) and no CSP breach."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from accounts.models import Role, User
+from checkout.models import Fulfilment, Order
+from logistics.models import (
+    CourierAction,
+    Delivery,
+    DeliveryPart,
+    DeliveryStatus,
+    Hub,
+    PartStatus,
+    Round,
+    Shift,
+    Stop,
+    StopKind,
+    Vehicle,
+    VehicleType,
+)
+from tenants.current import town_today
+from tenants.models import Town
+from tests.browser.conftest import CHROMIUM, screenshot, serious_accessibility_violations, watch_csp_violations
+from tests.catalog.factories import MerchantFactory
+from tests.checkout.notification_factories import Line, make_order
+
+PASSWORD = "mot-de-passe-du-livreur-42"
+EMAIL = "livreur-navigateur@ville-a.fr"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def round_of_today(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Committed data (the server is another process): a courier's round of today, two pickups and a drop."""
+    with django_db_blocker.unblock():
+        town = Town.objects.get(slug="ville-a")
+        with town:
+            today = town_today()
+            courier = User.objects.create_user(email=EMAIL, password=PASSWORD, role=Role.COURIER)
+            bakery, grocer = MerchantFactory(name="Boulangerie du Port"), MerchantFactory(name="Épicerie des Dunes")
+            order = make_order(
+                [(bakery, [Line("Pain", 380)]), (grocer, [Line("Miel", 890)])], fulfilment=Fulfilment.DELIVERY
+            )
+            delivery = Delivery.objects.create(
+                order=order,
+                status=DeliveryStatus.PLANNED,
+                date=today,
+                window_start=dt.time(0, 0),
+                window_end=dt.time(23, 59),
+                latitude=50.95,
+                longitude=1.85,
+                door_code="246810",
+                chilled=True,
+                parcels=2,
+            )
+            parts = [
+                DeliveryPart.objects.create(delivery=delivery, merchant_order=merchant_order, collect_code=code)
+                for merchant_order, code in zip(order.merchant_orders.order_by("pk"), ("KX7PQR", "MN4TUV"), strict=True)
+            ]
+            hub = Hub.objects.create(
+                name="Dépôt du quai", address="5 Quai de la Colonne, 62100 Calais", latitude=50.96, longitude=1.85
+            )
+            vehicle_type = VehicleType.objects.create(name="Vélo cargo", is_bike=True)
+            vehicle = Vehicle.objects.create(name="Vélo navigateur", vehicle_type=vehicle_type, hub=hub)
+            shift = Shift.objects.create(
+                date=today, courier=courier, vehicle=vehicle, starts_at=dt.time(0, 0), ends_at=dt.time(23, 59)
+            )
+            round_ = Round.objects.create(
+                date=today,
+                shift=shift,
+                courier=courier,
+                vehicle=vehicle,
+                starts_at=dt.time(0, 0),
+                ends_at=dt.time(23, 59),
+            )
+            times = {"arrives_at": dt.time(9, 0), "departs_at": dt.time(9, 5)}
+            pickups = [
+                Stop.objects.create(
+                    round=round_, position=index + 1, kind=StopKind.PICKUP, delivery=delivery, part=part, **times
+                )
+                for index, part in enumerate(parts)
+            ]
+            drop = Stop.objects.create(round=round_, position=3, kind=StopKind.DROP, delivery=delivery, **times)
+        yield {"town": town, "delivery": delivery, "parts": parts, "pickups": pickups, "drop": drop, "round": round_}
+        with town:
+            CourierAction.objects.filter(courier=courier).delete()
+            round_.delete()
+            shift.delete()
+            vehicle.delete()
+            vehicle_type.delete()
+            hub.delete()
+            delivery.delete()
+            Order.objects.filter(pk=order.pk).delete()
+            bakery.delete()
+            grocer.delete()
+            courier.delete()
+
+
+@pytest.fixture
+def phone(browser: object, server_port: int) -> Iterator[object]:
+    """A phone-sized page in a Chromium that takes the test host for a secure origin, as HTTPS would be:
+    service workers only run on secure origins."""
+    origin = f"http://ville-a.test:{server_port}"
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--host-resolver-rules=MAP *.test 127.0.0.1, MAP test 127.0.0.1",
+            f"--unsafely-treat-insecure-origin-as-secure={origin}",
+        ],
+    )
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", service_workers="allow")
+    violations = watch_csp_violations(context)
+    page = context.new_page()
+    yield page
+    context.close()
+    chromium.close()
+    assert violations == [], violations
+
+
+def log_in(page: object, base: str) -> None:
+    page.goto(f"{base}/compte/login/?next=/livreur/")
+    page.fill("#id_login", EMAIL)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/livreur/")
+
+
+@pytest.mark.browser
+def test_a_round_done_offline_is_sent_once_when_the_network_returns(
+    phone, server_port, round_of_today, django_db_blocker
+):
+    from playwright.sync_api import expect
+
+    page = phone
+    base = f"http://ville-a.test:{server_port}"
+    log_in(page, base)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ma tournée")
+    assert serious_accessibility_violations(page) == []
+    # The service worker is installed and keeps the round.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.wait_for_function(
+        "caches.keys().then(async (names) => { for (const name of names) { if (await (await caches.open(name)).match('/livreur/')) return true; } return false; })",
+        timeout=15000,
+    )
+
+    page.context.set_offline(True)
+    page.reload()  # answered by the service worker
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ma tournée")
+    pickups = round_of_today["pickups"]
+    for stop, code in zip(pickups, ("kx7 pqr", "MN4TUV"), strict=True):
+        card = page.locator(f"#arret-{stop.pk}")
+        card.get_by_label("Code du ticket du commerce").fill(code)
+        card.get_by_role("button", name="Colis retirés").click()
+        expect(card.locator("[data-state]")).to_have_text("En attente d'envoi")
+    drop = page.locator(f"#arret-{round_of_today['drop'].pk}")
+    drop.get_by_label("Code de l'habitant").check()
+    drop.get_by_label("Code à 6 chiffres de l'habitant").fill("246810")
+    drop.get_by_role("button", name="Livré").click()
+    expect(page.locator("[data-pending]")).to_have_text("Actions en attente d'envoi : 3.")
+    screenshot(page, "courier-offline")
+    with django_db_blocker.unblock(), round_of_today["town"]:
+        assert not CourierAction.objects.exists()  # nothing reached the server
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(drop.locator("[data-state]")).to_have_text("Fait", timeout=15000)
+    expect(page.locator("[data-pending]")).to_be_hidden()
+    screenshot(page, "courier-synced")
+
+    with django_db_blocker.unblock(), round_of_today["town"]:
+        assert CourierAction.objects.count() == 3
+        delivery = Delivery.objects.get(pk=round_of_today["delivery"].pk)
+        assert (delivery.status, delivery.proof_kind) == (DeliveryStatus.DELIVERED, "code")
+        assert set(DeliveryPart.objects.filter(delivery=delivery).values_list("status", flat=True)) == {
+            PartStatus.COLLECTED
+        }
+        assert Round.objects.get(pk=round_of_today["round"].pk).started_at is not None
+
+
+@pytest.mark.browser
+def test_the_round_reads_at_200_percent_zoom_without_sideways_scrolling(phone, server_port, round_of_today):
+    """320 CSS pixels: a 640 px window at 200 % (WCAG's reflow width)."""
+    page = phone
+    base = f"http://ville-a.test:{server_port}"
+    log_in(page, base)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.reload()
+    wider = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 321)"
+        ".map((e) => e.tagName + '.' + e.className)"
+    )
+    assert wider == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "courier-zoom-200")
