@@ -3,7 +3,6 @@ offline queued on the phone and sent once when the network returns; accessible (
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -15,20 +14,15 @@ from logistics.models import (
     Delivery,
     DeliveryPart,
     DeliveryStatus,
-    Hub,
     PartStatus,
     Round,
-    Shift,
-    Stop,
-    StopKind,
-    Vehicle,
-    VehicleType,
 )
 from tenants.current import town_today
 from tenants.models import Town
 from tests.browser.conftest import CHROMIUM, screenshot, serious_accessibility_violations, watch_csp_violations
 from tests.catalog.factories import MerchantFactory
 from tests.checkout.notification_factories import Line, make_order
+from tests.logistics.courier_setup import round_for_order
 
 PASSWORD = "mot-de-passe-du-livreur-42"
 EMAIL = "livreur-navigateur@ville-a.fr"
@@ -47,55 +41,22 @@ def round_of_today(django_db_setup: None, django_db_blocker: pytest.FixtureReque
             order = make_order(
                 [(bakery, [Line("Pain", 380)]), (grocer, [Line("Miel", 890)])], fulfilment=Fulfilment.DELIVERY
             )
-            delivery = Delivery.objects.create(
-                order=order,
-                status=DeliveryStatus.PLANNED,
-                date=today,
-                window_start=dt.time(0, 0),
-                window_end=dt.time(23, 59),
-                latitude=50.95,
-                longitude=1.85,
-                door_code="246810",
-                chilled=True,
-                parcels=2,
-            )
-            parts = [
-                DeliveryPart.objects.create(delivery=delivery, merchant_order=merchant_order, collect_code=code)
-                for merchant_order, code in zip(order.merchant_orders.order_by("pk"), ("KX7PQR", "MN4TUV"), strict=True)
-            ]
-            hub = Hub.objects.create(
-                name="Dépôt du quai", address="5 Quai de la Colonne, 62100 Calais", latitude=50.96, longitude=1.85
-            )
-            vehicle_type = VehicleType.objects.create(name="Vélo cargo", is_bike=True)
-            vehicle = Vehicle.objects.create(name="Vélo navigateur", vehicle_type=vehicle_type, hub=hub)
-            shift = Shift.objects.create(
-                date=today, courier=courier, vehicle=vehicle, starts_at=dt.time(0, 0), ends_at=dt.time(23, 59)
-            )
-            round_ = Round.objects.create(
-                date=today,
-                shift=shift,
-                courier=courier,
-                vehicle=vehicle,
-                starts_at=dt.time(0, 0),
-                ends_at=dt.time(23, 59),
-            )
-            times = {"arrives_at": dt.time(9, 0), "departs_at": dt.time(9, 5)}
-            pickups = [
-                Stop.objects.create(
-                    round=round_, position=index + 1, kind=StopKind.PICKUP, delivery=delivery, part=part, **times
-                )
-                for index, part in enumerate(parts)
-            ]
-            drop = Stop.objects.create(round=round_, position=3, kind=StopKind.DROP, delivery=delivery, **times)
-        yield {"town": town, "delivery": delivery, "parts": parts, "pickups": pickups, "drop": drop, "round": round_}
+            planned = round_for_order(order, courier=courier, today=today, codes=("KX7PQR", "MN4TUV"))
+        yield {
+            "town": town,
+            "delivery": planned.delivery,
+            "pickups": planned.pickups,
+            "drop": planned.drop,
+            "round": planned.round,
+        }
         with town:
             CourierAction.objects.filter(courier=courier).delete()
-            round_.delete()
-            shift.delete()
+            vehicle = planned.round.vehicle
+            planned.round.shift.delete()  # its rounds and their stops with it
             vehicle.delete()
-            vehicle_type.delete()
-            hub.delete()
-            delivery.delete()
+            vehicle.vehicle_type.delete()
+            vehicle.hub.delete()
+            planned.delivery.delete()
             Order.objects.filter(pk=order.pk).delete()
             bakery.delete()
             grocer.delete()

@@ -29,7 +29,7 @@ from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all
 
 PASSWORD = "mot-de-passe-du-livreur"
 TODAY = dt.date(2026, 11, 27)  # FRIDAY_MORNING in Calais
-__all__ = ["FRIDAY_MORNING", "PASSWORD", "TODAY", "PlannedRound", "make_courier", "plan_round"]
+__all__ = ["FRIDAY_MORNING", "PASSWORD", "TODAY", "PlannedRound", "make_courier", "plan_round", "round_for_order"]
 
 
 @dataclass
@@ -105,4 +105,46 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
     delivery.status = DeliveryStatus.PLANNED
     delivery.eta_start, delivery.eta_end = dt.time(9, 30), dt.time(10, 0)
     delivery.save()
+    return PlannedRound(courier, order, delivery, parts, round_, pickups, drop, reload)
+
+
+def round_for_order(order: Order, *, courier: User, today: dt.date, codes: tuple[str, ...]) -> PlannedRound:
+    """A round of ``courier`` for an order written straight to the database (no checkout, no zone):
+    one pickup per shop part, with the given collect codes, then the drop (door code 246810)."""
+    delivery = Delivery.objects.create(
+        order=order,
+        status=DeliveryStatus.PLANNED,
+        date=today,
+        window_start=dt.time(0, 0),
+        window_end=dt.time(23, 59),
+        latitude=50.95,
+        longitude=1.85,
+        door_code="246810",
+        chilled=True,
+        parcels=len(codes),
+    )
+    parts = [
+        DeliveryPart.objects.create(delivery=delivery, merchant_order=merchant_order, collect_code=code)
+        for merchant_order, code in zip(order.merchant_orders.order_by("pk"), codes, strict=True)
+    ]
+    hub = Hub.objects.create(
+        name="Dépôt du quai", address="5 Quai de la Colonne, 62100 Calais", latitude=50.96, longitude=1.85
+    )
+    vehicle_type = VehicleType.objects.create(name="Vélo cargo", is_bike=True)
+    vehicle = Vehicle.objects.create(name="Vélo du quai", vehicle_type=vehicle_type, hub=hub)
+    shift = Shift.objects.create(
+        date=today, courier=courier, vehicle=vehicle, starts_at=dt.time(0, 0), ends_at=dt.time(23, 59)
+    )
+    round_ = Round.objects.create(
+        date=today, shift=shift, courier=courier, vehicle=vehicle, starts_at=dt.time(0, 0), ends_at=dt.time(23, 59)
+    )
+    times = {"arrives_at": dt.time(9, 0), "departs_at": dt.time(9, 5)}
+    pickups = [
+        Stop.objects.create(
+            round=round_, position=index + 1, kind=StopKind.PICKUP, delivery=delivery, part=part, **times
+        )
+        for index, part in enumerate(parts)
+    ]
+    drop = Stop.objects.create(round=round_, position=len(parts) + 1, kind=StopKind.DROP, delivery=delivery, **times)
+    reload = Stop.objects.create(round=round_, position=len(parts) + 2, kind=StopKind.RELOAD, **times)
     return PlannedRound(courier, order, delivery, parts, round_, pickups, drop, reload)
