@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from accounts.models import Role, User
-from logistics.models import StopStatus
+from logistics.models import PartStatus, Stop, StopKind, StopStatus
 from tests.logistics.courier_setup import FRIDAY_MORNING, TODAY, make_courier, plan_round
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +160,40 @@ def test_the_policy_lets_the_app_register_its_worker_and_manifest_from_this_site
     assert policy["worker-src"] == ["'self'"]
     assert policy["manifest-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"]
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_a_parcel_brought_back_to_the_hub_is_picked_up_at_the_hub(client_a, town_a, planned):
+    with town_a:
+        planned.parts[0].status = PartStatus.AT_HUB
+        planned.parts[0].save()
+        client_a.force_login(planned.courier)
+    stops = client_a.get("/livreur/tournee.json").json()["rounds"][0]["stops"]
+
+    assert (stops[0]["name"], stops[0]["address"]) == ("Dépôt de l'association", "5 Quai de la Colonne, 62100 Calais")
+    assert stops[0]["for_whom"] == "Jeanne Martin"
+    assert stops[1]["name"] == planned.parts[1].merchant_order.merchant.name
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_the_round_page_reads_the_same_number_of_queries_however_many_stops(
+    client_a, town_a, planned, django_assert_num_queries
+):
+    with town_a:
+        client_a.force_login(planned.courier)
+    client_a.get("/livreur/")  # the session and the site's settings warm up
+    with django_assert_num_queries(6):
+        client_a.get("/livreur/")
+    with town_a:
+        for position in range(10, 20):
+            Stop.objects.create(
+                round=planned.round,
+                position=position,
+                kind=StopKind.PICKUP,
+                delivery=planned.delivery,
+                part=planned.parts[position % 2],
+                arrives_at=planned.drop.arrives_at,
+                departs_at=planned.drop.departs_at,
+            )
+    with django_assert_num_queries(6):
+        client_a.get("/livreur/")
