@@ -1,4 +1,4 @@
-"""The courier app, at /livreur/: today's round on a phone, usable offline (docs/architecture.md §10).
+"""The courier app, at /livreur/: today's round on a phone, usable offline.
 
 Every stop comes from ``logistics.courier.get_stop_for(user, ...)`` (404 for another courier's stop)
 and every change goes through ``logistics.courier``'s actions, which apply each phone-chosen key once.
