@@ -264,6 +264,7 @@
     context.lineCap = "round";
     context.strokeStyle = "#000";
     let drawing = false;
+    let last = [0, 0];
     const point = (event) => {
       const box = canvas.getBoundingClientRect();
       return [
@@ -275,6 +276,7 @@
       drawing = true;
       canvas.setPointerCapture(event.pointerId);
       const [x, y] = point(event);
+      last = [x, y];
       context.beginPath();
       context.moveTo(x, y);
       field.value += `${field.value ? " " : ""}M${x} ${y}`;
@@ -284,6 +286,10 @@
         return;
       }
       const [x, y] = point(event);
+      if (Math.abs(x - last[0]) + Math.abs(y - last[1]) < 3) {
+        return; // a point every few pixels is enough, and keeps the proof small
+      }
+      last = [x, y];
       context.lineTo(x, y);
       context.stroke();
       field.value += ` L${x} ${y}`;
