@@ -50,5 +50,5 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         "error": error,
     }
     response = render(request, "logistics/resident/reschedule.html", context, status=400 if error else 200)
-    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to another site
+    response["Referrer-Policy"] = "same-origin"  # the token must not leak to another site (and POSTs keep their Origin)
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Role, User
 from checkout.models import Fulfilment, Order
@@ -17,6 +18,7 @@ from logistics.models import (
     PartStatus,
     Round,
 )
+from logistics.rescheduling import make_token
 from tenants.current import town_today
 from tenants.models import Town
 from tests.browser.conftest import CHROMIUM, screenshot, serious_accessibility_violations, watch_csp_violations
@@ -26,12 +28,12 @@ from tests.logistics.courier_setup import round_for_order
 
 PASSWORD = "mot-de-passe-du-livreur-42"
 EMAIL = "livreur-navigateur@ville-a.fr"
-pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def round_of_today(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
-    """Committed data (the server is another process): a courier's round of today, two pickups and a drop."""
+    """Committed data (the server is another process): a courier's round of today, two pickups and a drop;
+    removed after each test."""
     with django_db_blocker.unblock():
         town = Town.objects.get(slug="ville-a")
         with town:
@@ -41,6 +43,7 @@ def round_of_today(django_db_setup: None, django_db_blocker: pytest.FixtureReque
             order = make_order(
                 [(bakery, [Line("Pain", 380)]), (grocer, [Line("Miel", 890)])], fulfilment=Fulfilment.DELIVERY
             )
+            Order.objects.filter(pk=order.pk).update(delivery_zone_id=None)  # no zone to book a new day in
             planned = round_for_order(order, courier=courier, today=today, codes=("KX7PQR", "MN4TUV"))
         yield {
             "town": town,
@@ -165,3 +168,78 @@ def test_the_round_reads_at_200_percent_zoom_without_sideways_scrolling(phone, s
     assert wider == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     screenshot(page, "courier-zoom-200")
+
+
+def collect_both(page: object, round_of_today: dict[str, object]) -> None:
+    from playwright.sync_api import expect
+
+    for stop, code in zip(round_of_today["pickups"], ("KX7PQR", "MN4TUV"), strict=True):
+        card = page.locator(f"#arret-{stop.pk}")
+        card.get_by_label("Code du ticket du commerce").fill(code)
+        card.get_by_role("button", name="Colis retirés").click()
+        expect(card.locator("[data-state]")).to_have_text("Fait")
+
+
+@pytest.mark.browser
+def test_the_resident_signs_with_a_finger_on_the_phone(phone, server_port, round_of_today, django_db_blocker):
+    from playwright.sync_api import expect
+
+    page = phone
+    log_in(page, f"http://ville-a.test:{server_port}")
+    first = page.locator(f"#arret-{round_of_today['pickups'][0].pk}")
+    first.get_by_label("Code du ticket du commerce").fill("AAAAAA")
+    first.get_by_role("button", name="Colis retirés").click()
+    expect(first.get_by_role("alert")).to_have_text(
+        "Ce code ne correspond pas à cette commande. Vérifiez le ticket du commerce."
+    )
+    expect(first.locator("[data-state]")).to_have_text("À faire")
+    collect_both(page, round_of_today)
+    drop = page.locator(f"#arret-{round_of_today['drop'].pk}")
+    drop.get_by_role("radio", name="Signature").check()
+    expect(drop.get_by_label("Photo du colis déposé")).to_be_hidden()  # only the chosen proof shows
+    drop.locator("canvas").scroll_into_view_if_needed()
+    pad = drop.locator("canvas").bounding_box()
+    page.mouse.move(pad["x"] + 20, pad["y"] + 20)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(pad["x"] + 20 + 15 * step, pad["y"] + 20 + (step % 3) * 10)
+    page.mouse.up()
+    drop.get_by_role("button", name="Livré").click()
+    expect(drop.locator("[data-state]")).to_have_text("Fait")
+
+    with django_db_blocker.unblock(), round_of_today["town"]:
+        delivery = Delivery.objects.get(pk=round_of_today["delivery"].pk)
+        assert delivery.status == DeliveryStatus.DELIVERED
+        assert delivery.proof_signature.startswith("M")
+        assert delivery.proof_signature.count("L") >= 5
+
+
+@pytest.mark.browser
+def test_a_refused_parcel_and_the_residents_page_to_choose_a_new_day(
+    phone, server_port, round_of_today, django_db_blocker
+):
+    from playwright.sync_api import expect
+
+    page = phone
+    base = f"http://ville-a.test:{server_port}"
+    log_in(page, base)
+    collect_both(page, round_of_today)
+    drop = page.locator(f"#arret-{round_of_today['drop'].pk}")
+    drop.get_by_text("Livraison impossible ?").click()
+    drop.get_by_label("Colis refusé").check()
+    drop.get_by_role("button", name="Enregistrer l'échec : colis au dépôt").click()
+    expect(drop.locator("[data-state]")).to_have_text("Échec")
+
+    with django_db_blocker.unblock(), round_of_today["town"]:
+        delivery = Delivery.objects.get(pk=round_of_today["delivery"].pk)
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
+        path = reverse("logistics_resident:reschedule", kwargs={"token": make_token(delivery)})
+    page.goto(base + path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre livraison")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "courier-resident-new-day")
+    page.get_by_role("radio").nth(1).check()
+    page.get_by_role("button", name="Valider mon choix").click()
+    expect(page.get_by_role("status")).to_contain_text("C'est noté : nouvelle livraison")
+    with django_db_blocker.unblock(), round_of_today["town"]:
+        assert Delivery.objects.get(pk=round_of_today["delivery"].pk).status == DeliveryStatus.TO_PLAN

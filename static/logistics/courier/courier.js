@@ -40,14 +40,15 @@
     }
   }
 
-  function showError(stopId, message) {
+  function showError(stopId, path, message) {
     const element = stopElement(stopId);
     setStopState(stopId, "todo", texts.todo);
     if (!element) {
       announce(message);
       return;
     }
-    const error = element.querySelector("[data-error]");
+    const form = element.querySelector(`form[action="${path}"]`) || element;
+    const error = form.querySelector("[data-error]");
     if (error) {
       error.textContent = message;
       error.hidden = false;
@@ -129,9 +130,9 @@
           announce(answer.message);
           sent += 1;
         } else if (response.status === 413) {
-          showError(action.stop, texts.tooLarge);
+          showError(action.stop, action.path, texts.tooLarge);
         } else if (response.status === 404) {
-          showError(action.stop, texts.notFound);
+          showError(action.stop, action.path, texts.notFound);
         } else {
           let message = texts.refused;
           try {
@@ -139,7 +140,7 @@
           } catch (error) {
             // not JSON: the generic message
           }
-          showError(action.stop, message);
+          showError(action.stop, action.path, message);
         }
       }
     } finally {
@@ -232,6 +233,7 @@
         courier,
         stop,
         url: form.action,
+        path: form.getAttribute("action"),
         createdAt: Date.now(),
         fields: await fieldsOf(form),
       };
