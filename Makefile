@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 
-.PHONY: run test test-fast install lock lint bench-provision bench-storefront bench-checkout bench-payout bench-load worker beat clean-db
+.PHONY: run test test-fast install lock lint bench-provision bench-storefront bench-checkout bench-payout bench-load bench-routing worker beat clean-db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ bench-checkout: install
 
 bench-payout: install
 	$(BIN)/python bench/payout.py $(BENCH_ARGS)
+
+# The planning engine alone (no database): the public Solomon / Li & Lim instances found in
+# $(ROUTING_BENCHMARKS) (default ../shared/benchmarks/routing), then generated town days.
+# BENCH_ARGS=--quick runs 6 instances per set instead of 56 (the full run takes about 20 minutes).
+bench-routing: install
+	$(BIN)/python bench/routing.py $(BENCH_ARGS)
 
 # Runs its own PostgreSQL and redis-server (never the machine's): restarts one, kills a worker.
 bench-load: install

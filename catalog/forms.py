@@ -300,7 +300,10 @@ class ProductForm(forms.ModelForm):
             "content_quantity",
             "content_unit",
             "is_perishable",
+            "is_chilled",
             "is_alcohol",
+            "weight_grams",
+            "volume_ml",
             "is_published",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
@@ -309,6 +312,13 @@ class ProductForm(forms.ModelForm):
         help_texts = {
             "content_quantity": gettext_lazy("Pour un produit préemballé : 250 pour 250 g, 0,75 pour 0,75 l."),
             "is_perishable": gettext_lazy("Pas de droit de rétractation de 14 jours (denrée périssable)."),
+            "is_chilled": gettext_lazy(
+                "À garder au frais : en livraison à domicile, son temps de transport est limité."
+            ),
+            "weight_grams": gettext_lazy(
+                "Poids d'un article emballé, pour la livraison à domicile. Vide : la valeur par défaut de la ville."
+            ),
+            "volume_ml": gettext_lazy("Volume d'un article emballé (1 litre = 1000). Vide : la valeur par défaut."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -44,7 +44,7 @@ from checkout.models import (
 from checkout.money import line_total_cents
 from checkout.notifications import queue_order_notifications
 from checkout.pickup import find_window, pickup_windows
-from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable
+from delivery.provider import Address, DeliveryOffer, DeliveryUnavailable, SlotAvailability
 from delivery.provider import provider as delivery_provider
 from tenants.connection import connection
 from tenants.current import current_town
@@ -96,6 +96,7 @@ def place_order(
     contact: Contact,
     fulfilments: Mapping[int, FulfilmentChoice],
     address_text: str = "",
+    delivery_slot_id: int | None = None,
     delivery_instructions: str = "",
     terms_accepted: bool,
     payment_method: str = PaymentMethod.CARD,
@@ -111,6 +112,10 @@ def place_order(
     still waiting for payment are cancelled first, so one client holds one unpaid order at a time;
     a card order is refused while other card orders from ``client_ip`` wait for payment beyond the
     limits of checkout.limits (a few orders, the town's cap of any one product).
+
+    A delivery takes ``delivery_slot_id`` (a slot offered that day with room), or without one the
+    first slot with room. When the address service is down, the order is still placed: the address
+    as typed, the fee of the town's most expensive zone, ``delivery_needs_geocoding`` set for an agent.
     """
     now = now or timezone.now()
     town = current_town()
@@ -168,6 +173,7 @@ def place_order(
             priced=priced,
             delivered=delivered,
             address_text=address_text,
+            delivery_slot_id=delivery_slot_id,
             delivery_instructions=delivery_instructions,
             payment_method=payment_method,
             actor=actor,
@@ -203,6 +209,7 @@ def _take_and_write_order(
     priced: PricedBasket,
     delivered: list[MerchantGroup],
     address_text: str,
+    delivery_slot_id: int | None,
     delivery_instructions: str,
     payment_method: str,
     actor: Actor,
@@ -226,16 +233,7 @@ def _take_and_write_order(
             raise ValidationError(
                 _("Une autre commande vient d’être passée depuis ce panier : rechargez la page."), code="concurrent"
             )
-        offer = address = None
-        if delivered:
-            try:
-                address = delivery_provider.resolve_address(address_text)
-                offer = delivery_provider.offer_for(
-                    address=address, items_total_cents=sum(g.total_cents for g in delivered), now=now
-                )
-                delivery_provider.reserve(zone_id=offer.zone_id, delivery_date=offer.delivery_date)
-            except DeliveryUnavailable as error:
-                raise ValidationError(error.message, code="delivery") from None
+        delivery = _take_delivery(delivered, address_text, delivery_slot_id, now) if delivered else None
 
         order = Order.objects.create(
             user_id=user_id,
@@ -252,7 +250,7 @@ def _take_and_write_order(
             basket=basket,
             client_key=client_key,
             delivery_instructions=delivery_instructions[:300] if delivered else "",
-            **_delivery_fields(address, offer),
+            **_delivery_fields(delivery),
         )
         items_total = 0
         # Variant-id order: every checkout takes row locks in the same order (no deadlock).
@@ -370,20 +368,64 @@ def _lock_client(client_key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(client_key[:15], 16)])
 
 
-def _delivery_fields(address: Address | None, offer: DeliveryOffer | None) -> dict[str, Any]:
-    if address is None or offer is None:
+@dataclass(frozen=True)
+class _Delivery:
+    offer: DeliveryOffer
+    address: Address | None  # None: the address service was down, ``address_text`` as typed
+    address_text: str
+    slot: SlotAvailability | None
+
+
+def _take_delivery(
+    delivered: list[MerchantGroup], address_text: str, slot_id: int | None, now: dt.datetime
+) -> _Delivery:
+    """The delivery's address, offer and slot, its capacity taken (zone's day and slot's, both or neither)."""
+    items_total_cents = sum(g.total_cents for g in delivered)
+    address: Address | None = None
+    try:
+        try:
+            address = delivery_provider.resolve_address(address_text)
+        except DeliveryUnavailable as error:
+            if error.code != "geocoder_unavailable":
+                raise
+            # The service is down, not the address wrong: the order is kept and an agent places it.
+            offer = delivery_provider.offer_without_location(items_total_cents=items_total_cents, now=now)
+        else:
+            offer = delivery_provider.offer_for(address=address, items_total_cents=items_total_cents, now=now)
+        slot = delivery_provider.choose_slot(offer, slot_id)
+        delivery_provider.reserve(
+            zone_id=offer.zone_id, delivery_date=offer.delivery_date, slot_id=slot.slot_id if slot else None
+        )
+    except DeliveryUnavailable as error:
+        raise ValidationError(error.message, code="delivery") from None
+    return _Delivery(offer=offer, address=address, address_text=" ".join(address_text.split()), slot=slot)
+
+
+def _delivery_fields(delivery: _Delivery | None) -> dict[str, Any]:
+    if delivery is None:
         return {}
+    offer, address, slot = delivery.offer, delivery.address, delivery.slot
+    located: dict[str, Any] = (
+        {
+            "delivery_address_label": address.label,
+            "delivery_postcode": address.postcode,
+            "delivery_city": address.city,
+            "delivery_insee_code": address.insee_code,
+            "delivery_latitude": address.latitude,
+            "delivery_longitude": address.longitude,
+        }
+        if address is not None
+        else {"delivery_address_label": delivery.address_text[:250], "delivery_needs_geocoding": True}
+    )
     return {
-        "delivery_address_label": address.label,
-        "delivery_postcode": address.postcode,
-        "delivery_city": address.city,
-        "delivery_insee_code": address.insee_code,
-        "delivery_latitude": address.latitude,
-        "delivery_longitude": address.longitude,
+        **located,
         "delivery_zone_id": offer.zone_id,
         "delivery_zone_name": offer.zone_name,
         "delivery_vehicle": offer.vehicle,
         "delivery_date": offer.delivery_date,
+        "delivery_slot_id": slot.slot_id if slot else None,
+        "delivery_window_start": slot.start if slot else None,
+        "delivery_window_end": slot.end if slot else None,
         "delivery_fee_cents": offer.fee_cents,
         # Items are added afterwards; the total must add up at every write (CHECK constraint).
         "total_cents": offer.fee_cents,
@@ -420,7 +462,9 @@ def _give_back_stock(order: Order, *, merchant_order: MerchantOrder | None = Non
 
 def _release_delivery(order: Order) -> None:
     if order.delivery_zone_id is not None and order.delivery_date is not None:
-        delivery_provider.release(zone_id=order.delivery_zone_id, delivery_date=order.delivery_date)
+        delivery_provider.release(
+            zone_id=order.delivery_zone_id, delivery_date=order.delivery_date, slot_id=order.delivery_slot_id
+        )
 
 
 # --- payment outcomes ---------------------------------------------------------------------------
@@ -738,3 +782,41 @@ def refuse_line(*, line_id: int, actor: Actor, reason: str = "") -> OrderLine:
             )
         queue_order_notifications(order=order, kind="line_refused", merchant_order=merchant_order, line=line)
     return line
+
+
+# --- what the delivery rounds write (logistics calls these: checkout never imports logistics) --------
+def set_delivery_eta(
+    *, order_id: int, start: dt.time | None, end: dt.time | None, door_code: str | None = None
+) -> Order:
+    """Records when the courier should reach the resident (town clock; both or neither) and, when given,
+    the code the resident hands the courier. Writes only what changed; safe to call again."""
+    if (start is None) != (end is None) or (start is not None and end is not None and end <= start):
+        raise ValidationError("A delivery window needs a start before its end, or neither.")
+    if door_code is not None and (len(door_code) > 6 or not door_code.isascii()):
+        raise ValidationError("A door code has at most six ASCII characters.")
+    with transaction.atomic():
+        order = lock_order(order_id)
+        wanted: dict[str, Any] = {"delivery_eta_start": start, "delivery_eta_end": end}
+        if door_code is not None:
+            wanted["delivery_door_code"] = door_code
+        changed = [name for name, value in wanted.items() if getattr(order, name) != value]
+        for name in changed:
+            setattr(order, name, wanted[name])
+        if changed:
+            order.save(update_fields=changed)
+    return order
+
+
+def set_courier_pickup(*, merchant_order_id: int, at: dt.time | None, code: str) -> MerchantOrder:
+    """Records when the courier should come to the shop (town clock) and the code printed on the shop's
+    ticket that the courier scans there. Writes only what changed; safe to call again."""
+    if len(code) > 8 or not code.isascii():
+        raise ValidationError("A courier code has at most eight ASCII characters.")
+    with transaction.atomic():
+        merchant_order = MerchantOrder.objects.select_for_update().get(pk=merchant_order_id)
+        if merchant_order.fulfilment != Fulfilment.DELIVERY:
+            raise ValidationError("Only a delivered part is collected by a courier.")
+        if (merchant_order.courier_pickup_at, merchant_order.courier_code) != (at, code):
+            merchant_order.courier_pickup_at, merchant_order.courier_code = at, code
+            merchant_order.save(update_fields=["courier_pickup_at", "courier_code"])
+    return merchant_order

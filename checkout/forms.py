@@ -16,7 +16,22 @@ from checkout.actions import Contact, FulfilmentChoice
 from checkout.basket import PricedBasket
 from checkout.models import Fulfilment, PaymentMethod
 from checkout.pickup import pickup_windows
+from delivery.provider import SlotsOfTheDay
 from tenants.models import Town
+
+
+class SlotRadioSelect(forms.RadioSelect):
+    """Radio buttons of the delivery slots; a full slot is shown, disabled."""
+
+    def __init__(self, *args: Any, full: frozenset[int] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.full = full
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.full:
+            option["attrs"]["disabled"] = True
+        return option
 
 
 def normalise_french_phone(value: str) -> str:
@@ -74,10 +89,14 @@ class CheckoutForm(forms.Form):
         town: Town,
         now: dt.datetime,
         delivery_available: bool = True,
+        delivery_slots: SlotsOfTheDay | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.basket = basket
+        self.delivery_slots = delivery_slots if delivery_available and delivery_slots and delivery_slots.slots else None
+        if self.delivery_slots is not None:
+            self.fields["delivery_slot"] = self._slot_field(self.delivery_slots)
         self.merchant_fields: list[tuple[Any, str, str | None]] = []
         if not town.pay_in_store_enabled:
             payment_method = cast(forms.ChoiceField, self.fields["payment_method"])
@@ -115,6 +134,29 @@ class CheckoutForm(forms.Form):
                     required=False,
                 )
             self.merchant_fields.append((group, name, pickup_name))
+
+    @staticmethod
+    def _slot_field(day: SlotsOfTheDay) -> forms.TypedChoiceField:
+        """« 14 h – 16 h » radios, full ones disabled and said « complet », the first with room checked.
+
+        Not required: a POST without a slot gets the first with room, chosen when the order is placed."""
+        full = frozenset(slot.slot_id for slot in day.slots if slot.is_full)
+        first = next((slot.slot_id for slot in day.slots if not slot.is_full), None)
+        return forms.TypedChoiceField(
+            label=gettext_lazy("Créneau de livraison"),
+            choices=[
+                (slot.slot_id, _("%(slot)s — complet") % {"slot": slot.label} if slot.is_full else slot.label)
+                for slot in day.slots
+            ],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            initial=first,
+            widget=SlotRadioSelect(full=full),
+            error_messages={
+                "invalid_choice": gettext_lazy("Ce créneau de livraison n’est plus proposé : choisissez-en un autre.")
+            },
+        )
 
     def clean_phone(self) -> str:
         try:

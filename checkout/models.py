@@ -16,9 +16,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.formatting import format_address, format_day
+from catalog.formatting import format_address, format_clock, format_day
 from catalog.models import Merchant, Variant
 from checkout.pickup import window_label
+from delivery.models import slot_label
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -91,6 +92,19 @@ class Order(models.Model):
     delivery_zone_name = models.CharField(max_length=120, blank=True)
     delivery_vehicle = models.CharField(max_length=12, blank=True)
     delivery_date = models.DateField(null=True, blank=True)
+    # The delivery slot taken (its id as a value, to give it back) and its window as it was when the
+    # order was placed, in town time; the rounds planner (logistics) reads the window.
+    delivery_slot_id = models.BigIntegerField(null=True, blank=True)
+    delivery_window_start = models.TimeField(null=True, blank=True)
+    delivery_window_end = models.TimeField(null=True, blank=True)
+    # The address service was down at checkout: the address is as typed, without coordinates, and the
+    # fee the most expensive zone's (delivery.provider); an agent places it before the round.
+    delivery_needs_geocoding = models.BooleanField(default=False)
+    # Written by the delivery rounds (``checkout.actions.set_delivery_eta``): when the courier should
+    # come (town clock), and the code the resident gives the courier at the door.
+    delivery_eta_start = models.TimeField(null=True, blank=True)
+    delivery_eta_end = models.TimeField(null=True, blank=True)
+    delivery_door_code = models.CharField(max_length=6, blank=True)
     items_total_cents = models.BigIntegerField(default=0)
     delivery_fee_cents = models.BigIntegerField(default=0)
     total_cents = models.BigIntegerField(default=0)
@@ -140,6 +154,13 @@ class Order(models.Model):
         return self.delivery_zone_id is not None
 
     @property
+    def delivery_window_label(self) -> str:
+        """ "14 h – 16 h", "" without a slot."""
+        if self.delivery_window_start is None or self.delivery_window_end is None:
+            return ""
+        return slot_label(self.delivery_window_start, self.delivery_window_end)
+
+    @property
     def delivery_address(self) -> str:
         """ "12 Rue Royale, 62100 Calais": the one way the address is written (site, e-mail, ticket)."""
         return format_address(self.delivery_address_label, self.delivery_postcode, self.delivery_city)
@@ -171,11 +192,23 @@ class Fulfilment(models.TextChoices):
     DELIVERY = "delivery", _("Livraison à domicile")
 
 
-def fulfilment_label(fulfilment: str, delivery_date: dt.date | None) -> str:
-    """ "Retrait en boutique", "Livraison à domicile le mardi 8 décembre": a delivery says its day,
-    which is the next delivery day for an order placed after the cut-off."""
+def fulfilment_label(
+    fulfilment: str,
+    delivery_date: dt.date | None,
+    window_start: dt.time | None = None,
+    window_end: dt.time | None = None,
+) -> str:
+    """ "Retrait en boutique", "Livraison à domicile le mardi 8 décembre, entre 14 h et 16 h": a delivery
+    says its day, which is the next delivery day for an order placed after the cut-off, and its slot."""
     if fulfilment == Fulfilment.DELIVERY and delivery_date is not None:
-        return gettext("Livraison à domicile le %(day)s") % {"day": format_day(delivery_date)}
+        label = gettext("Livraison à domicile le %(day)s") % {"day": format_day(delivery_date)}
+        if window_start is not None and window_end is not None:
+            label = gettext("%(label)s, entre %(start)s et %(end)s") % {
+                "label": label,
+                "start": format_clock(window_start),
+                "end": format_clock(window_end),
+            }
+        return label
     return str(Fulfilment(fulfilment).label) if fulfilment in Fulfilment.values else fulfilment
 
 
@@ -198,6 +231,10 @@ class MerchantOrder(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     handed_over_at = models.DateTimeField(null=True, blank=True)
+    # Written by the delivery rounds (``checkout.actions.set_courier_pickup``): when the courier should
+    # come to the shop (town clock) and the code the courier scans or types there.
+    courier_pickup_at = models.TimeField(null=True, blank=True)
+    courier_code = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ("pk",)
@@ -223,8 +260,11 @@ class MerchantOrder(models.Model):
 
     @property
     def fulfilment_label(self) -> str:
-        """ "Livraison à domicile le mardi 8 décembre" or "Retrait en boutique" (needs ``order``)."""
-        return fulfilment_label(self.fulfilment, self.order.delivery_date)
+        """ "Livraison à domicile le mardi 8 décembre, entre 14 h et 16 h" or "Retrait en boutique" (needs ``order``)."""
+        order = self.order
+        return fulfilment_label(
+            self.fulfilment, order.delivery_date, order.delivery_window_start, order.delivery_window_end
+        )
 
     @property
     def pickup_window_label(self) -> str:
@@ -454,6 +494,8 @@ class Notification(models.Model):
             "order_refunded": _("Remboursement"),
             "order_ready": _("Commande prête"),
             "order_cancelled": _("Commande annulée"),
+            "delivery_window": _("Heure de livraison annoncée"),
+            "delivery_window_moved": _("Livraison décalée"),
         }
         return labels.get(self.kind.split(":", 1)[0], self.kind)
 

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import TOWN_STAFF_ROLES, User
-from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, NotificationStatus
+from checkout.models import MerchantOrder, MerchantOrderStatus, Notification, NotificationStatus, Order, OrderStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -48,6 +48,17 @@ def merchant_orders_awaiting_acceptance(user: User) -> QuerySet[WithAnnotations[
         .filter(waiting_since__lte=timezone.now() - ACCEPTANCE_DELAY)
         .select_related("order", "merchant")
         .order_by("waiting_since", "pk")[:DESK_ROWS]
+    )
+
+
+def orders_needing_geocoding(user: User) -> QuerySet[Order]:
+    """Delivered orders placed while the address service was down, not cancelled, soonest delivery first."""
+    require_order_desk(user)
+    return (
+        Order.objects.filter(delivery_needs_geocoding=True)
+        .exclude(status=OrderStatus.CANCELLED)
+        .prefetch_related("merchant_orders")
+        .order_by("delivery_date", "delivery_window_start", "created_at", "pk")[:DESK_ROWS]
     )
 
 

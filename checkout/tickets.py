@@ -4,6 +4,10 @@ Big type, one line per article with a box to tick, and for a delivery its day, a
 resident's instructions. The pickup code is not printed: it proves, at the counter, that the person
 collecting is the resident who was sent it; a ticket lies on the counter or is stapled to the bag, so a
 code printed on it would prove nothing. The shop types the code the resident gives into its order screen.
+
+A part delivered by the town's courier carries, once the rounds are planned, the time the courier should
+come and the courier's code, as text and as a QR code: it is not a secret, it ties the bag on the counter
+to the delivery the courier's phone expects (the courier scans it when collecting).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from catalog.formatting import format_price
+from catalog.formatting import format_clock, format_price
 from checkout.models import MerchantOrder, PaymentMethod
 from checkout.notifications.content import merchant_order_view
+from checkout.qr import qr_svg
 from tenants.current import current_town_or_none
 
 
@@ -32,6 +37,9 @@ def ticket_context(merchant_order: MerchantOrder) -> dict[str, object]:
         "delivery_instructions": order.delivery_instructions,
         "total": format_price(merchant_order.items_total_cents),
         "is_pay_in_store": order.payment_method == PaymentMethod.IN_STORE,
+        "courier_pickup": format_clock(merchant_order.courier_pickup_at) if merchant_order.courier_pickup_at else "",
+        "courier_code": merchant_order.courier_code,
+        "courier_qr": qr_svg(merchant_order.courier_code, scale=5) if merchant_order.courier_code else "",
     }
 
 

@@ -27,7 +27,15 @@ from catalog.formatting import format_clock
 from checkout import actions, limits, payments, queries
 from checkout import basket as baskets
 from checkout.forms import CheckoutForm
-from checkout.models import Basket, Order, OrderStatus, PaymentMethod, resident_status_label
+from checkout.models import (
+    Basket,
+    Fulfilment,
+    MerchantOrderStatus,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    resident_status_label,
+)
 from checkout.money import DELIVERY_VAT_RATE, VatLine, vat_breakdown
 from checkout.tokens import order_public_id_from_token
 from delivery.provider import provider as delivery_provider
@@ -133,6 +141,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         town=current_town(),
         now=now,
         delivery_available=delivery_available,
+        delivery_slots=delivery_provider.next_slots(now=now) if delivery_available else None,
         initial=initial,
     )
     status = 200
@@ -140,6 +149,12 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         order, status = _place_order(request, basket, form, now)
         if order is not None:
             queries.remember_order_in_session(request, order)
+            if order.delivery_needs_geocoding:
+                # The address service was down: the order stands, an agent checks the address.
+                messages.info(
+                    request,
+                    _("Votre commande est bien enregistrée. Nous vérifierons votre adresse avant la livraison."),
+                )
             if order.payment_method == PaymentMethod.CARD:
                 return redirect("checkout:payment", public_id=order.public_id)
             return redirect("checkout:confirmation", public_id=order.public_id)
@@ -166,6 +181,7 @@ def _place_order(
             contact=form.contact(),
             fulfilments=form.fulfilments(),
             address_text=form.cleaned_data.get("address", ""),
+            delivery_slot_id=form.cleaned_data.get("delivery_slot"),
             delivery_instructions=form.cleaned_data.get("delivery_instructions", ""),
             terms_accepted=form.cleaned_data["accept_terms"],
             payment_method=form.cleaned_data["payment_method"],
@@ -299,7 +315,33 @@ def _order_context(order: Order) -> dict[str, Any]:
             line.is_perishable for merchant_order in order.merchant_orders.all() for line in merchant_order.lines.all()
         ),
         "history": _resident_history(order),
+        "delivery_progress": delivery_progress(order),
     }
+
+
+_GONE = (MerchantOrderStatus.CANCELLED, MerchantOrderStatus.REFUNDED)
+
+
+def delivery_progress(order: Order) -> str:
+    """ "Livrée à 14 h 22" once every delivered part is at the resident's, "Livraison prévue entre 14 h 10
+    et 14 h 40" once the rounds have planned it, else "" (the fulfilment line says the day)."""
+    parts = [
+        part
+        for part in order.merchant_orders.all()
+        if part.fulfilment == Fulfilment.DELIVERY and part.status not in _GONE
+    ]
+    if not parts:
+        return ""
+    handed_over = [part.handed_over_at for part in parts if part.status == MerchantOrderStatus.DELIVERED]
+    if len(handed_over) == len(parts) and all(handed_over):
+        last = max(moment for moment in handed_over if moment is not None)
+        return _("Livrée à %(time)s") % {"time": format_clock(town_local(last).time())}
+    if order.delivery_eta_start and order.delivery_eta_end:
+        return _("Livraison prévue entre %(start)s et %(end)s") % {
+            "start": format_clock(order.delivery_eta_start),
+            "end": format_clock(order.delivery_eta_end),
+        }
+    return ""
 
 
 # Order-wide steps as the resident reads them; the stored notes are the town's audit trail.

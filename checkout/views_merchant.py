@@ -18,6 +18,7 @@ from accounts.requests import AuthenticatedRequest
 from checkout import actions, queries
 from checkout.forms import PickupCodeForm, RefundForm, RefuseLineForm
 from checkout.order_days import group_by_day
+from checkout.panels import order_panels
 from checkout.payments import refund_merchant_order
 from tenants.current import town_today, town_zone
 
@@ -63,6 +64,7 @@ def order_list_state(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def order_detail(request: AuthenticatedRequest, merchant_order_id: int) -> HttpResponse:
     merchant_order = queries.get_merchant_order_for(request.user, merchant_order_id)
+    is_town_staff = request.user.role in TOWN_STAFF_ROLES
     return render(
         request,
         "checkout/merchant/order_detail.html",
@@ -72,9 +74,9 @@ def order_detail(request: AuthenticatedRequest, merchant_order_id: int) -> HttpR
             # A delivered order's code is for the courier: the shop never asks for it.
             "code_form": None if merchant_order.is_delivery else PickupCodeForm(),
             "refuse_form": RefuseLineForm(),
-            "refund_form": RefundForm(initial={"request_key": uuid.uuid4().hex})
-            if request.user.role in TOWN_STAFF_ROLES
-            else None,
+            "refund_form": RefundForm(initial={"request_key": uuid.uuid4().hex}) if is_town_staff else None,
+            # What the apps above checkout know of the order (the delivery and its proof): the town's eyes only.
+            "order_panels": order_panels(merchant_order.order) if is_town_staff else [],
         },
     )
 

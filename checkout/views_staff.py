@@ -35,6 +35,8 @@ KIND_LABELS = {
     "order_refunded": gettext_lazy("Remboursement"),
     "order_ready": gettext_lazy("Commande prête"),
     "order_cancelled": gettext_lazy("Commande annulée"),
+    "delivery_window": gettext_lazy("Heure de livraison annoncée"),
+    "delivery_window_moved": gettext_lazy("Livraison décalée"),
 }
 
 
@@ -87,6 +89,13 @@ def awaiting_acceptance(request: AuthenticatedRequest) -> HttpResponse:
     days = group_by_day(rows, lambda row: row.waiting_since)
     context = {"rows": rows, "days": days, "desk_tab": "awaiting"}
     return render(request, "checkout/staff/awaiting_acceptance.html", context)
+
+
+@require_GET
+@order_desk_view
+def addresses_to_check(request: AuthenticatedRequest) -> HttpResponse:
+    orders = list(queries_staff.orders_needing_geocoding(request.user))
+    return render(request, "checkout/staff/addresses_to_check.html", {"orders": orders, "desk_tab": "addresses"})
 
 
 @require_GET

@@ -234,6 +234,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-connect-payouts": {"task": "settlement.send_pending_connect_payouts", "schedule": 1800.0},
     # Imports whose worker was killed at the hard time limit (or lost) would show "en cours" for ever.
     "fail-stalled-import-jobs": {"task": "catalog.fail_stalled_import_jobs", "schedule": 600.0},
+    # Delivery rounds: once the day's last cut-off has passed, the day is planned (once; the dispatcher
+    # re-plans from the board after that).
+    "plan-rounds-after-cutoffs": {"task": "logistics.plan_after_cutoffs", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -431,6 +434,16 @@ MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{
 MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION", default="© les contributeurs d’OpenStreetMap (openstreetmap.org/copyright)"
 )
+
+# Delivery rounds (logistics.planner): travel times from an OSRM server's table service when set
+# (e.g. http://127.0.0.1:5000), else straight line x the town's detour factor / vehicle speed. The
+# OSRM profile per vehicle type: bikes use ROUTING_OSRM_BIKE_PROFILE, the others ROUTING_OSRM_PROFILE.
+ROUTING_OSRM_URL = env.str("ROUTING_OSRM_URL", default="")
+ROUTING_OSRM_PROFILE = env.str("ROUTING_OSRM_PROFILE", default="driving")
+ROUTING_OSRM_BIKE_PROFILE = env.str("ROUTING_OSRM_BIKE_PROFILE", default="cycling")
+ROUTING_OSRM_TIMEOUT = env.float("ROUTING_OSRM_TIMEOUT", default=10.0)
+# The solver behind plan_rounds: "pyvrp" (default) or "vroom".
+ROUTING_SOLVER = env.str("ROUTING_SOLVER", default="pyvrp")
 
 # Content-Security-Policy (django-csp) on every response. Scripts: our static files only, no inline
 # script at all (page scripts live in static/js/). Styles: our static files, plus the one inline

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.forms import EuroPriceField
 from delivery.geometry import geometry_text, parse_zone_geometry
-from delivery.models import DeliveryZone
+from delivery.models import DeliverySlot, DeliveryZone
 from tenants.validators import validate_insee_code
 
 
@@ -124,6 +124,48 @@ class DeliveryZoneForm(forms.ModelForm):
         if cleaned.get("minimum_basket") is not None:
             self.instance.minimum_basket_cents = cleaned["minimum_basket"]
         return cleaned
+
+
+class DeliverySlotForm(forms.ModelForm):
+    """A delivery slot: its hours (town time) and how many deliveries it takes a day. Overlaps with
+    other active slots are refused by ``actions.save_slot``, under its lock."""
+
+    class Meta:
+        model = DeliverySlot
+        fields = ("start_time", "end_time", "capacity", "position", "is_active")
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"start_time": gettext_lazy("Début du créneau"), "end_time": gettext_lazy("Fin du créneau")}
+        help_texts = {
+            "start_time": gettext_lazy("Heure de la ville, par exemple 14:00."),
+            "end_time": gettext_lazy("Après le début, par exemple 16:00. Les créneaux actifs ne se recouvrent pas."),
+            "capacity": gettext_lazy(
+                "Nombre de livraisons que le partenaire assure dans ce créneau chaque jour, toutes zones confondues."
+            ),
+            "position": gettext_lazy("Pour départager deux créneaux qui commencent à la même heure (0 en premier)."),
+            "is_active": gettext_lazy(
+                "Un créneau désactivé n'est plus proposé ; les livraisons déjà réservées restent."
+            ),
+        }
+        error_messages = {
+            "start_time": {
+                "required": gettext_lazy("Indiquez l'heure de début."),
+                "invalid": gettext_lazy("Heure invalide, par exemple 14:00."),
+            },
+            "end_time": {
+                "required": gettext_lazy("Indiquez l'heure de fin."),
+                "invalid": gettext_lazy("Heure invalide, par exemple 16:00."),
+            },
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["capacity"].validators.append(
+            MinValueValidator(1, message=_("Un créneau doit accepter au moins une livraison."))
+        )
+        self.fields["capacity"].widget.attrs["min"] = 1
 
 
 class ZoneActiveForm(forms.Form):

@@ -10,11 +10,21 @@ import datetime as dt
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.formatting import format_clock
+
 DEFAULT_CUTOFF = dt.time(12, 0)
+# The slots a town starts with (its staff edit them at /gestion/livraison/creneaux/): start, end,
+# deliveries per slot and day. Also written, frozen, in migration 0002 for the towns existing then.
+DEFAULT_SLOTS = (
+    (dt.time(10, 0), dt.time(12, 0), 30),
+    (dt.time(14, 0), dt.time(16, 0), 30),
+    (dt.time(16, 0), dt.time(18, 0), 30),
+)
 
 
 class Vehicle(models.TextChoices):
@@ -126,3 +136,77 @@ class LocalAddress(models.Model):
     @property
     def address_line(self) -> str:
         return f"{self.housenumber} {self.street}".strip()
+
+
+class DeliverySlot(models.Model):
+    """A time window of the town's delivery days (10 h – 12 h), with how many deliveries it takes a day.
+
+    Town-wide: every zone delivers in the same windows; a zone's own daily capacity still applies
+    (an order needs room in both). Active slots never overlap (checked by ``actions.save_slot``).
+    """
+
+    start_time = models.TimeField(_("début"))
+    end_time = models.TimeField(_("fin"))
+    capacity = models.PositiveIntegerField(_("livraisons par créneau"), default=30)
+    is_active = models.BooleanField(_("actif"), default=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("créneau de livraison")
+        verbose_name_plural = _("créneaux de livraison")
+        ordering = ("start_time", "position", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")),
+                name="deliveryslot_ends_after_start",
+                violation_error_message=_("L'heure de fin doit être après l'heure de début."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="deliveryslot_capacity_positive",
+                violation_error_message=_("Un créneau doit accepter au moins une livraison."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time is not None and self.end_time is not None and self.end_time <= self.start_time:
+            raise ValidationError(
+                {"end_time": _("L'heure de fin doit être après l'heure de début.")}, code="ends_before_start"
+            )
+
+    @property
+    def label(self) -> str:
+        """« 14 h – 16 h »."""
+        return slot_label(self.start_time, self.end_time)
+
+
+def slot_label(start: dt.time, end: dt.time) -> str:
+    """« 14 h – 16 h », « 9 h 30 – 11 h »: the one wording of a delivery window, without its day."""
+    return f"{format_clock(start)} – {format_clock(end)}"
+
+
+class DeliverySlotDay(models.Model):
+    """One slot's bookings on one date; capacity copied from the slot when the row is created.
+
+    As for ``DeliveryDay``: the copy lets the database refuse overbooking (CHECK booked <= capacity).
+    """
+
+    slot = models.ForeignKey(DeliverySlot, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(_("capacité"))
+    booked = models.PositiveIntegerField(_("réservées"), default=0)
+
+    class Meta:
+        verbose_name = _("créneau d'une journée")
+        verbose_name_plural = _("créneaux des journées")
+        constraints = [
+            models.UniqueConstraint(fields=("slot", "date"), name="deliveryslotday_one_per_slot_and_date"),
+            models.CheckConstraint(condition=Q(booked__gte=0), name="deliveryslotday_booked_not_negative"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="deliveryslotday_within_capacity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slot_id} {self.date} {self.booked}/{self.capacity}"

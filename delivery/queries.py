@@ -12,7 +12,7 @@ from django.http import Http404
 
 from accounts.models import Role, User
 from delivery.geometry import polygon_covers
-from delivery.models import DeliveryZone
+from delivery.models import DeliverySlot, DeliveryZone
 
 
 # --- back-office -------------------------------------------------------------------------------
@@ -40,6 +40,21 @@ def get_zone_for(user: User, zone_id: int) -> DeliveryZone:
     if zone is None:
         raise Http404(zone_id)
     return zone
+
+
+def slots_for(user: User) -> QuerySet[DeliverySlot]:
+    """Every delivery slot of the town for town staff, none for anybody else."""
+    if is_delivery_manager(user):
+        return DeliverySlot.objects.order_by("start_time", "position", "pk")
+    return DeliverySlot.objects.none()
+
+
+def get_slot_for(user: User, slot_id: int) -> DeliverySlot:
+    """404 (never 403) for a slot the user may not manage, or one of another town."""
+    slot = slots_for(user).filter(pk=slot_id).first()
+    if slot is None:
+        raise Http404(slot_id)
+    return slot
 
 
 # --- delivery ----------------------------------------------------------------------------------
@@ -70,3 +85,8 @@ def zone_for_point(
             if insee_code.upper() in zone.insee_codes:
                 return zone
     return None
+
+
+def active_slots() -> QuerySet[DeliverySlot]:
+    """The slots offered to residents, in the order of the day."""
+    return DeliverySlot.objects.filter(is_active=True).order_by("start_time", "position", "pk")

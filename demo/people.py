@@ -73,4 +73,9 @@ def seed_demo_people(*, town: Town, password: str) -> list[str]:
             f"  … et {others} autres commerçants : <identifiant du commerce>@{town.slug}.{settings.PLATFORM_DOMAIN}"
             " (même mot de passe)"
         )
+    for user in User.objects.filter(role__in=(Role.DELIVERY_COORDINATOR, Role.COURIER), is_active=True).order_by(
+        "role", "pk"
+    ):
+        who = "coordination des livraisons" if user.role == Role.DELIVERY_COORDINATOR else "livreur"
+        lines.append(f"  {who} ({user.first_name}) : {user.email} / {password}")
     return lines

@@ -18,6 +18,7 @@ class LogisticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from logistics import receivers
+        from logistics import notify, receivers, tasks  # noqa: F401  (tasks registers the beat task)
 
         receivers.subscribe_to_checkout()
+        notify.register()

@@ -27,8 +27,9 @@ from logistics.models import (
     LogisticsSettings,
     PartStatus,
 )
+from logistics.notify import arrival_windows_changed
 
-# The window of a delivery whose order carries no slot (orders placed before slots existed).
+# The window of a delivery whose order carries no slot (a town without slots delivers by the day).
 DEFAULT_WINDOW = (dt.time(10, 0), dt.time(18, 0))
 _GONE = (MerchantOrderStatus.CANCELLED, MerchantOrderStatus.REFUNDED)
 _CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/G, 8/B: read aloud or typed on a phone
@@ -44,7 +45,7 @@ def new_door_code() -> str:
 
 
 def in_centre(latitude: float | None, longitude: float | None) -> bool:
-    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §10)."""
+    """Inside an active cargo-bike zone's polygon: where bikes may ride (docs/architecture.md §9)."""
     if latitude is None or longitude is None:
         return False
     for zone in DeliveryZone.objects.filter(is_active=True, vehicle=ZoneVehicle.CARGO_BIKE, geometry__isnull=False):
@@ -85,8 +86,7 @@ def part_size(merchant_order: MerchantOrder, config: LogisticsSettings) -> tuple
 
 
 def _window(order: Order) -> tuple[dt.time, dt.time]:
-    # The slot's window lands on Order with the delivery slots (issue 12); until then, the default.
-    start, end = getattr(order, "delivery_window_start", None), getattr(order, "delivery_window_end", None)
+    start, end = order.delivery_window_start, order.delivery_window_end
     if start is None or end is None or end <= start:
         return DEFAULT_WINDOW
     return start, end
@@ -119,12 +119,15 @@ def sync_delivery(order_id: int) -> Delivery | None:
                 latitude=order.delivery_latitude,
                 longitude=order.delivery_longitude,
                 in_centre=in_centre(order.delivery_latitude, order.delivery_longitude),
-                needs_address_check=order.delivery_latitude is None or order.delivery_longitude is None,
+                needs_address_check=order.delivery_needs_geocoding
+                or order.delivery_latitude is None
+                or order.delivery_longitude is None,
                 door_code=new_door_code(),
             )
         parcels = grams = millilitres = 0
         chilled = False
         live = 0
+        refused_now = False
         for merchant_order in delivered_parts:
             part = DeliveryPart.objects.filter(merchant_order=merchant_order).first()
             size = part_size(merchant_order, config)
@@ -133,6 +136,7 @@ def sync_delivery(order_id: int) -> Delivery | None:
                 part = DeliveryPart(delivery=delivery, merchant_order=merchant_order, collect_code=new_code())
             part.parcels, part.grams, part.millilitres, part.chilled = size
             if gone:
+                refused_now = refused_now or part.status != PartStatus.REFUSED
                 part.status = PartStatus.REFUSED
             elif part.status == PartStatus.WAITING and merchant_order.status == MerchantOrderStatus.READY:
                 part.status = PartStatus.READY
@@ -156,6 +160,10 @@ def sync_delivery(order_id: int) -> Delivery | None:
             # Its stops leave the rounds; the board shows the round shorter at the next look.
             delivery.stops.all().delete()
         delivery.save(update_fields=fields)
+        if refused_now:
+            # What checkout shows of it (the shop's pickup time, the window, the codes) is updated after commit.
+            delivery_id = delivery.pk
+            transaction.on_commit(lambda: arrival_windows_changed([delivery_id]))
         return delivery
 
 

@@ -4,7 +4,7 @@ Everything lives in the town's schema (logistics is a tenant app). Orders are re
 checkout's models (logistics sits above checkout); couriers and coordinators are the town's users
 (``accounts``) with the roles ``courier`` and ``delivery_coordinator``.
 
-The day of a delivery partner, as modelled here (docs/architecture.md §10):
+The day of a delivery partner, as modelled here (docs/architecture.md §9):
 
 - a paid order delivered by the town becomes one ``Delivery``: one ``DeliveryPart`` per shop holding
   items for it (a pickup) and one drop-off at the resident inside the slot they chose;
@@ -392,6 +392,7 @@ class Stop(models.Model):
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="stops")
     part = models.ForeignKey(DeliveryPart, null=True, blank=True, on_delete=models.CASCADE, related_name="stops")
     arrives_at = models.TimeField()
+    starts_at = models.TimeField()  # service start: the arrival, or the opening of the window when early
     departs_at = models.TimeField()
     status = models.CharField(max_length=8, choices=StopStatus.choices, default=StopStatus.TODO)
     is_locked = models.BooleanField(_("verrouillé"), default=False)

@@ -36,7 +36,20 @@ from townsite.queries import site_settings
 
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"order_paid", "order_placed", "line_refused", "order_refunded", "order_ready", "order_cancelled"})
+KINDS = frozenset(
+    {
+        "order_paid",
+        "order_placed",
+        "line_refused",
+        "order_refunded",
+        "order_ready",
+        "order_cancelled",
+        "delivery_window",
+        "delivery_window_moved",
+    }
+)
+# The courier's arrival window told to the resident, first (delivery_window) or after it slipped.
+DELIVERY_WINDOW_KINDS = frozenset({"delivery_window", "delivery_window_moved"})
 KINDS_NEEDING_MERCHANT_ORDER = frozenset({"line_refused", "order_ready"})
 MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 30
@@ -79,7 +92,9 @@ def queue_order_notifications(
     every refused line of it; ``line`` is one such line), ``order_refunded`` (optionally one
     ``merchant_order``; each new cumulative refunded amount is a new event),
     ``order_ready`` (needs ``merchant_order``; e-mail and SMS to the resident), ``order_cancelled``
-    (order-wide: the resident, and the merchants who had been notified of the order).
+    (order-wide: the resident, and the merchants who had been notified of the order),
+    ``delivery_window`` / ``delivery_window_moved`` (the order's ``delivery_eta_*`` told to the
+    resident by e-mail and SMS, first or after it slipped; each new window is a new event).
     Calling it again for the same event creates nothing and sends nothing.
     """
     if kind not in KINDS:
@@ -141,6 +156,15 @@ def _plan(
         planned = [_Planned(merchant_order, kind, email, order.email)]
         if mobile := normalise_french_mobile(order.phone):
             planned.append(_Planned(merchant_order, kind, sms, mobile))
+        return planned
+    if kind in DELIVERY_WINDOW_KINDS:
+        if order.delivery_eta_start is None or order.delivery_eta_end is None:
+            raise ValidationError(f"{kind} notifications need the order's delivery window")
+        # Keyed by the window: a new window is news, the same one told again is not.
+        keyed = f"{kind}:{order.delivery_eta_start:%H%M}-{order.delivery_eta_end:%H%M}"
+        planned = [_Planned(None, keyed, email, order.email)] if order.email else []
+        if mobile := normalise_french_mobile(order.phone):
+            planned.append(_Planned(None, keyed, sms, mobile))
         return planned
     if kind == "order_refunded":
         # Keyed by the cumulative amount refunded: a second partial refund is news, a replay is not.

@@ -7,6 +7,7 @@ whose schema is active (``tenants.current.current_town``): its name, logo and co
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
@@ -22,6 +23,7 @@ from accounts.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm
 from catalog.formatting import (
     UNIT_SUFFIXES,
     format_clock,
+    format_day,
     format_price,
     format_quantity,
     format_short_day,
@@ -32,9 +34,10 @@ from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
 from checkout.pickup import window_label
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
-from tenants.current import current_town_or_none, town_zone
+from tenants.current import current_town_or_none, town_today, town_zone
 from tenants.models import DEFAULT_PRIMARY_COLOUR, Town
 
+DELIVERY_WINDOW_KINDS = frozenset({"delivery_window", "delivery_window_moved"})
 # Order-wide events: with a merchant order attached, the notification is that merchant's copy.
 MERCHANT_EVENT_KINDS = frozenset({"order_paid", "order_placed", "order_cancelled"})
 
@@ -88,10 +91,16 @@ def line_view(line: OrderLine) -> LineView:
 
 
 def pickup_short(merchant_order: MerchantOrder, town: Town | None) -> str:
-    """ "27/11 13 h 30-14 h 30" for a pickup, "08/12" for a delivery: the when of an SMS, in the town's clock."""
+    """ "27/11 13 h 30-14 h 30" for a pickup, "08/12 14 h-16 h" for a delivery (its slot), "08/12" for a
+    delivery without one: the when of an SMS, in the town's clock."""
     if merchant_order.fulfilment == Fulfilment.DELIVERY:
-        delivery_date = merchant_order.order.delivery_date
-        return format_short_day(delivery_date) if delivery_date else ""
+        order = merchant_order.order
+        if order.delivery_date is None:
+            return ""
+        text = format_short_day(order.delivery_date)
+        if order.delivery_window_start is not None and order.delivery_window_end is not None:
+            text += f" {format_clock(order.delivery_window_start)}-{format_clock(order.delivery_window_end)}"
+        return text
     if not merchant_order.pickup_starts_at:
         return ""
     zone = town_zone(town)
@@ -115,7 +124,9 @@ def merchant_order_view(merchant_order: MerchantOrder, town: Town | None) -> Mer
         pickup_short=pickup_short(merchant_order, town),
         shop_address=merchant.postal_address,
         shop_phone=merchant.phone,
-        pickup_code=merchant_order.pickup_code,
+        # A delivered part's code is for the courier: the delivery's door code once the rounds set it.
+        pickup_code=(merchant_order.is_delivery and merchant_order.order.delivery_door_code)
+        or merchant_order.pickup_code,
         items_total=format_price(merchant_order.items_total_cents),
         lines=[line_view(line) for line in merchant_order.lines.all()],
     )
@@ -167,6 +178,28 @@ def base_kind(kind: str) -> str:
     return kind.partition(":")[0]
 
 
+def told_window(kind: str) -> tuple[dt.time, dt.time] | None:
+    """The window a ``delivery_window:1410-1440`` kind was about (the event's, not the order's latest)."""
+    start, _sep, end = kind.partition(":")[2].partition("-")
+    try:
+        return dt.time(int(start[:2]), int(start[2:])), dt.time(int(end[:2]), int(end[2:]))
+    except ValueError:
+        return None
+
+
+def delivery_window_context(order: Order, kind: str) -> dict[str, object]:
+    """ "aujourd'hui" or "le mardi 8 décembre", the window in the town's words, the code for the courier."""
+    start, end = told_window(kind) or (order.delivery_eta_start, order.delivery_eta_end)
+    day = order.delivery_date
+    when = _("aujourd'hui") if day is None or day == town_today() else _("le %(day)s") % {"day": format_day(day)}
+    return {
+        "delivery_when": when,
+        "eta_start": format_clock(start) if start else "",
+        "eta_end": format_clock(end) if end else "",
+        "door_code": order.delivery_door_code,
+    }
+
+
 def notification_context(notification: Notification) -> dict[str, object]:
     """Everything the templates of one notification need, in the town's language (French)."""
     town = current_town_or_none()
@@ -212,6 +245,8 @@ def notification_context(notification: Notification) -> dict[str, object]:
         ]
         context["refused_lines"] = refused
         context["refused_total"] = format_price(sum(line.total_cents for line in refused))
+    if kind in DELIVERY_WINDOW_KINDS:
+        context.update(delivery_window_context(order, notification.kind))
     if kind == "order_refunded":
         # The amount the event was about (in its kind), not whatever was refunded since.
         suffix = notification.kind.partition(":")[2]
@@ -244,6 +279,8 @@ def _email_template_and_subject(notification: Notification, context: dict[str, o
         "order_refunded": _("Commande n° %(number)s : remboursement de %(amount)s"),
         "order_ready": _("Commande n° %(number)s prête chez %(shop)s"),
         "order_cancelled": _("Commande n° %(number)s annulée"),
+        "delivery_window": _("Commande n° %(number)s : livraison %(when)s entre %(start)s et %(end)s"),
+        "delivery_window_moved": _("Commande n° %(number)s : livraison décalée entre %(start)s et %(end)s"),
     }
     template = "resident_receipt" if kind in ("order_paid", "order_placed") else kind
     subject = subjects[kind] % {
@@ -251,6 +288,9 @@ def _email_template_and_subject(notification: Notification, context: dict[str, o
         "number": number,
         "shop": shop,
         "amount": context.get("refunded_amount", ""),
+        "when": context.get("delivery_when", ""),
+        "start": context.get("eta_start", ""),
+        "end": context.get("eta_end", ""),
     }
     return template, subject
 
@@ -282,7 +322,9 @@ def build_sms_text(notification: Notification) -> str:
         view = context["merchant_order"]
         if base_kind(notification.kind) in ("order_paid", "order_placed") and isinstance(view, MerchantOrderView):
             return _new_order_sms_text(context, view)
-        text = render_to_string("checkout/sms/order_ready.txt", context)
+        kind = base_kind(notification.kind)
+        template = kind if kind in DELIVERY_WINDOW_KINDS else "order_ready"
+        text = render_to_string(f"checkout/sms/{template}.txt", context)
     return fit_single_sms(text)
 
 

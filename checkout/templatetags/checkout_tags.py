@@ -7,11 +7,14 @@ from decimal import Decimal
 from django import template
 from django.forms import BaseForm, BoundField
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from accounts.models import AnyUser
 from catalog.formatting import format_decimal, format_quantity
 from checkout import queries
 from checkout.models import Order
+from checkout.qr import qr_svg
 from checkout.tokens import status_path
 
 register = template.Library()
@@ -69,3 +72,9 @@ def phone(value: str) -> str:
 def order_number(value: str) -> str:
     """An order number that never breaks at its hyphen ("2026-" / "000041") in a heading."""
     return format_html('<span class="order-number">{}</span>', value)
+
+
+@register.filter
+def qr_code(value: str) -> SafeString:
+    """The courier's code as a QR code (inline SVG) the courier scans at the shop."""
+    return qr_svg(value, label=gettext("QR code du code %(code)s") % {"code": value})

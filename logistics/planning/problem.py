@@ -6,7 +6,7 @@ solver adapters (PyVRP by default, pyvroom), the travel-time providers and the i
 checker. Times are whole seconds since local midnight of the planned day; distances whole metres;
 loads integer vectors in the order of ``Problem.dimensions`` (parcels, grams, millilitres).
 
-Modelling choices (docs/architecture.md §10):
+Modelling choices (docs/architecture.md §9):
 
 - A ``Job`` is one order delivered by the town: zero or more pickups (one per shop holding items
   for it) and one drop-off at the resident. A job without pickups starts from the hub (a parcel

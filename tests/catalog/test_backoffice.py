@@ -279,6 +279,21 @@ def test_prices_are_typed_in_euros_with_a_decimal_comma(client_a, town_a, shop, 
         assert list(product.variants.values_list("sku", "stock")) == [("ECL-1", 12)]
 
 
+def test_a_products_parcel_size_and_chilled_flag_are_set_on_its_form_for_the_delivery_rounds(
+    client_a, town_a, shop, shopkeeper
+):
+    data = {**PRODUCT_FORM, "sku": "BEU-1", "stock": "4", "weight_grams": "250", "volume_ml": "300", "is_chilled": "on"}
+    client_a.post(url("product_create", merchant_slug=shop.slug), data)
+    with town_a:
+        product = Product.objects.get(merchant=shop)
+        assert (product.weight_grams, product.volume_ml, product.is_chilled) == (250, 300, True)
+
+    client_a.post(url("product_edit", product_id=product.pk), {**data, "weight_grams": "", "volume_ml": "-5"})
+    with town_a:
+        product.refresh_from_db()
+        assert product.volume_ml == 300  # refused: nothing changed
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [

@@ -227,7 +227,8 @@ FRIDAY_AFTERNOON = dt.datetime(2026, 11, 27, 14, 0, tzinfo=dt.UTC)
 def test_a_delivery_placed_after_the_cutoff_says_its_day_on_the_pages_the_receipt_and_the_shops_screen(
     client_a, town_a, shops, zones, django_capture_on_commit_callbacks
 ):
-    """Not "le jour même": the resident's pages, the receipt and the shop all name the day it is due."""
+    """Not "le jour même": the resident's pages, the receipt and the shop all name the day it is due, and
+    its slot (the first of the day with room, none being picked)."""
     honey = shops["grocer"]["variants"][0]
     with town_a:
         basket = basket_with([(honey, 2)])
@@ -241,7 +242,7 @@ def test_a_delivery_placed_after_the_cutoff_says_its_day_on_the_pages_the_receip
     shop_list = client_a.get("/gestion/mes-commandes/").content.decode()
     receipt = next(message for message in mail.outbox if message.to == ["jeanne@exemple.fr"])
 
-    due = "Livraison à domicile le samedi 28 novembre"
+    due = "Livraison à domicile le samedi 28 novembre, entre 10 h et 12 h"
     assert order.delivery_date == dt.date(2026, 11, 28)
     assert f"<strong>{due}</strong>" in status_page
     assert f"{due}, au 12 Rue Royale, 62100 Calais." in receipt.body
@@ -252,7 +253,11 @@ def test_a_delivery_placed_after_the_cutoff_says_its_day_on_the_pages_the_receip
         assert "jour même" not in text
 
 
-def test_the_delivery_is_named_by_its_day_and_a_collection_as_before():
+def test_the_delivery_is_named_by_its_day_and_slot_and_a_collection_as_before():
+    assert (
+        fulfilment_label(Fulfilment.DELIVERY, dt.date(2026, 12, 8), dt.time(14), dt.time(16, 30))
+        == "Livraison à domicile le mardi 8 décembre, entre 14 h et 16 h 30"
+    )
     assert fulfilment_label(Fulfilment.DELIVERY, dt.date(2026, 12, 8)) == "Livraison à domicile le mardi 8 décembre"
     assert fulfilment_label(Fulfilment.DELIVERY, dt.date(2026, 12, 1)) == "Livraison à domicile le mardi 1er décembre"
     assert fulfilment_label(Fulfilment.COLLECT, None) == "Retrait en boutique"

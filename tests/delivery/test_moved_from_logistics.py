@@ -24,6 +24,7 @@ from tenants.schemas import TEMPLATE_SCHEMA, describe_schema, is_at_head, migrat
 
 MOVE = ("delivery", "0001_initial")
 MOVED_MODELS = ["deliveryday", "deliveryzone", "localaddress"]
+MOVED_TABLES = tuple(f"delivery_{model}" for model in MOVED_MODELS)  # later migrations add tables of their own
 
 
 def _before_the_move(graph: MigrationGraph) -> list[tuple[str, str]]:
@@ -57,12 +58,12 @@ def _tables(schema: str, prefix: str) -> list[str]:
 
 
 def _delivery_objects(schema: str) -> dict[str, list[tuple[object, ...]]]:
-    """What describe_schema says about the delivery tables: columns, indexes, constraints, sequences.
+    """What describe_schema says about the moved delivery tables: columns, indexes, constraints, sequences.
 
     Sequences without their last value: the rows in the tables are not the point.
     """
     return {
-        aspect: [row[:-1] if aspect == "sequences" else row for row in rows if str(row[0]).startswith("delivery_")]
+        aspect: [row[:-1] if aspect == "sequences" else row for row in rows if str(row[0]).startswith(MOVED_TABLES)]
         for aspect, rows in describe_schema(schema).items()
         if aspect not in ("migrations", "functions", "triggers")
     }

@@ -13,6 +13,7 @@ from catalog.models import Merchant, Product
 from checkout.models import Order
 from delivery.models import DeliveryZone
 from demo.management.commands.seed_demo import demo_steps
+from logistics.models import Delivery
 from tenants.models import Town
 
 SMALL = ["--products", "40", "--orders", "2"]
@@ -24,6 +25,7 @@ def test_the_steps_are_the_demo_commands_town_by_town_with_the_logins_last():
         ("seed_demo_catalog", ["calais", "--profile", "calais"]),
         ("seed_demo_logistics", ["calais"]),
         ("seed_demo_payouts", ["calais"]),
+        ("seed_demo_rounds", ["calais"]),
         ("seed_demo_catalog", ["luzy", "--profile", "luzy"]),
         ("seed_demo_logistics", ["luzy"]),
         ("seed_demo_payouts", ["luzy"]),
@@ -41,7 +43,13 @@ def test_seed_demo_fills_both_towns_once_and_prints_each_step_time_then_the_logi
     counts = {}
     for town in Town.objects.filter(slug__in=["calais", "luzy"]).order_by("slug"):
         with town:
-            counts[town.slug] = (Product.objects.count(), DeliveryZone.objects.exists(), Order.objects.count())
+            # Calais also has the day's delivery orders of its demo rounds.
+            delivered = Delivery.objects.count()
+            counts[town.slug] = (
+                Product.objects.count(),
+                DeliveryZone.objects.exists(),
+                Order.objects.count() - delivered,
+            )
     call_command("seed_demo", *SMALL, stdout=second)
 
     assert counts == {"calais": (40, True, 2), "luzy": (40, True, 2)}
@@ -52,6 +60,7 @@ def test_seed_demo_fills_both_towns_once_and_prints_each_step_time_then_the_logi
         "seed_demo_catalog calais",
         "seed_demo_logistics calais",
         "seed_demo_payouts calais",
+        "seed_demo_rounds calais",
         "seed_demo_catalog luzy",
         "seed_demo_logistics luzy",
         "seed_demo_payouts luzy",
@@ -65,4 +74,8 @@ def test_seed_demo_fills_both_towns_once_and_prints_each_step_time_then_the_logi
     assert second.getvalue().count("rien à faire") == 2
     for town in Town.objects.filter(slug__in=["calais", "luzy"]):
         with town:
-            assert (Merchant.objects.count() > 0, Product.objects.count(), Order.objects.count()) == (True, 40, 2)
+            assert (Merchant.objects.count() > 0, Product.objects.count(), Order.objects.count()) == (
+                True,
+                40,
+                2 + Delivery.objects.count(),
+            )

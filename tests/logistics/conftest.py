@@ -6,6 +6,7 @@ import pytest
 
 from tests.checkout.conftest import shops  # noqa: F401  (a fixture re-exported for these tests)
 from tests.checkout.test_delivery import zones  # noqa: F401
+from tests.checkout.test_delivery_slots import address_service_down  # noqa: F401
 
 
 @pytest.fixture

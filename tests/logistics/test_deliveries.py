@@ -9,7 +9,7 @@ import time_machine
 from catalog.models import Product
 from checkout.actions import refuse_line
 from checkout.models import OrderLine
-from logistics.deliveries import sync_delivery
+from logistics.deliveries import locate_delivery, sync_delivery
 from logistics.models import Delivery, DeliveryStatus, PartStatus
 from tests.checkout.conftest import MERCHANT, basket_with, order_from, pay_with_demo_gateway
 from tests.checkout.test_delivery import FRIDAY_MORNING, deliver_all
@@ -35,9 +35,13 @@ def test_a_paid_order_from_two_shops_becomes_one_delivery_with_a_pickup_at_each(
         delivery = Delivery.objects.get(order=order)
         assert delivery.status == DeliveryStatus.TO_PLAN
         assert delivery.date == dt.date(2026, 11, 27)
+        # The slot the resident chose (at 9:30, the first one starting an hour later at least).
+        assert (delivery.window_start, delivery.window_end) == (dt.time(14), dt.time(16))
+        assert (order.delivery_window_start, order.delivery_window_end) == (dt.time(14), dt.time(16))
         assert delivery.in_centre  # 12 Rue Royale is inside the cargo-bike zone
         assert (delivery.latitude, delivery.longitude) == (order.delivery_latitude, order.delivery_longitude)
-        assert len(delivery.door_code) == 6 and delivery.door_code.isdigit()
+        assert len(delivery.door_code) == 6
+        assert delivery.door_code.isdigit()
         parts = {part.merchant_order.merchant_name: part for part in delivery.parts.select_related("merchant_order")}
         assert len(parts) == 2
         honey_part = next(part for part in parts.values() if part.chilled)
@@ -51,7 +55,9 @@ def test_a_paid_order_from_two_shops_becomes_one_delivery_with_a_pickup_at_each(
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)
-def test_the_same_paid_event_twice_keeps_one_delivery(town_a, delivering_shops, zones, django_capture_on_commit_callbacks):
+def test_the_same_paid_event_twice_keeps_one_delivery(
+    town_a, delivering_shops, zones, django_capture_on_commit_callbacks
+):
     honey = delivering_shops["grocer"]["variants"][0]
     with town_a:
         order = _paid_delivery(town_a, delivering_shops, [(honey, 2)], django_capture_on_commit_callbacks)
@@ -97,3 +103,21 @@ def test_a_collected_order_makes_no_delivery(town_a, delivering_shops, zones, dj
         with django_capture_on_commit_callbacks(execute=True):
             pay_with_demo_gateway(town_a, order)
         assert not Delivery.objects.filter(order=order).exists()
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_an_order_taken_while_the_geocoder_was_down_waits_for_an_agent_to_place_it(
+    town_a, delivering_shops, zones, address_service_down, django_capture_on_commit_callbacks
+):
+    honey = delivering_shops["grocer"]["variants"][0]
+    with town_a:
+        order = _paid_delivery(town_a, delivering_shops, [(honey, 2)], django_capture_on_commit_callbacks)
+        delivery = Delivery.objects.get(order=order)
+        assert delivery.needs_address_check
+        assert not delivery.is_located
+
+        located = locate_delivery(delivery=delivery, latitude=50.9530, longitude=1.8550)
+
+        assert located.is_located
+        assert not located.needs_address_check
+        assert located.in_centre

@@ -17,6 +17,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from demo.catalog_content import PROFILES
 from demo.towns import DEMO_TOWNS
 
+# The towns whose delivery partner's day is seeded (fleet, couriers, the day's planned rounds).
+ROUNDS_TOWNS = frozenset({"calais"})
+
 
 def demo_steps(*, orders: int | None = None, products: int | None = None) -> list[tuple[str, list[str]]]:
     """The commands of the demo's set-up, in order, with their arguments."""
@@ -29,6 +32,8 @@ def demo_steps(*, orders: int | None = None, products: int | None = None) -> lis
         steps.append(("seed_demo_catalog", catalogue))
         steps.append(("seed_demo_logistics", [slug]))
         steps.append(("seed_demo_payouts", [slug, *(["--orders", str(orders)] if orders is not None else [])]))
+        if slug in ROUNDS_TOWNS:
+            steps.append(("seed_demo_rounds", [slug, *(["--orders", str(orders)] if orders is not None else [])]))
     # Again at the end: the logins of the merchants seeded meanwhile, and where to log in.
     steps.append(("setup_demo", []))
     return steps
