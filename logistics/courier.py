@@ -309,7 +309,8 @@ def deliver(*, courier: User, key: uuid.UUID, stop_id: int, proof: Proof) -> Out
         if delivery.status not in (DeliveryStatus.PLANNED, DeliveryStatus.ON_THE_WAY):
             raise ValidationError(_("Cette livraison n'est plus à faire."), code="state")
         parts = list(delivery.parts.select_for_update().exclude(status=PartStatus.REFUSED))
-        missing = [part for part in parts if part.status != PartStatus.COLLECTED]
+        # A part back at the hub after a failed attempt is loaded there (the planner makes no pickup for it).
+        missing = [part for part in parts if part.status not in (PartStatus.COLLECTED, PartStatus.AT_HUB)]
         if missing:
             raise ValidationError(_("Retirez d'abord tous les colis de cette livraison."), code="not_collected")
         fields = _check_proof(proof, delivery)

@@ -15,5 +15,4 @@ urlpatterns = [
     path("arrets/<int:stop_id>/livraison/", views_courier.deliver, name="deliver"),
     path("arrets/<int:stop_id>/echec/", views_courier.fail, name="fail"),
     path("arrets/<int:stop_id>/depot/", views_courier.reload, name="reload"),
-    path("preuves/<int:delivery_id>/photo/", views_courier.proof_photo, name="proof_photo"),
 ]

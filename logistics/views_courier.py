@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,14 +24,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.requests import AuthenticatedRequest, signed_in_view
 from catalog.formatting import format_clock
 from logistics import courier
 from logistics.forms_courier import CollectForm, DeliverForm, FailForm, KeyedForm, ReloadForm
-from logistics.models import Delivery, FailureReason, LogisticsSettings
+from logistics.models import FailureReason, LogisticsSettings
 from tenants.current import town_today
-from tenants.private_files import private_storage
 
 # Anonymous → login page; signed in without the courier role → 403.
 courier_view = signed_in_view(courier.require_courier)
@@ -241,30 +240,4 @@ def manifest(request: HttpRequest) -> JsonResponse:
         ],
     }
     response = JsonResponse(data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
-    return response
-
-
-# --- proofs, for the town ----------------------------------------------------------------------
-PROOF_VIEWERS = (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.DELIVERY_COORDINATOR)
-
-
-def require_proof_viewer(user: User) -> None:
-    if not (user.is_active and user.role in PROOF_VIEWERS):
-        raise PermissionDenied
-
-
-@signed_in_view(require_proof_viewer)
-@require_GET
-def proof_photo(request: AuthenticatedRequest, delivery_id: int) -> FileResponse:
-    """The photo taken at the door: town staff and the delivery coordinators only, never under a public URL."""
-    delivery = Delivery.objects.filter(pk=delivery_id).exclude(proof_photo="").first()
-    if delivery is None:
-        raise Http404(delivery_id)
-    response = FileResponse(
-        private_storage().open(delivery.proof_photo, "rb"),
-        as_attachment=False,
-        filename=f"preuve-livraison-{delivery.pk}.{delivery.proof_photo.rsplit('.', 1)[-1]}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response

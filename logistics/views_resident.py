@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from catalog.formatting import format_clock, format_day
@@ -28,11 +25,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             if choice == "hub":
                 rescheduling.choose_collection_at_hub(delivery_id=delivery.pk)
             else:
-                try:
-                    day = dt.date.fromisoformat(choice)
-                except ValueError:
-                    raise ValidationError(_("Choisissez un des jours proposés."), code="day") from None
-                rescheduling.choose_new_day(delivery_id=delivery.pk, date=day)
+                rescheduling.choose_new_day(delivery_id=delivery.pk, choice=choice)
         except ValidationError as refusal:
             error = refusal.messages[0]
         else:
@@ -43,7 +36,14 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         "order": delivery.order,
         "can_choose": rescheduling.can_choose(delivery),
         "collected_at_hub": rescheduling.is_collected_at_hub(delivery),
-        "days": [(day.isoformat(), format_day(day)) for day in rescheduling.offered_days()],
+        "choices": [
+            (
+                choice.value,
+                format_day(choice.date) + (f", {choice.slot.label}" if choice.slot else ""),
+                choice.is_full,
+            )
+            for choice in rescheduling.offered_choices()
+        ],
         "new_day": format_day(delivery.date),
         "window": f"{format_clock(delivery.window_start)} – {format_clock(delivery.window_end)}",
         "hub": rescheduling.collection_hub(),

@@ -83,6 +83,7 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
             delivery=delivery,
             part=part,
             arrives_at=dt.time(9, 10 + 10 * index),
+            starts_at=dt.time(9, 10 + 10 * index),
             departs_at=dt.time(9, 13 + 10 * index),
         )
         for index, part in enumerate(parts)
@@ -93,6 +94,7 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
         kind=StopKind.DROP,
         delivery=delivery,
         arrives_at=dt.time(9, 45),
+        starts_at=dt.time(9, 45),
         departs_at=dt.time(9, 49),
     )
     reload = Stop.objects.create(
@@ -100,6 +102,7 @@ def plan_round(town: object, shops: dict, capture: object, *, courier: User | No
         position=len(parts) + 2,
         kind=StopKind.RELOAD,
         arrives_at=dt.time(10, 5),
+        starts_at=dt.time(10, 5),
         departs_at=dt.time(10, 10),
     )
     delivery.status = DeliveryStatus.PLANNED
@@ -138,7 +141,7 @@ def round_for_order(order: Order, *, courier: User, today: dt.date, codes: tuple
     round_ = Round.objects.create(
         date=today, shift=shift, courier=courier, vehicle=vehicle, starts_at=dt.time(0, 0), ends_at=dt.time(23, 59)
     )
-    times = {"arrives_at": dt.time(9, 0), "departs_at": dt.time(9, 5)}
+    times = {"arrives_at": dt.time(9, 0), "starts_at": dt.time(9, 0), "departs_at": dt.time(9, 5)}
     pickups = [
         Stop.objects.create(
             round=round_, position=index + 1, kind=StopKind.PICKUP, delivery=delivery, part=part, **times

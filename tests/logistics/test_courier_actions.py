@@ -246,7 +246,8 @@ def test_a_photo_proof_is_kept_privately_without_its_metadata_and_shown_to_town_
         assert delivery.proof_photo.startswith("proofs/")
         with private_storage().open(delivery.proof_photo) as kept:
             assert not Image.open(kept).getexif()
-    assert client_a.get(f"/livreur/preuves/{delivery.pk}/photo/").status_code == 403  # the courier
+    photo_path = f"/gestion/livraisons/rapports/preuves/{delivery.pk}/photo/"  # the town's view of proofs
+    assert client_a.get(photo_path).status_code == 403  # the courier
     from accounts.models import Role, User
 
     with town_a:
@@ -254,7 +255,7 @@ def test_a_photo_proof_is_kept_privately_without_its_metadata_and_shown_to_town_
             email="coordination@ville-a.fr", password="x-123456789", role=Role.DELIVERY_COORDINATOR
         )
     client_a.force_login(coordinator)
-    shown = client_a.get(f"/livreur/preuves/{delivery.pk}/photo/")
+    shown = client_a.get(photo_path)
     assert shown.status_code == 200
     assert shown["X-Content-Type-Options"] == "nosniff"
     assert b"".join(shown.streaming_content)[:2] == b"\xff\xd8"

@@ -120,7 +120,7 @@ def test_the_round_as_json_lists_the_stops_and_carries_a_csrf_token(client_a, to
     assert [stop["kind"] for stop in round_["stops"]] == ["pickup", "pickup", "drop", "reload"]
     drop = round_["stops"][2]
     assert drop["name"] == "Jeanne Martin"
-    assert drop["window"] == "10 h – 18 h"
+    assert drop["window"] == "14 h – 16 h"  # the slot chosen at checkout
     assert drop["eta"] == "9 h 30 – 10 h"
     assert drop["phone_link"] == "tel:0612345678"
     assert drop["instructions"] == "Interphone 3B"
@@ -193,6 +193,7 @@ def test_the_round_page_reads_the_same_number_of_queries_however_many_stops(
                 delivery=planned.delivery,
                 part=planned.parts[position % 2],
                 arrives_at=planned.drop.arrives_at,
+                starts_at=planned.drop.starts_at,
                 departs_at=planned.drop.departs_at,
             )
     with django_assert_num_queries(6):
