@@ -238,7 +238,7 @@ def test_a_refused_parcel_and_the_residents_page_to_choose_a_new_day(
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre livraison")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "courier-resident-new-day")
-    page.get_by_role("radio").nth(1).check()
+    page.get_by_role("radio").nth(-2).check()  # the last slot offered, days ahead (the last radio is the hub)
     page.get_by_role("button", name="Valider mon choix").click()
     expect(page.get_by_role("status")).to_contain_text("C'est noté : nouvelle livraison")
     with django_db_blocker.unblock(), round_of_today["town"]:

@@ -198,3 +198,10 @@ def test_the_round_page_reads_the_same_number_of_queries_however_many_stops(
             )
     with django_assert_num_queries(6):
         client_a.get("/livreur/")
+
+
+def test_a_courier_finds_their_round_from_the_sites_menu(client_a, town_a):
+    with town_a:
+        client_a.force_login(make_courier("livreur-menu@ville-a.fr"))
+    home = client_a.get("/").content.decode()
+    assert '<a href="/livreur/">Ma tournée</a>' in home
