@@ -114,10 +114,7 @@ def test_a_round_done_offline_is_sent_once_when_the_network_returns(
     # The service worker is installed and keeps the round.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
-    page.wait_for_function(
-        "caches.keys().then(async (names) => { for (const name of names) { if (await (await caches.open(name)).match('/livreur/')) return true; } return false; })",
-        timeout=15000,
-    )
+    page.wait_for_function(KEEPS_THE_ROUND, timeout=15000)
 
     page.context.set_offline(True)
     page.reload()  # answered by the service worker
@@ -151,6 +148,21 @@ def test_a_round_done_offline_is_sent_once_when_the_network_returns(
             PartStatus.COLLECTED
         }
         assert Round.objects.get(pk=round_of_today["round"].pk).started_at is not None
+
+    # Signing out forgets the round kept on the phone: residents' names and addresses.
+    page.get_by_text("Menu").click()
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(f"{base}/")
+    page.wait_for_function(f"{KEEPS_THE_ROUND}.then((kept) => !kept)", timeout=15000)
+
+
+# True when some cache of the page's origin holds the round's page.
+KEEPS_THE_ROUND = """caches.keys().then(async (names) => {
+  for (const name of names) {
+    if (await (await caches.open(name)).match('/livreur/')) return true;
+  }
+  return false;
+})"""
 
 
 @pytest.mark.browser
