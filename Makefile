@@ -78,7 +78,7 @@ bench-payout: install
 	$(BIN)/python bench/payout.py $(BENCH_ARGS)
 
 # The planning engine alone (no database): the public Solomon / Li & Lim instances found in
-# $(ROUTING_BENCHMARKS) (default ../shared/benchmarks/routing), then generated town days.
+# $(ROUTING_BENCHMARKS) (default: shared/benchmarks/routing beside the repository), then generated town days.
 # BENCH_ARGS=--quick runs 6 instances per set instead of 56 (the full run takes about 20 minutes).
 bench-routing: install
 	$(BIN)/python bench/routing.py $(BENCH_ARGS)

@@ -29,6 +29,12 @@ from django.utils.translation import gettext_lazy as _
 DEFAULT_CO2_GRAMS_PER_CAR_KM = 193  # ADEME Base Carbone, average petrol/diesel car, 2024 (documented in docs)
 
 
+# Users of the town (couriers, dispatchers) are kept as references the database does not enforce:
+# users also live in the public schema, where these tables do not exist, and with a real foreign key
+# deleting any user there (an operator) would look them up and fail (as settlement's user_reference).
+# A courier who leaves is deactivated, which keeps their rounds and hours.
+
+
 class ProofMode(models.TextChoices):
     PHOTO = "photo", _("Photo du colis déposé")
     SIGNATURE = "signature", _("Signature du destinataire")
@@ -160,7 +166,11 @@ class Shift(models.Model):
 
     date = models.DateField(_("date"))
     courier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("livreur")
+        settings.AUTH_USER_MODEL,
+        related_name="shifts",
+        verbose_name=_("livreur"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("véhicule"))
     starts_at = models.TimeField(_("début"))
@@ -323,7 +333,12 @@ class Plan(models.Model):
     problems = models.JSONField(default=list)  # the checker's violations, when rejected
     trigger = models.CharField(max_length=20, blank=True)  # "button", "command", "beat", "insertion", "failure"
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -352,7 +367,9 @@ class Round(models.Model):
     date = models.DateField()
     shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="rounds")
     stretch = models.PositiveSmallIntegerField(default=0)  # 0, or 1 for the part after the break
-    courier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rounds")
+    courier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="rounds", on_delete=models.DO_NOTHING, db_constraint=False
+    )
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="rounds")
     starts_at = models.TimeField()
     ends_at = models.TimeField()
@@ -418,7 +435,9 @@ class CourierAction(models.Model):
     """An action sent by the courier app, under the key the phone chose: replayed, it is applied once."""
 
     key = models.UUIDField(unique=True, default=uuid.uuid4)
-    courier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    courier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.DO_NOTHING, db_constraint=False
+    )
     kind = models.CharField(max_length=20)
     stop = models.ForeignKey(Stop, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     outcome = models.CharField(max_length=20, blank=True)

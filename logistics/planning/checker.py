@@ -210,7 +210,7 @@ def _check_route(
             report(ROUTE_SHAPE, visit.job, f"visit {position} names an unknown job or pickup ({visit.pickup!r})")
             return found
         job = jobs.get(visit.job)
-        if centre_only and not location.in_centre:
+        if centre_only and not location.in_centre and visit.kind in (PICKUP, DROP):  # its own hub is home
             report(ACCESS, visit.job, f"{shift.kind} may not leave the centre (visit {position}, {visit.kind})")
 
         # Times.

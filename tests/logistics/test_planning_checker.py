@@ -256,3 +256,18 @@ def test_a_route_distance_that_is_not_the_sum_of_its_legs_is_rejected() -> None:
 
 def test_a_route_on_an_unknown_shift_is_rejected() -> None:
     assert checker.UNKNOWN_SHIFT in codes(problem(), plan(shift="car-9"))
+
+
+def test_a_bike_based_at_a_hub_outside_the_centre_may_start_and_end_there() -> None:
+    outer_hub = Location(0, 0, in_centre=False)
+    shifts = (Shift("bike-0", "cargo_bike", outer_hub, 0, 10_000),)
+
+    assert codes(problem(shifts=shifts, jobs=(PARCEL,)), plan(_parcel_round(), shift="bike-0", distance=200)) == []
+
+
+def _parcel_round() -> tuple[Visit, ...]:
+    return (
+        Visit(START, arrival=0, start=0, departure=0),
+        Visit(DROP, "delivery-2", arrival=100, start=100, departure=110),
+        Visit(END, arrival=210, start=210, departure=210),
+    )

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from logistics.planning.checker import check_plan
-from logistics.planning.problem import DROP, NO_CAPACITY, PICKUP, Plan, Problem, Visit
+from logistics.planning.problem import DROP, END, NO_CAPACITY, PICKUP, START, Plan, Problem, Visit
 from logistics.planning.solvers import PlanRejected, PyVrpSolver, insert_job
 from logistics.planning.travel import StraightLine
 from tests.logistics.planning_days import RESIDENTS, SHOPS, job, shifts, small_day
@@ -82,3 +82,19 @@ def test_insertion_into_a_broken_plan_is_rejected() -> None:
 
     with pytest.raises(PlanRejected):
         insert_job(problem, plan, day.jobs[-1], TRAVEL)
+
+
+def test_insertion_can_open_a_route_on_an_idle_shift() -> None:
+    # The car's round is over by now; the bike has no route yet and the new delivery is in the centre.
+    day = small_day()
+    car_only = replace(day, jobs=day.jobs[:2], shifts=(day.shifts[1],))
+    plan = PyVrpSolver().solve(car_only, TRAVEL, time_limit=0.5, seed=1)
+    now = plan.routes[0].visits[-1].arrival
+    late = job(9, RESIDENTS[3], (SHOPS[2],), window=(now, now + 3600))
+
+    updated = insert_job(replace(car_only, shifts=day.shifts), plan, late, TRAVEL, now=now)
+
+    bike = next(route for route in updated.routes if route.shift == "bike-0")
+    assert [visit.kind for visit in bike.visits] == [START, PICKUP, DROP, END]
+    assert bike.visits[0].departure >= now
+    assert next(route for route in updated.routes if route.shift == "car-0") == plan.routes[0]

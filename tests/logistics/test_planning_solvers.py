@@ -242,3 +242,42 @@ def test_a_hub_job_too_heavy_for_the_bike_but_in_the_centre_goes_by_car() -> Non
     plan = PyVrpSolver().solve(problem, TRAVEL, time_limit=0.5, seed=1)
 
     assert [route.shift for route in plan.routes] == ["car-0"]
+
+
+def test_a_round_frozen_to_its_end_is_kept_and_the_rest_planned_around_it() -> None:
+    problem = small_day()
+    first = PyVrpSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+    done = first.routes[0]
+    problem = replace(problem, frozen={done.shift: done.visits})
+
+    plan = PyVrpSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+
+    assert next(route for route in plan.routes if route.shift == done.shift).visits == done.visits
+    assert served(plan) == served(first)
+    assert check_plan(problem, plan, TRAVEL) == []
+
+
+def test_a_shift_too_short_for_any_delivery_gets_no_route() -> None:
+    # The car's shift lasts a minute: nothing can be planned on it.
+    problem = small_day(shifts=shifts(bikes=1, cars=1, end=NINE + 1800))
+    late_start = replace(problem.shifts[1], end=NINE + 60)
+    problem = replace(problem, shifts=(problem.shifts[0], late_start))
+
+    plan = PyVrpSolver().solve(problem, TRAVEL, time_limit=0.5, seed=1)
+
+    assert "car-0" not in [route.shift for route in plan.routes]
+    assert served(plan) | set(plan.unassigned) == {f"delivery-{n}" for n in range(1, 9)}
+
+
+def test_vroom_keeps_frozen_visits_too() -> None:
+    problem = small_day()
+    first = VroomSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+    route = first.routes[0]
+    done = route.visits[:3]
+    problem = replace(problem, frozen={route.shift: done})
+
+    plan = VroomSolver().solve(problem, TRAVEL, time_limit=1, seed=1)
+
+    assert next(r for r in plan.routes if r.shift == route.shift).visits[:3] == done
+    assert served(plan) | set(plan.unassigned) == {f"delivery-{n}" for n in range(1, 9)}
+    assert check_plan(problem, plan, TRAVEL) == []
