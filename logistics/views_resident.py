@@ -12,6 +12,14 @@ from logistics import rescheduling
 from logistics.forms_courier import NewDayForm
 
 
+def _by_day(choices: list[rescheduling.Choice]) -> list[tuple[str, list[rescheduling.Choice]]]:
+    """The choices under their day (« mardi 8 décembre »), days in order."""
+    days: dict[str, list[rescheduling.Choice]] = {}
+    for choice in choices:
+        days.setdefault(format_day(choice.date), []).append(choice)
+    return list(days.items())
+
+
 @require_http_methods(["GET", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     delivery = rescheduling.delivery_from_token(token)
@@ -36,14 +44,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         "order": delivery.order,
         "can_choose": rescheduling.can_choose(delivery),
         "collected_at_hub": rescheduling.is_collected_at_hub(delivery),
-        "choices": [
-            (
-                choice.value,
-                format_day(choice.date) + (f", {choice.slot.label}" if choice.slot else ""),
-                choice.is_full,
-            )
-            for choice in rescheduling.offered_choices()
-        ],
+        "days": _by_day(rescheduling.offered_choices()),
         "new_day": format_day(delivery.date),
         "window": f"{format_clock(delivery.window_start)} – {format_clock(delivery.window_end)}",
         "hub": rescheduling.collection_hub(),

@@ -103,7 +103,7 @@ def test_the_residents_link_offers_new_slots_and_the_hub_and_a_new_slot_plans_it
     assert page.status_code == 200
     html = page.content.decode()
     assert f'value="2026-11-28@{morning.pk}"' in html
-    assert "samedi 28 novembre, 10 h – 12 h" in html
+    assert "<legend>samedi 28 novembre</legend>" in html
     assert f'value="2026-11-27@{morning.pk}"' not in html  # today's 10 h slot starts within the hour
     assert 'value="2026-11-29' not in html  # no deliveries on Sundays
     assert "Je viens les retirer au dépôt : Dépôt de l" in html
@@ -194,3 +194,24 @@ def test_a_new_slot_today_goes_into_the_rounds_already_planned(
         assert Plan.objects.filter(date=TODAY, trigger="insertion").count() == 1
         delivery = Delivery.objects.get(pk=failed.delivery.pk)
         assert (delivery.date, delivery.window_start, delivery.window_end) == (TODAY, dt.time(16, 0), dt.time(18, 0))
+
+
+@time_machine.travel(FRIDAY_MORNING, tick=False)
+def test_a_town_without_slots_offers_days_and_keeps_the_window(client_a, town_a, failed):
+    path = link_path(mail.outbox[0].body)
+    with town_a:
+        DeliverySlot.objects.update(is_active=False)
+
+    html = client_a.get(path).content.decode()
+    assert 'value="2026-11-28"' in html
+    assert "dans la journée (14 h – 16 h)" in html
+    client_a.post(path, {"choice": "2026-11-28"})
+
+    with town_a:
+        delivery = Delivery.objects.get(pk=failed.delivery.pk)
+        assert (delivery.status, delivery.date, delivery.window_start, delivery.window_end) == (
+            DeliveryStatus.TO_PLAN,
+            SATURDAY,
+            dt.time(14, 0),
+            dt.time(16, 0),
+        )
