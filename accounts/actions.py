@@ -47,6 +47,8 @@ INVITATION_LIFETIME = dt.timedelta(days=7)
 # Roles only a town admin hands out; town agents invite and manage the others.
 ADMIN_GRANTED_ROLES = frozenset({Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.DELIVERY_COORDINATOR})
 AGENT_GRANTED_ROLES = frozenset({Role.MERCHANT_STAFF, Role.COURIER})
+# Delivery coordinators run the couriers: they invite and manage them, and nobody else.
+COORDINATOR_GRANTED_ROLES = frozenset({Role.COURIER})
 # Roles the people page switches between; merchant staff stay merchant staff (their merchants say where).
 CHANGEABLE_ROLES = (Role.TOWN_ADMIN, Role.TOWN_AGENT, Role.DELIVERY_COORDINATOR, Role.COURIER)
 # Higher reaches further: "raising one's own role" compares these.
@@ -82,11 +84,14 @@ def record_verified_email(*, user: User) -> None:
 
 
 def may_invite(actor: User | None, role: str) -> bool:
-    """Town admins invite anyone with a back-office role; town agents invite merchant staff and couriers."""
+    """Town admins invite anyone with a back-office role; town agents invite merchant staff and couriers;
+    delivery coordinators invite couriers."""
     if actor is None or not (actor.is_authenticated and actor.is_active):
         return False
     if role in ADMIN_GRANTED_ROLES:
         return actor.role == Role.TOWN_ADMIN
+    if actor.role == Role.DELIVERY_COORDINATOR:
+        return role in COORDINATOR_GRANTED_ROLES
     if role in AGENT_GRANTED_ROLES:
         return actor.role in (Role.TOWN_ADMIN, Role.TOWN_AGENT)
     return False

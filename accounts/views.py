@@ -67,7 +67,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         "rows": queries.person_rows(page.object_list),
         "invitations": list(queries.open_invitations_for(request.user, role=role)),
-        "role_filters": queries.ROLE_FILTERS,
+        "role_filters": queries.role_filters_for(request.user),
         "role": role,
         "can_invite": bool(actions.invitable_roles(request.user)),
         "manageable_roles": actions.manageable_roles(request.user),
@@ -183,7 +183,7 @@ def invitation_cancel(request: AuthenticatedRequest, invitation_id: int) -> Http
     return _back(request, "accounts:people")
 
 
-@people_view
+@signed_in_view(queries.require_people_journal_reader)
 def journal(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(queries.audit_entries_for(request.user), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/people/journal.html", {"page": page, "people_tab": "journal"})

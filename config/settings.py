@@ -299,6 +299,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # django-axes does the lockout; allauth's own limit stays as a looser second net.
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,20/5m/key"}
 LOGIN_REDIRECT_URL = "/"
+# Where a role lands after signing in without a "next" page (tenants.account_adapter); others: LOGIN_REDIRECT_URL.
+LOGIN_REDIRECT_URLS_BY_ROLE = {"delivery_coordinator": "/gestion/livraisons/tableau/"}
 LOGIN_URL = "account_login"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("settlement.payouts.urls")),
     path("gestion/finances/", include(("settlement.reports.urls", "finance"))),
     path("gestion/livraisons/rapports/", include(("logistics.urls_reports", "logistics_reports"))),
+    path("gestion/livraisons/", include("logistics.urls_dispatch")),
     path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),

@@ -57,6 +57,11 @@ class TownAccountAdapter(DefaultAccountAdapter):
     def format_email_subject(self, subject: str) -> str:
         return f"[{_public_site(allauth_context.request).name}] {subject}"
 
+    def get_login_redirect_url(self, request: TownRequest) -> str:
+        # A delivery coordinator's work is the dispatcher board, not the shop window.
+        landing = settings.LOGIN_REDIRECT_URLS_BY_ROLE.get(getattr(request.user, "role", ""))
+        return landing or super().get_login_redirect_url(request)
+
     def _get_login_attempts_cache_key(self, request: TownRequest, **credentials: Any) -> str:
         # allauth keys its failed-login limit on the request's host: another spelling of the host
         # (case, port) would start a fresh count.

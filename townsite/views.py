@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from townsite import queries
 from townsite.actions import update_legal_page, update_site_settings
 from townsite.forms import LegalPageForm, SiteSettingsForm
@@ -30,6 +32,9 @@ def legal_sections(body: str) -> list[tuple[str, str]]:
 def manage(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if request.user.is_active and request.user.role == Role.DELIVERY_COORDINATOR:
+        # The coordinator's back-office is the deliveries' (logistics, /gestion/livraisons/).
+        return redirect(settings.LOGIN_REDIRECT_URLS_BY_ROLE[Role.DELIVERY_COORDINATOR])
     pages = queries.list_legal_pages_for_editing(request.user)
     site_settings = queries.site_settings_for_editing(request.user)
     form = SiteSettingsForm(request.POST or None, instance=site_settings)

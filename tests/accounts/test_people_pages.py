@@ -35,7 +35,8 @@ def agent(town_a) -> tuple[User, Client]:
     return signed_in(town_a, Role.TOWN_AGENT, "agent@ville-a.fr")
 
 
-@pytest.mark.parametrize("role", [Role.MERCHANT_STAFF, Role.COURIER, Role.DELIVERY_COORDINATOR, Role.RESIDENT])
+# Delivery coordinators see the couriers there: tests/logistics/test_coordinator_scope.py.
+@pytest.mark.parametrize("role", [Role.MERCHANT_STAFF, Role.COURIER, Role.RESIDENT])
 def test_people_pages_are_for_admins_and_agents_only(town_a, role):
     _user, client = signed_in(town_a, role, f"{role}@ville-a.fr")
     for path in ("/gestion/personnes/", "/gestion/personnes/inviter/", "/gestion/personnes/journal/"):

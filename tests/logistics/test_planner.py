@@ -226,3 +226,18 @@ def test_the_beat_task_plans_today_once_after_the_last_cutoff(town_a):
             assert plan_after_cutoffs_task.delay().get().startswith("published")
             assert plan_after_cutoffs_task.delay().get() == "nothing to do"
         assert Plan.objects.filter(trigger="beat").count() == 1
+
+
+def test_the_same_day_planned_twice_with_the_same_seed_gives_the_same_rounds(town_a):
+    _day(town_a)
+    with town_a:
+        plan_rounds(date=TUESDAY, seconds=5)
+        first = [
+            (r.vehicle_id, [(s.kind, s.delivery_id, s.arrives_at) for s in _stops(r)]) for r in Round.objects.all()
+        ]
+        plan_rounds(date=TUESDAY, seconds=5)
+        again = [
+            (r.vehicle_id, [(s.kind, s.delivery_id, s.arrives_at) for s in _stops(r)]) for r in Round.objects.all()
+        ]
+        assert again == first
+        assert Plan.objects.filter(status=PlanStatus.PUBLISHED).count() == 2
