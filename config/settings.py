@@ -451,7 +451,8 @@ ROUTING_SOLVER = env.str("ROUTING_SOLVER", default="pyvrp")
 # script at all (page scripts live in static/js/). Styles: our static files, plus the one inline
 # <style> carrying the request's nonce (the town's brand colours, templates/base.html). Images
 # also as data: URLs and from the media bucket; no plugins, no <base>, no framing, forms posting
-# to this site only. The Stripe payment page adds Stripe's origins for itself
+# to this site only. The courier app (/livreur/) registers a service worker and a web app manifest,
+# both served by this site. The Stripe payment page adds Stripe's origins for itself
 # (payments.gateways.stripe.allow_stripe_js).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -460,6 +461,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:", *MEDIA_ORIGINS],
         "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
         "frame-ancestors": [NONE],

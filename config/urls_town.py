@@ -12,6 +12,8 @@ urlpatterns = [
     path("gestion/mes-commandes/", include("checkout.urls_merchant")),
     path("gestion/commandes/", include(("checkout.urls_staff", "checkout_staff"))),
     path("", include("delivery.urls")),
+    path("livreur/", include("logistics.urls_courier")),
+    path("", include("logistics.urls_resident")),
     path("", include("settlement.payouts.urls")),
     path("gestion/finances/", include(("settlement.reports.urls", "finance"))),
     path("gestion/livraisons/rapports/", include(("logistics.urls_reports", "logistics_reports"))),
