@@ -126,7 +126,28 @@ def pickup_key(part_id: int) -> str:
 
 
 def _id(key: str) -> int:
-    return int(key.rsplit("-", 1)[1])
+    """The row id in a job or pickup key: ``delivery-12`` and ``delivery-12-try40`` → 12, ``part-7`` → 7."""
+    return int(key.split("-")[1])
+
+
+def earlier_attempt_key(delivery_id: int, failed_stop_id: int) -> str:
+    """The job of an attempt that failed at the door: its stops stay on its round, done, under this key;
+    the delivery's next attempt is the job ``job_key(delivery_id)`` (from the hub)."""
+    return f"delivery-{delivery_id}-try{failed_stop_id}"
+
+
+def _earlier_attempts(stops: Sequence[Stop]) -> dict[int, str]:
+    """Stop id → earlier-attempt job key, for the stops (of one round, in order) of attempts that failed."""
+    keys: dict[int, str] = {}
+    last_failed: dict[int, tuple[int, int]] = {}  # delivery id -> (position, failed drop's stop id)
+    for index, stop in enumerate(stops):
+        if stop.kind == StopKind.DROP and stop.status == StopStatus.FAILED and stop.delivery_id:
+            last_failed[stop.delivery_id] = (index, stop.pk)
+    for index, stop in enumerate(stops):
+        failed = last_failed.get(stop.delivery_id or 0)
+        if failed is not None and index <= failed[0] and stop.delivery_id:
+            keys[stop.pk] = earlier_attempt_key(stop.delivery_id, failed[1])
+    return keys
 
 
 @dataclass
@@ -302,10 +323,11 @@ def build_day(date: dt.date, *, only_shift: tuple[int, int] | None = None, live:
 
     kinds, plan_shifts, by_key, bikes = _kinds_and_shifts(date, only_shift)
     frozen, kept = _frozen_visits(date, by_key)
-    frozen_pickups = {visit.pickup for visits in frozen.values() for visit in visits if visit.pickup}
-    routed: set[int] = set()
-    if live:
-        routed = set(Stop.objects.filter(round__date=date).exclude(delivery=None).values_list("delivery_id", flat=True))
+    # Pickups already made by the current attempts (an earlier attempt's job key carries "-try").
+    frozen_pickups = {
+        visit.pickup for visits in frozen.values() for visit in visits if visit.pickup and "-try" not in visit.job
+    }
+    routed = deliveries_on_rounds(date) if live else set()
     deliveries = list(
         Delivery.objects.filter(date=date)
         .filter(Q(status__in=OPEN_DELIVERY_STATUSES) | Q(pk__in=kept | routed))
@@ -327,6 +349,7 @@ def build_day(date: dt.date, *, only_shift: tuple[int, int] | None = None, live:
             not_plannable[delivery.pk] = made
         else:
             jobs.append(made)
+    jobs += _earlier_attempt_jobs(frozen, builder, config)
     problem = p.Problem(
         dimensions=DIMENSIONS,
         kinds=kinds,
@@ -347,12 +370,78 @@ def build_day(date: dt.date, *, only_shift: tuple[int, int] | None = None, live:
     )
 
 
-def _visit_of(stop: Stop) -> p.Visit:
+def deliveries_on_rounds(date: dt.date, *, only: tuple[int, int] | None = None) -> set[int]:
+    """Deliveries whose current attempt has stops on the day's rounds (on one shift stretch when ``only``)."""
+    rounds = Round.objects.filter(date=date).prefetch_related("stops")
+    if only is not None:
+        rounds = rounds.filter(shift_id=only[0], stretch=only[1])
+    found: set[int] = set()
+    for round_ in rounds:
+        stops = list(round_.stops.all())
+        earlier = _earlier_attempts(stops)
+        found |= {stop.delivery_id for stop in stops if stop.delivery_id and stop.pk not in earlier}
+    return found
+
+
+def _earlier_attempt_jobs(
+    frozen: dict[str, tuple[p.Visit, ...]], builder: _Jobs, config: LogisticsSettings
+) -> list[p.Job]:
+    """Jobs of attempts that failed at the door, as their stops (all done) stay on their rounds.
+
+    Their times are not checked (frozen visits happened when they happened); they only let the checker
+    account for every visit of a round under way.
+    """
+    visits: dict[str, list[p.Visit]] = {}
+    for route in frozen.values():
+        for visit in route:
+            if "-try" in visit.job:
+                visits.setdefault(visit.job, []).append(visit)
+    if not visits:
+        return []
+    deliveries = Delivery.objects.in_bulk([_id(key) for key in visits])
+    parts = DeliveryPart.objects.select_related("merchant_order__merchant").in_bulk(
+        [_id(visit.pickup) for job in visits.values() for visit in job if visit.pickup]
+    )
+    jobs = []
+    for key, job_visits in visits.items():
+        delivery = deliveries[_id(key)]
+        pickups = tuple(
+            p.Pickup(
+                key=visit.pickup,
+                location=builder._location(parts[_id(visit.pickup)].merchant_order.merchant),
+                window=(0, DAY_END),
+                service=config.pickup_minutes * 60,
+                load=(part.parcels, part.grams, part.millilitres),
+            )
+            for visit in job_visits
+            if visit.pickup
+            for part in (parts[_id(visit.pickup)],)
+        )
+        load = tuple(sum(values) for values in zip(*(pickup.load for pickup in pickups), strict=True)) or (
+            delivery.parcels,
+            delivery.grams,
+            delivery.millilitres,
+        )
+        jobs.append(
+            p.Job(
+                key=key,
+                drop=p.Location(delivery.latitude or 0.0, delivery.longitude or 0.0, in_centre=delivery.in_centre),
+                drop_window=(0, DAY_END),
+                drop_service=config.drop_minutes * 60,
+                load=load,
+                pickups=pickups,
+            )
+        )
+    return jobs
+
+
+def _visit_of(stop: Stop, earlier: dict[int, str]) -> p.Visit:
     kind = {StopKind.PICKUP: p.PICKUP, StopKind.DROP: p.DROP, StopKind.RELOAD: p.RELOAD}[StopKind(stop.kind)]
     arrival, departure = _seconds(stop.arrives_at), _seconds(stop.departs_at)
+    job = earlier.get(stop.pk) or (job_key(stop.delivery_id) if stop.delivery_id else "")
     return p.Visit(
         kind=kind,
-        job=job_key(stop.delivery_id) if stop.delivery_id else "",
+        job=job,
         pickup=pickup_key(stop.part_id) if stop.part_id else "",
         arrival=arrival,
         start=stop_start(stop),
@@ -393,12 +482,13 @@ def _frozen_visits(
                 departure=_seconds(round_.starts_at),
             )
         ]
-        visits += [_visit_of(stop) for stop in stops[:keep]]
+        earlier = _earlier_attempts(stops)
+        visits += [_visit_of(stop, earlier) for stop in stops[:keep]]
         if round_.is_locked:
             end = _seconds(round_.ends_at)
             visits.append(p.Visit(kind=p.END, arrival=end, start=end, departure=end))
         frozen[key] = tuple(visits)
-        kept |= {stop.delivery_id for stop in stops[:keep] if stop.delivery_id}
+        kept |= {stop.delivery_id for stop in stops[:keep] if stop.delivery_id and stop.pk not in earlier}
     return frozen, kept
 
 
@@ -501,7 +591,7 @@ def _record(
         seconds=plan.seconds if plan else extra.pop("seconds", 0.0),
         seed=plan.seed if plan else 0,
         distance_m=plan.distance if plan else 0,
-        served=len({visit.job for route in plan.routes for visit in route.visits if visit.kind == p.DROP})
+        served=len({v.job for route in plan.routes for v in route.visits if v.kind == p.DROP and "-try" not in v.job})
         if plan
         else 0,
         unassigned=unassigned,
@@ -581,7 +671,9 @@ def current_plan(day: Day, problem: p.Problem) -> p.Plan:
             continue
         start, end = _seconds(round_.starts_at), _seconds(round_.ends_at)
         visits = [p.Visit(kind=p.START, arrival=start, start=start, departure=start)]
-        visits += [_visit_of(stop) for stop in round_.stops.all()]
+        stops = list(round_.stops.all())
+        earlier = _earlier_attempts(stops)
+        visits += [_visit_of(stop, earlier) for stop in stops]
         visits.append(p.Visit(kind=p.END, arrival=end, start=end, departure=end))
         routes.append(p.Route(shift=key, visits=tuple(visits), distance=0, duration=end - start))
     if routes:
@@ -658,14 +750,16 @@ def insert_delivery(*, delivery_id: int, round_id: int | None = None, actor_id: 
             board.save(update_fields=["version", "updated_at"])
             return _record(day, status=PlanStatus.PUBLISHED, trigger="insertion", actor_id=actor_id, solver="insertion")
         # Only what is on rounds, and this delivery: the others wait for the next planning.
-        stops = Stop.objects.filter(round__date=delivery.date)
-        if only is not None:
-            stops = stops.filter(round__shift_id=only[0], round__stretch=only[1])
-        on_rounds = set(stops.values_list("delivery_id", flat=True))
+        on_rounds = deliveries_on_rounds(delivery.date, only=only)
+        shifts = tuple(shift for shift in day.problem.shifts if only is None or shift.key == shift_key(*only))
+        # Earlier attempts that failed at the door, on the rounds kept in the problem.
+        earlier = {
+            visit.job for shift in shifts for visit in day.problem.frozen.get(shift.key, ()) if "-try" in visit.job
+        }
         problem = dataclasses.replace(
             day.problem,
-            jobs=tuple(j for j in day.problem.jobs if _id(j.key) in on_rounds or j.key == job.key),
-            shifts=tuple(shift for shift in day.problem.shifts if only is None or shift.key == shift_key(*only)),
+            jobs=tuple(j for j in day.problem.jobs if _id(j.key) in on_rounds or j.key == job.key or j.key in earlier),
+            shifts=shifts,
         )
         live = current_plan(day, problem)
         now = town_now()

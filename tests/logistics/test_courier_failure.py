@@ -15,7 +15,17 @@ from accounts.sms.backends import locmem
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, MerchantOrderStatus
 from delivery.models import DeliveryDay, DeliverySlot, DeliverySlotDay
-from logistics.models import Delivery, DeliveryStatus, FailureReason, PartStatus, Plan, Stop, StopStatus
+from logistics.models import (
+    Delivery,
+    DeliveryStatus,
+    FailureReason,
+    PartStatus,
+    Plan,
+    PlanStatus,
+    Shift,
+    Stop,
+    StopStatus,
+)
 from logistics.rescheduling import COLLECT_AT_HUB
 from tests.logistics.courier_setup import FRIDAY_MORNING, TODAY, plan_round
 
@@ -185,15 +195,25 @@ def test_a_new_slot_today_goes_into_the_rounds_already_planned(
         evening = DeliverySlot.objects.get(start_time=dt.time(16, 0))
         for part in failed.parts:
             Merchant.objects.filter(pk=part.merchant_order.merchant_id).update(latitude=50.951, longitude=1.853)
+        # The courier works the afternoon too: the evening slot can be served from the hub.
+        morning = Shift.objects.get()
+        Shift.objects.create(
+            date=TODAY, courier=morning.courier, vehicle=morning.vehicle, starts_at=dt.time(15), ends_at=dt.time(19)
+        )
 
     with django_capture_on_commit_callbacks(execute=True):
         client_a.post(path, {"choice": f"2026-11-27@{evening.pk}"})
 
     with town_a:
-        # planner.insert_delivery ran for the day (its outcome is the planner's: see its own tests).
-        assert Plan.objects.filter(date=TODAY, trigger="insertion").count() == 1
+        inserted = Plan.objects.get(date=TODAY, trigger="insertion")
+        assert inserted.status == PlanStatus.PUBLISHED, inserted.problems
         delivery = Delivery.objects.get(pk=failed.delivery.pk)
         assert (delivery.date, delivery.window_start, delivery.window_end) == (TODAY, dt.time(16, 0), dt.time(18, 0))
+        # The next attempt leaves from the hub, where the parcel went back: a drop to do, no pickup; the failed
+        # attempt's stops stay on the round as they happened.
+        assert delivery.status == DeliveryStatus.PLANNED
+        assert [stop.kind for stop in delivery.stops.filter(status=StopStatus.TODO)] == ["drop"]
+        assert delivery.stops.filter(status=StopStatus.FAILED).count() == 1
 
 
 @time_machine.travel(FRIDAY_MORNING, tick=False)

@@ -8,7 +8,18 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from logistics.models import Board, Delivery, DeliveryStatus, Plan, PlanStatus, Round, Stop, StopKind, StopStatus
+from logistics.models import (
+    Board,
+    Delivery,
+    DeliveryStatus,
+    PartStatus,
+    Plan,
+    PlanStatus,
+    Round,
+    Stop,
+    StopKind,
+    StopStatus,
+)
 from logistics.planner import MoveRefused, insert_delivery, plan_rounds
 from logistics.planning import checker
 from tests.logistics.factories import (
@@ -241,3 +252,32 @@ def test_the_same_day_planned_twice_with_the_same_seed_gives_the_same_rounds(tow
         ]
         assert again == first
         assert Plan.objects.filter(status=PlanStatus.PUBLISHED).count() == 2
+
+
+def test_replanning_after_a_failed_attempt_keeps_it_on_its_round_and_plans_the_next_one_from_the_hub(town_a):
+    day = _day(town_a)
+    with town_a:
+        plan_rounds(date=TUESDAY, seconds=1)
+        failed = day["centre"][0]
+        stops = list(failed.stops.order_by("position"))
+        round_ = stops[0].round
+        # The courier collected the parcel, nobody answered at the door: back to the hub, a new slot chosen.
+        for stop in round_.stops.order_by("position"):
+            done = stop.delivery_id == failed.pk and stop.kind == StopKind.DROP
+            Stop.objects.filter(pk=stop.pk).update(status=StopStatus.FAILED if done else StopStatus.DONE)
+            if done:
+                break
+        Round.objects.filter(pk=round_.pk).update(started_at=TUESDAY_MORNING)
+        failed.parts.update(status=PartStatus.AT_HUB)
+        Delivery.objects.filter(pk=failed.pk).update(
+            status=DeliveryStatus.TO_PLAN, attempts=1, window_start=dt.time(14), window_end=dt.time(16)
+        )
+
+        again = plan_rounds(date=TUESDAY, seconds=1)
+
+        assert again.status == PlanStatus.PUBLISHED, again.problems
+        failed.refresh_from_db()
+        assert failed.status == DeliveryStatus.PLANNED
+        assert failed.stops.filter(status=StopStatus.FAILED).count() == 1  # the first attempt, as it happened
+        todo = list(failed.stops.filter(status=StopStatus.TODO))
+        assert [stop.kind for stop in todo] == ["drop"]  # from the hub: no pickup at the shop again
