@@ -30,7 +30,7 @@ from checkout.actions import (
     place_order,
 )
 from checkout.basket import add_to_basket, get_or_create_basket, sellable_variants
-from checkout.models import Order
+from checkout.models import Basket, Order
 from checkout.outbox import deliver_event, pending_events
 from demo.files import read_toml
 from settlement.ledger.rules import get_policy, release_due_merchant_orders
@@ -100,6 +100,31 @@ def seed_demo_payouts(*, town_name: str, orders: int = 40, seed: int = 2026) -> 
     return DemoPayouts(len(merchants), paid, handed)
 
 
+def random_basket(
+    rng: random.Random, shops: list[list[Variant]], *, quantities: tuple[int, ...]
+) -> tuple[Basket, set[int]]:
+    """A new basket with a few products of one or two of ``shops``, and its merchants (none: deleted)."""
+    basket = get_or_create_basket(token=None, user_id=None)
+    for shop in rng.sample(shops, k=min(len(shops), rng.choice((1, 1, 1, 2)))):
+        for variant in rng.sample(shop, k=min(len(shop), rng.choice((1, 2)))):
+            # Earlier demo orders may have sold the last units: a real buyer would pick another.
+            with contextlib.suppress(ValidationError):
+                add_to_basket(basket=basket, variant_id=variant.pk, quantity=rng.choice(quantities))
+    merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+    if not merchant_ids:
+        basket.delete()
+    return basket, merchant_ids
+
+
+def random_contact(rng: random.Random, *, email: str) -> Contact:
+    return Contact(
+        first_name=rng.choice(FIRST_NAMES),
+        last_name=rng.choice(LAST_NAMES),
+        email=email,
+        phone=f"06{rng.randrange(10**8):08d}",
+    )
+
+
 def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
     # A few products of every shop (the supermarket alone has thousands), so orders spread over shops.
     by_merchant: dict[int, list[Variant]] = {}
@@ -123,23 +148,10 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
         # Spread over three weeks of opening hours, each order placed "at its time".
         moment = start + dt.timedelta(hours=index * 21 * 24 / count, minutes=rng.randrange(60))
         with time_machine.travel(moment, tick=False), transaction.atomic():
-            basket = get_or_create_basket(token=None, user_id=None)
-            for shop in rng.sample(shops, k=min(len(shops), rng.choice((1, 1, 1, 2)))):
-                for variant in rng.sample(shop, k=min(len(shop), rng.choice((1, 2)))):
-                    quantity = rng.choice((1, 1, 2))
-                    # Earlier demo orders may have sold the last units: a real buyer would pick another.
-                    with contextlib.suppress(ValidationError):
-                        add_to_basket(basket=basket, variant_id=variant.pk, quantity=quantity)
-            merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+            basket, merchant_ids = random_basket(rng, shops, quantities=(1, 1, 2))
             if not merchant_ids:
-                basket.delete()
                 continue
-            contact = Contact(
-                first_name=rng.choice(FIRST_NAMES),
-                last_name=rng.choice(LAST_NAMES),
-                email=f"habitant{index}@exemple.fr",
-                phone=f"06{rng.randrange(10**8):08d}",
-            )
+            contact = random_contact(rng, email=f"habitant{index}@exemple.fr")
             order = place_order(
                 basket=basket,
                 contact=contact,

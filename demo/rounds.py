@@ -10,7 +10,6 @@ so that a newcomer sees the whole day's rounds whatever the hour of `make run`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -24,18 +23,17 @@ from catalog.models import Merchant, MerchantStatus, Variant
 from checkout.actions import (
     GATEWAY,
     Actor,
-    Contact,
     FulfilmentChoice,
     accept_merchant_order,
     mark_merchant_order_ready,
     mark_order_paid,
     place_order,
 )
-from checkout.basket import add_to_basket, get_or_create_basket, sellable_variants
+from checkout.basket import sellable_variants
 from checkout.outbox import deliver_event, pending_events
 from delivery.models import DeliverySlot, LocalAddress
 from delivery.provider import DELIVERY_WEEKDAYS
-from demo.payouts import FIRST_NAMES, LAST_NAMES
+from demo.payouts import random_basket, random_contact
 from demo.people import demo_address
 from logistics.models import Delivery, Hub, Shift, Vehicle, VehicleType
 from logistics.planner import plan_rounds
@@ -166,21 +164,10 @@ def _delivery_orders(*, rng: random.Random, day: dt.date, count: int) -> int:
     moment = dt.datetime.combine(day, dt.time(7), tzinfo=town_zone())
     for index in range(count):
         with time_machine.travel(moment + dt.timedelta(minutes=index), tick=False), transaction.atomic():
-            basket = get_or_create_basket(token=None, user_id=None)
-            for shop in rng.sample(shops, k=min(len(shops), rng.choice((1, 1, 1, 2)))):
-                for variant in rng.sample(shop, k=min(len(shop), rng.choice((1, 2)))):
-                    with contextlib.suppress(ValidationError):
-                        add_to_basket(basket=basket, variant_id=variant.pk, quantity=rng.choice((2, 3)))
-            merchant_ids = set(basket.lines.values_list("variant__merchant_id", flat=True))
+            basket, merchant_ids = random_basket(rng, shops, quantities=(2, 3))
             if not merchant_ids:
-                basket.delete()
                 continue
-            contact = Contact(
-                first_name=rng.choice(FIRST_NAMES),
-                last_name=rng.choice(LAST_NAMES),
-                email=f"livraison{index}@exemple.fr",
-                phone=f"06{rng.randrange(10**8):08d}",
-            )
+            contact = random_contact(rng, email=f"livraison{index}@exemple.fr")
             try:
                 order = place_order(
                     basket=basket,
