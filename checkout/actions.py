@@ -650,9 +650,18 @@ def mark_merchant_order_ready(*, merchant_order_id: int, actor: Actor) -> StepOu
 
 
 def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> MerchantOrder:
-    """Ready → collected (or delivered), only with the code the resident shows."""
+    """Ready → collected, only with the code the resident shows at the shop.
+
+    A part the town delivers is not handed over here: the courier collects it with the code of the shop's
+    ticket, and it becomes delivered at the door (``mark_delivered``, with the proof of delivery).
+    """
     with transaction.atomic():
         order, merchant_order = _lock_merchant_order(merchant_order_id)
+        if merchant_order.fulfilment == Fulfilment.DELIVERY:
+            raise ValidationError(
+                _("Cette commande est livrée par la ville : le livreur la retire avec le code du ticket."),
+                code="delivery",
+            )
         if merchant_order.status != MerchantOrderStatus.READY:
             raise ValidationError(_("Cette commande n'est pas prête à être remise."), code="state")
         # Phone keyboards may send full-width digits: NFKC makes them ASCII; anything else left that
@@ -660,11 +669,7 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         typed = unicodedata.normalize("NFKC", pickup_code).strip().replace(" ", "")
         if not typed.isascii() or not secrets.compare_digest(typed, merchant_order.pickup_code):
             raise ValidationError(_("Code de retrait incorrect."), code="code")
-        target = (
-            MerchantOrderStatus.COLLECTED
-            if merchant_order.fulfilment == Fulfilment.COLLECT
-            else MerchantOrderStatus.DELIVERED
-        )
+        target = MerchantOrderStatus.COLLECTED
         merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
         merchant_order.save(update_fields=["status", "handed_over_at"])
         record_status_change(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)

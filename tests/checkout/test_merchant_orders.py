@@ -279,6 +279,24 @@ def test_a_ready_delivered_order_asks_the_shop_for_no_code_and_claims_no_message
         assert not Notification.objects.filter(kind="order_ready").exists()
 
 
+def test_a_delivered_order_is_not_handed_over_at_the_shop_even_with_the_residents_code(client_a, town_a, shops):
+    """The town's courier collects it with the ticket's code and proves the delivery at the door."""
+    with town_a:
+        merchant_order = delivered_order(shops["grocer"]["merchant"]).merchant_orders.get()
+        accept_merchant_order(merchant_order_id=merchant_order.pk, actor=MERCHANT)
+        client_a.force_login(merchant_user(shops["grocer"]["merchant"], "epicier@exemple.fr"))
+    base = f"/gestion/mes-commandes/{merchant_order.pk}/"
+    client_a.post(base + "prete/")
+
+    handed = client_a.post(base + "remise/", {"pickup_code": merchant_order.pickup_code}, follow=True)
+
+    assert "le livreur la retire avec le code du ticket" in handed.content.decode()
+    with town_a:
+        merchant_order.refresh_from_db()
+        assert merchant_order.status == MerchantOrderStatus.READY
+        assert merchant_order.handed_over_at is None
+
+
 def test_a_ready_collected_order_says_the_customer_is_told_only_when_a_message_was_queued(client_a, town_a, shops):
     with town_a:
         merchant_order = paid_order(shops["bakery"]["variants"][0]).merchant_orders.get()
