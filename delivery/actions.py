@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
@@ -65,43 +65,56 @@ class ZoneClosed(Exception):
     """The zone does not exist or no longer takes deliveries."""
 
 
-_INSERT_DAY = f"""
-    INSERT INTO {DeliveryDay._meta.db_table} (zone_id, date, capacity, booked)
-    SELECT id, %s, daily_capacity, 0 FROM {DeliveryZone._meta.db_table} WHERE id = %s AND is_active
-    ON CONFLICT (zone_id, date) DO NOTHING
-"""  # noqa: S608 — table names come from the models, values are parameters
-_BOOK_ONE = f"""
-    UPDATE {DeliveryDay._meta.db_table} SET booked = booked + 1
-    WHERE zone_id = %s AND date = %s AND booked < capacity
-    RETURNING booked
-"""  # noqa: S608
-_RELEASE_ONE = f"""
-    UPDATE {DeliveryDay._meta.db_table} SET booked = booked - 1
-    WHERE zone_id = %s AND date = %s AND booked > 0
-"""  # noqa: S608
+class _DailyCounter:
+    """Deliveries booked per day against a capacity copied from a parent row (a zone, a slot).
+
+    One booking rule for both: the day's row is created once (ON CONFLICT DO NOTHING waits for a
+    concurrent creator), then one conditional UPDATE per booking; under READ COMMITTED PostgreSQL
+    re-checks ``booked < capacity`` on the latest row version after waiting for the row lock, so the
+    last unit goes to exactly one caller. The table's CHECK constraint is the backstop.
+    """
+
+    def __init__(self, *, days: type[models.Model], parent: type[models.Model], key: str, capacity: str) -> None:
+        table, parent_table = days._meta.db_table, parent._meta.db_table
+        # Table and column names come from the models; values are parameters.
+        self._insert = (
+            f"INSERT INTO {table} ({key}, date, capacity, booked) "  # noqa: S608
+            f"SELECT id, %s, {capacity}, 0 FROM {parent_table} WHERE id = %s AND is_active "
+            f"ON CONFLICT ({key}, date) DO NOTHING"
+        )
+        self._take = (
+            f"UPDATE {table} SET booked = booked + 1 "  # noqa: S608
+            f"WHERE {key} = %s AND date = %s AND booked < capacity RETURNING booked"
+        )
+        self._give = f"UPDATE {table} SET booked = booked - 1 WHERE {key} = %s AND date = %s AND booked > 0"  # noqa: S608
+
+    def take(self, parent_id: int, date: dt.date) -> bool:
+        """One unit taken, inside the caller's transaction; False when none is left."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(self._insert, [date, parent_id])
+            cursor.execute(self._take, [parent_id, date])
+            return cursor.fetchone() is not None
+
+    def give(self, parent_id: int, date: dt.date) -> None:
+        """One unit given back; never below zero, no-op without a row."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(self._give, [parent_id, date])
+
+
+_zone_days = _DailyCounter(days=DeliveryDay, parent=DeliveryZone, key="zone_id", capacity="daily_capacity")
 
 
 def reserve_delivery(*, zone_id: int, delivery_date: dt.date) -> None:
-    """Take one unit of the zone's capacity that day, inside the caller's transaction.
-
-    Safe under concurrency without locks held in Python: the row is created once (ON CONFLICT DO
-    NOTHING waits for a concurrent creator), then one conditional UPDATE per reservation; under READ
-    COMMITTED PostgreSQL re-checks ``booked < capacity`` on the latest row version after waiting for
-    the row lock, so the last unit goes to exactly one caller. The CHECK constraint is the backstop.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        if not DeliveryZone.objects.filter(pk=zone_id, is_active=True).exists():
-            raise ZoneClosed(zone_id)
-        cursor.execute(_INSERT_DAY, [delivery_date, zone_id])
-        cursor.execute(_BOOK_ONE, [zone_id, delivery_date])
-        if cursor.fetchone() is None:
-            raise CapacityFull(zone_id)
+    """Take one unit of the zone's capacity that day, inside the caller's transaction (``_DailyCounter``)."""
+    if not DeliveryZone.objects.filter(pk=zone_id, is_active=True).exists():
+        raise ZoneClosed(zone_id)
+    if not _zone_days.take(zone_id, delivery_date):
+        raise CapacityFull(zone_id)
 
 
 def release_delivery(*, zone_id: int, delivery_date: dt.date) -> None:
     """Give one unit back (order cancelled, payment failed); never below zero, no-op without a row."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_RELEASE_ONE, [zone_id, delivery_date])
+    _zone_days.give(zone_id, delivery_date)
 
 
 # --- slots -------------------------------------------------------------------------------------
@@ -175,35 +188,17 @@ class SlotClosed(Exception):
     """The slot does not exist or is no longer offered."""
 
 
-_INSERT_SLOT_DAY = f"""
-    INSERT INTO {DeliverySlotDay._meta.db_table} (slot_id, date, capacity, booked)
-    SELECT id, %s, capacity, 0 FROM {DeliverySlot._meta.db_table} WHERE id = %s AND is_active
-    ON CONFLICT (slot_id, date) DO NOTHING
-"""  # noqa: S608 — table names come from the models, values are parameters
-_BOOK_ONE_IN_SLOT = f"""
-    UPDATE {DeliverySlotDay._meta.db_table} SET booked = booked + 1
-    WHERE slot_id = %s AND date = %s AND booked < capacity
-    RETURNING booked
-"""  # noqa: S608
-_RELEASE_ONE_IN_SLOT = f"""
-    UPDATE {DeliverySlotDay._meta.db_table} SET booked = booked - 1
-    WHERE slot_id = %s AND date = %s AND booked > 0
-"""  # noqa: S608
+_slot_days = _DailyCounter(days=DeliverySlotDay, parent=DeliverySlot, key="slot_id", capacity="capacity")
 
 
 def reserve_slot(*, slot_id: int, delivery_date: dt.date) -> None:
-    """Take one delivery of the slot that day, inside the caller's transaction (as ``reserve_delivery``:
-    one conditional UPDATE, re-checked by PostgreSQL on the latest row version; the CHECK is the backstop)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if not DeliverySlot.objects.filter(pk=slot_id, is_active=True).exists():
-            raise SlotClosed(slot_id)
-        cursor.execute(_INSERT_SLOT_DAY, [delivery_date, slot_id])
-        cursor.execute(_BOOK_ONE_IN_SLOT, [slot_id, delivery_date])
-        if cursor.fetchone() is None:
-            raise SlotFull(slot_id)
+    """Take one delivery of the slot that day, inside the caller's transaction (``_DailyCounter``)."""
+    if not DeliverySlot.objects.filter(pk=slot_id, is_active=True).exists():
+        raise SlotClosed(slot_id)
+    if not _slot_days.take(slot_id, delivery_date):
+        raise SlotFull(slot_id)
 
 
 def release_slot(*, slot_id: int, delivery_date: dt.date) -> None:
     """Give one delivery of the slot back; never below zero, no-op without a row."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_RELEASE_ONE_IN_SLOT, [slot_id, delivery_date])
+    _slot_days.give(slot_id, delivery_date)
