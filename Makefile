@@ -56,7 +56,7 @@ test-fast: install
 	PYTHON_FOR_PROBE=$(BIN)/python . scripts/services.sh && $(BIN)/python -m pytest --reuse-db -m "not slow and not browser" $(PYTEST_ARGS)
 
 # The apps mypy checks (pyproject.toml, [tool.mypy]); tests and bench are not checked yet.
-TYPED_APPS := config tenants accounts townsite catalog delivery payments checkout settlement logistics demo
+TYPED_APPS := config tenants accounts townsite catalog delivery payments checkout settlement logistics onboarding demo
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -75,6 +75,7 @@ TENANT_APPS = [
     "checkout",
     "logistics",
     "settlement",
+    "onboarding",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 # No models: the demonstration's management commands (setup_demo, seed_demo_*); it imports every app.

@@ -1,0 +1,16 @@
+"""Bringing the town's businesses online: the pipeline of prospects the town's agents follow, with
+information sessions, agreements, assisted mode, photo shoots, posters and the impact dashboard.
+
+Above settlement and logistics (docs/architecture.md §1): a prospect *is* a catalogue merchant (a draft
+until it goes live) with its place in the pipeline beside it; the agreement the merchant accepts is
+settlement's, the one payouts check. What lower apps do (an agreement accepted, bank details saved,
+a merchant put live) reaches the pipeline through their documented events, subscribed from ``ready()``.
+"""
+
+from django.apps import AppConfig
+
+
+class OnboardingConfig(AppConfig):
+    name = "onboarding"
+    verbose_name = "Accompagnement des commerçants"
+    default_auto_field = "django.db.models.BigAutoField"

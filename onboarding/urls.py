@@ -1,0 +1,11 @@
+"""The town's onboarding pages for its admins and agents, under /gestion/accompagnement/ (namespace "onboarding")."""
+
+from django.urls import path
+
+from onboarding import views
+
+app_name = "onboarding"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
