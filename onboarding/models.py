@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Merchant
+from catalog.models import Category, Merchant, MerchantKind
 
 
 def user_reference(**options: object) -> models.ForeignKey:
@@ -134,3 +134,30 @@ class OnboardingSettings(models.Model):
     def current(cls) -> OnboardingSettings:
         found = cls.objects.filter(pk=1).first()
         return found if found is not None else cls(pk=1)
+
+
+class NafRule(models.Model):
+    """The town's filing of an activity: businesses whose NAF code starts with ``code`` get this kind and category.
+
+    ``code`` is a NAF code or its start, without the dot ("4724Z", "4724", "47", "56"): the longest match
+    wins. Rules the town saves come before the platform's defaults (``onboarding.naf.DEFAULT_RULES``).
+    """
+
+    code = models.CharField(_("code NAF ou début de code"), max_length=5, unique=True)
+    label = models.CharField(_("activité"), max_length=120, blank=True)
+    kind = models.CharField(_("type de commerce"), max_length=24, choices=MerchantKind.choices)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("catégorie")
+    )
+
+    class Meta:
+        verbose_name = _("correspondance NAF")
+        ordering = ("code",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{2}[0-9]{0,2}[A-Z]?$"), name="onboarding_naf_rule_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.kind}"
