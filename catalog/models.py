@@ -359,6 +359,8 @@ class Photo(models.Model):
 class ImportKind(models.TextChoices):
     MERCHANTS = "merchants", _("commerçants")
     PRODUCTS = "products", _("produits")
+    # The town's list of businesses, to bring online (run by the onboarding app, registered there).
+    PROSPECTS = "prospects", _("commerces à accompagner")
 
 
 class ImportStatus(models.TextChoices):

@@ -14,3 +14,10 @@ class OnboardingConfig(AppConfig):
     name = "onboarding"
     verbose_name = "Accompagnement des commerçants"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from catalog.imports import register_import_kind
+        from catalog.models import ImportKind
+        from onboarding.imports import run_prospect_import
+
+        register_import_kind(ImportKind.PROSPECTS, run_prospect_import)

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from onboarding import views
+from onboarding import views, views_imports
 
 app_name = "onboarding"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("import/", views_imports.import_prospects_page, name="import"),
 ]
