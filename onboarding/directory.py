@@ -75,13 +75,11 @@ class Establishment:
         return " ".join(part for part in (f"{self.address_line},", self.postcode, self.city) if part.strip(","))
 
 
-class DirectoryUnavailable(Exception):  # noqa: N818 — the name says what the forms need to know
+class DirectoryUnavailable(Exception):
     """The directory could not answer (or is switched off): ``message`` says so in French."""
 
     def __init__(self, message: str | None = None) -> None:
-        self.message = message or _(
-            "L’annuaire des entreprises ne répond pas : saisissez les informations à la main."
-        )
+        self.message = message or _("L’annuaire des entreprises ne répond pas : saisissez les informations à la main.")
         super().__init__(self.message)
 
 

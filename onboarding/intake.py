@@ -66,7 +66,7 @@ class BusinessDetails:
         )
 
 
-class AlreadyFollowed(Exception):  # noqa: N818 — a business already in the pipeline, not an error
+class AlreadyFollowed(Exception):
     """A merchant of the town already has this SIRET."""
 
     def __init__(self, merchant: Merchant) -> None:
@@ -85,7 +85,9 @@ def _lock_siret(siret: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"onboarding-siret-{siret}"])
 
 
-def _create_prospect(*, details: BusinessDetails, source: str, actor: User | None, contact_name: str, notes: str) -> Prospect:
+def _create_prospect(
+    *, details: BusinessDetails, source: str, actor: User | None, contact_name: str, notes: str
+) -> Prospect:
     naf_code = normalise_naf(details.naf_code)
     filing = classify_naf(naf_code) if naf_code else None
     merchant = save_merchant(
@@ -111,9 +113,7 @@ def _create_prospect(*, details: BusinessDetails, source: str, actor: User | Non
     return prospect
 
 
-def add_prospect(
-    *, details: BusinessDetails, actor: User | None, contact_name: str = "", notes: str = ""
-) -> Prospect:
+def add_prospect(*, details: BusinessDetails, actor: User | None, contact_name: str = "", notes: str = "") -> Prospect:
     """A draft merchant and its prospect at « À contacter », typed by an agent (source: manual).
 
     Kind and category come from the NAF code (the town's rules first); raises ``AlreadyFollowed`` when a

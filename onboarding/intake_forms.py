@@ -55,7 +55,7 @@ class DirectorySearchForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors or data.get("siret"):
             return data
         if len(" ".join((data.get("nom") or "").split())) < MIN_NAME_LENGTH:
@@ -120,7 +120,9 @@ class ProspectForm(forms.Form):
 
     def details(self) -> BusinessDetails:
         data = self.cleaned_data
-        return BusinessDetails(**{field: data[field] for field in BusinessDetails.__dataclass_fields__ if field in data})
+        return BusinessDetails(
+            **{field: data[field] for field in BusinessDetails.__dataclass_fields__ if field in data}
+        )
 
 
 # The kinds a business may say it is on the public page (a partner supermarket is the town's choice).
@@ -181,7 +183,7 @@ class ApplyForm(forms.Form):
         return phone
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if siret := data.get("siret"):
             try:
                 self.establishment = find_establishment(siret)
@@ -190,7 +192,9 @@ class ApplyForm(forms.Form):
             if self.establishment is None:
                 self.add_error("siret", str(UNKNOWN_SIRET))
             elif not self.establishment.is_active:
-                self.add_error("siret", _("Ce SIRET est celui d’un établissement fermé d’après l’annuaire des entreprises."))
+                self.add_error(
+                    "siret", _("Ce SIRET est celui d’un établissement fermé d’après l’annuaire des entreprises.")
+                )
         return data
 
     def application(self) -> ApplicationForm:

@@ -40,7 +40,9 @@ class Application(models.Model):
         verbose_name_plural = _("candidatures en ligne")
         ordering = ("-received_at",)
         constraints = [
-            models.CheckConstraint(condition=models.Q(siret__regex=r"^[0-9]{14}$"), name="onboarding_application_siret"),
+            models.CheckConstraint(
+                condition=models.Q(siret__regex=r"^[0-9]{14}$"), name="onboarding_application_siret"
+            ),
         ]
 
     def __str__(self) -> str:

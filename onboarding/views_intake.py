@@ -48,9 +48,7 @@ def _look_up(request: AuthenticatedRequest, search: DirectorySearchForm) -> dict
                 candidates = directory.search_establishments(
                     data["nom"], **({"insee_code": commune} if is_insee else {"postcode": commune})
                 )
-            known = dict(
-                Merchant.objects.filter(siret__in=[c.siret for c in candidates]).values_list("siret", "slug")
-            )
+            known = dict(Merchant.objects.filter(siret__in=[c.siret for c in candidates]).values_list("siret", "slug"))
             found["candidates"] = [(candidate, known.get(candidate.siret)) for candidate in candidates]
     except ValidationError as error:
         found["directory_error"] = error.messages[0]
@@ -65,7 +63,10 @@ def _warn_if_unverified(request: AuthenticatedRequest, siret: str) -> None:
         return
     try:
         if directory.find_establishment(siret) is None:
-            messages.warning(request, _("Le SIRET %(siret)s est inconnu de l’annuaire des entreprises : vérifiez-le.") % {"siret": siret})
+            messages.warning(
+                request,
+                _("Le SIRET %(siret)s est inconnu de l’annuaire des entreprises : vérifiez-le.") % {"siret": siret},
+            )
     except directory.DirectoryUnavailable:
         messages.warning(request, _("L’annuaire des entreprises ne répond pas : le SIRET n’a pas pu être vérifié."))
 
@@ -90,7 +91,9 @@ def prospect_new(request: AuthenticatedRequest) -> HttpResponse:
             already_followed = known.merchant
         else:
             _warn_if_unverified(request, prospect.merchant.siret)
-            messages.success(request, _("« %(name)s » est ajouté à l’accompagnement.") % {"name": prospect.merchant.name})
+            messages.success(
+                request, _("« %(name)s » est ajouté à l’accompagnement.") % {"name": prospect.merchant.name}
+            )
             return redirect("backoffice:merchant_edit", merchant_slug=prospect.merchant.slug)
     context = {
         "search": search,
@@ -122,7 +125,9 @@ def naf_rules(request: AuthenticatedRequest) -> HttpResponse:
 @onboarding_view
 def naf_rule_edit(request: AuthenticatedRequest, rule_id: int | None = None) -> HttpResponse:
     rule = get_naf_rule_for(request.user, rule_id) if rule_id is not None else NafRule()
-    form = NafRuleForm(request.POST or None, instance=rule, initial={"code": display_naf(rule.code)} if rule.pk else None)
+    form = NafRuleForm(
+        request.POST or None, instance=rule, initial={"code": display_naf(rule.code)} if rule.pk else None
+    )
     if request.method == "POST" and form.is_valid():
         saved = save_naf_rule(rule=form.instance)
         messages.success(request, _("La correspondance %(code)s est enregistrée.") % {"code": display_naf(saved.code)})

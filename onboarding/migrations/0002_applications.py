@@ -5,33 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('onboarding', '0001_initial'),
+        ("onboarding", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('siret', models.CharField(max_length=14, verbose_name='SIRET')),
-                ('business_name', models.CharField(max_length=160, verbose_name='nom du commerce')),
-                ('contact_name', models.CharField(max_length=120, verbose_name='nom et prénom')),
-                ('email', models.EmailField(max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('kind', models.CharField(choices=[('shop', 'Commerce'), ('restaurant', 'Restaurant'), ('artisan', 'Artisan'), ('estate_agent', 'Agence immobilière'), ('association', 'Association'), ('market_trader', 'Commerçant du marché'), ('partner_supermarket', 'Supermarché partenaire')], max_length=24, verbose_name='type d’activité')),
-                ('message', models.TextField(blank=True, max_length=2000, verbose_name='message')),
-                ('directory_check', models.CharField(choices=[('verified', 'Vérifié dans l’annuaire des entreprises'), ('to_check', 'À vérifier')], max_length=12, verbose_name='vérification du SIRET')),
-                ('created_prospect', models.BooleanField(default=True)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='applications', to='onboarding.prospect')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("siret", models.CharField(max_length=14, verbose_name="SIRET")),
+                ("business_name", models.CharField(max_length=160, verbose_name="nom du commerce")),
+                ("contact_name", models.CharField(max_length=120, verbose_name="nom et prénom")),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("shop", "Commerce"),
+                            ("restaurant", "Restaurant"),
+                            ("artisan", "Artisan"),
+                            ("estate_agent", "Agence immobilière"),
+                            ("association", "Association"),
+                            ("market_trader", "Commerçant du marché"),
+                            ("partner_supermarket", "Supermarché partenaire"),
+                        ],
+                        max_length=24,
+                        verbose_name="type d’activité",
+                    ),
+                ),
+                ("message", models.TextField(blank=True, max_length=2000, verbose_name="message")),
+                (
+                    "directory_check",
+                    models.CharField(
+                        choices=[("verified", "Vérifié dans l’annuaire des entreprises"), ("to_check", "À vérifier")],
+                        max_length=12,
+                        verbose_name="vérification du SIRET",
+                    ),
+                ),
+                ("created_prospect", models.BooleanField(default=True)),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="applications",
+                        to="onboarding.prospect",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'candidature en ligne',
-                'verbose_name_plural': 'candidatures en ligne',
-                'ordering': ('-received_at',),
-                'constraints': [models.CheckConstraint(condition=models.Q(('siret__regex', '^[0-9]{14}$')), name='onboarding_application_siret')],
+                "verbose_name": "candidature en ligne",
+                "verbose_name_plural": "candidatures en ligne",
+                "ordering": ("-received_at",),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("siret__regex", "^[0-9]{14}$")), name="onboarding_application_siret"
+                    )
+                ],
             },
         ),
     ]

@@ -71,8 +71,8 @@ class RecordedDirectory(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def directory(settings: Settings) -> Iterator[list[dict[str, list[str]]]]:
+@pytest.fixture(name="directory")
+def directory_fixture(settings: Settings) -> Iterator[list[dict[str, list[str]]]]:
     """The stand-in, running; ``COMPANY_DIRECTORY_URL`` points at it. Yields the requests it received."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordedDirectory)
     server.daemon_threads = True

@@ -20,7 +20,7 @@ from tests.onboarding.directory_standin import (
     GARBLED_SIRET,
     SLOW_SIRET,
     _no_company_directory,  # noqa: F401 — autouse
-    directory,  # noqa: F401 — fixture
+    directory_fixture,  # noqa: F401 — the fixture "directory"
 )
 
 FOURNIL = Establishment(

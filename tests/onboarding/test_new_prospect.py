@@ -18,7 +18,7 @@ from tests.onboarding.directory_standin import (
     BROKEN_SIRET,
     SLOW_SIRET,
     _no_company_directory,  # noqa: F401 — autouse
-    directory,  # noqa: F401 — fixture
+    directory_fixture,  # noqa: F401 — the fixture "directory"
 )
 from tests.onboarding.factories import make_agent, make_prospect
 
@@ -169,16 +169,12 @@ def test_an_agent_may_save_a_siret_the_directory_does_not_know_with_a_warning(
     agent_client: Client, town_a: Town
 ) -> None:
     response = agent_client.post(URL, {**TYPED, "siret": "732 829 320 00074"}, follow=True)
-    assert "Le SIRET 73282932000074 est inconnu de l’annuaire des entreprises : vérifiez-le." in _text(
-        response.content
-    )
+    assert "Le SIRET 73282932000074 est inconnu de l’annuaire des entreprises : vérifiez-le." in _text(response.content)
     with town_a:
         assert Merchant.objects.filter(siret="73282932000074").count() == 1
 
 
-def test_a_siret_already_followed_creates_nothing_and_links_to_the_business(
-    agent_client: Client, town_a: Town
-) -> None:
+def test_a_siret_already_followed_creates_nothing_and_links_to_the_business(agent_client: Client, town_a: Town) -> None:
     with town_a:
         known = make_prospect(name="Fromagerie du Beffroi", siret="49876543700021").merchant
         before = (Merchant.objects.count(), Prospect.objects.count())
@@ -214,7 +210,9 @@ def test_a_bad_checksum_is_refused_when_saving_and_nothing_is_created(agent_clie
 
 def test_without_the_directory_the_page_says_to_type_by_hand(agent_client: Client) -> None:
     page = _text(agent_client.get(URL).content)
-    assert "La recherche dans l’annuaire des entreprises n’est pas activée : saisissez les informations à la main." in page
+    assert (
+        "La recherche dans l’annuaire des entreprises n’est pas activée : saisissez les informations à la main." in page
+    )
 
 
 def test_residents_cannot_add_a_business(town_a: Town, client_a: Client) -> None:
