@@ -126,7 +126,7 @@ def search_establishments(name: str, *, postcode: str = "", insee_code: str = ""
             if (not postcode or establishment.postcode == postcode)
             and (not insee_code or establishment.insee_code == insee_code)
         ]
-        found.extend(in_commune or _establishments_of(result, matching_only=False)[:1])
+        found.extend(in_commune or [e for e in _establishments_of(result) if e.is_head_office][:1])
     return found
 
 
