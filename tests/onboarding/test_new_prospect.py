@@ -224,3 +224,25 @@ def test_residents_cannot_add_a_business(town_a: Town, client_a: Client) -> None
     assert client_a.post(URL, TYPED).status_code == 403
     with town_a:
         assert Merchant.objects.count() == before
+
+
+@pytest.mark.slow
+def test_agents_saving_one_siret_at_once_make_one_merchant(committed_town: Town) -> None:
+    from django.db import connection
+
+    from tests.conftest import run_concurrently
+
+    def save(index: int) -> str:
+        connection.set_tenant(committed_town)  # a thread has its own connection, in public until told
+        try:
+            add_prospect(details=BusinessDetails(name=f"Agent {index}", siret="81234567600017"), actor=None)
+        except AlreadyFollowed:
+            return "already followed"
+        return "created"
+
+    outcomes = run_concurrently(4, save)
+
+    assert sorted(map(str, outcomes)) == ["already followed"] * 3 + ["created"]
+    with committed_town:
+        assert Merchant.objects.filter(siret="81234567600017").count() == 1
+        assert Prospect.objects.count() == 1
