@@ -197,6 +197,30 @@ class ApplyForm(forms.Form):
                 )
         return data
 
+    @classmethod
+    def checked_siret(cls, data: Any) -> tuple[ApplyForm, str, Establishment | None]:
+        """The « Vérifier mon SIRET » button: a fresh form keeping what was typed, the business's name
+        filled from the directory when it knows the SIRET, and what to tell the applicant."""
+        typed = {name: data.get(name, "") for name in cls.base_fields if name != cls.honeypot_field}
+        establishment = None
+        try:
+            typed["siret"] = siret = SiretField().clean(typed["siret"])
+            if not siret:
+                return cls(initial=typed), _("Saisissez les 14 chiffres de votre SIRET."), None
+            establishment = find_establishment(siret)
+        except ValidationError as error:
+            return cls(initial=typed), error.messages[0], None
+        except DirectoryUnavailable as failure:
+            return (
+                cls(initial=typed),
+                _("%(down)s Vous pouvez envoyer votre candidature : nous vérifierons.") % {"down": failure.message},
+                None,
+            )
+        if establishment is None:
+            return cls(initial=typed), str(UNKNOWN_SIRET), None
+        typed["business_name"] = typed["business_name"] or establishment.name
+        return cls(initial=typed), "", establishment
+
     def application(self) -> ApplicationForm:
         data = self.cleaned_data
         return ApplicationForm(**{field: data[field].strip() for field in ApplicationForm.__dataclass_fields__})

@@ -31,6 +31,9 @@ def apply(request: HttpRequest) -> HttpResponse:
         if form.is_trapped:
             logger.info("Merchant application trap filled: nothing stored")
             return redirect("onboarding_public:apply_done")
+        if "verifier" in request.POST:
+            form, problem, found = ApplyForm.checked_siret(request.POST)
+            return render(request, "onboarding/apply.html", {"form": form, "siret_problem": problem, "found": found})
         if form.is_valid():
             receive_application(application=form.application(), establishment=form.establishment)
             return redirect("onboarding_public:apply_done")

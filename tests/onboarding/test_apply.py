@@ -259,3 +259,37 @@ def test_agents_of_the_town_are_the_only_ones_notified(
     with django_capture_on_commit_callbacks(execute=True):
         client_a.post(URL, APPLICATION)
     assert sorted(mail.outbox[1].to) == ["admin@ville-a.test", "agent1@ville-a.test"]
+
+
+@pytest.mark.usefixtures("directory")
+def test_checking_the_siret_fills_the_name_and_shows_the_address_without_storing_anything(
+    client_a: Client, town_a: Town
+) -> None:
+    with town_a:
+        before = _counts()
+    response = client_a.post(URL, {**APPLICATION, "business_name": "", "verifier": "1"})
+    assert response.status_code == 200
+    assert response.context["form"].initial["business_name"] == "Le Channel"
+    assert response.context["form"].initial["siret"] == "88120934000010"
+    assert (
+        "Établissement trouvé dans l’annuaire des entreprises : Le Channel, 3 Boulevard de la Resistance, 62100 Calais."
+        in _text(response.content)
+    )
+    with town_a:
+        assert _counts() == before
+
+
+@pytest.mark.usefixtures("directory")
+@pytest.mark.parametrize(
+    ("siret", "said"),
+    [
+        ("88120934000011", "Le SIRET « 88120934000011 » n'est pas valide : vérifiez les 14 chiffres."),
+        ("73282932000074", "Ce SIRET est inconnu de l’annuaire des entreprises"),
+        (SLOW_SIRET, "L’annuaire des entreprises ne répond pas : saisissez les informations à la main. Vous pouvez"),
+    ],
+    ids=["checksum", "unknown", "timeout"],
+)
+def test_checking_a_siret_says_what_is_wrong(client_a: Client, siret: str, said: str) -> None:
+    response = client_a.post(URL, {**APPLICATION, "siret": siret, "verifier": "1"})
+    assert said in _text(response.content)
+    assert response.context["form"].initial["business_name"] == "Le Channel"
