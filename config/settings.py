@@ -264,6 +264,10 @@ SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="Comptoir")
 SMS_API_TIMEOUT = env.float("SMS_API_TIMEOUT", default=10.0)
 BAN_TIMEOUT_SECONDS = env.float("BAN_TIMEOUT_SECONDS", default=3.0)
+# The national company directory (« Recherche d'entreprises », no key) the onboarding forms look businesses
+# up in; empty: no lookup, agents and applicants type the details themselves.
+COMPANY_DIRECTORY_URL = env.str("COMPANY_DIRECTORY_URL", default="https://recherche-entreprises.api.gouv.fr")
+COMPANY_DIRECTORY_TIMEOUT = env.float("COMPANY_DIRECTORY_TIMEOUT", default=3.0)
 # Orders are accounting documents: kept (anonymised after account deletion) for ten years.
 ORDER_RETENTION_YEARS = 10
 

@@ -161,3 +161,6 @@ class NafRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.kind}"
+
+
+from onboarding.models_applications import Application, DirectoryCheck  # noqa: E402, F401 — the public applications
