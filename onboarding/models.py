@@ -161,3 +161,6 @@ class NafRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.kind}"
+
+
+from onboarding.posters.models import PosterBatch, PosterBatchStatus, PosterFormat  # noqa: E402, F401
