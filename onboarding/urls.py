@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("import/", views_imports.import_prospects_page, name="import"),
     path("affiches/", include("onboarding.posters.urls")),
+    path("tableau-de-bord/", include("onboarding.impact.urls")),
 ]
