@@ -31,9 +31,10 @@ MONTHS = 12
 
 
 # --- charts: horizontal bars drawn as SVG by the template (no script, no inline style) -------------
-CHART_WIDTH = 720
-LABEL_WIDTH = 150
-VALUE_WIDTH = 110
+BAR_ROOM = 200
+VALUE_WIDTH = 90
+# About the width of a character at the labels' 13px: the label column fits the longest label.
+CHARACTER_WIDTH = 7.5
 ROW_PITCH = 28
 BAR_HEIGHT = 18
 
@@ -75,10 +76,11 @@ def _chart(
 ) -> Chart:
     """``rows``: (label, value text, [(value, css class, title)] stacked left to right)."""
     largest = max((sum(abs(value) for value, _css, _title in parts) for _label, _text, parts in rows), default=0)
-    room = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH - 10
+    label_width = 16 + CHARACTER_WIDTH * max((len(label) for label, _text, _parts in rows), default=0)
+    room = BAR_ROOM
     chart_rows = []
     for index, (label, text, parts) in enumerate(rows):
-        x = float(LABEL_WIDTH)
+        x = label_width
         segments = []
         for value, css_class, title in parts:
             width = room * abs(value) / largest if largest else 0.0
@@ -90,10 +92,10 @@ def _chart(
             ChartRow(label=label, text=text, text_y=_svg(top + BAR_HEIGHT - 4), bar_y=_svg(top), segments=segments)
         )
     return Chart(
-        width=CHART_WIDTH,
+        width=round(label_width + BAR_ROOM + VALUE_WIDTH),
         height=16 + len(rows) * ROW_PITCH,
-        label_x=_svg(LABEL_WIDTH - 8),
-        value_x=_svg(CHART_WIDTH - VALUE_WIDTH + 4),
+        label_x=_svg(label_width - 8),
+        value_x=_svg(label_width + BAR_ROOM + 6),
         rows=chart_rows,
         legend=legend or [],
     )
@@ -294,7 +296,10 @@ def sales_by_sector_table(period: dashboard.Period) -> Table:
     return _grouped_table(
         slug="ventes-par-secteur",
         title=_("Ventes en ligne par secteur"),
-        caption=_("Ventes en ligne des douze derniers mois par type de commerce"),
+        caption=_(
+            "Ventes en ligne des douze derniers mois par type de commerce (une commande passée chez deux types "
+            "de commerce compte dans chacun)"
+        ),
         first=_("Secteur"),
         labels={value: str(label) for value, label in MerchantKind.choices},
         sales=sales,
@@ -306,7 +311,10 @@ def sales_by_mode_table(period: dashboard.Period) -> Table:
     return _grouped_table(
         slug="ventes-par-mode",
         title=_("Ventes en ligne par mode de retrait"),
-        caption=_("Ventes en ligne des douze derniers mois : retrait en boutique ou livraison"),
+        caption=_(
+            "Ventes en ligne des douze derniers mois : retrait en boutique ou livraison (une commande retirée "
+            "chez un commerçant et livrée par un autre compte dans les deux)"
+        ),
         first=_("Mode"),
         labels={value: str(label) for value, label in Fulfilment.choices},
         sales=sales,
