@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
 import re
 
@@ -11,12 +13,19 @@ import pytest
 import zxingcpp
 from django.core.exceptions import ValidationError
 from django.test import Client
+from PIL import Image
 
 from accounts.models import Role, User
 from catalog.models import MerchantStatus
 from onboarding.posters.actions import request_poster_batch
 from onboarding.posters.models import PosterBatch, PosterBatchStatus, PosterFormat
-from onboarding.posters.rendering import Branding, PosterEntry, render_posters_pdf, text_direction
+from onboarding.posters.rendering import (
+    Branding,
+    PosterEntry,
+    readable_text_colour,
+    render_posters_pdf,
+    text_direction,
+)
 from tenants.models import Town
 from tests.catalog.factories import MerchantFactory
 from tests.onboarding.factories import make_agent
@@ -38,6 +47,24 @@ BRANDING = Branding(
 )
 
 
+RENDER_SCALE = 2  # 144 dpi
+
+
+def qr_widths_cm(pdf: bytes) -> list[float]:
+    """The width of each page's QR code as printed (finder pattern to finder pattern, quiet zone excluded)."""
+    widths = []
+    document = pdfium.PdfDocument(pdf)
+    try:
+        for page in document:
+            (result,) = zxingcpp.read_barcodes(page.render(scale=RENDER_SCALE).to_pil())
+            pixels = result.position.top_right.x - result.position.top_left.x
+            widths.append(pixels / (72 * RENDER_SCALE) * 2.54)
+            page.close()
+    finally:
+        document.close()
+    return widths
+
+
 def decoded_pages(
     pdf: bytes,
 ) -> list[tuple[list[str], str, list[tuple[float, float, float, float]], tuple[float, float]]]:
@@ -47,7 +74,7 @@ def decoded_pages(
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     try:
         for index, page in enumerate(document):
-            image = page.render(scale=2).to_pil()
+            image = page.render(scale=RENDER_SCALE).to_pil()
             codes = [result.text for result in zxingcpp.read_barcodes(image)]
             text_page = page.get_textpage()
             boxes = [text_page.get_charbox(i) for i in range(text_page.count_chars())]
@@ -92,6 +119,8 @@ def test_each_qr_code_of_a_batch_opens_the_shop_named_on_its_page(
         assert codes == [url]
         assert squeezed(name) in squeezed(text)
         assert "Commandezenlignesurville-a.test" in squeezed(text)
+    # Big enough to scan from the pavement: at least 5 cm on an A4 poster.
+    assert all(width >= 5 for width in qr_widths_cm(pdf))
 
 
 @pytest.mark.parametrize(
@@ -123,6 +152,37 @@ def test_a_200_character_name_and_right_to_left_names_stay_whole_on_their_own_pa
         assert all(left >= 0 and right <= width and bottom >= 0 and top <= height for left, bottom, right, top in boxes)
         assert set(squeezed(entry.name)) <= set(text)
     assert squeezed(NAME_OF_200) in squeezed(pages[0][1])
+
+
+def test_text_on_the_town_colours_is_black_or_white_whichever_reads_better() -> None:
+    assert [readable_text_colour(colour) for colour in ("#0055a4", "#ffd700", "#000000", "#ffffff")] == [
+        "#ffffff",
+        "#000000",
+        "#ffffff",
+        "#000000",
+    ]
+
+
+def test_the_town_logo_is_drawn_from_a_data_uri_and_the_qr_code_still_reads() -> None:
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 60), "#ef4135").save(logo, format="PNG")
+    branding = dataclasses.replace(
+        BRANDING, logo_data_uri="data:image/png;base64," + base64.b64encode(logo.getvalue()).decode()
+    )
+    pdf = render_posters_pdf(
+        [PosterEntry(name="Chez Léa", shop_url="https://ville-a.test/commerces/chez-lea/")],
+        branding=branding,
+        poster_format=PosterFormat.A4_POSTER,
+    )
+    document = pdfium.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=1).to_pil().convert("RGB")
+        # The logo's red sits in the town's blue band at the top of the page.
+        band = image.crop((0, 0, image.width, 100))
+        assert (239, 65, 53) in {colour for _count, colour in band.getcolors(maxcolors=1 << 20)}
+        assert [result.text for result in zxingcpp.read_barcodes(image)] == ["https://ville-a.test/commerces/chez-lea/"]
+    finally:
+        document.close()
 
 
 def test_right_to_left_names_are_set_right_to_left() -> None:
