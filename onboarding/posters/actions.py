@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -56,6 +57,34 @@ def request_poster_batch(*, user: User, poster_format: str, merchant_ids: Sequen
     return batch
 
 
+# A batch still running this long after it started has lost its worker (killed, restarted).
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def is_stalled(batch: PosterBatch) -> bool:
+    """Running (or waiting) for longer than any rendering takes: its worker is gone."""
+    started = batch.started_at or batch.created_at
+    return not batch.is_finished and started < timezone.now() - STALLED_AFTER
+
+
+def retry_poster_batch(*, user: User, batch: PosterBatch) -> PosterBatch:
+    """Queue a failed or stalled batch again (after commit); any other batch is left as it is."""
+    require_onboarding_staff(user)
+    with transaction.atomic():
+        locked = PosterBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != PosterBatchStatus.FAILED and not is_stalled(locked):
+            return locked
+        from onboarding.posters.tasks import render_poster_batch
+
+        locked.status = PosterBatchStatus.PENDING
+        locked.done_count = 0
+        locked.error = ""
+        locked.started_at = locked.finished_at = None
+        locked.save(update_fields=["status", "done_count", "error", "started_at", "finished_at"])
+        transaction.on_commit(lambda: render_poster_batch.delay(locked.pk))
+    return locked
+
+
 def poster_entries(merchant_ids: Sequence[int]) -> list[PosterEntry]:
     """The pages of a batch, in its order; a merchant deleted since the request is left out."""
     town = current_town()
@@ -77,9 +106,15 @@ def render_batch(*, batch: PosterBatch) -> PosterBatch:
         # Outside any transaction: the batch page sees each chunk at once.
         PosterBatch.objects.filter(pk=batch.pk).update(done_count=done)
 
+    if not entries:
+        PosterBatch.objects.filter(pk=batch.pk).update(
+            status=PosterBatchStatus.FAILED,
+            finished_at=timezone.now(),
+            error=_("Aucun des commerces choisis n’existe plus."),
+        )
+        batch.refresh_from_db()
+        return batch
     try:
-        if not entries:
-            raise ValueError("no merchant left in the batch")
         pdf = render_posters_pdf(
             entries, branding=town_branding(current_town()), poster_format=batch.format, progress=progress
         )

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import AuthenticatedRequest
 from onboarding.permissions import onboarding_view
-from onboarding.posters.actions import request_poster_batch
+from onboarding.posters.actions import is_stalled, request_poster_batch, retry_poster_batch
 from onboarding.posters.models import PosterBatchStatus, PosterFormat
 from onboarding.posters.queries import get_poster_batch_for, live_merchants_for_posters, poster_batches_for
 
@@ -90,7 +90,15 @@ def posters(request: AuthenticatedRequest) -> HttpResponse:
 @onboarding_view
 def poster_batch(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     batch = get_poster_batch_for(request.user, batch_id)
-    return render(request, "onboarding/posters/batch.html", {"batch": batch, "onboarding_tab": "posters"})
+    context = {"batch": batch, "is_stalled": is_stalled(batch), "onboarding_tab": "posters"}
+    return render(request, "onboarding/posters/batch.html", context)
+
+
+@require_POST
+@onboarding_view
+def poster_retry(request: AuthenticatedRequest, batch_id: int) -> HttpResponseRedirect:
+    batch = retry_poster_batch(user=request.user, batch=get_poster_batch_for(request.user, batch_id))
+    return redirect("onboarding:poster_batch", batch_id=batch.pk)
 
 
 @require_GET

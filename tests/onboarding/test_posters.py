@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import io
 import re
 
@@ -13,11 +14,12 @@ import pytest
 import zxingcpp
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role, User
 from catalog.models import MerchantStatus
-from onboarding.posters.actions import request_poster_batch
+from onboarding.posters.actions import render_batch, request_poster_batch
 from onboarding.posters.models import PosterBatch, PosterBatchStatus, PosterFormat
 from onboarding.posters.rendering import (
     Branding,
@@ -322,3 +324,48 @@ def test_the_demo_batch_is_rendered_once_for_the_live_merchants(town_a: Town, is
         assert first is not None
         assert (first.status, first.done_count, again.pk if again else None) == (PosterBatchStatus.DONE, 2, first.pk)
         assert PosterBatch.objects.count() == 1
+
+
+def test_a_failed_or_stalled_batch_can_be_run_again_and_a_running_one_is_left_alone(
+    town_a: Town, client_a: Client, isolated_media: object, django_capture_on_commit_callbacks: object
+) -> None:
+    with town_a:
+        agent = make_agent()
+        merchant = MerchantFactory(name="Bazar", slug="bazar")
+        client_a.force_login(agent)
+        failed = PosterBatch.objects.create(
+            format=PosterFormat.A4_POSTER, merchant_ids=[merchant.pk], total_count=1, status=PosterBatchStatus.FAILED
+        )
+        running = PosterBatch.objects.create(
+            format=PosterFormat.A4_POSTER,
+            merchant_ids=[merchant.pk],
+            total_count=1,
+            status=PosterBatchStatus.RUNNING,
+            started_at=timezone.now() - dt.timedelta(minutes=2),
+        )
+        stalled = PosterBatch.objects.create(
+            format=PosterFormat.A6_STICKER,
+            merchant_ids=[merchant.pk],
+            total_count=1,
+            status=PosterBatchStatus.RUNNING,
+            started_at=timezone.now() - dt.timedelta(minutes=20),
+        )
+    assert "Relancer la génération" in client_a.get(f"/gestion/accompagnement/affiches/{stalled.pk}/").content.decode()
+    for batch in (failed, running, stalled):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_a.post(f"/gestion/accompagnement/affiches/{batch.pk}/relancer/")
+        assert response.status_code == 302
+    with town_a:
+        statuses = dict(PosterBatch.objects.values_list("pk", "status"))
+    assert statuses == {failed.pk: "done", running.pk: "running", stalled.pk: "done"}
+
+
+def test_a_batch_whose_merchants_are_gone_ends_failed_with_a_french_message(town_a: Town) -> None:
+    with town_a:
+        batch = PosterBatch.objects.create(format=PosterFormat.A4_POSTER, merchant_ids=[987654], total_count=1)
+        rendered = render_batch(batch=batch)
+        assert (rendered.status, rendered.file.name, rendered.error) == (
+            PosterBatchStatus.FAILED,
+            "",
+            "Aucun des commerces choisis n’existe plus.",
+        )
