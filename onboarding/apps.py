@@ -19,5 +19,6 @@ class OnboardingConfig(AppConfig):
         from catalog.imports import register_import_kind
         from catalog.models import ImportKind
         from onboarding.imports import run_prospect_import
+        from onboarding.posters import tasks  # noqa: F401  (registers the rendering task with Celery)
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)

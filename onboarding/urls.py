@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("import/", views_imports.import_prospects_page, name="import"),
     path("", include("onboarding.urls_intake")),
+    path("affiches/", include("onboarding.posters.urls")),
+    path("tableau-de-bord/", include("onboarding.impact.urls")),
 ]
