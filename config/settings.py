@@ -238,6 +238,12 @@ CELERY_BEAT_SCHEDULE = {
     # Delivery rounds: once the day's last cut-off has passed, the day is planned (once; the dispatcher
     # re-plans from the board after that).
     "plan-rounds-after-cutoffs": {"task": "logistics.plan_after_cutoffs", "schedule": 300.0},
+    # Information sessions: reminders the day before (from 10 h town time), lost invitations and notices.
+    "onboarding-session-chores": {"task": "onboarding.session_chores", "schedule": crontab(minute="0,30")},
+    "onboarding-session-occurrences": {
+        "task": "onboarding.generate_session_occurrences",
+        "schedule": crontab(hour=2, minute=20),
+    },
 }
 
 # ---------------------------------------------------------------------------

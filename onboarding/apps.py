@@ -21,3 +21,4 @@ class OnboardingConfig(AppConfig):
         from onboarding.imports import run_prospect_import
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)
+        from onboarding.sessions import tasks  # noqa: F401 — registers the sessions' Celery tasks

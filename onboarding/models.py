@@ -161,3 +161,6 @@ class NafRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.kind}"
+
+
+from onboarding.sessions import models as sessions_models  # noqa: E402, F401  — information sessions

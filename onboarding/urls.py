@@ -1,6 +1,6 @@
 """The town's onboarding pages for its admins and agents, under /gestion/accompagnement/ (namespace "onboarding")."""
 
-from django.urls import path
+from django.urls import include, path
 
 from onboarding import views, views_imports
 
@@ -9,4 +9,5 @@ app_name = "onboarding"
 urlpatterns = [
     path("", views.home, name="home"),
     path("import/", views_imports.import_prospects_page, name="import"),
+    path("reunions/", include("onboarding.sessions.urls")),
 ]
