@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -46,8 +46,8 @@ class SeriesForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["weekday"].choices = [("", "—"), *Weekday.choices]
-        self.fields["recurrence"].choices = Recurrence.choices
+        cast(forms.ChoiceField, self.fields["weekday"]).choices = [("", "—"), *Weekday.choices]
+        cast(forms.ChoiceField, self.fields["recurrence"]).choices = Recurrence.choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -60,15 +60,24 @@ class SeriesForm(forms.ModelForm):
         pass
 
 
+class ProspectChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.merchant.name} — {obj.get_step_display()}"
+
+
+class ProspectMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.merchant.name} — {obj.get_step_display()}"
+
+
 class RegisterForm(forms.Form):
-    prospect = forms.ModelChoiceField(queryset=Prospect.objects.none(), label=_("Commerce"))
+    prospect = ProspectChoiceField(queryset=Prospect.objects.none(), label=_("Commerce"))
 
     def __init__(self, *args: Any, prospects: QuerySet[Prospect], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["prospect"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
         field.queryset = prospects
-        field.label_from_instance = lambda prospect: f"{prospect.merchant.name} — {prospect.get_step_display()}"
 
 
 class InviteForm(forms.Form):
@@ -77,7 +86,7 @@ class InviteForm(forms.Form):
     step = forms.ChoiceField(
         label=_("Tous les commerces à l’étape"), required=False, choices=[("", "—"), *Step.choices]
     )
-    prospects = forms.ModelMultipleChoiceField(
+    prospects = ProspectMultipleChoiceField(
         queryset=Prospect.objects.none(),
         label=_("Ou ces commerces"),
         required=False,
@@ -95,7 +104,6 @@ class InviteForm(forms.Form):
         field = self.fields["prospects"]
         assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101
         field.queryset = prospects
-        field.label_from_instance = lambda prospect: f"{prospect.merchant.name} — {prospect.get_step_display()}"
         self._all = prospects
 
     def clean(self) -> dict[str, Any]:
