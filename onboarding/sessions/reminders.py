@@ -118,6 +118,13 @@ def deliver_invitation(*, invitation_id: int) -> str:
             return "skipped"
         if invitation.sent_at is not None:
             return "already sent"
+        occurrence = invitation.occurrence
+        if occurrence is not None and (occurrence.is_cancelled or occurrence.starts_at <= timezone.now()):
+            # Inviting to a date that is gone would mislead: never sent (the agent invites to another date).
+            invitation.attempts = MAX_ATTEMPTS
+            invitation.last_error = "date annulée ou passée"
+            invitation.save(update_fields=["attempts", "last_error"])
+            return "date gone"
         invitation.attempts += 1
         try:
             _send(invitation_message(invitation), to=invitation.recipient)

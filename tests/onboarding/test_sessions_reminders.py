@@ -97,3 +97,64 @@ class FailingBackend:
 
     def send_messages(self, messages: object) -> int:
         raise ConnectionRefusedError("SMTP down")
+
+
+def test_beat_runs_the_session_chores_every_half_hour_and_the_generation_nightly_in_every_town(settings) -> None:
+    from celery.schedules import crontab
+
+    from config.celery import app
+    from tenants.tasks import TownTask
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["onboarding-session-chores"] == {
+        "task": "onboarding.session_chores",
+        "schedule": crontab(minute="0,30"),
+    }
+    assert schedule["onboarding-session-occurrences"] == {
+        "task": "onboarding.generate_session_occurrences",
+        "schedule": crontab(hour=2, minute=20),
+    }
+    for name in ("onboarding.session_chores", "onboarding.generate_session_occurrences"):
+        assert isinstance(app.tasks[name], TownTask)
+
+
+def test_the_chores_send_invitations_and_notices_whose_hand_over_was_lost_once(
+    town_a: Town, django_capture_on_commit_callbacks
+) -> None:
+    from onboarding.sessions.actions import invite_prospects
+    from onboarding.sessions.models import SessionInvitation
+
+    with time_machine.travel(dt.datetime(2027, 3, 10, 9, tzinfo=UTC), tick=False), town_a:
+        by_mail, _by_sms = _setup()
+        guest = make_prospect(name="Invité", email="invite@example.fr")
+        with django_capture_on_commit_callbacks(execute=False):  # the broker was down: nothing handed over
+            outcome = invite_prospects(occurrence=by_mail.occurrence, prospects=[guest], channels=["email"], actor=None)
+            cancel_occurrence(occurrence=by_mail.occurrence, actor=None, reason="Grève.")
+        assert outcome.queued == 1
+    mail.outbox.clear()
+    with time_machine.travel(dt.datetime(2027, 3, 10, 9, 10, tzinfo=UTC), tick=False), town_a:
+        # The invitation was to the date cancelled meanwhile: it is never sent (it would mislead).
+        assert run_session_chores() == {"reminded": 0, "cancellations": 2, "invitations": 0}
+        assert run_session_chores() == {"reminded": 0, "cancellations": 0, "invitations": 0}
+        invitation = SessionInvitation.objects.get()
+        assert (invitation.sent_at, invitation.last_error) == (None, "date annulée ou passée")
+    assert [m.to for m in mail.outbox] == [["livres@example.fr"]]
+
+
+def test_the_chores_send_an_invitation_whose_hand_over_was_lost_once(
+    town_a: Town, django_capture_on_commit_callbacks
+) -> None:
+    from onboarding.sessions.actions import invite_prospects
+    from onboarding.sessions.models import SessionInvitation
+
+    with time_machine.travel(dt.datetime(2027, 3, 10, 9, tzinfo=UTC), tick=False), town_a:
+        by_mail, _by_sms = _setup()
+        guest = make_prospect(name="Invité", email="invite@example.fr")
+        with django_capture_on_commit_callbacks(execute=False):
+            invite_prospects(occurrence=by_mail.occurrence, prospects=[guest], channels=["email"], actor=None)
+    mail.outbox.clear()
+    with time_machine.travel(dt.datetime(2027, 3, 10, 9, 10, tzinfo=UTC), tick=False), town_a:
+        assert run_session_chores()["invitations"] == 1
+        assert run_session_chores()["invitations"] == 0
+        assert SessionInvitation.objects.get().sent_at == dt.datetime(2027, 3, 10, 9, 10, tzinfo=UTC)
+    assert [m.to for m in mail.outbox] == [["invite@example.fr"]]

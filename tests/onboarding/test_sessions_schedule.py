@@ -109,3 +109,53 @@ def test_cancelling_an_occurrence_leaves_the_others_and_tells_registered_merchan
             (dt.date(2027, 3, 8), True),
             (dt.date(2027, 3, 15), False),
         ]
+
+
+def test_an_agent_schedules_a_weekly_session_through_the_form(town_a: Town, client_a) -> None:
+    from django.urls import reverse
+
+    from onboarding.sessions.models import SessionSeries
+    from tests.onboarding.factories import make_agent
+
+    with time_machine.travel(dt.datetime(2027, 3, 1, 8, tzinfo=UTC), tick=False):
+        with town_a:
+            agent = make_agent()
+            client_a.force_login(agent)
+        response = client_a.post(
+            reverse("onboarding:sessions:series_new"),
+            {
+                "title": "Réunion d’information",
+                "place": "Salle du conseil, hôtel de ville",
+                "recurrence": "weekly",
+                "start_date": "2027-03-08",
+                "weekday": "",
+                "end_date": "2027-03-29",
+                "start_time": "09:00",
+                "duration_minutes": "90",
+                "capacity": "",
+            },
+        )
+        assert response.status_code == 302
+        refused = client_a.post(
+            reverse("onboarding:sessions:series_new"),
+            {
+                "title": "x",
+                "place": "y",
+                "recurrence": "weekly",
+                "start_date": "2027-03-08",
+                "end_date": "2027-03-01",
+                "start_time": "09:00",
+                "duration_minutes": "60",
+            },
+        )
+        assert refused.status_code == 200
+        assert "La date de fin précède la première date." in refused.content.decode()
+    with town_a:
+        series = SessionSeries.objects.get()
+        assert (series.weekday, series.created_by_id, series.capacity) == (0, agent.pk, None)
+        assert list(series.occurrences.values_list("day", flat=True)) == [
+            dt.date(2027, 3, 8),
+            dt.date(2027, 3, 15),
+            dt.date(2027, 3, 22),
+            dt.date(2027, 3, 29),
+        ]
