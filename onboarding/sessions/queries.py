@@ -61,6 +61,11 @@ def registrations_of(occurrence: SessionOccurrence) -> QuerySet[SessionRegistrat
     return occurrence.registrations.select_related("prospect__merchant").order_by("prospect__merchant__name", "pk")
 
 
+def invitations_of(occurrence: SessionOccurrence) -> QuerySet[SessionInvitation]:
+    """The invitations made for an occurrence, newest first, with their business."""
+    return occurrence.invitations.select_related("prospect__merchant").order_by("-created_at", "-pk")
+
+
 def prospects_to_register(occurrence: SessionOccurrence) -> QuerySet[Prospect]:
     """The town's prospects not yet registered for this occurrence, by name."""
     return (

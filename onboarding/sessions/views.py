@@ -25,6 +25,7 @@ from onboarding.sessions.queries import (
     get_occurrence_for,
     get_series_for,
     invitation_from_token,
+    invitations_of,
     open_occurrences_of,
     prospects_to_register,
     registrations_of,
@@ -101,6 +102,7 @@ def _occurrence_page(
         "occurrence": occurrence,
         "series": occurrence.series,
         "registrations": list(registrations_of(occurrence)),
+        "invitations": list(invitations_of(occurrence)),
         "register_form": register_form or RegisterForm(prospects=candidates),
         "invite_form": invite_form or InviteForm(prospects=candidates),
         "cancel_form": CancelForm(),
@@ -246,8 +248,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     prospect = invited.prospect
     notice = ""
     if request.method == "POST":
+        chosen = request.POST.get("occurrence", "")
         occurrence = get_object_or_404(
-            SessionOccurrence, pk=request.POST.get("occurrence") or 0, series_id=invited.series_id
+            SessionOccurrence, pk=int(chosen) if chosen.isdigit() else 0, series_id=invited.series_id
         )
         try:
             outcome = actions.register_prospect(occurrence=occurrence, prospect=prospect, actor=None)

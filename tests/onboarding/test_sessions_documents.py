@@ -97,7 +97,7 @@ def test_the_feed_parses_back_with_stable_uids_town_times_and_cancellations(town
     assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
 
 
-@pytest.mark.parametrize("case", ["forged", "renewed", "other town", "missing"])
+@pytest.mark.parametrize("case", ["forged", "renewed", "other town", "missing", "deactivated", "now a resident"])
 def test_a_bad_feed_token_is_a_404(case: str, town_a: Town, town_b: Town) -> None:
     with town_a:
         agent = make_agent()
@@ -105,6 +105,12 @@ def test_a_bad_feed_token_is_a_404(case: str, town_a: Town, town_b: Town) -> Non
         host = town_a.primary_host
         if case == "renewed":
             renew_feed_token(user=agent)
+        elif case == "deactivated":
+            agent.is_active = False
+            agent.save(update_fields=["is_active"])
+        elif case == "now a resident":
+            agent.role = "resident"
+            agent.save(update_fields=["role"])
         elif case == "forged":
             token = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     if case == "other town":

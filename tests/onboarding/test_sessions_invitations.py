@@ -79,6 +79,10 @@ def test_the_agent_invites_a_step_and_the_merchant_registers_once_from_the_link(
         assert ProspectMove.objects.filter(prospect=invited).count() == 2  # enrolled, then contacted
         assert SessionInvitation.objects.get().sent_at is not None
 
+    staff_page = client_a.get(reverse("onboarding:sessions:occurrence", args=[occurrence.pk])).content.decode()
+    assert "Invitations pour cette date : 1" in staff_page
+    assert "E-mail — fromagerie@example.fr" in staff_page
+
     # Inviting the same step again sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         client_a.post(url, {"prospects": [invited.pk], "channels": ["email"]})
@@ -190,3 +194,42 @@ def test_a_full_session_refuses_one_more(town_a: Town) -> None:
         with pytest.raises(RegistrationRefused, match="complète"):
             register_prospect(occurrence=occurrence, prospect=late, actor=None)
         assert occurrence.registrations.count() == 1
+
+
+def test_a_junk_date_on_the_invitation_page_is_a_404(town_a: Town, agenda) -> None:
+    with town_a:
+        prospect = make_prospect(email="z@example.fr")
+        invitation = SessionInvitation.objects.create(
+            prospect=prospect,
+            series=agenda["series"],
+            occurrence=agenda["occurrence"],
+            channel="email",
+            recipient="z@example.fr",
+        )
+        token = make_invitation_token(invitation.pk)
+    url = reverse("onboarding:sessions:invitation", args=[token])
+    client = Client(HTTP_HOST=town_a.primary_host)
+    assert client.post(url, {"occurrence": "abc"}).status_code == 404
+    with town_a:
+        other = first_occurrence(
+            make_weekly_series(
+                start_date=town_today() + dt.timedelta(days=1), weekday=(town_today() + dt.timedelta(days=1)).weekday()
+            )
+        )
+    assert client.post(url, {"occurrence": other.pk}).status_code == 404  # another series' date
+    with town_a:
+        assert SessionRegistration.objects.count() == 0
+
+
+def test_an_agent_removes_a_registration_before_the_session(town_a: Town, client_a: Client, agenda) -> None:
+    from onboarding.sessions.actions import register_prospect
+
+    occurrence = agenda["occurrence"]
+    with town_a:
+        registration = register_prospect(occurrence=occurrence, prospect=make_prospect(), actor=None).registration
+    response = client_a.post(
+        reverse("onboarding:sessions:unregister", args=[occurrence.pk, registration.pk]), follow=True
+    )
+    assert "L’inscription est retirée." in response.content.decode()
+    with town_a:
+        assert SessionRegistration.objects.count() == 0
