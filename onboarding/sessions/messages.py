@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.sms import SINGLE_SMS_SEPTETS, fit_single_sms, gsm7_length, to_gsm7
 from catalog.formatting import format_clock, format_day, format_short_day
 from onboarding.sessions.models import SessionInvitation, SessionOccurrence, SessionRegistration
+from onboarding.sessions.queries import open_occurrences_of
 from onboarding.sessions.tokens import make_invitation_token
 from tenants.actions import town_absolute_url
 from tenants.current import current_town, town_local
@@ -84,8 +85,10 @@ def _sms_with_link(head: str, link: str) -> str:
 def invitation_message(invitation: SessionInvitation) -> EmailMultiAlternatives | str:
     """The invitation's e-mail, or its SMS text."""
     with translation.override("fr"):
-        occurrence = invitation.occurrence
-        assert occurrence is not None  # noqa: S101 — the staff pages invite to a date
+        # An invitation to a series (no date chosen) tells its next open date; the page offers the others.
+        occurrence = invitation.occurrence or open_occurrences_of(invitation.series).first()
+        if occurrence is None:
+            raise ValueError("the series has no upcoming date to invite to")
         context = occurrence_context(occurrence)
         context["link"] = invitation_url(invitation)
         context["merchant_name"] = invitation.prospect.merchant.name

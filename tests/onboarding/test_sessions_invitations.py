@@ -60,6 +60,7 @@ def test_the_agent_invites_a_step_and_the_merchant_registers_once_from_the_link(
     text = page.content.decode()
     assert "Salle du conseil, hôtel de ville" in text
     assert "Je m’inscris pour le" in text
+    assert '<meta name="robots" content="noindex">' in text  # a personal page: never in a search engine
 
     for _attempt in range(2):
         answer = merchant.post(
