@@ -144,3 +144,27 @@ def test_residents_are_refused_and_town_b_cannot_see_or_register_for_town_a_sess
     assert "/compte/" in response["Location"] or "login" in response["Location"]
     with town_a:
         assert SessionRegistration.objects.count() == 0
+
+
+def test_the_occurrence_page_costs_the_same_queries_with_more_registrations(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        start = town_today() + dt.timedelta(days=1)
+        occurrence = first_occurrence(make_weekly_series(start_date=start, weekday=start.weekday()))
+        for _index in range(2):
+            register_prospect(occurrence=occurrence, prospect=make_prospect(), actor=None)
+        client_a.force_login(make_agent())
+    url = reverse("onboarding:sessions:occurrence", args=[occurrence.pk])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client_a.get(url)  # warm: the host's town is looked up once per connection state
+    with CaptureQueriesContext(connection) as few:
+        assert client_a.get(url).status_code == 200
+    with town_a:
+        for _index in range(6):
+            register_prospect(occurrence=occurrence, prospect=make_prospect(), actor=None)
+    client_a.get(url)
+    with CaptureQueriesContext(connection) as many:
+        response = client_a.get(url)
+    assert len(response.context["registrations"]) == 8
+    assert len(many.captured_queries) == len(few.captured_queries)
