@@ -19,6 +19,9 @@ class OnboardingConfig(AppConfig):
         from catalog.imports import register_import_kind
         from catalog.models import ImportKind
         from onboarding.imports import run_prospect_import
-        from onboarding.posters import tasks  # noqa: F401  (registers the rendering task with Celery)
+
+        # Importing the task modules registers their Celery tasks (poster rendering, sessions' chores).
+        from onboarding.posters import tasks as poster_tasks  # noqa: F401
+        from onboarding.sessions import tasks as session_tasks  # noqa: F401
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)

@@ -165,3 +165,4 @@ class NafRule(models.Model):
 
 from onboarding.models_applications import Application, DirectoryCheck  # noqa: E402, F401 — the public applications
 from onboarding.posters.models import PosterBatch, PosterBatchStatus, PosterFormat  # noqa: E402, F401
+from onboarding.sessions import models as sessions_models  # noqa: E402, F401  — information sessions

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("onboarding.urls_intake")),
     path("affiches/", include("onboarding.posters.urls")),
     path("tableau-de-bord/", include("onboarding.impact.urls")),
+    path("reunions/", include("onboarding.sessions.urls")),
 ]
