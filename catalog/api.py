@@ -199,9 +199,12 @@ class ManagedProductViewSet(
         """Publish (``true``) or withdraw (``false``) the product."""
         incoming = PublicationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        product = actions.set_product_published(
-            product=self.get_object(), is_published=incoming.validated_data["is_published"]
-        )
+        try:
+            product = actions.set_product_published(
+                product=self.get_object(), is_published=incoming.validated_data["is_published"]
+            )
+        except ValidationError as error:
+            raise _as_drf_error(error) from error
         return Response(self.get_serializer(self.get_queryset().get(pk=product.pk)).data)
 
     @extend_schema(request=StockSerializer, responses=ManagedProductSerializer)
