@@ -184,6 +184,8 @@ class ManagedProductViewSet(
         data = dict(serializer.validated_data)
         data.pop("sku", None)
         stock_given, stock = "stock" in data, data.pop("stock", None)
+        if "price_cents" in data:  # a price given completes a draft from a photo shoot, as the full form does
+            data["needs_details"] = False
         try:
             # An update's serializer always holds the product being updated.
             product = actions.save_product(product=cast(Product, serializer.instance), **data)

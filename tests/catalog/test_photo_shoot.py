@@ -15,6 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import Role
+from accounts.tokens import issue_api_token
 from catalog.actions import set_product_published
 from catalog.models import Merchant, MerchantStatus, Photo, Product, Variant
 from catalog.photo_shoot import add_draft_product_from_photo
@@ -343,6 +344,35 @@ def test_the_full_product_form_completes_a_draft_only_once_a_price_is_typed(clie
     with town_a:
         product = Product.objects.get(pk=draft.pk)
         assert (product.needs_details, product.is_published, product.price_cents) == (False, True, 320)
+
+
+def test_through_the_api_a_draft_is_refused_publication_until_a_price_is_given(client_a, town_a, bakery, draft):
+    with town_a:
+        token = issue_api_token(user=sign_in(client_a, town_a, role=Role.MERCHANT_STAFF, merchant=bakery))
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    publication = f"/api/v1/manage/products/{draft.pk}/publication/"
+
+    refused = client_a.post(publication, {"is_published": True}, content_type="application/json", **auth)
+    priced = client_a.patch(
+        f"/api/v1/manage/products/{draft.pk}/",
+        {"title": "Brioche", "price_cents": 450},
+        content_type="application/json",
+        **auth,
+    )
+    published = client_a.post(publication, {"is_published": True}, content_type="application/json", **auth)
+
+    assert refused.status_code == 400
+    assert "est à compléter (titre et prix)" in str(refused.json())
+    assert priced.status_code == 200
+    assert published.json()["is_published"] is True
+    with town_a:
+        product = Product.objects.get(pk=draft.pk)
+        assert (product.title, product.price_cents, product.needs_details, product.is_published) == (
+            "Brioche",
+            450,
+            False,
+            True,
+        )
 
 
 # --- who may -----------------------------------------------------------------------------------
