@@ -17,6 +17,7 @@ from PIL import Image
 from accounts.models import Role
 from accounts.tokens import issue_api_token
 from catalog.actions import set_product_published
+from catalog.imports.products import import_products
 from catalog.models import Merchant, MerchantStatus, Photo, Product, Variant
 from catalog.photo_shoot import add_draft_product_from_photo
 from checkout.basket import add_to_basket, get_or_create_basket
@@ -373,6 +374,25 @@ def test_through_the_api_a_draft_is_refused_publication_until_a_price_is_given(c
             False,
             True,
         )
+
+
+def test_an_import_row_that_publishes_a_draft_completes_it_and_one_that_does_not_leaves_it_a_draft(town_a, bakery):
+    with town_a:
+        first, second = (
+            add_draft_product_from_photo(merchant=bakery, upload=io.BytesIO(jpeg()), upload_key=uuid.uuid4()).product
+            for _ in range(2)
+        )
+        csv = (
+            "sku;titre;prix;publie\n"
+            f"{first.variants.get().sku};Brioche;4,50;oui\n"
+            f"{second.variants.get().sku};Photo du jour;0,00;non\n"
+        )
+
+        report = import_products(merchant=bakery, data=csv.encode(), filename="produits.csv")
+
+        assert (report.created, report.updated, report.errors) == (0, 2, [])
+        rows = Product.objects.order_by("pk").values_list("title", "price_cents", "is_published", "needs_details")
+        assert list(rows) == [("Brioche", 450, True, False), ("Photo du jour", 0, False, True)]
 
 
 # --- who may -----------------------------------------------------------------------------------
