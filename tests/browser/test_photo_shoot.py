@@ -101,3 +101,37 @@ def test_a_photo_whose_answer_is_lost_is_sent_again_and_makes_one_draft(page, se
     with django_db_blocker.unblock(), shoot["town"]:
         product = Product.objects.get(merchant=shoot["merchant"])
         assert (product.title, product.price_cents, product.needs_details) == ("Confiture de rhubarbe", 490, False)
+
+
+@pytest.mark.browser
+def test_a_pdf_is_refused_in_french_and_nothing_is_retried_nor_stored(page, server_port, shoot, django_db_blocker):
+    from playwright.sync_api import expect
+
+    base = f"http://ville-a.test:{server_port}"
+    log_in(page, base, "agent-seance@ville-a.fr", PASSWORD)
+    page.goto(f"{base}/gestion/catalogue/commercants/epicerie-de-la-seance/seance-photo/")
+    with django_db_blocker.unblock(), shoot["town"]:
+        before = Product.objects.filter(merchant=shoot["merchant"]).count()
+    uploads: list[str] = []
+    page.on("request", lambda request: uploads.append(request.url) if "/envoi/" in request.url else None)
+    pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 2000
+
+    page.set_input_files(
+        "#id_gallery",
+        files=[
+            {"name": "IMG_0002.jpg", "mimeType": "image/jpeg", "buffer": pdf},  # a PDF named like a photo
+            {"name": "devis.pdf", "mimeType": "application/pdf", "buffer": pdf},  # refused before sending
+        ],
+    )
+
+    expect(page.locator("[data-queue-summary]")).to_have_text("0 en attente, 0 en cours, 0 envoyées, 2 refusées")
+    statuses = page.locator("[data-queue-list] .queue-status")
+    expect(statuses).to_have_text(
+        [
+            "Ce fichier n’est pas une photo.",
+            "Ce fichier n'est pas une photo utilisable. Formats acceptés : JPEG, PNG, WebP et HEIC (iPhone).",
+        ]
+    )
+    assert len(uploads) == 1  # only the one that looked like a photo was sent, once
+    with django_db_blocker.unblock(), shoot["town"]:
+        assert Product.objects.filter(merchant=shoot["merchant"]).count() == before
