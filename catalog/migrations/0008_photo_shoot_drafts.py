@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_product_parcel_size'),
+        ('catalog', '0007_import_kind_prospects'),
     ]
 
     operations = [
