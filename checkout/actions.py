@@ -102,6 +102,7 @@ def place_order(
     payment_method: str = PaymentMethod.CARD,
     actor: Actor,
     client_ip: str = "",
+    payment_hold: dt.timedelta | None = None,
     now: dt.datetime | None = None,
 ) -> Order:
     """Turns the basket into an order: prices re-read, stock and delivery capacity taken, basket emptied.
@@ -116,6 +117,9 @@ def place_order(
     A delivery takes ``delivery_slot_id`` (a slot offered that day with room), or without one the
     first slot with room. When the address service is down, the order is still placed: the address
     as typed, the fee of the town's most expensive zone, ``delivery_needs_geocoding`` set for an agent.
+
+    ``payment_hold`` replaces the checkout's hold of a card order (an order taken by phone, paid
+    later through a link: ``checkout.phone_orders``).
     """
     now = now or timezone.now()
     town = current_town()
@@ -181,6 +185,7 @@ def place_order(
             same_client=same_client,
             client_key=client_key,
             town=town,
+            payment_hold=payment_hold,
             now=now,
         )
 
@@ -217,6 +222,7 @@ def _take_and_write_order(
     same_client: Q,
     client_key: str,
     town: Town,
+    payment_hold: dt.timedelta | None,
     now: dt.datetime,
 ) -> Order:
     """The transaction of place_order: limits re-checked under lock, stock and capacity taken, order written."""
@@ -245,7 +251,9 @@ def _take_and_write_order(
             phone=contact.phone,
             terms_accepted_at=now,
             expires_at=(
-                now + limits.payment_hold(is_guest=user_id is None) if payment_method == PaymentMethod.CARD else None
+                now + (payment_hold or limits.payment_hold(is_guest=user_id is None))
+                if payment_method == PaymentMethod.CARD
+                else None
             ),
             basket=basket,
             client_key=client_key,
