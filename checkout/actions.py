@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_price
 from catalog.models import Variant
 from checkout import limits, outbox
 from checkout.basket import MerchantGroup, PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
@@ -680,7 +681,16 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         target = MerchantOrderStatus.COLLECTED
         merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
         merchant_order.save(update_fields=["status", "handed_over_at"])
-        record_status_change(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
+        # Paid at the counter: the shop's hand-over is the record that it took the money (the town's
+        # ledger never sees it: docs/money.md, pay in store).
+        note = (
+            _("Payé en boutique au retrait : %(amount)s") % {"amount": format_price(merchant_order.kept_cents)}
+            if order.payment_method == PaymentMethod.IN_STORE
+            else ""
+        )
+        record_status_change(
+            order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY, note=note
+        )
         outbox.emit(outbox.MERCHANT_ORDER_HANDED_OVER, merchant_order_id=merchant_order.pk)
     return merchant_order
 

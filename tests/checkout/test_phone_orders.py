@@ -15,7 +15,14 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.sms.backends import locmem
 from catalog.models import Variant
-from checkout.actions import FulfilmentChoice, expire_unpaid_orders
+from checkout.actions import (
+    Actor,
+    FulfilmentChoice,
+    accept_merchant_order,
+    expire_unpaid_orders,
+    hand_over,
+    mark_merchant_order_ready,
+)
 from checkout.basket import add_to_basket, get_or_create_basket
 from checkout.models import (
     BasketLine,
@@ -32,7 +39,7 @@ from checkout.models import (
 from checkout.payment_links import make_payment_token
 from checkout.phone_orders import LINK_HOLD, place_phone_order, start_phone_order
 from settlement.ledger.invariants import check_invariants
-from settlement.ledger.models import JournalEntry
+from settlement.ledger.models import JournalEntry, Release
 from settlement.ledger.queries import balance, merchant_balances
 from tenants.actions import update_branding
 from tests.catalog.test_backoffice import sign_in
@@ -213,6 +220,36 @@ def test_a_two_shop_order_paid_in_store_is_placed_for_the_resident_who_gets_an_s
     summary = client_a.get(page(phone_order.pk)).content.decode()
     assert "Commande prise par téléphone par Claire Petit" in summary
     assert f"<strong>{bakery.pickup_code}</strong>" in summary
+
+
+def test_paid_in_store_the_shop_records_the_payment_at_hand_over_and_the_ledger_stays_untouched(
+    town_a, agent, shops, pay_in_store, django_capture_on_commit_callbacks
+):
+    shop = Actor(kind="merchant", user_id=None)
+    with town_a, django_capture_on_commit_callbacks(execute=True):
+        phone_order = start_phone_order(agent=agent, channel="desk")
+        add_to_basket(basket=phone_order.basket, variant_id=shops["bakery"]["variants"][0].pk, quantity=2)
+        order = place_phone_order(
+            phone_order_id=phone_order.pk,
+            agent=agent,
+            contact=CONTACT,
+            fulfilments={shops["bakery"]["merchant"].pk: FulfilmentChoice(kind=Fulfilment.COLLECT)},
+            payment_method=PaymentMethod.IN_STORE,
+        )
+        part = order.merchant_orders.get()
+        accept_merchant_order(merchant_order_id=part.pk, actor=shop)
+        mark_merchant_order_ready(merchant_order_id=part.pk, actor=shop)
+        hand_over(merchant_order_id=part.pk, pickup_code=part.pickup_code, actor=shop)
+
+        change = StatusChange.objects.filter(merchant_order=part).last()
+        assert (change.to_status, change.actor_kind, change.note) == (
+            "collected",
+            "merchant",
+            "Payé en boutique au retrait : 5,00\u00a0€",
+        )
+        assert JournalEntry.objects.count() == 0
+        assert Release.objects.count() == 0
+        assert check_invariants() == []
 
 
 def test_a_card_order_sends_a_link_that_pays_through_the_gateway_and_posts_like_an_online_order(
