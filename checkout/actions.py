@@ -40,6 +40,7 @@ from checkout.models import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    PhoneOrder,
     Refund,
 )
 from checkout.money import line_total_cents
@@ -533,6 +534,9 @@ def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
         _give_back_stock(order)
         _release_delivery(order)
         record_status_change(order, OrderStatus.CANCELLED, actor, from_status=OrderStatus.PENDING_PAYMENT, note=reason)
+        if PhoneOrder.objects.filter(order=order).exists():
+            # Taken by phone: the resident is not at a screen watching the hold run out (checkout.phone_orders).
+            queue_order_notifications(order=order, kind="order_cancelled")
         transaction.on_commit(lambda: _cancel_intent_quietly(order.pk))
     return order
 

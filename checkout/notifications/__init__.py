@@ -148,6 +148,8 @@ def _plan(
         # Order-wide (a single merchant's part is cancelled through line_refused). Only merchants
         # who were told about the order hear of its cancellation.
         planned = [_Planned(None, kind, email, order.email)]
+        if PhoneOrder.objects.filter(order=order).exists() and (mobile := normalise_french_mobile(order.phone)):
+            planned.append(_Planned(None, kind, sms, mobile))  # taken by phone: the resident may read no e-mail
         told = Notification.objects.filter(
             order=order, kind__in=("order_paid", "order_placed"), merchant_order__isnull=False
         ).values("merchant_order_id")

@@ -342,7 +342,7 @@ def build_sms_text(notification: Notification) -> str:
             return _receipt_sms_text(context)
         if kind == "payment_link":
             return _payment_link_sms_text(context)
-        template = kind if kind in DELIVERY_WINDOW_KINDS else "order_ready"
+        template = kind if kind in DELIVERY_WINDOW_KINDS or kind == "order_cancelled" else "order_ready"
         text = render_to_string(f"checkout/sms/{template}.txt", context)
     return fit_single_sms(text)
 

@@ -474,7 +474,9 @@ def test_a_link_minted_in_town_a_is_not_found_in_town_b(town_a, town_b, agent, s
     assert Client(HTTP_HOST="ville-a.test").get(f"/payer/{token}/").status_code == 302
 
 
-def test_an_expired_link_says_so_and_never_reaches_the_payment_page(town_a, agent, shops):
+def test_an_expired_link_says_so_and_never_reaches_the_payment_page(
+    town_a, agent, shops, sms_outbox, django_capture_on_commit_callbacks
+):
     order = _card_order(town_a, agent, shops)
     with town_a:
         token = make_payment_token(order)
@@ -483,7 +485,7 @@ def test_an_expired_link_says_so_and_never_reaches_the_payment_page(town_a, agen
     with time_machine.travel(later, tick=False):
         # Past the hold, before the sweep cancelled it: already no way to pay.
         assert resident.get(f"/payer/{token}/").status_code == 410
-        with town_a:
+        with town_a, django_capture_on_commit_callbacks(execute=True):
             assert expire_unpaid_orders() == 1
         expired = resident.get(f"/payer/{token}/")
     assert expired.status_code == 410
@@ -492,6 +494,11 @@ def test_an_expired_link_says_so_and_never_reaches_the_payment_page(town_a, agen
         assert Order.objects.get().status == OrderStatus.CANCELLED
         assert Payment.objects.count() == 0
         assert Variant.objects.get(pk=shops["bakery"]["variants"][0].pk).stock == 20
+    # The resident, who may read no e-mail, is told by SMS.
+    assert [sms.text for sms in sms_outbox] == [
+        f"Ville A : votre commande {order.number} est annulée (non payée à temps). Les articles sont remis en "
+        "vente. Pour commander à nouveau, appelez la mairie."
+    ]
 
 
 # --- the list page ------------------------------------------------------------------------------
