@@ -59,7 +59,7 @@ def agent_label(user: User) -> str:
 def phone_orders_for(user: User) -> QuerySet[PhoneOrder]:
     """Orders taken by phone or at the desk, newest first (town staff only)."""
     require_order_taker(user)
-    return PhoneOrder.objects.select_related("order").order_by("-created_at", "-pk")
+    return PhoneOrder.objects.select_related("order", "basket").order_by("-created_at", "-pk")
 
 
 def get_phone_order_for(user: User, phone_order_id: int) -> PhoneOrder:

@@ -525,3 +525,27 @@ def test_the_list_page_reads_a_fixed_number_of_queries(client_a, town_a, agent, 
 
 # The town's schema, the session, the user, the rows with their orders (one join): whatever the number of rows.
 QUERIES_OF_THE_LIST = 4
+
+
+def test_the_order_page_reads_a_fixed_number_of_queries_whatever_the_lines(
+    client_a, town_a, agent, shops, django_assert_num_queries
+):
+    phone_order_id = start(client_a)
+    add(client_a, phone_order_id, shops["bakery"]["variants"][0])
+    client_a.get(page(phone_order_id))  # the town's settings, cached once for every page
+    with django_assert_num_queries(QUERIES_OF_THE_ORDER_PAGE + PICKUP_QUERIES_PER_SHOP):
+        client_a.get(page(phone_order_id), {"q": "eclair"})
+    add(client_a, phone_order_id, shops["bakery"]["variants"][1])
+    add(client_a, phone_order_id, shops["grocer"]["variants"][0])
+    add(client_a, phone_order_id, shops["grocer"]["variants"][1])
+    with django_assert_num_queries(QUERIES_OF_THE_ORDER_PAGE + 2 * PICKUP_QUERIES_PER_SHOP):
+        response = client_a.get(page(phone_order_id), {"q": "eclair"})
+    assert response.content.decode().count('name="remove"') == 4
+
+
+# Schema, session, user, the order being taken with its basket, the basket's lines and their photos (price_basket),
+# whether the town delivers, the catalogue search (whether a product matches, then whether a merchant does: the
+# test's search vectors are not computed, so nothing matches).
+QUERIES_OF_THE_ORDER_PAGE = 9
+# The checkout form's pickup windows of each shop (its opening hours and closures), as on the resident's checkout.
+PICKUP_QUERIES_PER_SHOP = 2
