@@ -28,7 +28,7 @@ class AssistedModeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         session = getattr(request, "session", None)
         session_id = session.get(SESSION_KEY) if session is not None else None
-        if session_id is None:
+        if session is None or session_id is None:
             return self.get_response(request)
         assisted = resume_assisted_session(user=request.user, session_id=session_id)
         if assisted is None:
@@ -39,7 +39,7 @@ class AssistedModeMiddleware:
             match = request.resolver_match
             if (
                 request.method in UNSAFE_METHODS
-                and seen.changes_seen == 0
+                and seen.needs_the_form
                 and _changed_something(request, response)
                 and (match is None or match.view_name not in OWN_VIEWS)
             ):

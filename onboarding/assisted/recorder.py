@@ -6,8 +6,9 @@ models here and none of them knows of assisted mode beyond ``accounts.assisted``
 the same transaction as the change it describes (a change rolled back leaves no trace either).
 
 Bulk writes (``QuerySet.update``, ``bulk_create``) send no signal: the middleware then records the form
-the agent sent (``record_request``) when no model change was seen during that request, so a stock or
-publication change made through such a path is still in the merchant's history, as submitted.
+the agent sent (``record_request``) when no creation or update was seen during that request, so a stock,
+publication or opening-hours change made through such a path is still in the merchant's history, as
+submitted. A view that mixes a signalled save with a bulk write of something else is the known limit.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ _BEFORE = "_assisted_before"
 class _Request:
     path: str
     changes_seen: int = 0
+    saves_seen: int = 0  # creations and updates: deletions alone may be half of a replace-all
+
+    @property
+    def needs_the_form(self) -> bool:
+        """No signal saw what this request wrote: nothing at all (a ``QuerySet.update``), or deletions only
+        (a replace-all form such as opening hours deletes row by row, then ``bulk_create``s the new ones).
+        """
+        return self.saves_seen == 0
 
 
 _request: ContextVar[_Request | None] = ContextVar("assisted_request", default=None)
@@ -116,6 +125,7 @@ def _write(assisted: Assisted, instance: models.Model, kind: str, changes: dict[
     )
     if state is not None:
         state.changes_seen += 1
+        state.saves_seen += kind != ChangeKind.DELETE
 
 
 def _masked(model: type[models.Model], changes: dict[str, list[str | None]]) -> dict[str, list[str | None]]:

@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from django.test import Client
 
+from accounts.assisted import Assisted, act_for_merchant
 from accounts.models import Role, User
-from catalog.models import MerchantMembership, Product
+from catalog.models import MerchantMembership, OpeningPeriod, Product
 from checkout.models import MerchantOrderStatus
 from onboarding.assisted.actions import IDLE_LIMIT, SESSION_KEY
 from onboarding.assisted.models import AssistedChange, AssistedSession, ChangeKind, EndReason
@@ -422,3 +423,59 @@ def test_the_history_page_reads_in_a_fixed_number_of_queries(
         response = client_a.get(history_url("boulangerie-dupont"))
 
     assert response.content.decode().count("titre : avant → après") == 12
+
+
+def test_saving_the_acting_agent_keeps_their_own_role_in_the_database(town_a: Town) -> None:
+    with town_a:
+        admin = User.objects.create_user("admin@ville-a.test", "pw-admin-2026", role=Role.TOWN_ADMIN)
+        merchant = MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont")
+        act_for_merchant(
+            admin,
+            Assisted(
+                session_id=1,
+                merchant_id=merchant.pk,
+                merchant_name=merchant.name,
+                merchant_slug=merchant.slug,
+                agent_id=admin.pk,
+                agent_email=admin.email,
+                agent_role=admin.role,
+                agent_is_staff=False,
+                agent_is_superuser=False,
+            ),
+        )
+        admin.first_name = "Claire"
+
+        admin.save()
+
+        assert admin.role == Role.MERCHANT_STAFF  # this request's instance still acts
+        stored = User.objects.get(pk=admin.pk)
+        assert (stored.role, stored.first_name) == (Role.TOWN_ADMIN, "Claire")
+
+
+def test_opening_hours_replaced_while_acting_log_the_old_rows_deleted_and_the_form_sent(
+    town_a: Town, client_a: Client
+) -> None:
+    with town_a:
+        agent = make_agent()
+        merchant = MerchantFactory(slug="boulangerie-dupont")
+        old = OpeningPeriod.objects.create(merchant=merchant, weekday=0, opens_at="08:00", closes_at="12:00")
+        client_a.force_login(agent)
+    start_acting(client_a, "boulangerie-dupont")
+    form = {
+        "plages-TOTAL_FORMS": "1",
+        "plages-INITIAL_FORMS": "0",
+        "plages-0-weekday": "1",
+        "plages-0-opens_at": "09:30",
+        "plages-0-closes_at": "12:30",
+    }
+
+    response = client_a.post("/gestion/catalogue/commercants/boulangerie-dupont/horaires/", form)
+
+    assert response.status_code == 302
+    with town_a:
+        logged = list(AssistedChange.objects.values_list("kind", "model_label", "object_id", "agent_id"))
+        assert logged == [
+            (ChangeKind.DELETE, "catalog.openingperiod", str(old.pk), agent.pk),
+            (ChangeKind.REQUEST, "", "boulangerie-dupont", agent.pk),
+        ]
+        assert AssistedChange.objects.get(kind=ChangeKind.REQUEST).changes == form
