@@ -8,7 +8,9 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.assisted import Assisted, act_for_merchant
 from accounts.models import Role, User
@@ -479,3 +481,55 @@ def test_opening_hours_replaced_while_acting_log_the_old_rows_deleted_and_the_fo
             (ChangeKind.REQUEST, "", "boulangerie-dupont", agent.pk),
         ]
         assert AssistedChange.objects.get(kind=ChangeKind.REQUEST).changes == form
+
+
+def test_an_order_accepted_while_acting_is_logged_with_its_status_change(
+    town_a: Town,
+    client_a: Client,
+    shops: dict,  # noqa: F811
+) -> None:
+    with town_a:
+        agent = make_agent()
+        merchant_order = paid_order(shops["bakery"]["variants"][0]).merchant_orders.get()
+        client_a.force_login(agent)
+    start_acting(client_a, shops["bakery"]["merchant"].slug)
+
+    response = client_a.post(f"/gestion/mes-commandes/{merchant_order.pk}/accepter/")
+
+    assert response.status_code == 302
+    with town_a:
+        merchant_order.refresh_from_db()
+        assert merchant_order.status == MerchantOrderStatus.ACCEPTED
+        logged = {
+            (change.kind, change.model_label): change.changes
+            for change in AssistedChange.objects.filter(agent_id=agent.pk, merchant=shops["bakery"]["merchant"])
+        }
+        assert logged[(ChangeKind.UPDATE, "checkout.merchantorder")]["status"] == ["paid", "accepted"]
+        assert logged[(ChangeKind.CREATE, "checkout.statuschange")]["to_status"] == [None, "accepted"]
+        assert "pickup_code" not in logged[(ChangeKind.UPDATE, "checkout.merchantorder")]
+
+
+def test_the_agent_acting_sees_only_that_merchants_bank_details(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont")
+        MerchantFactory(name="Épicerie du Port", slug="epicerie-du-port")
+        client_a.force_login(make_agent())
+    start_acting(client_a, "boulangerie-dupont")
+
+    listing = client_a.get("/gestion/reversements/coordonnees-bancaires/")
+
+    assert listing.status_code == 200
+    assert "Boulangerie Dupont" in listing.content.decode()
+    assert "Épicerie du Port" not in listing.content.decode()
+    assert client_a.get("/gestion/reversements/coordonnees-bancaires/epicerie-du-port/").status_code == 404
+
+
+def test_a_signed_in_agent_not_acting_pays_no_query_for_assisted_mode(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        MerchantFactory(slug="boulangerie-dupont")
+        client_a.force_login(make_agent())
+
+    with CaptureQueriesContext(connection) as queries:
+        client_a.get("/gestion/catalogue/commercants/boulangerie-dupont/")
+
+    assert [query["sql"] for query in queries if "assisted" in query["sql"]] == []
