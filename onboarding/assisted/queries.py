@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch
 
+from catalog.formatting import format_price
 from catalog.models import Merchant
 from onboarding.assisted.models import AssistedChange, AssistedSession, ChangeKind
 
@@ -31,9 +32,17 @@ class ChangeLine:
 def _field_label(model_label: str, name: str) -> str:
     try:
         model = apps.get_model(model_label)
-        return str(model._meta.get_field(name).verbose_name)
+        # Shown as prices (« 2,50 € »), amounts in cents lose their « (centimes) ».
+        return str(model._meta.get_field(name).verbose_name).removesuffix(" (centimes)")
     except (LookupError, FieldDoesNotExist, ValueError):
         return name
+
+
+def _shown(name: str, value: str | None) -> str | None:
+    """Amounts in cents read as prices (« 2,50 € »); every other value as recorded."""
+    if value is not None and name.endswith("_cents") and value.lstrip("-").isdigit():
+        return format_price(int(value))
+    return value
 
 
 def describe_change(change: AssistedChange) -> ChangeLine:
@@ -46,7 +55,7 @@ def describe_change(change: AssistedChange) -> ChangeLine:
     except (LookupError, ValueError):
         noun = change.model_label
     fields = [
-        FieldChange(label=_field_label(change.model_label, name), old=pair[0], new=pair[1])
+        FieldChange(label=_field_label(change.model_label, name), old=_shown(name, pair[0]), new=_shown(name, pair[1]))
         for name, pair in change.changes.items()
     ]
     return ChangeLine(change=change, what=f"{noun.capitalize()} « {change.object_label} »", fields=fields)

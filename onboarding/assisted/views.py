@@ -40,6 +40,9 @@ def end(request: AuthenticatedRequest) -> HttpResponse:
     assisted = acting_for(request.user)
     request.session.pop(SESSION_KEY, None)
     if assisted is None:
+        # Already over (idle, signed out elsewhere): town staff go back to the catalogue; nobody else has
+        # any business here.
+        require_may_act(request.user)
         return redirect("backoffice:merchant_list")
     end_assisted_session(session_id=assisted.session_id, ended_by_id=request.user.pk, reason=EndReason.BY_AGENT)
     messages.success(

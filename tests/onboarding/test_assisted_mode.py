@@ -16,6 +16,8 @@ from accounts.assisted import Assisted, act_for_merchant
 from accounts.models import Role, User
 from catalog.models import MerchantMembership, OpeningPeriod, Product
 from checkout.models import MerchantOrderStatus
+from demo.onboarding_assisted import seed_demo_assisted_history
+from demo.people import demo_address
 from onboarding.assisted.actions import IDLE_LIMIT, SESSION_KEY
 from onboarding.assisted.models import AssistedChange, AssistedSession, ChangeKind, EndReason
 from tenants.models import Town
@@ -533,3 +535,33 @@ def test_a_signed_in_agent_not_acting_pays_no_query_for_assisted_mode(town_a: To
         client_a.get("/gestion/catalogue/commercants/boulangerie-dupont/")
 
     assert [query["sql"] for query in queries if "assisted" in query["sql"]] == []
+
+
+def test_the_demo_history_is_seeded_once_and_reads_on_the_merchants_tab(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        User.objects.create_user(demo_address(town_a, "agent"), "pw-agent-2026", role=Role.TOWN_AGENT)
+        merchant = MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont", phone="0321000000")
+        ProductFactory(merchant=merchant, title="Éclair", price_cents=250)
+
+        first = seed_demo_assisted_history(town=town_a)
+        again = seed_demo_assisted_history(town=town_a)
+
+        assert (
+            first
+            == "  mode assisté : une session passée de l’agent pour « Boulangerie Dupont » (onglet « Mode assisté »)"
+        )
+        assert again == ""
+        assert (AssistedSession.objects.count(), AssistedChange.objects.count()) == (1, 2)
+        client_a.force_login(merchant_staff(merchant))
+    html = client_a.get(history_url("boulangerie-dupont")).content.decode()
+    assert "prix TTC : 2,70\xa0€ → 2,50\xa0€" in html
+    assert "Mise à jour par téléphone" in html
+
+
+def test_ending_when_not_acting_sends_town_staff_back_and_refuses_anyone_else(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        client_a.force_login(make_agent())
+    assert client_a.post(END_URL)["Location"] == "/gestion/catalogue/"
+    with town_a:
+        client_a.force_login(merchant_staff(MerchantFactory()))
+    assert client_a.post(END_URL).status_code == 403
