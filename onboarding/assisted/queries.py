@@ -7,12 +7,24 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 
 from catalog.formatting import format_price
 from catalog.models import Merchant
 from onboarding.assisted.models import AssistedChange, AssistedSession, ChangeKind
 
 HISTORY_SESSIONS = 50
+# The merchant screens' forms whose writes no model signal sees (bulk updates), by view name.
+FORM_NAMES = {
+    "backoffice:variant_stock": _("Stock d’une déclinaison"),
+    "backoffice:product_publication": _("Publication d’un produit"),
+    "backoffice:merchant_hours": _("Horaires d’ouverture"),
+    "backoffice:merchant_images": _("Logo et photo de couverture"),
+    "backoffice:photo_alt_text": _("Description d’une photo"),
+    "backoffice:photo_move": _("Ordre des photos"),
+}
+# A formset's bookkeeping, not what the person typed.
+_FORMSET_FIELDS = ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,13 @@ def _shown(name: str, value: str | None) -> str | None:
 def describe_change(change: AssistedChange) -> ChangeLine:
     """One line of the history: what was touched and each field's old and new value."""
     if change.kind == ChangeKind.REQUEST:
-        fields = [FieldChange(label=name, old=None, new=str(value)) for name, value in change.changes.items()]
-        return ChangeLine(change=change, what=change.path, fields=fields)
+        fields = [
+            FieldChange(label=name, old=None, new=str(value))
+            for name, value in change.changes.items()
+            if not name.endswith(_FORMSET_FIELDS)
+        ]
+        name = FORM_NAMES.get(change.object_label)
+        return ChangeLine(change=change, what=f"{name} ({change.path})" if name else change.path, fields=fields)
     try:
         noun = str(apps.get_model(change.model_label)._meta.verbose_name)
     except (LookupError, ValueError):

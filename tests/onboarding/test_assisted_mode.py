@@ -362,6 +362,11 @@ def test_a_change_made_through_a_bulk_update_is_logged_as_the_form_sent(town_a: 
             "backoffice:variant_stock",
         )
         assert change.changes == {"stock": "4"}
+        client_a.post(END_URL)
+        client_a.force_login(merchant_staff(merchant))
+    html = client_a.get(history_url("boulangerie-dupont")).content.decode()
+    assert f"Action — Stock d’une déclinaison (/gestion/catalogue/declinaisons/{variant.pk}/stock/)" in html
+    assert "<li>stock : 4</li>" in html
 
 
 def test_changes_outside_assisted_mode_are_not_logged(town_a: Town, client_a: Client) -> None:
