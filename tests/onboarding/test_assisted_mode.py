@@ -570,3 +570,22 @@ def test_ending_when_not_acting_sends_town_staff_back_and_refuses_anyone_else(to
     with town_a:
         client_a.force_login(merchant_staff(MerchantFactory()))
     assert client_a.post(END_URL).status_code == 403
+
+
+def test_starting_in_a_second_browser_ends_the_first_session(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        agent = make_agent()
+        MerchantFactory(name="Boulangerie Dupont", slug="boulangerie-dupont")
+        MerchantFactory(name="Épicerie du Port", slug="epicerie-du-port")
+        client_a.force_login(agent)
+        other_browser = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+        other_browser.force_login(agent)
+    start_acting(client_a, "boulangerie-dupont")
+
+    start_acting(other_browser, "epicerie-du-port")
+
+    with town_a:
+        first, second = AssistedSession.objects.order_by("pk")
+        assert (first.end_reason, first.ended_by_id, second.ended_at) == (EndReason.REPLACED, None, None)
+    assert BANNER not in client_a.get("/").content.decode()
+    assert f"{BANNER} <strong>Épicerie du Port</strong>" in other_browser.get("/").content.decode()
