@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from accounts.assisted import Assisted
 
 
 class Role(models.TextChoices):
@@ -71,6 +74,8 @@ class User(AbstractUser):
 
     # Signs in by e-mail: create_user(email, password), not AbstractUser's create_user(username, ...).
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    # Set on a request's instance while a town agent acts for a merchant (accounts.assisted).
+    assisted: Assisted | None = None
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -78,6 +83,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        assisted = self.assisted
+        if assisted is None:
+            super().save(*args, **kwargs)
+            return
+        # Acting for a merchant lends the merchant staff role to this request's instance only: the
+        # agent's own role and flags are what the database keeps.
+        borrowed = self.role, self.is_staff, self.is_superuser
+        self.role, self.is_staff, self.is_superuser = (
+            assisted.agent_role,
+            assisted.agent_is_staff,
+            assisted.agent_is_superuser,
+        )
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.role, self.is_staff, self.is_superuser = borrowed
 
     @property
     def is_town_staff(self) -> bool:

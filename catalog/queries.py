@@ -11,6 +11,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from accounts.assisted import acting_merchant_id
 from accounts.models import AnyUser, Role, User
 from catalog.models import (
     Category,
@@ -106,9 +107,15 @@ def is_catalogue_manager(user: AnyUser) -> bool:
 
 
 def merchants_for(user: AnyUser) -> QuerySet[Merchant]:
-    """The merchants a user may manage: all for town staff, their own for merchant staff, none else."""
+    """The merchants a user may manage: all for town staff, their own for merchant staff, none else.
+
+    A town agent acting for a merchant (assisted mode) is that merchant's staff for the request: that
+    merchant alone.
+    """
     if is_catalogue_manager(user):
         return Merchant.objects.all()
+    if (merchant_id := acting_merchant_id(user)) is not None:
+        return Merchant.objects.filter(pk=merchant_id)
     if user.is_authenticated and user.is_active and user.role == Role.MERCHANT_STAFF:
         return Merchant.objects.filter(pk__in=MerchantMembership.objects.filter(user_id=user.pk).values("merchant_id"))
     return Merchant.objects.none()
