@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role, User
 from demo.onboarding import seed_demo_pipeline
+from demo.onboarding_assisted import seed_demo_assisted_history
 from demo.onboarding_photos import seed_photo_shoot_drafts
 from demo.onboarding_posters import seed_demo_posters
 from demo.onboarding_sessions import seed_sessions
@@ -34,9 +35,12 @@ class Command(BaseCommand):
             series = seed_sessions(prospects=list(guests), agent=agent)
             drafts = seed_photo_shoot_drafts()
             posters = seed_demo_posters()
+            assisted = seed_demo_assisted_history(town=town)
         if pipeline.new:
             self.stdout.write(
                 f"{slug} : {pipeline.live} commerces en ligne et {pipeline.new} à accompagner, "
                 f"{pipeline.rules} correspondances NAF ; réunion « {series.title} » ; {drafts} produits à "
                 f"compléter ; affiches : {len(posters.merchant_ids) if posters else 0} commerces."
             )
+        if assisted:
+            self.stdout.write(f"{slug} : {assisted}")
