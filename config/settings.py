@@ -238,6 +238,9 @@ CELERY_BEAT_SCHEDULE = {
     # Delivery rounds: once the day's last cut-off has passed, the day is planned (once; the dispatcher
     # re-plans from the board after that).
     "plan-rounds-after-cutoffs": {"task": "logistics.plan_after_cutoffs", "schedule": 300.0},
+    # Onboarding: the agents' daily digest (once a day from 8 h, town clock) and the catalogue catch-up.
+    "send-onboarding-digests": {"task": "onboarding.send_daily_digest", "schedule": crontab(minute="10,40")},
+    "catch-up-onboarding-with-catalogue": {"task": "onboarding.catch_up_with_catalogue", "schedule": 900.0},
 }
 
 # ---------------------------------------------------------------------------

@@ -14,3 +14,8 @@ class OnboardingConfig(AppConfig):
     name = "onboarding"
     verbose_name = "Accompagnement des commerçants"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from onboarding import receivers
+
+        receivers.connect()
