@@ -20,14 +20,14 @@ from catalog.models import MerchantKind
 from onboarding.models import PATH, OnboardingSettings, Prospect, ProspectMove, ProspectSource, Step
 from onboarding.permissions import ONBOARDING_ROLES, is_onboarding_staff
 from onboarding.queries import prospects_for
-from tenants.current import town_local, town_now, town_zone
+from tenants.current import town_local, town_zone
 
 # The board's columns: the path in order, then the two steps off it.
 BOARD_STEPS: tuple[Step, ...] = (*PATH, Step.PAUSED, Step.DECLINED)
 # Steps whose prospects an agent is expected to move on; « En ligne », paused and declined ones never stall.
 ACTIVE_STEPS: tuple[Step, ...] = PATH[:-1]
 # Cards shown per column: with 1,000 prospects the board stays a light page; the rest is one link away.
-COLUMN_CAP = 50
+COLUMN_CAP = 30
 # The weeks the statistics go back (this one included).
 STATISTICS_WEEKS = 12
 # The fields a card or a list row shows, and nothing else (descriptions and search vectors stay in the database).
@@ -93,16 +93,37 @@ def stalled_prospects_for(
     )
 
 
-def days_at_step(prospect: Prospect, today: dt.date) -> int:
+def days_at_step(prospect: Prospect | Card, today: dt.date) -> int:
     """Whole days (town calendar) since the prospect reached its step."""
     return max(0, (today - town_local(prospect.step_changed_at).date()).days)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a board card shows: plain values read in one query (no model instances for 300 cards)."""
+
+    prospect_id: int
+    name: str
+    kind: str
+    step_changed_at: dt.datetime
+    agent_id: int | None
+    agent_first_name: str | None
+    agent_last_name: str | None
+    agent_email: str | None
+
+    @property
+    def agent_name(self) -> str:
+        if self.agent_id is None:
+            return ""
+        full = f"{self.agent_first_name or ''} {self.agent_last_name or ''}".strip()
+        return full or self.agent_email or ""
 
 
 @dataclass
 class Column:
     step: Step
     count: int
-    cards: list[Prospect] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
 
     @property
     def hidden_count(self) -> int:
@@ -123,17 +144,24 @@ def board_columns_for(user: AnyUser, *, cap: int | None = None) -> list[Column]:
     counts = step_counts_for(user)
     ranked = (
         prospects_for(user)
-        .select_related("agent")
-        .only(*CARD_FIELDS)
         .annotate(rank=Window(RowNumber(), partition_by=[F("step")], order_by=[F("step_changed_at").asc(), F("pk")]))
         .filter(rank__lte=cap)
         .order_by("step_changed_at", "pk")
+        .values_list(
+            "step",
+            "pk",
+            "merchant__name",
+            "merchant__kind",
+            "step_changed_at",
+            "agent_id",
+            "agent__first_name",
+            "agent__last_name",
+            "agent__email",
+        )
     )
     columns = {step.value: Column(step=step, count=counts[step.value]) for step in BOARD_STEPS}
-    today = town_now().date()
-    for prospect in ranked:
-        prospect.days_at_step = days_at_step(prospect, today)  # type: ignore[attr-defined]
-        columns[prospect.step].cards.append(prospect)
+    for step, *values in ranked:
+        columns[step].cards.append(Card(*values))
     return list(columns.values())
 
 

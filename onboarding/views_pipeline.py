@@ -7,11 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,16 +18,16 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from onboarding import board as board_module
 from onboarding.board import (
-    BOARD_STEPS,
     board_columns_for,
     days_at_step,
     filtered_prospects_for,
     moves_for,
     onboarding_staff,
 )
+from onboarding.board_cards import render_cards
 from onboarding.follow_up import save_onboarding_settings, update_prospect_follow_up
 from onboarding.forms_pipeline import FollowUpForm, MoveForm, OnboardingSettingsForm, ProspectFilterForm
-from onboarding.models import PATH, OnboardingSettings, Prospect, Step
+from onboarding.models import OnboardingSettings, Prospect, Step
 from onboarding.permissions import onboarding_view
 from onboarding.pipeline import move_prospect
 from onboarding.queries import get_prospect_for
@@ -37,32 +36,20 @@ from tenants.current import town_now
 LIST_PAGE_SIZE = 50
 
 
-def _step_options(selected: str) -> str:
-    """The <option>s of a move form, ``selected`` chosen (rendered once per column, not once per card)."""
-    return format_html_join(
-        "",
-        "<option value=\"{}\"{}>{}</option>",
-        ((step.value, mark_safe(" selected") if step.value == selected else "", step.label) for step in BOARD_STEPS),  # noqa: S308
-    )
-
-
-def _suggested_step(step: str) -> str:
-    """What a card's move form proposes: the next step of the path (the same step off the path)."""
-    if step in PATH and step != PATH[-1]:
-        return PATH[PATH.index(Step(step)) + 1].value
-    return step
-
-
 @onboarding_view
 def board(request: AuthenticatedRequest) -> HttpResponse:
     columns = board_columns_for(request.user)
-    for column in columns:
-        column.options = _step_options(_suggested_step(column.step.value))  # type: ignore[attr-defined]
+    cards = render_cards(
+        columns,
+        prospects_url=reverse("onboarding:prospects"),
+        back=request.path,
+        csrf_token=get_token(request),
+        today=town_now().date(),
+    )
     context = {
-        "columns": columns,
+        "columns": [(column, cards[column.step.value]) for column in columns],
         "prospects_url": reverse("onboarding:prospects"),
         "cap": board_module.COLUMN_CAP,
-        "steps": BOARD_STEPS,
         "onboarding_tab": "board",
     }
     return render(request, "onboarding/pipeline/board.html", context)
