@@ -56,9 +56,9 @@ def onboarding_staff() -> QuerySet[User]:
     return User.objects.filter(role__in=ONBOARDING_ROLES, is_active=True).order_by("first_name", "last_name", "email")
 
 
-def agent_name(user: User | None) -> str:
-    """How the pages name an agent: their name, else their address."""
-    if user is None:
+def agent_name(user: object) -> str:
+    """How the pages name an agent (a user, or None): their name, else their address."""
+    if not isinstance(user, User):
         return ""
     return user.get_full_name() or user.email
 
@@ -160,8 +160,8 @@ def board_columns_for(user: AnyUser, *, cap: int | None = None) -> list[Column]:
         )
     )
     columns = {step.value: Column(step=step, count=counts[step.value]) for step in BOARD_STEPS}
-    for step, *values in ranked:
-        columns[step].cards.append(Card(*values))
+    for step, prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email in ranked:
+        columns[step].cards.append(Card(prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email))
     return list(columns.values())
 
 

@@ -82,7 +82,16 @@ def digest_content(*, now: dt.datetime, onboarding_settings: OnboardingSettings)
     stalled_rows = (
         Prospect.objects.filter(stalled_condition(onboarding_settings, now))
         .select_related("merchant", "agent")
-        .only("id", "step", "step_changed_at", "agent_id", "merchant__name", "agent__email", "agent__first_name", "agent__last_name")
+        .only(
+            "id",
+            "step",
+            "step_changed_at",
+            "agent_id",
+            "merchant__name",
+            "agent__email",
+            "agent__first_name",
+            "agent__last_name",
+        )
         .order_by("step_changed_at", "pk")
     )
     today = now.astimezone(town_zone()).date()
@@ -100,7 +109,16 @@ def digest_content(*, now: dt.datetime, onboarding_settings: OnboardingSettings)
     move_rows = (
         ProspectMove.objects.filter(moved_at__gt=now - dt.timedelta(hours=24), moved_at__lte=now)
         .select_related("prospect__merchant", "moved_by")
-        .only("from_step", "to_step", "reason", "moved_at", "prospect__merchant__name", "moved_by__email", "moved_by__first_name", "moved_by__last_name")
+        .only(
+            "from_step",
+            "to_step",
+            "reason",
+            "moved_at",
+            "prospect__merchant__name",
+            "moved_by__email",
+            "moved_by__first_name",
+            "moved_by__last_name",
+        )
         .order_by("-moved_at", "-pk")
     )
     moves = [

@@ -29,9 +29,7 @@ def update_prospect_follow_up(
     return locked
 
 
-def save_onboarding_settings(
-    *, actor: User, stalled_after_days: int, send_daily_digest: bool
-) -> OnboardingSettings:
+def save_onboarding_settings(*, actor: User, stalled_after_days: int, send_daily_digest: bool) -> OnboardingSettings:
     """Saves the town's onboarding settings (town admins only)."""
     if not (actor.is_active and actor.role == Role.TOWN_ADMIN):
         raise PermissionDenied

@@ -52,7 +52,7 @@ class FollowUpForm(forms.Form):
         self.fields["agent"].queryset = staff  # type: ignore[attr-defined]
 
 
-def _with_blank(label: str, choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def _with_blank(label: object, choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", label), *choices]
 
 

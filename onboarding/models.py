@@ -161,4 +161,6 @@ class NafRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.kind}"
+
+
 from onboarding.models_pipeline import DigestSent  # noqa: E402, F401  (the pipeline pages' digest days)

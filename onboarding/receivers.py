@@ -45,7 +45,9 @@ def _in_a_town() -> str | None:
     return None if schema == "public" or schema.startswith("_") else schema
 
 
-def _advance_after_commit(schema: str, to_step: Step, *, merchant_id: int | None = None, product_id: int | None = None) -> None:
+def _advance_after_commit(
+    schema: str, to_step: Step, *, merchant_id: int | None = None, product_id: int | None = None
+) -> None:
     """Moves the merchant's prospect on to ``to_step``, in the town the row was saved in."""
     from tenants.models import Town
 
@@ -54,6 +56,8 @@ def _advance_after_commit(schema: str, to_step: Step, *, merchant_id: int | None
             _advance_after_commit(schema, to_step, merchant_id=merchant_id, product_id=product_id)
         return
     if merchant_id is None:
+        if product_id is None:
+            return
         merchant_id = Product.objects.filter(pk=product_id).values_list("merchant_id", flat=True).first()
         if merchant_id is None:
             return
@@ -74,7 +78,7 @@ def _product_saved(sender: type[Product], instance: Product, raw: bool = False, 
 def _photo_saved(sender: type[Photo], instance: Photo, created: bool = False, raw: bool = False, **kwargs: Any) -> None:
     if raw or not created or instance.product_id is None:
         return
-    product = instance.product if Photo.product.is_cached(instance) else None  # type: ignore[attr-defined]
+    product = instance.product if Photo.product.is_cached(instance) else None
     if product is not None:
         _on_commit(Step.PHOTOS, merchant_id=product.merchant_id)
     else:

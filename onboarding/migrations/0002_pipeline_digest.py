@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('onboarding', '0001_initial'),
+        ("onboarding", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DigestSent',
+            name="DigestSent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('sent_at', models.DateTimeField()),
-                ('recipients', models.PositiveSmallIntegerField(default=0)),
-                ('stalled_count', models.PositiveIntegerField(default=0)),
-                ('moves_count', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(unique=True)),
+                ("sent_at", models.DateTimeField()),
+                ("recipients", models.PositiveSmallIntegerField(default=0)),
+                ("stalled_count", models.PositiveIntegerField(default=0)),
+                ("moves_count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ('-day',),
+                "ordering": ("-day",),
             },
         ),
     ]

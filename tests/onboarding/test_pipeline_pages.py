@@ -109,9 +109,7 @@ def test_the_board_costs_the_same_queries_for_5_and_50_prospects(town_a: Town, c
     assert _count_queries(client_a, BOARD) == with_five
 
 
-def test_the_board_query_count_is_pinned(
-    town_a: Town, client_a: Client, django_assert_num_queries: object
-) -> None:
+def test_the_board_query_count_is_pinned(town_a: Town, client_a: Client, django_assert_num_queries: object) -> None:
     with town_a:
         agent = make_agent()
         for index in range(12):
@@ -127,16 +125,19 @@ def test_moving_a_prospect_from_the_board_records_the_move_with_the_agent(town_a
         agent = make_agent()
         prospect = make_prospect(name="Boulangerie Marie")
         client_a.force_login(agent)
-    response = client_a.post(
-        f"{LIST}{prospect.pk}/etape/", {"to_step": "contacted", "reason": "", "next": BOARD}
-    )
+    response = client_a.post(f"{LIST}{prospect.pk}/etape/", {"to_step": "contacted", "reason": "", "next": BOARD})
     assert response.status_code == 302
     assert response["Location"] == BOARD
     with town_a:
         prospect.refresh_from_db()
         last = ProspectMove.objects.filter(prospect=prospect).last()
         assert prospect.step == Step.CONTACTED
-        assert (last.from_step, last.to_step, last.moved_by_id, last.reason) == ("to_contact", "contacted", agent.pk, "")
+        assert (last.from_step, last.to_step, last.moved_by_id, last.reason) == (
+            "to_contact",
+            "contacted",
+            agent.pk,
+            "",
+        )
 
 
 def test_moving_refuses_a_next_address_on_another_site(town_a: Town, client_a: Client) -> None:
@@ -217,7 +218,9 @@ def test_the_prospect_page_shows_the_history_and_links_to_the_catalogue(town_a: 
     client_a.post(f"{LIST}{prospect.pk}/etape/", {"to_step": "paused", "reason": "Travaux jusqu’en mars"})
     html = client_a.get(f"{LIST}{prospect.pk}/").content.decode()
     assert 'href="/gestion/catalogue/commercants/fromagerie-opale/"' in html
-    rows = re.findall(r"<tr>\s*<td>[^<]+</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>", html)
+    rows = re.findall(
+        r"<tr>\s*<td>[^<]+</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>", html
+    )
     assert rows == [
         ("À contacter", "En pause", "Julie Martin", "Travaux jusqu’en mars"),
         ("(inscription)", "À contacter", "La plateforme", "—"),
@@ -260,9 +263,19 @@ def _list_names(html: str) -> list[str]:
 def test_the_list_filters_by_step_kind_agent_source_stalled_and_text(town_a: Town, client_a: Client) -> None:
     with town_a:
         agent = make_agent()
-        at_step(make_prospect(name="Boulangerie Marie", siret="73282932000074", kind=MerchantKind.ARTISAN), Step.CONTACTED, days_ago=20, agent_id=agent.pk)
+        at_step(
+            make_prospect(name="Boulangerie Marie", siret="73282932000074", kind=MerchantKind.ARTISAN),
+            Step.CONTACTED,
+            days_ago=20,
+            agent_id=agent.pk,
+        )
         at_step(make_prospect(name="Fromagerie Opale", kind=MerchantKind.SHOP), Step.CONTACTED, days_ago=2)
-        at_step(make_prospect(name="Café du Beffroi", kind=MerchantKind.RESTAURANT), Step.LIVE, days_ago=40, source=ProspectSource.IMPORT)
+        at_step(
+            make_prospect(name="Café du Beffroi", kind=MerchantKind.RESTAURANT),
+            Step.LIVE,
+            days_ago=40,
+            source=ProspectSource.IMPORT,
+        )
         client_a.force_login(agent)
 
     def names(query: str) -> list[str]:

@@ -40,7 +40,11 @@ def test_a_first_published_product_moves_the_prospect_to_catalogue_after_commit(
     with town_a:
         prospect = make_prospect()
         with django_capture_on_commit_callbacks(execute=True) as callbacks:  # type: ignore[operator]
-            save_product(product=Product(merchant=prospect.merchant, title="Pain de campagne", price_cents=350, is_published=True))
+            save_product(
+                product=Product(
+                    merchant=prospect.merchant, title="Pain de campagne", price_cents=350, is_published=True
+                )
+            )
         assert len(ours(callbacks)) == 1
         assert step_of(prospect.merchant_id) == Step.CATALOGUE
         last = ProspectMove.objects.filter(prospect=prospect).last()
@@ -78,7 +82,9 @@ def test_a_first_product_photo_moves_the_prospect_to_photos(
         assert step_of(prospect.merchant_id) == Step.PHOTOS
 
 
-def test_a_merchant_put_live_moves_the_prospect_to_live(town_a: Town, django_capture_on_commit_callbacks: object) -> None:
+def test_a_merchant_put_live_moves_the_prospect_to_live(
+    town_a: Town, django_capture_on_commit_callbacks: object
+) -> None:
     with town_a:
         prospect = make_prospect()
         merchant = prospect.merchant
@@ -127,7 +133,9 @@ def test_the_catch_up_moves_on_what_sent_no_signal(town_a: Town) -> None:
         type(live.merchant).objects.filter(pk=live.merchant_id).update(status=MerchantStatus.LIVE)
         # Imports create products in bulk: no post_save either.
         imported = make_prospect()
-        Product.objects.bulk_create([Product(merchant=imported.merchant, title="Importé", slug="importe", price_cents=100, is_published=True)])
+        Product.objects.bulk_create(
+            [Product(merchant=imported.merchant, title="Importé", slug="importe", price_cents=100, is_published=True)]
+        )
         untouched = make_prospect()
         assert catch_up_with_catalogue() == 3
         assert catch_up_with_catalogue() == 0
