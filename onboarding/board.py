@@ -110,6 +110,7 @@ class Card:
     agent_first_name: str | None
     agent_last_name: str | None
     agent_email: str | None
+    reason: str = ""
 
     @property
     def agent_name(self) -> str:
@@ -157,11 +158,14 @@ def board_columns_for(user: AnyUser, *, cap: int | None = None) -> list[Column]:
             "agent__first_name",
             "agent__last_name",
             "agent__email",
+            "reason",
         )
     )
     columns = {step.value: Column(step=step, count=counts[step.value]) for step in BOARD_STEPS}
-    for step, prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email in ranked:
-        columns[step].cards.append(Card(prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email))
+    for step, prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email, reason in ranked:
+        columns[step].cards.append(
+            Card(prospect_id, name, kind, changed_at, agent_id, first_name, last_name, email, reason)
+        )
     return list(columns.values())
 
 

@@ -23,7 +23,7 @@ from onboarding.models import PATH, Step
 _CARD = (
     '<li class="pipeline-card">'
     '<a class="pipeline-card-name" href="{url}">{name}</a>'
-    '<span class="pipeline-card-meta">{meta}</span>'
+    '<span class="pipeline-card-meta">{meta}</span>{reason}'
     '<details class="pipeline-move"><summary>{move}<span class="visually-hidden"> {name}</span></summary>'
     '<form method="post" action="{url}etape/">'
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
@@ -87,6 +87,7 @@ def render_cards(
                     url=f"{base_url}{int(card.prospect_id)}/",
                     name=escape(card.name),
                     meta=escape(" · ".join(meta)),
+                    reason=f'<span class="pipeline-reason">{escape(card.reason)}</span>' if card.reason else "",
                     id=int(card.prospect_id),
                     options=options,
                     **fixed,

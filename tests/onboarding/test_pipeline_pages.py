@@ -69,6 +69,7 @@ def test_the_board_has_a_column_per_step_with_its_count(town_a: Town, client_a: 
     }
     assert column_names(html, "agreement") == ["Cave du Beffroi"]
     assert "3 jours" in html.split('id="column-agreement"', 1)[1].split("</section>", 1)[0]
+    assert '<span class="pipeline-reason">Ne vend pas en ligne</span>' in html
 
 
 def test_a_full_column_shows_its_first_cards_and_links_to_the_others(
