@@ -403,3 +403,15 @@ def test_the_landing_page_query_count_does_not_grow(town_a: Town, client_a: Clie
             at_step(make_prospect(), Step.CONTACTED, days_ago=30, agent_id=agent.pk)
     # Search path, session, user, the home view's counts, then settings, counts, stalled, how many, weeks.
     assert _count_queries(client_a, HOME) == with_three == 9
+
+
+def test_a_move_without_the_csrf_token_is_refused(town_a: Town) -> None:
+    client = Client(HTTP_HOST=town_a.primary_host, enforce_csrf_checks=True)
+    with town_a:
+        prospect = make_prospect()
+        client.force_login(make_agent())
+    assert client.post(f"{LIST}{prospect.pk}/etape/", {"to_step": "contacted"}).status_code == 403
+    with town_a:
+        prospect.refresh_from_db()
+        assert prospect.step == Step.TO_CONTACT
+        assert ProspectMove.objects.filter(prospect=prospect).count() == 1
