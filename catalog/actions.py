@@ -203,8 +203,18 @@ def delete_closure(*, closure: Closure) -> None:
 
 # --- back-office: products and variants ----------------------------------------------------------
 def set_product_published(*, product: Product, is_published: bool) -> Product:
-    """Publish or withdraw a product from the storefront (nothing else changes)."""
+    """Publish or withdraw a product from the storefront (nothing else changes).
+
+    A draft from a photo shoot (``needs_details``) is refused until it has its title and price; the
+    database refuses it too (``product_draft_never_published``).
+    """
     with transaction.atomic():
+        if is_published and Product.objects.filter(pk=product.pk, needs_details=True).exists():
+            raise ValidationError(
+                _("« %(title)s » est à compléter (titre et prix) : il ne peut pas encore être publié.")
+                % {"title": product.title},
+                code="draft_not_publishable",
+            )
         Product.objects.filter(pk=product.pk).update(is_published=is_published, updated_at=timezone.now())
         product.is_published = is_published
         bump_catalogue_version()

@@ -184,6 +184,8 @@ class ManagedProductViewSet(
         data = dict(serializer.validated_data)
         data.pop("sku", None)
         stock_given, stock = "stock" in data, data.pop("stock", None)
+        if "price_cents" in data:  # a price given completes a draft from a photo shoot, as the full form does
+            data["needs_details"] = False
         try:
             # An update's serializer always holds the product being updated.
             product = actions.save_product(product=cast(Product, serializer.instance), **data)
@@ -199,9 +201,12 @@ class ManagedProductViewSet(
         """Publish (``true``) or withdraw (``false``) the product."""
         incoming = PublicationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        product = actions.set_product_published(
-            product=self.get_object(), is_published=incoming.validated_data["is_published"]
-        )
+        try:
+            product = actions.set_product_published(
+                product=self.get_object(), is_published=incoming.validated_data["is_published"]
+            )
+        except ValidationError as error:
+            raise _as_drf_error(error) from error
         return Response(self.get_serializer(self.get_queryset().get(pk=product.pk)).data)
 
     @extend_schema(request=StockSerializer, responses=ManagedProductSerializer)

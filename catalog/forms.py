@@ -323,7 +323,8 @@ class ProductForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        # A draft from a photo shoot has no real price yet (0 € stands in): the field starts empty.
+        if self.instance.pk and not self.instance.needs_details:
             self.initial.setdefault("price", self.instance.price_cents)
         cast(CategoryChoiceField, self.fields["category"]).queryset = categories_in_tree_order()
 
@@ -331,6 +332,8 @@ class ProductForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if cleaned.get("price") is not None:
             self.instance.price_cents = cleaned["price"]
+            # Title and price typed in the full form: a draft from a photo shoot is complete.
+            self.instance.needs_details = False
         vat_rate = cleaned.get("vat_rate")
         merchant = self.instance.merchant
         if vat_rate is not None and merchant.is_vat_exempt and vat_rate != VatRate.NONE:

@@ -237,6 +237,11 @@ class Product(models.Model):
     is_alcohol = models.BooleanField(_("alcool"), default=False)
     is_published = models.BooleanField(_("publié"), default=False)
     is_featured = models.BooleanField(_("mis en avant"), default=False)
+    # A draft from a photo shoot (catalog.photo_shoot): a placeholder title and a 0 € price until
+    # someone titles and prices it; never published meanwhile (product_draft_never_published).
+    needs_details = models.BooleanField(_("à compléter"), default=False)
+    # The key the phone gave the photo it was made from: a retried upload finds its draft again.
+    upload_key = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -250,6 +255,9 @@ class Product(models.Model):
             models.Index(fields=["category", "is_published"]),
             models.Index(fields=["is_published", "-created_at"]),
             models.Index(fields=["is_published", "price_cents"]),
+            models.Index(
+                fields=["merchant", "-created_at"], condition=Q(needs_details=True), name="product_needs_details"
+            ),
             GinIndex(fields=["search_vector"], name="product_search_gin"),
         ]
         constraints = [
@@ -261,6 +269,14 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(content_quantity__isnull=True) | Q(content_quantity__gt=0), name="product_content_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(needs_details=False) | Q(is_published=False),
+                name="product_draft_never_published",
+                violation_error_message=_(
+                    "Ce produit est à compléter (titre et prix) : il ne peut pas être publié avant."
+                ),
+            ),
+            models.UniqueConstraint(fields=("merchant", "upload_key"), name="product_upload_key_unique_per_merchant"),
         ]
 
     def __str__(self) -> str:
@@ -359,6 +375,8 @@ class Photo(models.Model):
 class ImportKind(models.TextChoices):
     MERCHANTS = "merchants", _("commerçants")
     PRODUCTS = "products", _("produits")
+    # The town's list of businesses, to bring online (run by the onboarding app, registered there).
+    PROSPECTS = "prospects", _("commerces à accompagner")
 
 
 class ImportStatus(models.TextChoices):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from catalog import views_backoffice as views
+from catalog import views_photo_shoot
 
 app_name = "backoffice"
 
@@ -28,6 +29,16 @@ urlpatterns = [
     path("photos/<int:photo_id>/description/", views.photo_alt_text, name="photo_alt_text"),
     path("photos/<int:photo_id>/deplacer/", views.photo_move, name="photo_move"),
     path("photos/<int:photo_id>/supprimer/", views.photo_delete, name="photo_delete"),
+    path("commercants/<slug:merchant_slug>/seance-photo/", views_photo_shoot.photo_shoot, name="photo_shoot"),
+    path(
+        "commercants/<slug:merchant_slug>/seance-photo/envoi/",
+        views_photo_shoot.photo_shoot_upload,
+        name="photo_shoot_upload",
+    ),
+    path(
+        "commercants/<slug:merchant_slug>/a-completer/", views_photo_shoot.drafts_to_complete, name="drafts_to_complete"
+    ),
+    path("produits/<int:product_id>/completer/", views_photo_shoot.draft_complete, name="draft_complete"),
     path("categories/", views.category_list, name="category_list"),
     path("categories/nouvelle/", views.category_create, name="category_create"),
     path("categories/<int:category_id>/", views.category_edit, name="category_edit"),

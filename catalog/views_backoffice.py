@@ -271,7 +271,11 @@ def _back_to(request: AuthenticatedRequest, product: Product) -> HttpResponse:
 def product_publication(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
     product = queries.get_product_for(request.user, product_id)
     is_published = request.POST.get("is_published") == "1"
-    actions.set_product_published(product=product, is_published=is_published)
+    try:
+        actions.set_product_published(product=product, is_published=is_published)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to(request, product)
     message = _("« %(title)s » est publié.") if is_published else _("« %(title)s » est retiré de la vitrine.")
     messages.success(request, message % {"title": product.title})
     return _back_to(request, product)

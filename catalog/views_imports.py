@@ -20,8 +20,21 @@ from catalog.queries import get_merchant_for, is_catalogue_manager, merchants_fo
 from tenants.collation import by_name
 
 
+def check_import_file(source: Any) -> Any:
+    """The uploaded table of any import (size, extension), before it is queued; ValidationError otherwise."""
+    if source.size > MAX_FILE_BYTES:
+        raise forms.ValidationError(_("Le fichier dépasse 20 Mo : découpez-le en plusieurs fichiers."))
+    if not source.name.lower().endswith((".csv", ".txt", ".xlsx")):
+        raise forms.ValidationError(_("Envoyez un fichier .csv ou .xlsx."))
+    return source
+
+
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Que voulez-vous importer ?"), choices=ImportKind.choices)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Que voulez-vous importer ?"),
+        # The town's list of businesses is imported from the onboarding pages.
+        choices=[(kind.value, kind.label) for kind in (ImportKind.MERCHANTS, ImportKind.PRODUCTS)],
+    )
     merchant = forms.ChoiceField(label=gettext_lazy("Commerçant"), required=False)
     source = forms.FileField(
         label=gettext_lazy("Fichier CSV ou Excel (.xlsx)"),
@@ -53,12 +66,7 @@ class ImportForm(forms.Form):
             ]
 
     def clean_source(self) -> Any:
-        source = self.cleaned_data["source"]
-        if source.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(_("Le fichier dépasse 20 Mo : découpez-le en plusieurs fichiers."))
-        if not source.name.lower().endswith((".csv", ".txt", ".xlsx")):
-            raise forms.ValidationError(_("Envoyez un fichier .csv ou .xlsx."))
-        return source
+        return check_import_file(self.cleaned_data["source"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.formatting import format_price
 from catalog.models import Variant
 from checkout import limits, outbox
 from checkout.basket import MerchantGroup, PricedBasket, get_sellable_variant, price_basket, stock_units, units_cap
@@ -39,6 +40,7 @@ from checkout.models import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    PhoneOrder,
     Refund,
 )
 from checkout.money import line_total_cents
@@ -102,6 +104,7 @@ def place_order(
     payment_method: str = PaymentMethod.CARD,
     actor: Actor,
     client_ip: str = "",
+    payment_hold: dt.timedelta | None = None,
     now: dt.datetime | None = None,
 ) -> Order:
     """Turns the basket into an order: prices re-read, stock and delivery capacity taken, basket emptied.
@@ -116,6 +119,9 @@ def place_order(
     A delivery takes ``delivery_slot_id`` (a slot offered that day with room), or without one the
     first slot with room. When the address service is down, the order is still placed: the address
     as typed, the fee of the town's most expensive zone, ``delivery_needs_geocoding`` set for an agent.
+
+    ``payment_hold`` replaces the checkout's hold of a card order (an order taken by phone, paid
+    later through a link: ``checkout.phone_orders``).
     """
     now = now or timezone.now()
     town = current_town()
@@ -181,6 +187,7 @@ def place_order(
             same_client=same_client,
             client_key=client_key,
             town=town,
+            payment_hold=payment_hold,
             now=now,
         )
 
@@ -217,6 +224,7 @@ def _take_and_write_order(
     same_client: Q,
     client_key: str,
     town: Town,
+    payment_hold: dt.timedelta | None,
     now: dt.datetime,
 ) -> Order:
     """The transaction of place_order: limits re-checked under lock, stock and capacity taken, order written."""
@@ -245,7 +253,9 @@ def _take_and_write_order(
             phone=contact.phone,
             terms_accepted_at=now,
             expires_at=(
-                now + limits.payment_hold(is_guest=user_id is None) if payment_method == PaymentMethod.CARD else None
+                now + (payment_hold or limits.payment_hold(is_guest=user_id is None))
+                if payment_method == PaymentMethod.CARD
+                else None
             ),
             basket=basket,
             client_key=client_key,
@@ -524,6 +534,9 @@ def cancel_unpaid_order(*, order_id: int, actor: Actor, reason: str) -> Order:
         _give_back_stock(order)
         _release_delivery(order)
         record_status_change(order, OrderStatus.CANCELLED, actor, from_status=OrderStatus.PENDING_PAYMENT, note=reason)
+        if PhoneOrder.objects.filter(order=order).exists():
+            # Taken by phone: the resident is not at a screen watching the hold run out (checkout.phone_orders).
+            queue_order_notifications(order=order, kind="order_cancelled")
         transaction.on_commit(lambda: _cancel_intent_quietly(order.pk))
     return order
 
@@ -672,7 +685,16 @@ def hand_over(*, merchant_order_id: int, pickup_code: str, actor: Actor) -> Merc
         target = MerchantOrderStatus.COLLECTED
         merchant_order.status, merchant_order.handed_over_at = target, timezone.now()
         merchant_order.save(update_fields=["status", "handed_over_at"])
-        record_status_change(order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY)
+        # Paid at the counter: the shop's hand-over is the record that it took the money (the town's
+        # ledger never sees it: docs/money.md, pay in store).
+        note = (
+            _("Payé en boutique au retrait : %(amount)s") % {"amount": format_price(merchant_order.kept_cents)}
+            if order.payment_method == PaymentMethod.IN_STORE
+            else ""
+        )
+        record_status_change(
+            order, target, actor, merchant_order=merchant_order, from_status=MerchantOrderStatus.READY, note=note
+        )
         outbox.emit(outbox.MERCHANT_ORDER_HANDED_OVER, merchant_order_id=merchant_order.pk)
     return merchant_order
 

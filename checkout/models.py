@@ -496,6 +496,8 @@ class Notification(models.Model):
             "order_cancelled": _("Commande annulée"),
             "delivery_window": _("Heure de livraison annoncée"),
             "delivery_window_moved": _("Livraison décalée"),
+            "payment_link": _("Lien de paiement (commande par téléphone)"),
+            "receipt": _("Confirmation par SMS (commande par téléphone)"),
         }
         return labels.get(self.kind.split(":", 1)[0], self.kind)
 
@@ -552,3 +554,6 @@ class WaitingOrdersSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_id} · {self.day}"
+
+
+from checkout.models_phone import OrderChannel, PhoneOrder  # noqa: E402, F401 — issue 13 §6, own module

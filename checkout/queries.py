@@ -139,7 +139,8 @@ def merchant_orders_for(user: User) -> QuerySet[MerchantOrder]:
         # A card order cancelled before it was paid (it expired, the payment failed) never reached the
         # shop: it was not told of it and has nothing to do with it, nor with the buyer's details.
         .exclude(status=MerchantOrderStatus.CANCELLED, paid_at__isnull=True, order__payment_method=PaymentMethod.CARD)
-        .select_related("order", "merchant")
+        # Who took an order by phone or at the desk (checkout.phone_orders): in the same query.
+        .select_related("order", "order__phone_order", "merchant")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
     )
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from checkout import views
+from checkout import views, views_phone
 
 app_name = "checkout"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("commande/<uuid:public_id>/retour/", views.payment_return, name="payment_return"),
     path("commande/<uuid:public_id>/confirmation/", views.confirmation_page, name="confirmation"),
     path("commande/suivi/<str:token>/", views.status_page, name="status"),
+    # The card payment link sent by SMS for an order taken by phone: short, to fit in one SMS.
+    path("payer/<str:token>/", views_phone.pay_by_link, name="pay_link"),
     path("compte/commandes/", views.my_orders, name="my_orders"),
     path("compte/mes-donnees/", views.my_data, name="my_data"),
     path("compte/supprimer/", views.delete_account, name="delete_account"),

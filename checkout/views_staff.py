@@ -37,6 +37,8 @@ KIND_LABELS = {
     "order_cancelled": gettext_lazy("Commande annulée"),
     "delivery_window": gettext_lazy("Heure de livraison annoncée"),
     "delivery_window_moved": gettext_lazy("Livraison décalée"),
+    "payment_link": gettext_lazy("Lien de paiement (commande par téléphone)"),
+    "receipt": gettext_lazy("Confirmation par SMS (commande par téléphone)"),
 }
 
 

@@ -208,6 +208,9 @@ CELERY_TASK_ANNOTATIONS = {
     "checkout.send_notification": {"soft_time_limit": 60, "time_limit": 90},
     # One e-mail and one SMS.
     "checkout.send_waiting_orders_summary": {"soft_time_limit": 60, "time_limit": 90},
+    # Information sessions: one invitation, one cancellation notice (one e-mail or SMS each).
+    "onboarding.send_session_invitation": {"soft_time_limit": 60, "time_limit": 90},
+    "onboarding.tell_session_cancelled": {"soft_time_limit": 60, "time_limit": 90},
 }
 # A message a killed worker held comes back after this many seconds (Redis broker): longer than the
 # longest hard time limit plus the longest retry countdown, so a task still running is never sent twice.
@@ -238,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
     # Delivery rounds: once the day's last cut-off has passed, the day is planned (once; the dispatcher
     # re-plans from the board after that).
     "plan-rounds-after-cutoffs": {"task": "logistics.plan_after_cutoffs", "schedule": 300.0},
+    # Information sessions: reminders the day before (from 10 h town time), lost invitations and notices.
+    "onboarding-session-chores": {"task": "onboarding.session_chores", "schedule": crontab(minute="0,30")},
+    "onboarding-session-occurrences": {
+        "task": "onboarding.generate_session_occurrences",
+        "schedule": crontab(hour=2, minute=20),
+    },
     # Onboarding: the agents' daily digest (once a day from 8 h, town clock) and the catalogue catch-up.
     "send-onboarding-digests": {"task": "onboarding.send_daily_digest", "schedule": crontab(minute="10,40")},
     "catch-up-onboarding-with-catalogue": {"task": "onboarding.catch_up_with_catalogue", "schedule": 900.0},
@@ -267,6 +276,10 @@ SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="Comptoir")
 SMS_API_TIMEOUT = env.float("SMS_API_TIMEOUT", default=10.0)
 BAN_TIMEOUT_SECONDS = env.float("BAN_TIMEOUT_SECONDS", default=3.0)
+# The national company directory (« Recherche d'entreprises », no key) the onboarding forms look businesses
+# up in; empty: no lookup, agents and applicants type the details themselves.
+COMPANY_DIRECTORY_URL = env.str("COMPANY_DIRECTORY_URL", default="https://recherche-entreprises.api.gouv.fr")
+COMPANY_DIRECTORY_TIMEOUT = env.float("COMPANY_DIRECTORY_TIMEOUT", default=3.0)
 # Orders are accounting documents: kept (anonymised after account deletion) for ten years.
 ORDER_RETENTION_YEARS = 10
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("gestion/livraisons/rapports/", include(("logistics.urls_reports", "logistics_reports"))),
     path("gestion/livraisons/", include("logistics.urls_dispatch")),
     path("gestion/accompagnement/", include("onboarding.urls")),
+    path("", include("onboarding.urls_public")),
     path("api/v1/", include("catalog.urls_api")),
     path("", include("townsite.urls")),
     path("healthz", healthz, name="healthz"),

@@ -16,6 +16,15 @@ class OnboardingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from catalog.imports import register_import_kind
+        from catalog.models import ImportKind
         from onboarding import receivers
+        from onboarding.imports import run_prospect_import
 
+        # Importing the task modules registers their Celery tasks (poster rendering, sessions' chores).
+        from onboarding.posters import tasks as poster_tasks  # noqa: F401
+        from onboarding.sessions import tasks as session_tasks  # noqa: F401
+
+        register_import_kind(ImportKind.PROSPECTS, run_prospect_import)
+        # The pipeline pages: moves from the catalogue's saves, and the digest and catch-up tasks.
         receivers.connect()

@@ -2,11 +2,16 @@
 
 from django.urls import include, path
 
-from onboarding import views
+from onboarding import views, views_imports
 
 app_name = "onboarding"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("import/", views_imports.import_prospects_page, name="import"),
+    path("", include("onboarding.urls_intake")),
+    path("affiches/", include("onboarding.posters.urls")),
+    path("tableau-de-bord/", include("onboarding.impact.urls")),
+    path("reunions/", include("onboarding.sessions.urls")),
     path("", include("onboarding.urls_pipeline")),
 ]

@@ -67,10 +67,17 @@ from catalog.imports.jobs import (
     fail_stalled_import_jobs,
     import_jobs_for,
     queue_import,
+    register_import_kind,
     run_import,
     run_import_job,
 )
-from catalog.imports.merchants import MERCHANT_FIELDS_BY_COLUMN, MerchantRow, import_merchants
+from catalog.imports.merchants import (
+    MERCHANT_FIELDS_BY_COLUMN,
+    MerchantRow,
+    check_merchant_row,
+    create_draft_merchants,
+    import_merchants,
+)
 from catalog.imports.products import (
     PRODUCT_FIELDS_BY_COLUMN,
     UNPUBLISH_MISSING_SQL,
@@ -124,7 +131,9 @@ __all__ = [
     "Progress",
     "Row",
     "RowInvalid",
+    "check_merchant_row",
     "column_key",
+    "create_draft_merchants",
     "discard_import_files",
     "fail_import_job",
     "fail_stalled_import_jobs",
@@ -141,6 +150,7 @@ __all__ = [
     "parse_vat_rate",
     "queue_import",
     "read_table",
+    "register_import_kind",
     "run_import",
     "run_import_job",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog import imports as package
-from catalog.imports.base import ImportReport
+from catalog.imports.base import ImportReport, Progress
 from catalog.imports.merchants import import_merchants
 from catalog.imports.products import import_products
 from catalog.models import (
@@ -37,6 +37,22 @@ from catalog.queries import is_catalogue_manager, merchants_for
 from tenants.tasks import TownTask
 
 logger = logging.getLogger(__name__)
+
+
+class ImportRunner(Protocol):
+    """How a kind of import another app owns is run: the file's bytes in, the report out."""
+
+    def __call__(self, *, job: ImportJob, data: bytes, progress: Progress) -> ImportReport: ...
+
+
+# Kinds of import that apps above the catalogue add to the same machinery (jobs, progress, report
+# page, time limits): the onboarding's list of the town's businesses. Registered from their ready().
+_RUNNERS: dict[str, ImportRunner] = {}
+
+
+def register_import_kind(kind: str, runner: ImportRunner) -> None:
+    """Lets a higher app run its own kind of ``ImportJob`` through the catalogue's import jobs."""
+    _RUNNERS[kind] = runner
 
 
 # --- background jobs ---------------------------------------------------------------------------
@@ -60,6 +76,8 @@ def run_import(*, job: ImportJob) -> ImportReport:
         data = source.read(package.MAX_FILE_BYTES + 1)
     if job.kind == ImportKind.MERCHANTS:
         report = import_merchants(data=data, filename=job.source.name, dry_run=job.is_dry_run, progress=progress)
+    elif job.kind in _RUNNERS:
+        report = _RUNNERS[job.kind](job=job, data=data, progress=progress)
     else:
         assert job.merchant is not None  # noqa: S101 - a product job always has its merchant
         archive = job.images_archive.open("rb") if job.images_archive else None

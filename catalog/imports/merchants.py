@@ -64,7 +64,7 @@ MERCHANT_FIELDS_BY_COLUMN = {
 }
 
 
-def _check_merchant_row(
+def check_merchant_row(
     line: int, values: dict[str, str], *, categories: CategoryIndex
 ) -> tuple[MerchantRow | None, list[RowInvalid]]:
     problems = RowProblems(values, default="")
@@ -171,7 +171,7 @@ def import_merchants(
     checked: list[tuple[MerchantRow, int | None]] = []
     seen: dict[str, int] = {}
     for index, (line, values) in enumerate(rows, start=1):
-        row, problems = _check_merchant_row(line, values, categories=categories)
+        row, problems = check_merchant_row(line, values, categories=categories)
         target: int | None = None
         if row is not None:
             key = row.values["siret"] or fold(row.name)
@@ -210,14 +210,20 @@ def import_merchants(
     return report
 
 
-def _write_merchants(*, rows: list[tuple[MerchantRow, int | None]], present: set[str]) -> None:
+def create_draft_merchants(rows: list[MerchantRow]) -> list[Merchant]:
+    """New merchants as drafts, one per checked row, with free slugs, in bulk (in the caller's transaction)."""
     slugs = set(Merchant.objects.values_list("slug", flat=True))
     created = []
-    for row, _target in (item for item in rows if item[1] is None):
+    for row in rows:
         merchant = Merchant(name=row.name, slug="", status=MerchantStatus.DRAFT, **row.values)
         merchant.slug = _free_slug(Merchant, row.name, slugs)
         created.append(merchant)
     Merchant.objects.bulk_create(created, batch_size=CHUNK_SIZE)
+    return created
+
+
+def _write_merchants(*, rows: list[tuple[MerchantRow, int | None]], present: set[str]) -> None:
+    created = create_draft_merchants([row for row, target in rows if target is None])
     fields = ["name", *(MERCHANT_FIELDS_BY_COLUMN[c] for c in present if c in MERCHANT_FIELDS_BY_COLUMN)]
     updated = [Merchant(pk=target, name=row.name, **row.values) for row, target in rows if target is not None]
     now = timezone.now()

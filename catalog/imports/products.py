@@ -344,6 +344,11 @@ def _write_products(
         ),
         batch_size=CHUNK_SIZE,
     )
+    if "is_published" in product_columns:
+        # A row that publishes a draft from a photo shoot gives it its title and price: it is complete.
+        published = product_columns.index("is_published") + 1
+        completed = [row[0] for row in product_values if row[published]]
+        Product.objects.filter(pk__in=completed, needs_details=True).update(needs_details=False)
     _update_rows("catalog_product", [*product_columns, "updated_at"], product_values)
     _update_rows("catalog_variant", variant_columns, variant_values)
 

@@ -30,6 +30,7 @@ from checkout.models import (
     NotificationStatus,
     Order,
     OrderLine,
+    PhoneOrder,
 )
 from checkout.notifications.content import build_email, build_sms_text
 from townsite.queries import site_settings
@@ -46,6 +47,7 @@ KINDS = frozenset(
         "order_cancelled",
         "delivery_window",
         "delivery_window_moved",
+        "payment_link",
     }
 )
 # The courier's arrival window told to the resident, first (delivery_window) or after it slipped.
@@ -107,6 +109,8 @@ def queue_order_notifications(
         refused_lines = [*(refused_lines or ()), line]
     to_send: list[int] = []
     for planned in _plan(order=order, kind=kind, merchant_order=merchant_order, refused_lines=refused_lines):
+        if planned.channel == NotificationChannel.EMAIL and not planned.recipient:
+            continue  # a resident who gave no e-mail (an order taken by phone): told by SMS where it matters
         is_in_app = planned.channel == NotificationChannel.IN_APP
         notification, created = Notification.objects.get_or_create(
             order=order,
@@ -134,6 +138,7 @@ def _plan(
     email, sms = NotificationChannel.EMAIL, NotificationChannel.SMS
     if kind in ("order_paid", "order_placed"):
         planned = [_Planned(None, kind, email, order.email)]
+        planned += _phone_order_receipts(order)
         # An SMS per new order only where the town chose it (Gestion du site): each one is paid for.
         with_sms = site_settings().sms_merchants_on_new_order
         for part in order.merchant_orders.select_related("merchant"):
@@ -143,6 +148,8 @@ def _plan(
         # Order-wide (a single merchant's part is cancelled through line_refused). Only merchants
         # who were told about the order hear of its cancellation.
         planned = [_Planned(None, kind, email, order.email)]
+        if PhoneOrder.objects.filter(order=order).exists() and (mobile := normalise_french_mobile(order.phone)):
+            planned.append(_Planned(None, kind, sms, mobile))  # taken by phone: the resident may read no e-mail
         told = Notification.objects.filter(
             order=order, kind__in=("order_paid", "order_placed"), merchant_order__isnull=False
         ).values("merchant_order_id")
@@ -166,11 +173,28 @@ def _plan(
         if mobile := normalise_french_mobile(order.phone):
             planned.append(_Planned(None, keyed, sms, mobile))
         return planned
+    if kind == "payment_link":
+        # An order taken by phone (checkout.phone_orders): the card payment link, by SMS and e-mail.
+        planned = [_Planned(None, kind, email, order.email)]
+        if mobile := normalise_french_mobile(order.phone):
+            planned.append(_Planned(None, kind, sms, mobile))
+        return planned
     if kind == "order_refunded":
         # Keyed by the cumulative amount refunded: a second partial refund is news, a replay is not.
         refunded_cents = merchant_order.refunded_cents if merchant_order else order.refunded_cents
         return [_Planned(merchant_order, f"{kind}:{refunded_cents}", email, order.email)]
     return [_Planned(merchant_order, kind, email, order.email)]
+
+
+def _phone_order_receipts(order: Order) -> list[_Planned]:
+    """A resident who ordered by phone or at the desk gets, per shop, an SMS with the pickup code and place
+    (``receipt``): the e-mail receipt may reach nobody."""
+    if not PhoneOrder.objects.filter(order=order).exists():
+        return []
+    mobile = normalise_french_mobile(order.phone)
+    if not mobile:
+        return []
+    return [_Planned(part, "receipt", NotificationChannel.SMS, mobile) for part in order.merchant_orders.all()]
 
 
 def _to_merchant(part: MerchantOrder, kind: str, *, with_sms: bool) -> list[_Planned]:

@@ -31,6 +31,7 @@ from catalog.formatting import (
 )
 from checkout.models import Fulfilment, MerchantOrder, Notification, Order, OrderLine, PaymentMethod
 from checkout.money import DELIVERY_VAT_RATE, vat_breakdown
+from checkout.payment_links import payment_link_path
 from checkout.pickup import window_label
 from checkout.tokens import status_path
 from tenants.actions import town_absolute_url, town_url
@@ -247,6 +248,8 @@ def notification_context(notification: Notification) -> dict[str, object]:
         context["refused_total"] = format_price(sum(line.total_cents for line in refused))
     if kind in DELIVERY_WINDOW_KINDS:
         context.update(delivery_window_context(order, notification.kind))
+    if kind == "payment_link":
+        context.update(payment_link_context(order, town))
     if kind == "order_refunded":
         # The amount the event was about (in its kind), not whatever was refunded since.
         suffix = notification.kind.partition(":")[2]
@@ -256,6 +259,17 @@ def notification_context(notification: Notification) -> dict[str, object]:
             amount = merchant_order.refunded_cents if merchant_order is not None else order.refunded_cents
         context["refunded_amount"] = format_price(amount)
     return context
+
+
+def payment_link_context(order: Order, town: Town | None) -> dict[str, object]:
+    """The card payment link of an order taken by phone, and until when it may be paid (town clock)."""
+    path = payment_link_path(order)
+    until = order.expires_at.astimezone(town_zone(town)) if order.expires_at else None
+    return {
+        "payment_url": town_absolute_url(town, path) if town else path,
+        "pay_until": f"{format_short_day(until.date())} {format_clock(until.time())}" if until else "",
+        "pay_until_long": f"{format_day(until.date())}, {format_clock(until.time())}" if until else "",
+    }
 
 
 def is_for_merchant(notification: Notification) -> bool:
@@ -279,6 +293,7 @@ def _email_template_and_subject(notification: Notification, context: dict[str, o
         "order_refunded": _("Commande n° %(number)s : remboursement de %(amount)s"),
         "order_ready": _("Commande n° %(number)s prête chez %(shop)s"),
         "order_cancelled": _("Commande n° %(number)s annulée"),
+        "payment_link": _("%(town)s : votre commande n° %(number)s, à payer par carte"),
         "delivery_window": _("Commande n° %(number)s : livraison %(when)s entre %(start)s et %(end)s"),
         "delivery_window_moved": _("Commande n° %(number)s : livraison décalée entre %(start)s et %(end)s"),
     }
@@ -323,8 +338,36 @@ def build_sms_text(notification: Notification) -> str:
         if base_kind(notification.kind) in ("order_paid", "order_placed") and isinstance(view, MerchantOrderView):
             return _new_order_sms_text(context, view)
         kind = base_kind(notification.kind)
-        template = kind if kind in DELIVERY_WINDOW_KINDS else "order_ready"
+        if kind == "receipt" and isinstance(view, MerchantOrderView):
+            return _receipt_sms_text(context)
+        if kind == "payment_link":
+            return _payment_link_sms_text(context)
+        template = kind if kind in DELIVERY_WINDOW_KINDS or kind == "order_cancelled" else "order_ready"
         text = render_to_string(f"checkout/sms/{template}.txt", context)
+    return fit_single_sms(text)
+
+
+def _payment_link_sms_text(context: dict[str, object]) -> str:
+    """The card payment link in one SMS: a link cut short is no link, so the words around it give way
+    first (the amount, then the town and the deadline), with a long custom domain."""
+    text = ""
+    for level in (0, 1, 2):
+        context["level"] = level
+        text = to_gsm7(render_to_string("checkout/sms/payment_link.txt", context))
+        if gsm7_length(text) <= SINGLE_SMS_SEPTETS:
+            return text
+    return text  # only a host of some 90 characters gets here (send_sms then cuts it): none of the platform's
+
+
+def _receipt_sms_text(context: dict[str, object]) -> str:
+    """The resident's SMS for one shop of an order taken by phone: the pickup code first (what the shop
+    asks for), then where and when; the shop's address is left out when it does not fit."""
+    text = ""
+    for with_address in (True, False):
+        context["with_address"] = with_address
+        text = to_gsm7(render_to_string("checkout/sms/receipt.txt", context))
+        if gsm7_length(text) <= SINGLE_SMS_SEPTETS:
+            return text
     return fit_single_sms(text)
 
 

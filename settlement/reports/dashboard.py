@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.db.models import BigIntegerField, Count, Expression, F, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +26,7 @@ from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.formatting import format_price
 from payments.collectors import current_collector
 from settlement.ledger.accounts import DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE, PSP_CLEARING
-from settlement.ledger.models import Account, PayoutSchedule, Posting, SettlementPolicy
+from settlement.ledger.models import Account, JournalEntry, PayoutSchedule, Posting, SettlementPolicy
 from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.reports.statements import Amount, Cell, csv_bytes
@@ -303,6 +303,32 @@ def sales_by_period(period: Period, granularity: str) -> list[PeriodSales]:
         PeriodSales(starts_on=day, sales=_sales(bucket_label(day, granularity), found.get(day, empty)))
         for day in buckets(period, granularity)
     ]
+
+
+def sales_by_group(period: Period, group: Expression | F, **needed: Expression) -> dict[object, Sales]:
+    """Turnover per value of ``group`` (an expression over the postings, using the annotations ``needed``:
+    the merchant's kind, the order's fulfilment…) by this dashboard's definitions, for other reports to
+    break it down the same way (one query)."""
+    rows = (
+        _merchant_sales(period)
+        .annotate(**needed)
+        .annotate(group=group)
+        .values("group")
+        .annotate(**_sales_aggregates())
+        .order_by("group")
+    )
+    return {row["group"]: _sales(str(row["group"]), row) for row in rows}
+
+
+def paid_order_ids(period: Period) -> QuerySet[JournalEntry, dict[str, Any]]:
+    """Ids (``order_id``) of the orders whose payment was posted in the period and not reversed by its end:
+    the orders ``order_count`` counts."""
+    return (
+        JournalEntry.objects.filter(source=ORDER_PAID, created_at__gte=period.start, created_at__lt=period.end)
+        .exclude(reversals__created_at__lt=period.end)
+        .annotate(order_id=Cast("external_id", BigIntegerField()))
+        .values("order_id")
+    )
 
 
 def total_sales(rows: list[Sales]) -> Sales:

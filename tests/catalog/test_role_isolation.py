@@ -146,10 +146,10 @@ def world(town_a, town_b, client_a):
 def test_every_backoffice_url_is_covered_by_the_walk():
     converters = {key for pattern in PATTERNS for key in pattern.pattern.converters}
     assert converters == {"merchant_slug", *ID_KINDS}
-    assert len(PATTERNS) == 21
+    assert len(PATTERNS) == 25
     assert {pattern.name for pattern in TOWN_WIDE_PATTERNS} == TOWN_WIDE
     assert {key for pattern in TOWN_WIDE_PATTERNS for key in pattern.pattern.converters} == {"category_id"}
-    assert len(ALL_PATTERNS) == 25
+    assert len(ALL_PATTERNS) == 29
 
 
 def _categories() -> list[Any]:
@@ -194,7 +194,7 @@ def test_merchant_staff_get_404_for_every_url_with_another_merchants_ids(client_
         assert response.status_code == 404, target_url
         assert SENTINEL not in response.content.decode(), target_url
         walked += 1
-    assert walked == 19
+    assert walked == 23
 
     with town_a:
         assert _snapshot(world["other"]["merchant_slug"]) == before

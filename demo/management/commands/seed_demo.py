@@ -19,6 +19,8 @@ from demo.towns import DEMO_TOWNS
 
 # The towns whose delivery partner's day is seeded (fleet, couriers, the day's planned rounds).
 ROUNDS_TOWNS = frozenset({"calais"})
+# The towns whose agents' onboarding is seeded (pipeline, information session, agreement, posters).
+ONBOARDING_TOWNS = frozenset({"calais"})
 
 
 def demo_steps(*, orders: int | None = None, products: int | None = None) -> list[tuple[str, list[str]]]:
@@ -34,6 +36,8 @@ def demo_steps(*, orders: int | None = None, products: int | None = None) -> lis
         steps.append(("seed_demo_payouts", [slug, *(["--orders", str(orders)] if orders is not None else [])]))
         if slug in ROUNDS_TOWNS:
             steps.append(("seed_demo_rounds", [slug, *(["--orders", str(orders)] if orders is not None else [])]))
+        if slug in ONBOARDING_TOWNS:
+            steps.append(("seed_demo_onboarding", [slug]))
     # Again at the end: the logins of the merchants seeded meanwhile, and where to log in.
     steps.append(("setup_demo", []))
     return steps

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("onboarding", "0001_initial"),
+        ("onboarding", "0004_sessions"),
     ]
 
     operations = [
