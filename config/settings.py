@@ -249,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.generate_session_occurrences",
         "schedule": crontab(hour=2, minute=20),
     },
+    # Onboarding: the agents' daily digest (once a day from 8 h, town clock) and the catalogue catch-up.
+    "send-onboarding-digests": {"task": "onboarding.send_daily_digest", "schedule": crontab(minute="10,40")},
+    "catch-up-onboarding-with-catalogue": {"task": "onboarding.catch_up_with_catalogue", "schedule": 900.0},
 }
 
 # ---------------------------------------------------------------------------

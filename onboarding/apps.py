@@ -18,6 +18,7 @@ class OnboardingConfig(AppConfig):
     def ready(self) -> None:
         from catalog.imports import register_import_kind
         from catalog.models import ImportKind
+        from onboarding import receivers
         from onboarding.assisted.signals import connect_assisted_mode
         from onboarding.imports import run_prospect_import
 
@@ -27,3 +28,5 @@ class OnboardingConfig(AppConfig):
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)
         connect_assisted_mode()
+        # The pipeline pages: moves from the catalogue's saves, and the digest and catch-up tasks.
+        receivers.connect()

@@ -165,5 +165,6 @@ class NafRule(models.Model):
 
 from onboarding.assisted.models import AssistedChange, AssistedSession  # noqa: E402, F401
 from onboarding.models_applications import Application, DirectoryCheck  # noqa: E402, F401 — the public applications
+from onboarding.models_pipeline import DigestSent  # noqa: E402, F401  (the pipeline pages' digest days)
 from onboarding.posters.models import PosterBatch, PosterBatchStatus, PosterFormat  # noqa: E402, F401
 from onboarding.sessions import models as sessions_models  # noqa: E402, F401  — information sessions

@@ -14,4 +14,5 @@ urlpatterns = [
     path("tableau-de-bord/", include("onboarding.impact.urls")),
     path("reunions/", include("onboarding.sessions.urls")),
     path("", include("onboarding.urls_assisted")),
+    path("", include("onboarding.urls_pipeline")),
 ]

@@ -334,7 +334,8 @@ def test_added_photo_is_stored_under_the_town_folder_and_gets_webp_renditions(
             photo = add_photo(
                 upload=io.BytesIO(image_bytes("JPEG", size=(1000, 750))), product=product, alt_text=" Pain "
             )
-        assert len(callbacks) == 1
+        # The catalogue queues one task (higher apps may subscribe to the new photo: not counted here).
+        assert len([c for c in callbacks if getattr(c, "__module__", "").startswith("catalog.")]) == 1
         photo.refresh_from_db()
 
         assert (photo.status, photo.alt_text, photo.width, photo.height) == (PhotoStatus.READY, "Pain", 1000, 750)
