@@ -157,7 +157,7 @@ def test_the_dashboard_page_shows_every_table_in_a_fixed_number_of_queries(
     assert '<th scope="row">11/2026</th>' in page
     assert "33,3 % de clients fidèles" in page
     assert 'href="/gestion/accompagnement/tableau-de-bord/ventes-par-mois.csv"' in page
-    assert 'aria-current="page">Tableau de bord<' in page
+    assert 'aria-current="page">Tableau de bord des élus<' in page
 
 
 def test_each_table_exports_as_french_csv(town_a: Town, client_a: Client, sales: dict) -> None:
