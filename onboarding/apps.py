@@ -25,3 +25,7 @@ class OnboardingConfig(AppConfig):
         from onboarding.sessions import tasks as session_tasks  # noqa: F401
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)
+
+        from onboarding import receivers_agreements
+
+        receivers_agreements.connect()

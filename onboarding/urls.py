@@ -13,4 +13,5 @@ urlpatterns = [
     path("affiches/", include("onboarding.posters.urls")),
     path("tableau-de-bord/", include("onboarding.impact.urls")),
     path("reunions/", include("onboarding.sessions.urls")),
+    path("convention/", include("onboarding.urls_agreements")),
 ]
