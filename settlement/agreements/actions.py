@@ -14,7 +14,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -50,8 +50,11 @@ def publish_agreement_version(*, actor: User, text: str) -> AgreementTemplate:
             % {"fields": ", ".join(f"{{{{ {name} }}}}" for name in unknown)}
         )
     with transaction.atomic():
-        # The latest version locked: two admins publishing at once get numbers one after the other.
-        latest = AgreementTemplate.objects.select_for_update().order_by("-number").first()
+        # Publications one at a time (readers are not blocked): two admins publishing at once get
+        # numbers one after the other, each compared with the version the other just published.
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {AgreementTemplate._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        latest = AgreementTemplate.objects.order_by("-number").first()
         if latest is None:
             latest = current_version()
         if latest.text.strip() == text.strip():
