@@ -46,7 +46,8 @@ class BankDetailsAgreementForm(_ShownForm):
     )
 
     def __init__(self, *args: Any, number: int, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="agreement", **kwargs)
+        kwargs["prefix"] = "agreement"
+        super().__init__(*args, **kwargs)
         # Leaving the box unticked is fine: the bank details are saved without it.
         self.fields["version_id"].required = False
         self.fields["text_sha256"].required = False

@@ -47,29 +47,28 @@ def render_for(version: AgreementTemplate, merchant: Merchant) -> ShownAgreement
     return ShownAgreement(version=version, text=text, sha256=text_digest(text))
 
 
-def accepted_current(merchant_ids: Iterable[int]) -> set[int]:
-    """Of ``merchant_ids``, those who accepted the current version (one query, plus the version)."""
-    version = current_version()
-    return set(
-        AgreementAcceptance.objects.filter(merchant_id__in=list(merchant_ids), version=version).values_list(
-            "merchant_id", flat=True
-        )
-    )
-
-
 class _PayoutAccount(Protocol):
     merchant_id: int
 
 
 def note_agreements(accounts: Iterable[_PayoutAccount]) -> None:
-    """Marks each loaded payout account with whether its merchant accepted the current version, so
-    that checking many accounts (a payout run, a list) costs two queries, not one per merchant."""
+    """Marks each loaded payout account with whether its merchant accepted the current version (and
+    any version), so that checking many accounts (a payout run, a list) costs two queries, not one
+    per merchant; none at all for no account."""
     accounts = list(accounts)
-    accepted = accepted_current(account.merchant_id for account in accounts)
-    number = current_version().number
+    if not accounts:
+        return
+    version = current_version()
+    accepted: dict[int, set[int]] = {}
+    for merchant_id, version_id in AgreementAcceptance.objects.filter(
+        merchant_id__in={account.merchant_id for account in accounts}
+    ).values_list("merchant_id", "version_id"):
+        accepted.setdefault(merchant_id, set()).add(version_id)
     for account in accounts:
-        account.accepted_agreement = account.merchant_id in accepted  # type: ignore[attr-defined]
-        account.agreement_number = number  # type: ignore[attr-defined]
+        versions = accepted.get(account.merchant_id, set())
+        account.accepted_agreement = version.pk in versions  # type: ignore[attr-defined]
+        account.accepted_an_agreement = bool(versions)  # type: ignore[attr-defined]
+        account.agreement_number = version.number  # type: ignore[attr-defined]
 
 
 def agreement_problem(account: _PayoutAccount) -> tuple[str, str] | None:
@@ -79,12 +78,11 @@ def agreement_problem(account: _PayoutAccount) -> tuple[str, str] | None:
         note_agreements([account])
     if account.accepted_agreement:  # type: ignore[attr-defined]
         return None
-    number = account.agreement_number  # type: ignore[attr-defined]
-    if AgreementAcceptance.objects.filter(merchant_id=account.merchant_id).exists():
+    if account.accepted_an_agreement:  # type: ignore[attr-defined]
         detail = _("Une nouvelle version de la convention (version %(number)d) est à accepter.")
     else:
         detail = _("La convention de partenariat (version %(number)d) n’a pas été acceptée.")
-    return PayoutBlockReason.NO_AGREEMENT, detail % {"number": number}
+    return PayoutBlockReason.NO_AGREEMENT, detail % {"number": account.agreement_number}  # type: ignore[attr-defined]
 
 
 def acceptances_of(merchant: Merchant) -> QuerySet[AgreementAcceptance]:
