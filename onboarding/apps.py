@@ -18,6 +18,7 @@ class OnboardingConfig(AppConfig):
     def ready(self) -> None:
         from catalog.imports import register_import_kind
         from catalog.models import ImportKind
+        from onboarding import receivers_agreements
         from onboarding.imports import run_prospect_import
 
         # Importing the task modules registers their Celery tasks (poster rendering, sessions' chores).
@@ -25,7 +26,4 @@ class OnboardingConfig(AppConfig):
         from onboarding.sessions import tasks as session_tasks  # noqa: F401
 
         register_import_kind(ImportKind.PROSPECTS, run_prospect_import)
-
-        from onboarding import receivers_agreements
-
         receivers_agreements.connect()
