@@ -56,7 +56,12 @@ def build_merchants(count: int) -> list[int]:
     from schwifty import IBAN
 
     from catalog.models import Merchant
+    from settlement.agreements.models import AcceptanceMethod, AgreementAcceptance
+    from settlement.agreements.queries import current_version
+    from settlement.agreements.rendering import fill_in, merge_values, text_digest
+    from settlement.ledger.rules import get_policy
     from settlement.payouts.models import MerchantPayoutAccount
+    from tenants.current import current_town
 
     merchants = Merchant.objects.bulk_create(
         [Merchant(name=f"Commerce {index:03d}", slug=f"commerce-{index:03d}", status="live") for index in range(count)]
@@ -72,11 +77,28 @@ def build_merchants(count: int) -> list[int]:
                 building_number=str(index + 1),
                 postcode="62100",
                 town="Calais",
-                agreement_accepted_at=now,
             )
             for index, merchant in enumerate(merchants)
         ]
     )
+    # Each merchant accepted the current agreement (the text as their page showed it).
+    version = current_version()
+    policy, town_name = get_policy(), current_town().name
+    acceptances = []
+    for merchant in merchants:
+        text = fill_in(version.text, merge_values(merchant=merchant, policy=policy, town_name=town_name))
+        acceptances.append(
+            AgreementAcceptance(
+                merchant=merchant,
+                version=version,
+                method=AcceptanceMethod.ONLINE,
+                signer_name=f"Gérant de {merchant.name}",
+                accepted_at=now,
+                rendered_text=text,
+                text_sha256=text_digest(text),
+            )
+        )
+    AgreementAcceptance.objects.bulk_create(acceptances)
     return [merchant.pk for merchant in merchants]
 
 

@@ -33,8 +33,9 @@ from checkout.basket import add_to_basket, get_or_create_basket, sellable_varian
 from checkout.models import Basket, Order
 from checkout.outbox import deliver_event, pending_events
 from demo.files import read_toml
+from demo.onboarding_agreements import sign_demo_agreement
 from settlement.ledger.rules import get_policy, release_due_merchant_orders
-from settlement.payouts.bank_details import accept_agreement, save_payout_account
+from settlement.payouts.bank_details import save_payout_account
 from settlement.payouts.models import MerchantPayoutAccount
 from settlement.payouts.treasury import update_payout_settings
 
@@ -93,7 +94,7 @@ def seed_demo_payouts(*, town_name: str, orders: int = 40, seed: int = 2026) -> 
             postcode=merchant.postcode or "62100",
             town=merchant.city or town_name,
         )
-        accept_agreement(merchant=merchant, actor=admin)
+        sign_demo_agreement(merchant=merchant, actor=admin)
     paid = handed = 0
     if not Order.objects.exists():
         paid, handed = _paid_orders(rng=rng, count=orders)

@@ -18,7 +18,7 @@ class OnboardingConfig(AppConfig):
     def ready(self) -> None:
         from catalog.imports import register_import_kind
         from catalog.models import ImportKind
-        from onboarding import receivers
+        from onboarding import receivers, receivers_agreements
         from onboarding.assisted.signals import connect_assisted_mode
         from onboarding.imports import run_prospect_import
 
@@ -30,3 +30,4 @@ class OnboardingConfig(AppConfig):
         connect_assisted_mode()
         # The pipeline pages: moves from the catalogue's saves, and the digest and catch-up tasks.
         receivers.connect()
+        receivers_agreements.connect()

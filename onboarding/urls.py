@@ -15,4 +15,5 @@ urlpatterns = [
     path("reunions/", include("onboarding.sessions.urls")),
     path("", include("onboarding.urls_assisted")),
     path("", include("onboarding.urls_pipeline")),
+    path("convention/", include("onboarding.urls_agreements")),
 ]

@@ -1,6 +1,8 @@
 """Merchants' bank details: where a merchant is paid and the changes to them (an IBAN typed by the
 merchant's staff waits for the town's check; Connect towns record the merchant's Stripe connected
-account instead). Whether the town may pay a merchant is its collector's ``payout_problem``."""
+account instead). Whether the town may pay a merchant is its collector's ``payout_problem`` (the
+agreement included: ``settlement.agreements``). Each save is announced after commit
+(``settlement.agreements.signals.bank_details_saved``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.models import Merchant
+from settlement.agreements.actions import announce_bank_details_saved
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import validate_bic, validate_iban
 from settlement.payouts.models import MerchantPayoutAccount, validate_stripe_account_id
@@ -61,6 +64,7 @@ def save_payout_account(
             account.iban_changed_at = timezone.now()
             account.iban_changed_by = actor
         account.save()
+        announce_bank_details_saved(merchant.pk)
     return account
 
 
@@ -95,17 +99,5 @@ def save_connected_account(
         account.stripe_account_id = stripe_account_id
         account.updated_by = actor
         account.save()
-    return account
-
-
-def accept_agreement(*, merchant: Merchant, actor: User) -> MerchantPayoutAccount:
-    """Records that the convention with the régie is signed (once: the first acceptance is kept)."""
-    with transaction.atomic():
-        account = MerchantPayoutAccount.objects.select_for_update().filter(merchant=merchant).first()
-        if account is None:
-            raise PayoutError(_("Enregistrez d’abord les coordonnées bancaires du commerçant."))
-        if account.agreement_accepted_at is None:
-            account.agreement_accepted_at = timezone.now()
-            account.agreement_accepted_by = actor
-            account.save(update_fields=["agreement_accepted_at", "agreement_accepted_by", "updated_at"])
+        announce_bank_details_saved(merchant.pk)
     return account

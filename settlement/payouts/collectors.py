@@ -32,11 +32,12 @@ from catalog.models import Merchant
 from checkout.models import MerchantOrder, Refund
 from payments.collectors import ConnectCharges, RegieCharges, collectors, register, towns_of
 from payments.gateways import GatewayEvent
+from settlement.agreements.queries import agreement_problem
 from settlement.ledger.accounts import BANK, connect_transferred
 from settlement.ledger.models import Release, SettlementPolicy
 from settlement.ledger.rules import get_policy
 from settlement.payouts import sepa, stripe_payouts, transfers
-from settlement.payouts.bank_details import accept_agreement, save_connected_account, save_payout_account
+from settlement.payouts.bank_details import save_connected_account, save_payout_account
 from settlement.payouts.forms import ConnectedAccountForm, PayoutAccountForm
 from settlement.payouts.guards import PayoutError
 from settlement.payouts.iban import validate_iban
@@ -96,7 +97,7 @@ class RegieCollector(RegieCharges):
     )
 
     def payout_problem(self, account: MerchantPayoutAccount | None) -> tuple[str, str] | None:
-        # A valid IBAN, a holder and the convention "pour compte de tiers" signed with the régie.
+        # A valid IBAN, a holder and the current version of the agreement ("pour compte de tiers") accepted.
         if account is None or not account.iban:
             return PayoutBlockReason.NO_ACCOUNT, _("Aucun IBAN n’a été enregistré.")
         try:
@@ -105,8 +106,9 @@ class RegieCollector(RegieCharges):
             return PayoutBlockReason.INVALID_IBAN, " ".join(error.messages)
         if not account.holder_name.strip():
             return PayoutBlockReason.NO_ACCOUNT, _("Le titulaire du compte n’est pas renseigné.")
-        if account.agreement_accepted_at is None:
-            return PayoutBlockReason.NO_AGREEMENT, _("La convention de reversement n’a pas été acceptée.")
+        problem = agreement_problem(account)
+        if problem is not None:
+            return problem
         if account.is_blocked:
             return PayoutBlockReason.BLOCKED, account.blocked_reason
         return None
@@ -228,8 +230,6 @@ class RegieCollector(RegieCharges):
             town=data["town"],
             country=data["country"],
         )
-        if data["accept_agreement"]:
-            accept_agreement(merchant=merchant, actor=actor)
 
 
 class ConnectCollector(ConnectCharges):
@@ -246,9 +246,13 @@ class ConnectCollector(ConnectCharges):
     )
 
     def payout_problem(self, account: MerchantPayoutAccount | None) -> tuple[str, str] | None:
-        # Stripe holds the bank details and the merchant's agreement with the operator.
+        # Stripe holds the bank details and the merchant's agreement with the operator; the town's
+        # partnership agreement (its commission, its schedule) is accepted as under a régie.
         if account is None or not account.stripe_account_id:
             return PayoutBlockReason.NO_CONNECTED_ACCOUNT, _("Aucun compte Stripe connecté n’a été enregistré.")
+        problem = agreement_problem(account)
+        if problem is not None:
+            return problem
         if account.is_blocked:
             return PayoutBlockReason.BLOCKED, account.blocked_reason
         return None

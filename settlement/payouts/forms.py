@@ -39,9 +39,6 @@ class PayoutAccountForm(_AddressMixin):
     )
     iban = IBANFormField(label=_("IBAN"), help_text=_("27 caractères pour un compte français, espaces acceptés."))
     bic = BICFormField(label=_("BIC (facultatif)"))
-    accept_agreement = forms.BooleanField(
-        label=_("La convention de reversement avec la régie de la ville est signée et acceptée."), required=False
-    )
     field_order = ("holder_name", "iban", "bic", "street", "building_number", "postcode", "town", "country")
 
     def clean(self) -> dict[str, Any]:

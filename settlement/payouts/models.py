@@ -49,7 +49,8 @@ def user_reference() -> models.ForeignKey:
 
 
 class MerchantPayoutAccount(models.Model):
-    """Where a merchant is paid, and whether the town may pay them (the convention with the régie)."""
+    """Where a merchant is paid, and whether the town may pay them (the agreement they accepted is
+    ``settlement.agreements``': payouts wait for the current version)."""
 
     merchant = models.OneToOneField(Merchant, on_delete=models.PROTECT, related_name="payout_account")
     holder_name = models.CharField(_("titulaire du compte"), max_length=140)
@@ -61,10 +62,6 @@ class MerchantPayoutAccount(models.Model):
     postcode = models.CharField(_("code postal"), max_length=16)
     town = models.CharField(_("commune"), max_length=35)
     country = models.CharField(_("pays"), max_length=2, default="FR")
-    # The convention "pour compte de tiers" signed with the town's régie: without it the town may
-    # not hold and pay out the merchant's money.
-    agreement_accepted_at = models.DateTimeField(_("convention acceptée le"), null=True, blank=True)
-    agreement_accepted_by = user_reference()
     # Connect mode (docs/architecture.md §4): the merchant's Stripe connected account, which receives one
     # transfer per released order and is paid out on the town's schedule. Unused by the régie.
     stripe_account_id = models.CharField(

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import TOWN_STAFF_ROLES, User
 from payments.collectors import collector_for, current_collector
+from settlement.agreements.queries import note_agreements
 from settlement.ledger.accounts import PAYOUT_IN_TRANSIT, merchant_available
 from settlement.ledger.actions import ensure_accounts, post_entry, reverse_entry
 from settlement.ledger.models import Account, PayoutSchedule, SettlementPolicy
@@ -154,6 +155,7 @@ def run_payout(
                 merchant_id__in=[m for m, cents in owed.items() if cents]
             )
         }
+        note_agreements(accounts.values())
         lines: list[PayoutLine] = []
         blocks: list[PayoutBlock] = []
         for merchant_id, amount in owed.items():

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from settlement.agreements import views as agreement_views
 from settlement.payouts import views
 
 app_name = "payouts"
@@ -22,5 +23,11 @@ urlpatterns = [
         "gestion/reversements/coordonnees-bancaires/<slug:merchant_slug>/",
         views.bank_details_edit,
         name="bank_details_edit",
+    ),
+    path("gestion/reversements/convention/<slug:merchant_slug>/", agreement_views.merchant_agreement, name="agreement"),
+    path(
+        "gestion/reversements/convention/<slug:merchant_slug>/documents/<int:acceptance_id>/",
+        agreement_views.acceptance_document,
+        name="agreement_document",
     ),
 ]

@@ -25,6 +25,8 @@ from accounts.requests import AuthenticatedRequest
 from catalog.models import Merchant
 from catalog.queries import get_merchant_for
 from payments.collectors import current_collector
+from settlement.agreements import views as agreement_views
+from settlement.agreements.queries import note_agreements
 from settlement.ledger.rules import get_policy
 from settlement.payouts import queries, returns, runs, treasury
 from settlement.payouts.bank_statements import BankStatementError
@@ -246,7 +248,9 @@ class PayeeRow:
 def bank_details_list(request: AuthenticatedRequest) -> HttpResponse:
     collector = current_collector()
     rows = []
-    for merchant in queries.bank_details_overview(request.user):
+    merchants = list(queries.bank_details_overview(request.user))
+    note_agreements(account for account in map(queries.loaded_payout_account, merchants) if account)
+    for merchant in merchants:
         account = queries.loaded_payout_account(merchant)
         rows.append(
             PayeeRow(
@@ -270,17 +274,20 @@ def bank_details_edit(request: AuthenticatedRequest, merchant_slug: str) -> Http
     form = collector.pages.bank_details_form(
         request.POST or None, initial=collector.bank_details_initial(merchant, account)
     )
-    if request.method == "POST" and form.is_valid():
+    agreement = agreement_views.bank_details_agreement(request, merchant)
+    if request.method == "POST" and form.is_valid() and (agreement.form is None or agreement.form.is_valid()):
         try:
             collector.save_bank_details(merchant=merchant, actor=request.user, data=form.cleaned_data)
         except (PayoutError, ValidationError) as error:
             _refused(request, error)
         else:
             messages.success(request, str(collector.pages.bank_details_saved_message) % {"name": merchant.name})
+            agreement_views.accept_from_bank_details(request, merchant, agreement)
             return redirect("payouts:bank_details_list")
     context = {
         "merchant": merchant,
         "account": account,
+        "agreement": agreement,
         "masked_iban": mask_iban(account.iban) if account else "",
         "form": form,
         "collector": collector,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import TOWN_STAFF_ROLES, User
 from catalog.formatting import format_price
 from payments.collectors import current_collector
+from settlement.agreements.queries import note_agreements
 from settlement.ledger.accounts import DELIVERY_FEES, DELIVERY_PARTNER_PAYABLE, PSP_CLEARING
 from settlement.ledger.models import Account, JournalEntry, PayoutSchedule, Posting, SettlementPolicy
 from settlement.ledger.rules import ORDER_PAID, REFUND, get_policy
@@ -213,6 +214,7 @@ def next_payout(now: dt.datetime, policy: SettlementPolicy, zone: ZoneInfo) -> N
     bank_details = {
         account.merchant_id: account for account in MerchantPayoutAccount.objects.filter(merchant_id__in=due)
     }
+    note_agreements(bank_details.values())
     collector = current_collector()
     payable = {
         merchant_id: -balance

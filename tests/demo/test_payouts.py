@@ -11,6 +11,7 @@ from schwifty import IBAN
 from accounts.models import Role, User
 from checkout.models import MerchantOrderStatus, Order, OrderStatus
 from demo.payouts import french_iban, seed_demo_payouts
+from settlement.agreements.models import AgreementAcceptance
 from settlement.ledger.invariants import check_invariants
 from settlement.ledger.models import Release, SettlementPolicy
 from settlement.payouts.models import MerchantPayoutAccount
@@ -41,7 +42,7 @@ def test_demo_payouts_fill_a_town_through_the_real_actions(town_a, settings):
         assert 0 < result.orders_handed_over < 12
         assert again.orders_paid == 0  # idempotent: a second run adds no orders
         assert Order.objects.filter(status=OrderStatus.PAID).count() == 12
-        assert MerchantPayoutAccount.objects.filter(agreement_accepted_at__isnull=False).count() == 2
+        assert AgreementAcceptance.objects.filter(version__number=1, method="paper").count() == 2
         assert SettlementPolicy.objects.get().treasury_iban.startswith("FR")
         handed = Order.objects.filter(merchant_orders__status=MerchantOrderStatus.COLLECTED).distinct().count()
         assert handed == result.orders_handed_over

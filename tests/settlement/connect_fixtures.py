@@ -21,6 +21,7 @@ from tests.checkout.stripe_fixtures import (
     FAKE_SECRET_KEY,
     FAKE_WEBHOOK_SECRET,
 )
+from tests.settlement.payout_factories import accept_current_agreement
 
 STAFF = Actor(kind="town_agent", user_id=1)
 BAKERY_ACCOUNT = "acct_boulangerie"
@@ -57,6 +58,8 @@ def connected_shop(name: str, account: str | None, products: list[tuple[str, int
             merchant=shop["merchant"], holder_name=name, iban="", street="", postcode="", town="",
             stripe_account_id=account,
         )  # fmt: skip
+        # The town's partnership agreement gates Connect payouts too.
+        accept_current_agreement(shop["merchant"])
     return shop
 
 

@@ -6,12 +6,15 @@ release would leave them, so each test states exactly what every merchant is owe
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 from schwifty import IBAN
 
 from accounts.models import Role, User
 from catalog.models import Merchant
+from settlement.agreements.models import AcceptanceMethod, AgreementAcceptance
+from settlement.agreements.queries import current_version, render_for
 from settlement.ledger.accounts import PSP_CLEARING, merchant_available
 from settlement.ledger.actions import post_entry
 from settlement.payouts.models import MerchantPayoutAccount
@@ -35,7 +38,7 @@ def town_user(role: str = Role.TOWN_AGENT, email: str | None = None) -> User:
 def payable_merchant(
     name: str = "", *, agreement: bool = True, blocked: bool = False, account: bool = True
 ) -> Merchant:
-    """A merchant with a valid IBAN and, unless told otherwise, the convention accepted."""
+    """A merchant with a valid IBAN and, unless told otherwise, the current agreement accepted."""
     number = next(_sequence)
     merchant = MerchantFactory(name=name or f"Boutique {number}")
     if account:
@@ -47,11 +50,29 @@ def payable_merchant(
             building_number=str(number),
             postcode="62100",
             town="Calais",
-            agreement_accepted_at="2026-01-05T10:00:00+01:00" if agreement else None,
             is_blocked=blocked,
             blocked_reason="Virement retourné" if blocked else "",
         )
+    if agreement:
+        accept_current_agreement(merchant)
     return merchant
+
+
+def accept_current_agreement(
+    merchant: Merchant, *, at: dt.datetime | str = "2026-01-05T10:00:00+01:00"
+) -> AgreementAcceptance:
+    """The merchant accepted the town's current agreement online (text and digest as the page showed them)."""
+    shown = render_for(current_version(), merchant)
+    return AgreementAcceptance.objects.create(
+        merchant=merchant,
+        version=shown.version,
+        method=AcceptanceMethod.ONLINE,
+        signer_name=f"Gérant de {merchant.name}"[:140],
+        accepted_at=at,
+        ip_address="192.0.2.10",
+        rendered_text=shown.text,
+        text_sha256=shown.sha256,
+    )
 
 
 def make_available(merchant: Merchant, cents: int, *, key: str | None = None) -> None:

@@ -231,7 +231,7 @@ def test_a_payout_refused_for_good_returns_the_line_at_once(connect_town, stripe
 def test_a_merchant_without_a_connected_account_is_blocked_in_the_run_whatever_their_iban(connect_town):
     with connect_town:
         with_iban_only = payable_merchant("Fromagerie")  # valid IBAN and agreement: régie-ready only
-        connected = payable_merchant("Crêperie", agreement=False)
+        connected = payable_merchant("Crêperie")
         MerchantPayoutAccount.objects.filter(merchant=connected).update(stripe_account_id="acct_creperie")
         from tests.settlement.payout_factories import make_available
 

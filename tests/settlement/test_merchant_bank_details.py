@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
+from settlement.agreements.models import AgreementAcceptance
 from settlement.payouts.models import MerchantPayoutAccount
 from tests.catalog.factories import MerchantFactory
 from tests.catalog.test_backoffice import sign_in
-from tests.settlement.payout_factories import french_iban
+from tests.settlement.payout_factories import accept_current_agreement, french_iban
 from tests.settlement.test_iban import with_check_digits
 
 LIST = reverse("payouts:bank_details_list", urlconf="config.urls_town")
@@ -40,10 +41,11 @@ def bakery(town_a):
         return MerchantFactory(name="Boulangerie du Parc", slug="boulangerie-du-parc")
 
 
-def test_a_town_agent_records_the_iban_and_the_agreement_and_sees_it_masked(client_a, town_a, bakery):
-    agent = sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+def test_a_town_agent_records_the_iban_and_sees_it_masked_and_waiting_for_the_agreement(client_a, town_a, bakery):
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
 
-    response = client_a.post(edit_url(bakery.slug), form_data(accept_agreement="on"))
+    # An agent has no box to accept the agreement: a box ticked anyway records nothing.
+    response = client_a.post(edit_url(bakery.slug), form_data(**{"agreement-accept": "on"}))
 
     assert response.status_code == 302
     with town_a:
@@ -54,15 +56,19 @@ def test_a_town_agent_records_the_iban_and_the_agreement_and_sees_it_masked(clie
             "rue Royale",
             "12",
         )
-        assert account.agreement_accepted_by_id == agent.pk
-        assert account.agreement_accepted_at is not None
+        assert not AgreementAcceptance.objects.filter(merchant=bakery).exists()
     page = client_a.get(LIST).content.decode()
     assert "FR76 •••• •••• •••• •••• •••• 189" in page
     assert "FR7630006000011234567890189" not in page
-    assert "Prêt pour les reversements." in page
+    assert "La convention de partenariat (version 1) n’a pas été acceptée." in page
     edit_page = client_a.get(edit_url(bakery.slug)).content.decode()
     assert "FR7630006000011234567890189" not in edit_page
     assert "3000 6000 0112" not in edit_page
+    assert 'name="agreement-accept"' not in edit_page
+
+    with town_a:
+        accept_current_agreement(bakery)
+    assert "Prêt pour les reversements." in client_a.get(LIST).content.decode()
 
 
 def test_a_wrong_rib_key_is_refused_in_french_and_nothing_is_saved(client_a, town_a, bakery):

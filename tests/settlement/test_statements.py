@@ -24,7 +24,14 @@ from settlement.reports import statements
 from tests.catalog.test_backoffice import sign_in
 from tests.checkout.conftest import basket_with, make_shop, merchant_user, order_from
 from tests.settlement.conftest import finance_url, payouts_url
-from tests.settlement.payout_factories import french_iban, make_available, payable_merchant, set_treasury, town_user
+from tests.settlement.payout_factories import (
+    accept_current_agreement,
+    french_iban,
+    make_available,
+    payable_merchant,
+    set_treasury,
+    town_user,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 STAFF = Actor(kind="town_agent", user_id=1)
@@ -76,8 +83,8 @@ def march(town_a, django_capture_on_commit_callbacks):
                 street="rue Royale",
                 postcode="62100",
                 town="Calais",
-                agreement_accepted_at=at(1),
             )
+            accept_current_agreement(bakery["merchant"], at=at(1))
             order = pay(
                 town_a,
                 order_from(basket_with([(bakery["variants"][0], 4), (grocer["variants"][0], 1)])),
