@@ -22,10 +22,9 @@ from django.utils.translation import gettext as _
 from accounts.models import TOWN_STAFF_ROLES, Role, User
 from catalog.formatting import format_moment
 from catalog.models import Merchant
-from catalog.queries import merchants_for
 from settlement.agreements import signals
 from settlement.agreements.models import AcceptanceMethod, AgreementAcceptance, AgreementTemplate
-from settlement.agreements.queries import ShownAgreement, current_version, render_for
+from settlement.agreements.queries import ShownAgreement, current_version, may_accept_online, render_for
 from settlement.agreements.rendering import unknown_fields
 from settlement.agreements.scans import scan_kind
 from tenants.current import current_town, town_local
@@ -98,9 +97,7 @@ def accept_agreement_online(
 
     Only the merchant's own staff: a town agent never accepts online on a merchant's behalf (they
     record a paper copy)."""
-    if not (
-        actor.is_active and actor.role == Role.MERCHANT_STAFF and merchants_for(actor).filter(pk=merchant.pk).exists()
-    ):
+    if not may_accept_online(actor, merchant):
         raise ValidationError(
             _(
                 "Seul le commerçant accepte la convention en ligne. Un agent de la ville enregistre "

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.assisted import acting_for
 from accounts.models import TOWN_STAFF_ROLES, AnyUser, Role
 from catalog.models import Merchant
 from catalog.queries import merchants_for
@@ -97,6 +98,18 @@ def can_see_agreement_of(user: AnyUser, merchant: Merchant) -> bool:
     if user.role in TOWN_STAFF_ROLES:
         return True
     return user.role == Role.MERCHANT_STAFF and merchants_for(user).filter(pk=merchant.pk).exists()
+
+
+def may_accept_online(user: AnyUser, merchant: Merchant) -> bool:
+    """Only the merchant's own staff, signed in as themselves: never a town agent, even one acting
+    for the merchant in assisted mode (who wears the merchant staff role for the request)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.MERCHANT_STAFF
+        and acting_for(user) is None
+        and merchants_for(user).filter(pk=merchant.pk).exists()
+    )
 
 
 def get_merchant_agreement_for(user: AnyUser, merchant_slug: str) -> Merchant:

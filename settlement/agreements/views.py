@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Role
 from accounts.network import client_ip
 from accounts.requests import AuthenticatedRequest
 from catalog.models import Merchant
@@ -28,7 +27,7 @@ from settlement.agreements.models import AgreementAcceptance
 def merchant_agreement(request: AuthenticatedRequest, merchant_slug: str) -> HttpResponse:
     merchant = queries.get_merchant_agreement_for(request.user, merchant_slug)
     shown = queries.render_for(queries.current_version(), merchant)
-    may_accept = request.user.role == Role.MERCHANT_STAFF
+    may_accept = queries.may_accept_online(request.user, merchant)
     form = OnlineAcceptanceForm(request.POST or None, initial=OnlineAcceptanceForm.initial_for(shown))
     if request.method == "POST":
         if not may_accept:
@@ -102,7 +101,7 @@ def bank_details_agreement(request: AuthenticatedRequest, merchant: Merchant) ->
     shown = queries.render_for(queries.current_version(), merchant)
     accepted = queries.acceptances_of(merchant).filter(version=shown.version).first()
     form = None
-    if accepted is None and request.user.role == Role.MERCHANT_STAFF:
+    if accepted is None and queries.may_accept_online(request.user, merchant):
         form = BankDetailsAgreementForm(
             request.POST or None, initial=BankDetailsAgreementForm.initial_for(shown), number=shown.version.number
         )

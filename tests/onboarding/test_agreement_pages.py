@@ -335,3 +335,22 @@ def test_an_acceptance_and_saved_bank_details_move_the_prospect_on(town_a, djang
                 town="Calais",
             )
         assert Prospect.objects.get(pk=prospect.pk).step == Step.BANK_DETAILS
+
+
+def test_an_agent_acting_for_the_merchant_in_assisted_mode_still_may_not_sign_online(client_a, town_a, bakery):
+    # Assisted mode lends the agent the merchant staff role for the request: signing stays the merchant's own act.
+    sign_in(client_a, town_a, role=Role.TOWN_AGENT)
+    started = client_a.post(f"/gestion/accompagnement/assistance/pour-le-compte-de/{bakery.slug}/", {"reason": ""})
+    assert started.status_code == 302
+    page = client_a.get(merchant_page(bakery.slug)).content.decode()
+    assert "Vous agissez pour le compte de" in page
+    assert 'name="accept"' not in page
+    with town_a:
+        shown = shown_to(bakery)
+    response = client_a.post(
+        merchant_page(bakery.slug),
+        {"version_id": shown.version.pk, "text_sha256": shown.sha256, "signer_name": "Agent", "accept": "on"},
+    )
+    assert response.status_code == 403
+    with town_a:
+        assert not AgreementAcceptance.objects.exists()
