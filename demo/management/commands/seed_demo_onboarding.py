@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role, User
 from demo.onboarding import seed_demo_pipeline
+from demo.onboarding_agreements import seed_demo_agreements
 from demo.onboarding_assisted import seed_demo_assisted_history
 from demo.onboarding_photos import seed_photo_shoot_drafts
 from demo.onboarding_posters import seed_demo_posters
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         with town:
             pipeline = seed_demo_pipeline(profile_key=slug if slug in ("calais",) else "calais")
             agent = User.objects.filter(role=Role.TOWN_AGENT, is_active=True).order_by("pk").first()
+            admin = User.objects.filter(role=Role.TOWN_ADMIN, is_active=True).order_by("pk").first()
+            if admin is not None:
+                seed_demo_agreements(admin=admin)
             # The weekly session's guests: businesses contacted or still to contact.
             guests = Prospect.objects.filter(step__in=[Step.TO_CONTACT, Step.CONTACTED]).order_by("pk")[:7]
             series = seed_sessions(prospects=list(guests), agent=agent)
