@@ -97,7 +97,7 @@ def test_the_documents_number_their_sections_from_one_without_gaps():
     for document in ("architecture.md", "money.md"):
         sections = _sections(document)
         assert sections == set(range(1, len(sections) + 1)), document
-    assert len(_sections("architecture.md")) == 9
+    assert len(_sections("architecture.md")) == 10
 
 
 def test_every_docs_citation_names_an_existing_document_and_section():
