@@ -67,7 +67,7 @@ class PipelineSeeded:
 
 def _history(
     rng: random.Random, *, last_step: Step, ends_at: dt.datetime, started_at: dt.datetime
-) -> list[tuple[str, dt.datetime]]:
+) -> list[tuple[Step, dt.datetime]]:
     """The steps a business went through, on the path to ``last_step`` (or off it at the end), with dates."""
     off_path = last_step not in PATH
     on_path = PATH[: rng.randrange(1, 4)] if off_path else PATH[: PATH.index(last_step) + 1]
@@ -97,7 +97,7 @@ def seed_demo_pipeline(*, profile_key: str = "calais", seed: int = 13) -> Pipeli
                     code=code, kind=TRADES[key].kind, category_id=category_id, label=TRADES[key].names[0].split(" {")[0]
                 )
                 rules += 1
-        histories: list[tuple[Merchant, Step, str, str, list[tuple[str, dt.datetime]]]] = []
+        histories: list[tuple[Merchant, Step, str, str, list[tuple[Step, dt.datetime]]]] = []
         live = list(Merchant.objects.filter(status=MerchantStatus.LIVE).order_by("pk"))
         for merchant in live:
             went_live = now - dt.timedelta(days=rng.randrange(20, 360))
@@ -130,7 +130,7 @@ def seed_demo_pipeline(*, profile_key: str = "calais", seed: int = 13) -> Pipeli
                 ends_at = now - dt.timedelta(days=quiet_days, hours=rng.randrange(0, 10))
                 started = ends_at - dt.timedelta(days=rng.randrange(5, 70))
                 history = _history(rng, last_step=step, ends_at=ends_at, started_at=started)
-                source = rng.choice(
+                source: str = rng.choice(
                     (ProspectSource.IMPORT, ProspectSource.IMPORT, ProspectSource.APPLICATION, ProspectSource.MANUAL)
                 )
                 histories.append((merchant, step, source, TRADE_NAF[key], history))
