@@ -415,3 +415,18 @@ def test_a_move_without_the_csrf_token_is_refused(town_a: Town) -> None:
         prospect.refresh_from_db()
         assert prospect.step == Step.TO_CONTACT
         assert ProspectMove.objects.filter(prospect=prospect).count() == 1
+
+
+def test_the_prospect_page_leads_to_the_tools_for_this_shop(town_a: Town, client_a: Client) -> None:
+    with town_a:
+        prospect = make_prospect(name="Fromagerie Opale", slug="fromagerie-opale")
+        client_a.force_login(make_agent())
+    html = client_a.get(f"{LIST}{prospect.pk}/").content.decode()
+    for href in (
+        "/gestion/catalogue/commercants/fromagerie-opale/seance-photo/",
+        "/gestion/catalogue/commercants/fromagerie-opale/a-completer/",
+        "/gestion/accompagnement/convention/fromagerie-opale/papier/",
+        "/gestion/accompagnement/assistance/historique/fromagerie-opale/",
+    ):
+        assert f'href="{href}"' in html
+    assert 'action="/gestion/accompagnement/assistance/pour-le-compte-de/fromagerie-opale/"' in html
