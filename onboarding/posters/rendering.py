@@ -156,7 +156,7 @@ def render_posters_html(entries: Sequence[PosterEntry], *, branding: Branding, p
     ]
     with translation.override("fr"):
         return render_to_string(
-            "onboarding/posters/print.html",
+            "onboarding/posters/posters_pdf.html",
             {"pages": pages, "branding": branding, "is_sticker": poster_format == PosterFormat.A6_STICKER},
         )
 

@@ -23,7 +23,7 @@ def attendance_sheet_html(occurrence: SessionOccurrence) -> str:
                 "blank_rows": range(BLANK_ROWS),
             }
         )
-        return render_to_string("onboarding/sessions/attendance_sheet.html", context)
+        return render_to_string("onboarding/sessions/attendance_sheet_pdf.html", context)
 
 
 def attendance_sheet_pdf(occurrence: SessionOccurrence) -> bytes:
