@@ -119,6 +119,24 @@ class User(AbstractUser):
         return self.role == Role.OPERATOR and self.is_staff
 
 
+def user_reference(**options: Any) -> models.ForeignKey:
+    """Who did it, in a town's table: a user of the town, kept as a reference the database does not enforce.
+
+    Users also live in the public schema, where the towns' tables do not exist: with a real foreign key,
+    deleting any user there (an operator) would look them up and fail; and deleting a departed agent
+    must not erase who signed an exported batch, published an agreement or moved a prospect.
+    """
+    return models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        **options,
+    )
+
+
 # ``request.user`` on any request: a signed-in user, or Django's anonymous one (checks that accept
 # both test ``is_authenticated`` first).
 AnyUser = User | AnonymousUser

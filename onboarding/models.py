@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import user_reference
 from catalog.models import Category, Merchant, MerchantKind
-
-
-def user_reference(**options: object) -> models.ForeignKey:
-    """Who did it: a user of the town the database does not enforce (users also live in ``public``)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        **options,  # type: ignore[arg-type]
-    )
 
 
 class Step(models.TextChoices):

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from onboarding.models import user_reference
+from accounts.models import user_reference
 from tenants.private_files import private_storage, random_private_name
 
 

@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onboarding.models import Prospect, user_reference
+from accounts.models import user_reference
+from onboarding.models import Prospect
 
 
 class Recurrence(models.TextChoices):

@@ -7,26 +7,14 @@ its text and digest (CHECK).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import user_reference
 from catalog.models import Merchant
 from tenants.private_files import private_storage, random_private_name
-
-
-def _user_reference() -> models.ForeignKey:
-    # Like settlement.payouts.models.user_reference: users also live in the public schema.
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
 
 
 class AgreementTemplate(models.Model):
@@ -39,7 +27,7 @@ class AgreementTemplate(models.Model):
     number = models.PositiveIntegerField(_("version"), unique=True)
     text = models.TextField(_("texte"))
     published_at = models.DateTimeField(_("publiée le"), default=timezone.now)
-    published_by = _user_reference()
+    published_by = user_reference()
 
     class Meta:
         verbose_name = _("version de la convention")
@@ -92,7 +80,7 @@ class AgreementAcceptance(models.Model):
     )
     scan_content_type = models.CharField(max_length=40, blank=True)
     # The merchant's staff member online; the agent who recorded a paper copy.
-    recorded_by = _user_reference()
+    recorded_by = user_reference()
 
     class Meta:
         verbose_name = _("acceptation de la convention")

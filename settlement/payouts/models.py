@@ -13,13 +13,13 @@ that same key until Stripe has answered with a transfer id.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import user_reference
 from catalog.models import Merchant
 from checkout.models import MerchantOrder, Refund
 from tenants.models import CollectorMode
@@ -29,23 +29,6 @@ STRIPE_ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9_]{1,59}$"
 validate_stripe_account_id = RegexValidator(
     STRIPE_ACCOUNT_PATTERN, _("Un identifiant de compte Stripe commence par « acct_ »."), code="stripe_account"
 )
-
-
-def user_reference() -> models.ForeignKey:
-    """Who did it: a user of the town, kept as a reference the database does not enforce.
-
-    Users also live in the public schema, where these tables do not exist: with a real foreign key,
-    deleting any user there (an operator) would look them up and fail; and deleting a departed agent
-    must not erase who signed an exported batch.
-    """
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
 
 
 class MerchantPayoutAccount(models.Model):
