@@ -81,7 +81,7 @@ def _history(
 
 def seed_demo_pipeline(*, profile_key: str = "calais", seed: int = 13) -> PipelineSeeded:
     """The town's pipeline: its live merchants with a year of history, sixty businesses at the other steps."""
-    if Prospect.objects.exists():
+    if Prospect.objects.filter(source__in=[ProspectSource.IMPORT, ProspectSource.APPLICATION]).exists():
         return PipelineSeeded(live=0, new=0, rules=0)
     rng = random.Random(seed)  # noqa: S311 - demo content, not secrets
     profile = PROFILES[profile_key]
@@ -98,12 +98,22 @@ def seed_demo_pipeline(*, profile_key: str = "calais", seed: int = 13) -> Pipeli
                 )
                 rules += 1
         histories: list[tuple[Merchant, Step, str, str, list[tuple[Step, dt.datetime]]]] = []
+        # The catalogue's seeding enrolled its merchants as it went (each save moves a prospect on), with
+        # the seeding's minutes as their history: a demo town gets a year of it instead.
+        steps_now = dict(Prospect.objects.values_list("merchant_id", "step"))
+        Prospect.objects.all().delete()
         live = list(Merchant.objects.filter(status=MerchantStatus.LIVE).order_by("pk"))
         for merchant in live:
             went_live = now - dt.timedelta(days=rng.randrange(20, 360))
             started = went_live - dt.timedelta(days=rng.randrange(20, 80))
             history = _history(rng, last_step=Step.LIVE, ends_at=went_live, started_at=started)
             histories.append((merchant, Step.LIVE, ProspectSource.EXISTING, "", history))
+        for merchant in Merchant.objects.exclude(status=MerchantStatus.LIVE).order_by("pk"):
+            reached = Step(steps_now.get(merchant.pk, Step.TO_CONTACT))
+            last_step = Step.PHOTOS if reached in (Step.LIVE, Step.PAUSED, Step.DECLINED) else reached
+            ends_at = now - dt.timedelta(days=rng.randrange(1, 10))
+            history = _history(rng, last_step=last_step, ends_at=ends_at, started_at=ends_at - dt.timedelta(days=30))
+            histories.append((merchant, last_step, ProspectSource.EXISTING, "", history))
         taken = set(Merchant.objects.values_list("name", flat=True))
         trades = list(TRADE_NAF)
         for step, count in NEW_AT_STEP.items():
