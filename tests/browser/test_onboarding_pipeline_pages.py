@@ -89,3 +89,18 @@ def test_an_agent_moves_a_business_from_the_board_without_javascript(browser, se
         assert page.locator("#column-contacted .pipeline-count").inner_text() == "2"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_the_board_scrolls_inside_its_frame_and_never_the_whole_page_sideways(browser, server_port, pipeline):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+    try:
+        page = context.new_page()
+        base = f"http://ville-a.test:{server_port}"
+        log_in(page, base, AGENT, PASSWORD)
+        page.goto(f"{base}/gestion/accompagnement/tableau/")
+        # Ten columns are wider than the screen: the board scrolls, the page (header, tabs) stays put.
+        assert page.evaluate("document.querySelector('.pipeline-board').scrollWidth") > 1366
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    finally:
+        context.close()
