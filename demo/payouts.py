@@ -152,7 +152,9 @@ def _paid_orders(*, rng: random.Random, count: int) -> tuple[int, int]:
             basket, merchant_ids = random_basket(rng, shops, quantities=(1, 1, 2))
             if not merchant_ids:
                 continue
-            contact = random_contact(rng, email=f"habitant{index}@exemple.fr")
+            # Residents come back: about one order in three is from someone who ordered before.
+            resident = index if index < 3 or rng.random() < 0.65 else rng.randrange(index)
+            contact = random_contact(rng, email=f"habitant{resident}@exemple.fr")
             order = place_order(
                 basket=basket,
                 contact=contact,
