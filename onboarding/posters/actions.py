@@ -88,9 +88,13 @@ def retry_poster_batch(*, user: User, batch: PosterBatch) -> PosterBatch:
 def poster_entries(merchant_ids: Sequence[int]) -> list[PosterEntry]:
     """The pages of a batch, in its order; a merchant deleted since the request is left out."""
     town = current_town()
-    rows = Merchant.objects.filter(pk__in=merchant_ids).values_list("pk", "name", "slug")
-    found = {pk: (name, slug) for pk, name, slug in rows}
-    return [PosterEntry(name=found[pk][0], shop_url=shop_url(town, found[pk][1])) for pk in merchant_ids if pk in found]
+    rows = Merchant.objects.filter(pk__in=merchant_ids).values_list("pk", "name", "slug", "sells_online")
+    found = {pk: (name, slug, sells_online) for pk, name, slug, sells_online in rows}
+    return [
+        PosterEntry(name=found[pk][0], shop_url=shop_url(town, found[pk][1]), sells_online=found[pk][2])
+        for pk in merchant_ids
+        if pk in found
+    ]
 
 
 def render_batch(*, batch: PosterBatch) -> PosterBatch:

@@ -42,6 +42,8 @@ class PosterEntry:
 
     name: str
     shop_url: str
+    # A showcase (an estate agent, an association) is not ordered from: « Retrouvez-nous sur … ».
+    sells_online: bool = True
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def render_posters_html(entries: Sequence[PosterEntry], *, branding: Branding, p
             "font_size": f"{name_font_size(entry.name, box):.1f}",
             "qr": qr_svg(entry.shop_url),
             "url": entry.shop_url,
+            "sells_online": entry.sells_online,
         }
         for entry in entries
     ]

@@ -369,3 +369,20 @@ def test_a_batch_whose_merchants_are_gone_ends_failed_with_a_french_message(town
             "",
             "Aucun des commerces choisis n’existe plus.",
         )
+
+
+def test_a_showcase_merchant_is_found_online_not_ordered_from() -> None:
+    pdf = render_posters_pdf(
+        [
+            PosterEntry(
+                name="Agence du Beffroi", shop_url="https://ville-a.test/commerces/agence/", sells_online=False
+            ),
+            PosterEntry(name="Chez Léa", shop_url="https://ville-a.test/commerces/chez-lea/"),
+        ],
+        branding=BRANDING,
+        poster_format=PosterFormat.A4_POSTER,
+    )
+    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert "Retrouvez-nous sur" in pages[0]
+    assert "Commandez" not in pages[0]
+    assert "Commandez en ligne sur" in pages[1]
