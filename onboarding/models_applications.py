@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import user_reference
 from catalog.models import MerchantKind
 
 
@@ -34,6 +35,9 @@ class Application(models.Model):
     # False when the business was already followed: the application joined its prospect.
     created_prospect = models.BooleanField(default=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # An application « à vérifier » that an agent checked by hand (the SIRET in the INSEE's own directory).
+    checked_at = models.DateTimeField(_("vérifiée le"), null=True, blank=True)
+    checked_by = user_reference(verbose_name=_("vérifiée par"))
 
     class Meta:
         verbose_name = _("candidature en ligne")

@@ -67,6 +67,7 @@ def test_pipeline_pages_have_no_serious_accessibility_violations(page, server_po
         "onboarding-list": "/gestion/accompagnement/commerces/?step=contacted",
         "onboarding-prospect": f"/gestion/accompagnement/commerces/{pipeline}/",
         "onboarding-settings": "/gestion/accompagnement/reglages/",
+        "onboarding-applications": "/gestion/accompagnement/candidatures/",
     }
     assert accessibility_problems(page, base, pages) == {}
 
