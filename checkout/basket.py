@@ -19,6 +19,7 @@ from catalog.models import Merchant, SaleUnit, Variant
 from catalog.queries import visible_photos, visible_variants
 from checkout.models import Basket, BasketLine
 from checkout.money import line_total_cents, vat_breakdown
+from delivery.provider import provider as delivery_provider
 from tenants.collation import by_name
 from tenants.current import current_town
 
@@ -319,3 +320,10 @@ def basket_line_count(*, user_id: int | None, token: str | None) -> int:
     except ValueError:
         return 0
     return BasketLine.objects.filter(basket__token=parsed, basket__user_id__isnull=True).count()
+
+
+def delivery_offered(priced: PricedBasket) -> bool:
+    """Whether checkout offers delivery for this basket: one of its shops delivers and the town's delivery is on."""
+    if not any(group.merchant.delivery_eligible for group in priced.groups):
+        return False
+    return delivery_provider.is_available()

@@ -134,7 +134,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
             "last_name": request.user.last_name,
             "email": request.user.email,
         }
-    delivery_available = _delivery_available(priced)
+    delivery_available = baskets.delivery_offered(priced)
     form = CheckoutForm(
         request.POST or None,
         basket=priced,
@@ -194,12 +194,6 @@ def _place_order(
             form.add_error(None, message)
         return None, 429 if getattr(error, "code", None) == "unpaid_limit" else 200
     return order, 200
-
-
-def _delivery_available(priced: baskets.PricedBasket) -> bool:
-    if not any(group.merchant.delivery_eligible for group in priced.groups):
-        return False
-    return delivery_provider.is_available()
 
 
 def payment_page(request: HttpRequest, public_id: str) -> HttpResponse:

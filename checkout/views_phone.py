@@ -26,7 +26,6 @@ from checkout.models import OrderStatus
 from checkout.models_phone import PhoneOrder
 from checkout.payment_links import order_from_payment_token
 from checkout.tokens import status_path
-from checkout.views import _delivery_available
 from delivery.provider import provider as delivery_provider
 from tenants.current import current_town
 
@@ -93,7 +92,7 @@ def phone_order_page(request: AuthenticatedRequest, phone_order_id: int) -> Http
     form = None
     status = 200
     if not priced.is_empty:
-        delivery_available = _delivery_available(priced)
+        delivery_available = baskets.delivery_offered(priced)
         form = PhoneOrderForm(
             request.POST if request.method == "POST" else None,
             basket=priced,

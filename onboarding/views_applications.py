@@ -23,7 +23,13 @@ def application_list(request: AuthenticatedRequest) -> HttpResponse:
     found = applications_for(request.user, to_check_only=to_check_only)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     to_check = applications_for(request.user, to_check_only=True).count()
-    context = {"page": page, "to_check_only": to_check_only, "to_check": to_check, "onboarding_tab": "applications"}
+    context = {
+        "page": page,
+        "query": "a-verifier=1" if to_check_only else "",
+        "to_check_only": to_check_only,
+        "to_check": to_check,
+        "onboarding_tab": "applications",
+    }
     return render(request, "onboarding/applications.html", context)
 
 
